@@ -1,0 +1,5 @@
+"""satwatch: space-domain awareness and launch monitoring in Python."""
+from .api import *          # noqa: F401,F403
+from .api import __all__    # noqa: F401
+
+__version__ = "0.1.0"

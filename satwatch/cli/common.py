@@ -1,0 +1,72 @@
+"""Options and helpers shared by the commands: where the catalog comes from,
+where the cache lives, how times are read."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from ..catalog import Catalog
+from ..errors import SatwatchError, SourceError
+from ..sources import Cache, load_catalog
+from ..time import Time, utc
+
+CATALOG_HELP = ("Catalog source: a file, a directory, a URL, or - for standard input. "
+                "Default: the last 'satwatch update'.")
+CatalogOption = typer.Option(None, "--catalog", "-c", help=CATALOG_HELP)
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("SATWATCH_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+    return Path(platformdirs.user_cache_dir("satwatch"))
+
+
+def data_dir() -> Path:
+    env = os.environ.get("SATWATCH_DATA_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+    return Path(platformdirs.user_data_dir("satwatch"))
+
+
+def get_cache() -> Cache:
+    return Cache(cache_dir())
+
+
+def resolve_catalog(source: str | None, *, strict: bool = False) -> Catalog:
+    """The catalog named by ``--catalog``, else the last update's."""
+    if source is None:
+        latest = get_cache().latest()
+        if latest is None:
+            raise SourceError("no catalog yet: run 'satwatch update' (needs the network) or "
+                              "pass --catalog FILE")
+        catalog = load_catalog(latest["path"], strict=strict)
+        catalog.source = latest.get("label") or latest["path"]
+        return catalog
+    return load_catalog(source, strict=strict, cache=get_cache())
+
+
+def parse_time(text: str | None, default_now: bool = True) -> Time:
+    """``--at``/``--start`` values: ISO-8601 UTC, or ``now`` (the only place
+    the clock is read)."""
+    if text is None or text.lower() == "now":
+        import time as _t
+        return Time(int(_t.time() * 1e9))
+    return utc(text)
+
+
+def fail(message: str, code: int = 2):
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(code)
+
+
+def run_guarded(fn):
+    """Run a command body, turning satwatch's errors into a one-line message."""
+    try:
+        return fn()
+    except SatwatchError as exc:
+        fail(str(exc))

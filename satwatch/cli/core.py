@@ -1,0 +1,108 @@
+"""Core commands: update, catalog, where."""
+from __future__ import annotations
+
+import os
+from typing import List, Optional
+
+import numpy as np
+import typer
+
+from ..errors import SourceError
+from ..sources import CELESTRAK_GP_URL, SPACETRACK_URL, fetch_celestrak, fetch_spacetrack
+from .common import CatalogOption, get_cache, parse_time, resolve_catalog, run_guarded
+from .output import Format, emit, to_json
+
+FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
+
+
+def register(app: typer.Typer):
+    @app.command()
+    def update(
+        group: str = typer.Option("active", help="CelesTrak GP group (active, stations, "
+                                  "starlink, last-30-days, ...)"),
+        spacetrack: bool = typer.Option(False, "--spacetrack", help="Download the full "
+                                        "catalog from Space-Track (SPACETRACK_USER and "
+                                        "SPACETRACK_PASSWORD in the environment)"),
+        celestrak_url: str = typer.Option(os.environ.get("SATWATCH_CELESTRAK_URL",
+                                          CELESTRAK_GP_URL), help="CelesTrak GP endpoint"),
+        spacetrack_url: str = typer.Option(os.environ.get("SATWATCH_SPACETRACK_URL",
+                                           SPACETRACK_URL), help="Space-Track base URL"),
+        format: Format = FormatOption,
+    ):
+        """Download the current catalog into the local cache (at most once in two hours
+        for the same request)."""
+        def body():
+            cache = get_cache()
+            if spacetrack:
+                user = os.environ.get("SPACETRACK_USER")
+                password = os.environ.get("SPACETRACK_PASSWORD")
+                if not user or not password:
+                    raise SourceError("Space-Track needs SPACETRACK_USER and SPACETRACK_PASSWORD "
+                                      "in the environment")
+                text = fetch_spacetrack(user, password, cache=cache, base_url=spacetrack_url)
+            else:
+                text = fetch_celestrak(group, cache=cache, base_url=celestrak_url)
+            catalog = resolve_catalog(None)
+            summary = catalog.summary()
+            summary["bytes"] = len(text)
+            emit([{"source": summary["source"], "objects": summary["objects"],
+                   "rejected": summary["rejected"], "epoch_median": summary["epoch_median"]}],
+                 format, document=summary, title="catalog updated")
+        run_guarded(body)
+
+    @app.command()
+    def catalog(
+        source: str = typer.Argument(..., help="A file, directory, URL or -"),
+        strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record"),
+        format: Format = FormatOption,
+    ):
+        """Summarise a catalog: objects, rejected records with reasons, epochs, regimes."""
+        def body():
+            cat = resolve_catalog(source, strict=strict)
+            s = cat.summary()
+            if format == Format.json:
+                emit([], format, document=s)
+                return
+            if format == Format.csv:
+                emit(s["rejections"], format, columns=["source", "line", "field", "reason"])
+                return
+            rows = [{"item": "objects", "value": s["objects"]},
+                    {"item": "rejected records", "value": s["rejected"]},
+                    {"item": "epochs (min / median / max)",
+                     "value": f"{s['epoch_min']} / {s['epoch_median']} / {s['epoch_max']}"}]
+            rows += [{"item": f"regime {k}", "value": v} for k, v in s["regimes"].items()]
+            emit(rows, format, title=f"catalog {s['source']}")
+            if s["rejections"]:
+                emit(s["rejections"][:50], format, columns=["line", "field", "reason"],
+                     title="rejected records" + (" (first 50)" if s["rejected"] > 50 else ""))
+        run_guarded(body)
+
+    @app.command()
+    def where(
+        sats: List[str] = typer.Argument(..., help="NORAD ids, names or name patterns"),
+        at: Optional[str] = typer.Option(None, "--at", help="UTC time (ISO-8601); default now"),
+        catalog: Optional[str] = CatalogOption,
+        format: Format = FormatOption,
+    ):
+        """Where satellites are: latitude, longitude, altitude and TEME state."""
+        def body():
+            cat = resolve_catalog(catalog).select(sats)
+            t = parse_time(at)
+            states = cat.propagate(t)
+            geo = states.geodetic()
+            rows = []
+            for i, es in enumerate(cat):
+                rows.append({
+                    "norad_id": es.norad_id, "name": es.name, "time": t.iso(3),
+                    "lat_deg": geo.lat_deg[i, 0], "lon_deg": geo.lon_deg[i, 0],
+                    "alt_km": geo.alt_km[i, 0],
+                    "r_teme_km": states.r_teme_km[:, i, 0],
+                    "v_teme_km_s": states.v_teme_km_s[:, i, 0],
+                    "error": int(states.error[i, 0]),
+                    "epoch": es.epoch.iso(3),
+                    "age_days": float((t.ns - es.epoch_ns) / 86400e9),
+                })
+            emit(rows, format, columns=["norad_id", "name", "time", "lat_deg", "lon_deg",
+                                        "alt_km", "age_days", "error"],
+                 title=f"positions ({cat.source})")
+        run_guarded(body)

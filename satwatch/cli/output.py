@@ -1,0 +1,98 @@
+"""Rendering for every command: ``--format table|json|csv``, Rich tables and
+progress bars.  Commands build plain rows (dicts) and hand them here."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from contextlib import contextmanager
+from enum import Enum
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _plain(value):
+    if isinstance(value, (np.floating,)):
+        value = float(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def to_json(data) -> str:
+    return json.dumps(_plain(data), indent=1, ensure_ascii=False)
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+
+
+def emit(rows, fmt: Format, *, columns=None, title: str | None = None, out=None,
+         document=None, footer: str | None = None):
+    """Print rows as a Rich table, a JSON array (or ``document`` when given)
+    or CSV.  ``columns``: keys to show in table and CSV (all by default)."""
+    out = out or sys.stdout
+    rows = [_plain(r) for r in rows]
+    if fmt == Format.json:
+        out.write(to_json(rows if document is None else document) + "\n")
+        return
+    cols = columns or (list(rows[0].keys()) if rows else [])
+    if fmt == Format.csv:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(cols)
+        for r in rows:
+            writer.writerow(["" if r.get(c) is None else
+                             (json.dumps(r[c]) if isinstance(r.get(c), (list, dict)) else r[c])
+                             for c in cols])
+        return
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*[_cell(r.get(c)) for c in cols])
+    con = Console(file=out, width=200 if not getattr(out, "isatty", lambda: False)() else None)
+    con.print(table)
+    if footer:
+        con.print(footer)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+@contextmanager
+def progress(description: str, total: int | None = None, *, enabled: bool = True):
+    """A Rich progress bar on stderr; yields ``advance(n=1)``."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda n=1: None
+        return
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn(
+            "{task.completed}/{task.total}"), TimeElapsedColumn(),
+            console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)

@@ -1,0 +1,119 @@
+"""Whole-catalog SGP4: satellites x times in one call on sgp4's C++ SatrecArray.
+
+States are arrays shaped ``(3, n_sat, n_time)`` (xyz first), a view on
+sgp4's ``(n_sat, n_time, 3)`` output so that no copy is made.  SGP4 failures
+(decayed orbit, eccentricity out of range, ...) are data: NaN in the
+positions and sgp4's error code in ``error`` (0 = good), never an exception.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sgp4.api import WGS72, Satrec, SatrecArray
+
+from .elements import ElementSet
+from .errors import StaleElementsWarning
+from .time import NS_PER_DAY, Time
+
+# sgp4's error codes (Vallado's sgp4unit), as data users can read.
+SGP4_ERRORS = {
+    0: "ok",
+    1: "mean elements: eccentricity >= 1 or < -0.001, or semi-major axis < 0.95 er",
+    2: "mean motion below zero",
+    3: "perturbed elements: eccentricity < 0 or > 1",
+    4: "semi-latus rectum below zero",
+    5: "epoch elements are sub-orbital (unused)",
+    6: "satellite has decayed",
+}
+# Beyond this age, TLE accuracy has fallen to many km (a TLE is good to about
+# a kilometre at epoch and drifts by kilometres a day in LEO).
+STALE_AFTER_DAYS = 30.0
+_JD_1949 = 2433281.5
+_DAYS_1949_TO_1970 = 2440587.5 - _JD_1949
+
+
+def satrec(es: ElementSet) -> Satrec:
+    """An sgp4 Satrec from an element set (WGS-72 constants, 'i' mode, as
+    ``Satrec.twoline2rv`` and CelesTrak's OMM initialisation do)."""
+    sat = Satrec()
+    days, rem = divmod(es.epoch_ns, NS_PER_DAY)
+    deg = np.pi / 180.0
+    xpdotp = 1440.0 / (2.0 * np.pi)          # rev/day per rad/min
+    sat.sgp4init(WGS72, "i", es.norad_id if es.norad_id <= 339_999 else 0,
+                 days + _DAYS_1949_TO_1970 + rem / NS_PER_DAY,
+                 es.bstar_per_earth_radius,
+                 es.ndot_rev_day2 / (xpdotp * 1440.0),
+                 es.nddot_rev_day3 / (xpdotp * 1440.0 * 1440.0),
+                 es.eccentricity, es.arg_perigee_deg * deg, es.inclination_deg * deg,
+                 es.mean_anomaly_deg * deg, es.mean_motion_rev_day / xpdotp,
+                 es.raan_deg * deg)
+    return sat
+
+
+def satrec_array(element_sets) -> SatrecArray:
+    return SatrecArray([satrec(es) for es in element_sets])
+
+
+@dataclass(frozen=True)
+class States:
+    """Positions and velocities of n_sat satellites at n_time times (TEME).
+
+    ``r_teme_km`` and ``v_teme_km_s`` are ``(3, n_sat, n_time)``; ``error``
+    is ``(n_sat, n_time)`` with sgp4's codes (0 = good; see SGP4_ERRORS).
+    """
+
+    times: Time
+    norad_ids: np.ndarray
+    r_teme_km: np.ndarray
+    v_teme_km_s: np.ndarray
+    error: np.ndarray
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.error == 0
+
+    def itrs(self):
+        """``(r_itrs_km, v_itrs_km_s)`` Earth-fixed, each ``(3, n_sat, n_time)``."""
+        from .frames import teme_to_itrs
+        return teme_to_itrs(self.r_teme_km, self.v_teme_km_s, self.times)
+
+    def geodetic(self) -> "Geodetic":
+        """WGS-84 latitude, longitude and altitude, each ``(n_sat, n_time)``."""
+        from .frames import Geodetic, itrs_to_geodetic, teme_to_itrs
+        r_itrs_km, _ = teme_to_itrs(self.r_teme_km, None, self.times)
+        return itrs_to_geodetic(r_itrs_km)
+
+    def topocentric(self, observer) -> "Topocentric":
+        """Azimuth, elevation, range and range-rate seen from ``observer``
+        (a :class:`satwatch.frames.GroundPoint`), each ``(n_sat, n_time)``."""
+        from .frames import topocentric
+        r_itrs_km, v_itrs_km_s = self.itrs()
+        return topocentric(r_itrs_km, v_itrs_km_s, observer)
+
+
+def propagate(sats: SatrecArray, times: Time, norad_ids=None, epochs_ns=None) -> States:
+    """SGP4 for every satellite of ``sats`` at every time of ``times``.
+
+    ``epochs_ns``, when given, lets this warn (:class:`StaleElementsWarning`)
+    when a time lies more than STALE_AFTER_DAYS from an element set's epoch.
+    """
+    times = Time(np.atleast_1d(times.ns))
+    jd, fr = times.jd_utc()
+    e, r, v = sats.sgp4(np.ascontiguousarray(jd), np.ascontiguousarray(fr))
+    if epochs_ns is not None and len(epochs_ns) and len(times):
+        epochs_ns = np.asarray(epochs_ns, dtype=np.int64)
+        lo, hi = times.ns.min(), times.ns.max()
+        worst_days = max(float((hi - epochs_ns.min()) / NS_PER_DAY),
+                         float((epochs_ns.max() - lo) / NS_PER_DAY))
+        if worst_days > STALE_AFTER_DAYS:
+            age = np.maximum(hi - epochs_ns, epochs_ns - lo) / NS_PER_DAY
+            warnings.warn(StaleElementsWarning(
+                f"{int((age > STALE_AFTER_DAYS).sum())} element set(s) are used more than "
+                f"{STALE_AFTER_DAYS:g} days from their epoch (worst {age.max():.0f} days): "
+                "positions may be off by tens to thousands of km; load element sets "
+                "nearer the times asked for"), stacklevel=3)
+    return States(times=times,
+                  norad_ids=np.asarray(norad_ids if norad_ids is not None else [], dtype=np.int64),
+                  r_teme_km=np.moveaxis(r, -1, 0), v_teme_km_s=np.moveaxis(v, -1, 0), error=e)

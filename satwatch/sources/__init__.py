@@ -1,0 +1,8 @@
+"""Where element sets come from: files, directories, URLs, standard input,
+CelesTrak and Space-Track.  This is the I/O ring around the pure core."""
+from .loading import load_catalog, read_source_texts
+from .remote import (CELESTRAK_GP_URL, SPACETRACK_URL, Cache, fetch_celestrak,
+                     fetch_spacetrack, fetch_url)
+
+__all__ = ["load_catalog", "read_source_texts", "Cache", "fetch_url", "fetch_celestrak",
+           "fetch_spacetrack", "CELESTRAK_GP_URL", "SPACETRACK_URL"]

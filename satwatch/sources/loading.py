@@ -1,0 +1,70 @@
+"""Turn a catalog source (path, directory, URL, open stream, ``-``) into a Catalog."""
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+
+from ..catalog import Catalog
+from ..elements import parse_elements
+from ..errors import SourceError
+
+ELEMENT_SUFFIXES = {".txt", ".tle", ".3le", ".2le", ".json", ".xml", ".csv", ".kvn", ".omm"}
+
+
+def read_source_texts(source, *, cache=None) -> list[tuple[str, str]]:
+    """``[(name, text), ...]`` for a path, directory, URL, stream or ``-``."""
+    if hasattr(source, "read"):
+        return [(getattr(source, "name", "<stream>"), source.read())]
+    text_source = str(source)
+    if text_source == "-":
+        return [("<stdin>", sys.stdin.read())]
+    if text_source.startswith(("http://", "https://")):
+        from .remote import fetch_url
+        return [(text_source, fetch_url(text_source, cache=cache))]
+    path = Path(os.path.expanduser(text_source))
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*")
+                       if p.is_file() and p.suffix.lower() in ELEMENT_SUFFIXES)
+        if not files:
+            raise SourceError(f"{path}: no element files ({', '.join(sorted(ELEMENT_SUFFIXES))}) "
+                              "in this directory")
+        return [(str(p), _read(p)) for p in files]
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or directory (give a file, a directory, a "
+                          "URL, or - for standard input)")
+    return [(str(path), _read(path))]
+
+
+def _read(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror})") from None
+    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
+        import gzip
+        data = gzip.decompress(data)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def load_catalog(source, *, strict: bool = False, keep_history: bool = False,
+                 cache=None, format: str | None = None) -> Catalog:
+    """Read a catalog from a path, directory, URL, open text stream or ``-``.
+
+    Every good record is kept; every rejected one is listed in
+    ``catalog.rejections`` with its file, line and reason (``strict=True``
+    raises at the first).  Where an object appears several times the newest
+    element set is kept, unless ``keep_history``.
+    """
+    sets, rejections, names = [], [], []
+    for name, text in read_source_texts(source, cache=cache):
+        s, r = parse_elements(text, source=name, strict=strict, format=format)
+        sets.extend(s)
+        rejections.extend(r)
+        names.append(name)
+    label = names[0] if len(names) == 1 else f"{source} ({len(names)} files)"
+    return Catalog.from_element_sets(sets, rejections, source=label, keep_history=keep_history)

@@ -1,0 +1,80 @@
+"""Shared fixtures: the reference data folder, a PostgreSQL URL when one runs,
+and a loopback HTTP server that serves recorded files."""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_DATA = Path(os.environ.get("SATWATCH_REFERENCE_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def reference_data() -> Path:
+    """``../shared/data`` (or $SATWATCH_REFERENCE_DATA); skips where it is missing."""
+    if not REFERENCE_DATA.is_dir():
+        pytest.skip(f"reference data folder {REFERENCE_DATA} is missing "
+                    "(set SATWATCH_REFERENCE_DATA)")
+    return REFERENCE_DATA
+
+
+@pytest.fixture(scope="session")
+def full_catalog_path(reference_data) -> Path:
+    return reference_data / "catalogs" / "full-3le-2023-10-13.txt"
+
+
+@pytest.fixture(scope="session")
+def full_catalog(full_catalog_path):
+    import satwatch
+    return satwatch.load_catalog(full_catalog_path)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A PostgreSQL server URL (scripts/test.sh starts one); skips without."""
+    url = os.environ.get("SATWATCH_TEST_PG_URL")
+    if not url:
+        pytest.skip("no PostgreSQL: SATWATCH_TEST_PG_URL is not set (scripts/test.sh sets it)")
+    return url
+
+
+class _RecordingHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        route = self.server.routes.get(self.path.split("?")[0])
+        if route is None:
+            return super().do_GET()
+        status, body, ctype = route(self.path)
+        data = body.encode() if isinstance(body, str) else body
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_POST = do_GET
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """A real HTTP server on 127.0.0.1 serving ``tmp_path`` and any routes
+    added to ``server.routes[path] = fn(path) -> (status, body, content_type)``.
+    ``server.requests`` records every request path."""
+    handler = functools.partial(_RecordingHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.routes, server.requests = {}, []
+    server.root = tmp_path
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
