@@ -1,0 +1,215 @@
+"""The store: one data layer over SQLite (default, a file, zero set-up) and
+PostgreSQL (``postgresql+psycopg://...``, shared deployments).
+
+>>> store = open_store("sqlite:///satwatch.db")          # doctest: +SKIP
+>>> store.ingest_texts([("cat.txt", text)])               # doctest: +SKIP
+>>> store.latest_catalog(at=utc("2023-09-13T00:00:00Z"))  # doctest: +SKIP
+
+The store never reads the environment: the CLI resolves ``--db`` /
+``SATWATCH_DB`` and passes the URL in.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.engine import make_url
+
+from ..catalog import Catalog
+from ..elements import ElementSet
+from ..errors import SatwatchError
+from ..time import Time
+from . import ingest as _ingest
+from . import queries, schema
+from .migrations import MIGRATIONS, Migration, migrate
+
+
+class StoreError(SatwatchError):
+    """The database could not be opened, migrated or queried."""
+
+
+def _time_ns(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, Time):
+        return int(value.ns)
+    if isinstance(value, (int,)):
+        return int(value)
+    from ..time import utc
+    return int(utc(value).ns)
+
+
+def normalize_url(url: str | Path) -> str:
+    """A SQLAlchemy URL from a URL or a plain file path (-> SQLite);
+    ``postgresql://`` is taken to mean the psycopg 3 driver."""
+    text = str(url)
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    if text.startswith("postgresql://") or text.startswith("postgres://"):
+        text = "postgresql+psycopg://" + text.split("://", 1)[1]
+    return text
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    # Let SQLAlchemy own transactions (pysqlite's implicit ones do not cover
+    # DDL), write-ahead log for crash safety with concurrent readers, and wait
+    # on a busy database rather than fail.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_store_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    try:
+        parsed = make_url(url)
+    except Exception as exc:   # sqlalchemy.exc.ArgumentError
+        raise StoreError(f"cannot read database URL {url!r}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        _sqlite_setup(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    raise StoreError(f"database {parsed.get_backend_name()!r} is not supported: use "
+                     "sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST/DB")
+
+
+class Store:
+    """Element-set history and object metadata in a database.
+
+    Open with :func:`open_store`.  ``engine`` is the SQLAlchemy engine, for
+    modules that add their own tables (see :mod:`satwatch.store.migrations`).
+    """
+
+    def __init__(self, engine: Engine, url: str):
+        self.engine = engine
+        self.url = url
+
+    # -- life cycle --------------------------------------------------------
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def schema_versions(self) -> list[int]:
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(schema.schema_version.c.version)).scalars())
+
+    # -- ingest --------------------------------------------------------------
+    def ingest_texts(self, texts: Iterable[tuple[str, str]], *, batch: int = _ingest.DEFAULT_BATCH,
+                     force: bool = False, advance=None) -> _ingest.IngestReport:
+        """Ingest ``(source_name, text)`` pairs of any element format."""
+        return _ingest.ingest_texts(self.engine, texts, batch=batch, force=force,
+                                    advance=advance)
+
+    def ingest_catalog(self, catalog: Catalog | Iterable[ElementSet], *,
+                       batch: int = _ingest.DEFAULT_BATCH, advance=None) -> _ingest.IngestReport:
+        """Ingest element sets (a Catalog, or any iterable of ElementSet)."""
+        report = _ingest.IngestReport()
+        if isinstance(catalog, Catalog):
+            report.rejections.extend(catalog.rejections)
+            report.sources.append(catalog.source or "<catalog>")
+        return _ingest.ingest_element_sets(self.engine, catalog, batch=batch, report=report,
+                                           advance=advance)
+
+    def set_object_metadata(self, rows: Iterable[dict]) -> int:
+        """Update owner / launch_date / object_type / decay_date / name of known
+        objects from rows with a ``norad_id``; returns rows updated."""
+        allowed = {"owner", "launch_date", "object_type", "decay_date", "name",
+                   "intl_designator"}
+        n = 0
+        with self.engine.begin() as conn:
+            for row in rows:
+                values = {k: v for k, v in row.items() if k in allowed and v is not None}
+                if not values:
+                    continue
+                res = conn.execute(update(schema.objects).where(
+                    schema.objects.c.norad_id == int(row["norad_id"])).values(**values))
+                n += res.rowcount
+        return n
+
+    # -- queries -------------------------------------------------------------
+    def element_sets(self, norad_id: int, start=None, end=None) -> list[ElementSet]:
+        """Every stored set of one object, by epoch, optionally within [start, end]."""
+        with self.engine.connect() as conn:
+            return queries.element_sets(conn, norad_id, _time_ns(start), _time_ns(end))
+
+    def nearest(self, norad_id: int, time) -> ElementSet | None:
+        """The set of ``norad_id`` nearest in epoch to ``time`` (None if none)."""
+        with self.engine.connect() as conn:
+            return queries.nearest(conn, norad_id, _time_ns(time))
+
+    def latest_catalog(self, at=None, norad_ids: Iterable[int] | None = None) -> Catalog:
+        """The catalog as known at ``at``: each object's newest set with epoch
+        at or before ``at`` (every object's newest set when None)."""
+        with self.engine.connect() as conn:
+            sets = queries.latest_sets(conn, _time_ns(at), norad_ids)
+        label = f"store {self._safe_url()}" + (f" at {Time(_time_ns(at)).iso(0)}"
+                                                if at is not None else "")
+        return Catalog(sets, [], label)
+
+    def history_arrays(self, norad_ids=None, since=None, until=None):
+        """``[(norad_id, {epoch_ns, mean_motion_rev_day, ...: array})]`` sorted by epoch."""
+        with self.engine.connect() as conn:
+            return list(queries.history_arrays(conn, norad_ids, _time_ns(since),
+                                               _time_ns(until)))
+
+    def objects(self, query: str | None = None, norad_ids=None) -> list[dict]:
+        """Object metadata: norad_id, name, intl_designator, owner, launch_date,
+        object_type, decay_date, first_epoch_ns, last_epoch_ns."""
+        with self.engine.connect() as conn:
+            return queries.objects(conn, query, norad_ids)
+
+    def object(self, norad_id: int) -> dict | None:
+        rows = self.objects(norad_ids=[norad_id])
+        return rows[0] if rows else None
+
+    def counts(self) -> dict:
+        with self.engine.connect() as conn:
+            return queries.counts(conn)
+
+    def _safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def __repr__(self):
+        return f"Store({self._safe_url()!r})"
+
+
+def open_store(url: str | Path, *, migrations: list[Migration] | None = None) -> Store:
+    """Open (creating and migrating as needed) the database at ``url``: a
+    SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://...``) or a path
+    to an SQLite file."""
+    url = normalize_url(url)
+    engine = create_store_engine(url)
+    try:
+        migrate(engine, migrations if migrations is not None else MIGRATIONS)
+    except SatwatchError:
+        raise
+    except Exception as exc:
+        engine.dispose()
+        safe = make_url(url).render_as_string(hide_password=True)
+        raise StoreError(f"cannot open database {safe}: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0]}") from exc
+    return Store(engine, url)
