@@ -340,6 +340,8 @@ def parse_tle_pair(line1: str, line2: str, name: str = "", *, source: str | None
         mean_motion_rev_day=float(take(_L2, line2, "MEAN_MOTION", _R_FLOAT, 2)),
     )
     eph = line1[62]
+    if eph == " ":
+        eph = "0"       # old element sets leave it blank; 0 is what it meant
     if not eph.isdigit():
         fail("EPHEMERIS_TYPE", f"ephemeris type {eph!r} is not a digit")
     elset = take(_L1, line1, "ELEMENT_SET_NO", _R_INT, 1)
@@ -377,8 +379,8 @@ def parse_tle(text: str, *, source: str | None = None, strict: bool = False,
     while i < n:
         raw = lines[i]
         lineno = first_line + i
-        if not raw.strip():
-            i += 1
+        if not raw.strip() or raw.startswith("#"):
+            i += 1      # blank lines and '#' comments (as in Vallado's SGP4-VER.TLE)
             continue
         if raw.startswith("1 ") and i + 1 < n and lines[i + 1].startswith("2 "):
             name_text = (f"{lines[name_line - first_line]}\n" if name_line is not None else "")

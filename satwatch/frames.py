@@ -55,12 +55,14 @@ def teme_to_itrs(r_teme_km, v_teme_km_s, times: Time, polar_motion: bool = True)
 
 
 def _polar(vec, xp, yp):
-    # W = R1(yp) R2(xp) applied to PEF, small-angle exact form (Vallado eq. 3-77).
+    # IERS Conventions 2010 eq. 5.3: [TIRS] = W [ITRS] with W = R3(-s') R2(xp)
+    # R1(yp) (passive rotations), so [ITRS] = R1(-yp) R2(-xp) [TIRS]: the
+    # rotation pole lands at (+xp, -yp) in ITRS.  s' (< 0.1 mas) is neglected.
     x, y, z = vec
     cx, sx, cy, sy = np.cos(xp), np.sin(xp), np.cos(yp), np.sin(yp)
-    x1 = cx * x - sx * z
-    z1 = sx * x + cx * z
-    return [x1, cy * y + sy * z1, -sy * y + cy * z1]
+    x1 = cx * x + sx * z
+    z1 = cx * z - sx * x
+    return [x1, cy * y - sy * z1, sy * y + cy * z1]
 
 
 @dataclass(frozen=True)

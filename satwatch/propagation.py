@@ -31,7 +31,6 @@ SGP4_ERRORS = {
 # a kilometre at epoch and drifts by kilometres a day in LEO).
 STALE_AFTER_DAYS = 30.0
 _JD_1949 = 2433281.5
-_DAYS_1949_TO_1970 = 2440587.5 - _JD_1949
 
 
 def satrec(es: ElementSet) -> Satrec:
@@ -42,13 +41,19 @@ def satrec(es: ElementSet) -> Satrec:
     deg = np.pi / 180.0
     xpdotp = 1440.0 / (2.0 * np.pi)          # rev/day per rad/min
     sat.sgp4init(WGS72, "i", es.norad_id if es.norad_id <= 339_999 else 0,
-                 days + _DAYS_1949_TO_1970 + rem / NS_PER_DAY,
+                 # the same float Satrec.twoline2rv passes: (jd + fraction) - 1949
+                 (days + 2440587.5 + rem / NS_PER_DAY) - _JD_1949,
                  es.bstar_per_earth_radius,
                  es.ndot_rev_day2 / (xpdotp * 1440.0),
                  es.nddot_rev_day3 / (xpdotp * 1440.0 * 1440.0),
                  es.eccentricity, es.arg_perigee_deg * deg, es.inclination_deg * deg,
                  es.mean_anomaly_deg * deg, es.mean_motion_rev_day / xpdotp,
                  es.raan_deg * deg)
+    # sgp4init keeps the epoch as one float of days since 1949 (0.3 us
+    # resolution, ~2 mm in LEO); put back the exact split Julian date, as
+    # Satrec.twoline2rv has it, so that tsince is exact.
+    sat.jdsatepoch = days + 2440587.5
+    sat.jdsatepochF = rem / NS_PER_DAY
     return sat
 
 
@@ -102,6 +107,12 @@ def propagate(sats: SatrecArray, times: Time, norad_ids=None, epochs_ns=None) ->
     times = Time(np.atleast_1d(times.ns))
     jd, fr = times.jd_utc()
     e, r, v = sats.sgp4(np.ascontiguousarray(jd), np.ascontiguousarray(fr))
+    if e.any():
+        # sgp4 still writes a position with some codes (6, decayed): make
+        # every failure NaN so that no caller can use one by mistake.
+        bad = e != 0
+        r[bad] = np.nan
+        v[bad] = np.nan
     if epochs_ns is not None and len(epochs_ns) and len(times):
         epochs_ns = np.asarray(epochs_ns, dtype=np.int64)
         lo, hi = times.ns.min(), times.ns.max()
