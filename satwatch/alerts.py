@@ -1,0 +1,452 @@
+"""Alerts: watch rules and alerts kept in the store, delivered exactly once.
+
+The rules' evaluation is pure (:mod:`satwatch.watch`); this module is the I/O
+around it:
+
+* tables ``watch_rules``, ``watch_alerts``, ``watch_deliveries`` and
+  ``watch_state``, created by migration step 200 of
+  :mod:`satwatch.store.migrations`;
+* :class:`AlertStore`: rules, alerts (one row per alert key: a happening seen
+  twice, by an overlapping window or after a restart, is stored once), and one
+  delivery row per alert and channel, created in the same transaction as the
+  alert;
+* :func:`deliver_pending`: webhook POSTs and SMTP e-mails for every delivery
+  not yet done; a delivery is marked done in the database right after the
+  receiver accepted it.  The page's feed reads the alerts table itself.
+* :func:`process_update`: one catalog update: what is new, what manoeuvred,
+  the rules' alerts, recorded and delivered.
+
+Exactly once: an alert is created once (unique key); each of its deliveries
+is sent until one attempt succeeds and then never again, across restarts.
+The only window for a duplicate is a crash between the receiver's 2xx (or the
+SMTP server's 250) and the database commit; each webhook carries an
+``Idempotency-Key`` header and each e-mail a ``Message-ID`` derived from the
+alert's key, so receivers can drop such a repeat.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Iterable, Sequence
+
+from sqlalchemy import (BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint, delete, func, insert, select, update)
+
+from .catalog import Catalog
+from .errors import SatwatchError
+from .time import NS_PER_S, Time
+from .watch import Alert, ManeuverFact, Rule, Update, evaluate, new_objects, sma_jumps
+
+log = logging.getLogger("satwatch.alerts")
+
+CHANNELS = ("webhook", "email")
+MAX_ATTEMPTS = 10
+WEBHOOK_TIMEOUT_S = 10.0
+SMTP_TIMEOUT_S = 10.0
+
+metadata = MetaData()
+
+watch_rules = Table(
+    "watch_rules", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("spec_json", Text, nullable=False),          # the rule's fields (watch.Rule)
+    Column("channels_json", Text, nullable=False),      # {"webhooks": [...], "emails": [...]}
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_ns", BigInteger, nullable=False),
+)
+
+watch_alerts = Table(
+    "watch_alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("rule_id", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("norad_id", Integer, nullable=False),
+    Column("time_ns", BigInteger, nullable=False),       # when the happening is (UTC ns)
+    Column("message", Text, nullable=False),
+    Column("details_json", Text, nullable=False),
+    Column("created_ns", BigInteger, nullable=False),    # when the alert was raised
+)
+
+watch_deliveries = Table(
+    "watch_deliveries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, nullable=False, index=True),
+    Column("channel", String(20), nullable=False),
+    Column("target", String(500), nullable=False),
+    Column("status", String(20), nullable=False, default="pending"),  # pending, sent, failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    Column("sent_ns", BigInteger, nullable=True),
+    UniqueConstraint("alert_id", "channel", "target", name="uq_watch_delivery"),
+)
+
+watch_state = Table(
+    "watch_state", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def upgrade_alerts(conn) -> None:
+    """Migration step 200: the service's tables."""
+    metadata.create_all(conn)
+
+
+class AlertError(SatwatchError):
+    """Rules or alerts that cannot be stored or delivered."""
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str = "127.0.0.1"
+    port: int = 25
+    sender: str = "satwatch@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+
+
+def rule_from_row(row) -> Rule:
+    spec = json.loads(row["spec_json"])
+    spec["norad_ids"] = tuple(spec.get("norad_ids") or ())
+    if spec.get("polygon_lon_lat_deg"):
+        spec["polygon_lon_lat_deg"] = tuple(tuple(p) for p in spec["polygon_lon_lat_deg"])
+    return Rule(id=row["id"], kind=row["kind"], name=row["name"], **spec)
+
+
+RULE_FIELDS = ("norad_ids", "name_pattern", "owner", "site_name", "site_lat_deg",
+               "site_lon_deg", "radius_km", "polygon_lon_lat_deg", "launch_site",
+               "max_miss_km")
+
+
+class AlertStore:
+    """Rules, alerts, deliveries and the watcher's state in the store's
+    database (SQLite or PostgreSQL; SQLAlchemy Core, no SQL from strings)."""
+
+    def __init__(self, store):
+        self.store = store
+        self.engine = store.engine
+
+    @classmethod
+    def open(cls, url: str) -> "AlertStore":
+        from .store import open_store
+        return cls(open_store(url))
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- rules -------------------------------------------------------------
+    def add_rule(self, kind: str, spec: dict, channels: dict, *, name: str = "",
+                 now_ns: int) -> dict:
+        spec = {k: spec.get(k) for k in RULE_FIELDS if spec.get(k) is not None}
+        Rule(id=0, kind=kind, name=name, **{**spec, "norad_ids": tuple(spec.get("norad_ids", ())),
+                                              "polygon_lon_lat_deg": _poly(spec)})
+        channels = {"webhooks": list(channels.get("webhooks") or []),
+                    "emails": list(channels.get("emails") or [])}
+        with self.engine.begin() as conn:
+            rid = conn.execute(insert(watch_rules).values(
+                kind=kind, name=name, spec_json=json.dumps(spec, sort_keys=True),
+                channels_json=json.dumps(channels, sort_keys=True), enabled=True,
+                created_ns=int(now_ns))).inserted_primary_key[0]
+        return self.rule(rid)
+
+    def rule(self, rule_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(watch_rules).where(watch_rules.c.id == rule_id)).first()
+        return _rule_dict(row._mapping) if row else None
+
+    def rules(self, *, limit: int | None = None, offset: int = 0) -> tuple[list[dict], int]:
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(watch_rules)).scalar_one()
+            q = select(watch_rules).order_by(watch_rules.c.id).offset(offset)
+            if limit is not None:
+                q = q.limit(limit)
+            rows = [_rule_dict(r._mapping) for r in conn.execute(q)]
+        return rows, total
+
+    def active_rules(self) -> list[tuple[Rule, dict]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(watch_rules).where(watch_rules.c.enabled.is_(True))
+                                .order_by(watch_rules.c.id)).all()
+        return [(rule_from_row(r._mapping), json.loads(r._mapping["channels_json"]))
+                for r in rows]
+
+    def delete_rule(self, rule_id: int) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(delete(watch_rules).where(watch_rules.c.id == rule_id)
+                                ).rowcount > 0
+
+    # -- alerts -------------------------------------------------------------
+    def record(self, alerts: Sequence[Alert], channels_by_rule: dict[int, dict], *,
+               now_ns: int) -> list[int]:
+        """Store alerts not stored before (by key), each with its pending
+        deliveries, in one transaction; returns the ids of the new alerts."""
+        new_ids = []
+        with self.engine.begin() as conn:
+            keys = [a.key for a in alerts]
+            known = set()
+            for i in range(0, len(keys), 500):
+                known |= set(conn.execute(select(watch_alerts.c.key).where(
+                    watch_alerts.c.key.in_(keys[i:i + 500]))).scalars())
+            for a in alerts:
+                if a.key in known:
+                    continue
+                known.add(a.key)
+                aid = conn.execute(insert(watch_alerts).values(
+                    key=a.key, rule_id=a.rule_id, kind=a.kind, norad_id=a.norad_id,
+                    time_ns=int(a.time_ns), message=a.message,
+                    details_json=json.dumps(a.details, sort_keys=True, default=str),
+                    created_ns=int(now_ns))).inserted_primary_key[0]
+                new_ids.append(aid)
+                channels = channels_by_rule.get(a.rule_id, {})
+                rows = [{"alert_id": aid, "channel": "webhook", "target": url,
+                         "status": "pending", "attempts": 0}
+                        for url in channels.get("webhooks", [])]
+                rows += [{"alert_id": aid, "channel": "email", "target": addr,
+                          "status": "pending", "attempts": 0}
+                         for addr in channels.get("emails", [])]
+                if rows:
+                    conn.execute(insert(watch_deliveries), rows)
+        return new_ids
+
+    def alerts(self, *, limit: int = 100, offset: int = 0, kind: str | None = None,
+               rule_id: int | None = None) -> tuple[list[dict], int]:
+        """The feed, newest first."""
+        q = select(watch_alerts)
+        c = select(func.count()).select_from(watch_alerts)
+        if kind:
+            q, c = q.where(watch_alerts.c.kind == kind), c.where(watch_alerts.c.kind == kind)
+        if rule_id is not None:
+            q = q.where(watch_alerts.c.rule_id == rule_id)
+            c = c.where(watch_alerts.c.rule_id == rule_id)
+        with self.engine.connect() as conn:
+            total = conn.execute(c).scalar_one()
+            rows = conn.execute(q.order_by(watch_alerts.c.id.desc()).limit(limit)
+                                .offset(offset)).all()
+        return [_alert_dict(r._mapping) for r in rows], total
+
+    def alert(self, alert_id: int) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(watch_alerts).where(watch_alerts.c.id == alert_id)).first()
+        return _alert_dict(row._mapping) if row else None
+
+    def deliveries(self, status: str | None = None) -> list[dict]:
+        q = select(watch_deliveries).order_by(watch_deliveries.c.id)
+        if status:
+            q = q.where(watch_deliveries.c.status == status)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def mark(self, delivery_id: int, *, ok: bool, error: str | None, now_ns: int) -> None:
+        with self.engine.begin() as conn:
+            row = conn.execute(select(watch_deliveries.c.attempts).where(
+                watch_deliveries.c.id == delivery_id)).first()
+            attempts = (row[0] if row else 0) + 1
+            status = "sent" if ok else ("failed" if attempts >= MAX_ATTEMPTS else "pending")
+            conn.execute(update(watch_deliveries).where(watch_deliveries.c.id == delivery_id)
+                         .values(status=status, attempts=attempts,
+                                 last_error=None if ok else (error or "")[:2000],
+                                 sent_ns=int(now_ns) if ok else None))
+
+    # -- watcher state --------------------------------------------------------
+    def get_state(self, key: str, default=None):
+        with self.engine.connect() as conn:
+            row = conn.execute(select(watch_state.c.value).where(watch_state.c.key == key)).first()
+        return json.loads(row[0]) if row else default
+
+    def set_state(self, key: str, value) -> None:
+        text = json.dumps(value)
+        with self.engine.begin() as conn:
+            n = conn.execute(update(watch_state).where(watch_state.c.key == key)
+                             .values(value=text)).rowcount
+            if not n:
+                conn.execute(insert(watch_state).values(key=key, value=text))
+
+
+def _poly(spec):
+    poly = spec.get("polygon_lon_lat_deg")
+    return tuple(tuple(p) for p in poly) if poly else None
+
+
+def _rule_dict(m) -> dict:
+    spec = json.loads(m["spec_json"])
+    return {"id": m["id"], "kind": m["kind"], "name": m["name"], **spec,
+            "channels": json.loads(m["channels_json"]), "enabled": bool(m["enabled"]),
+            "created": Time(m["created_ns"]).iso(0)}
+
+
+def _alert_dict(m) -> dict:
+    return {"id": m["id"], "key": m["key"], "rule_id": m["rule_id"], "kind": m["kind"],
+            "norad_id": m["norad_id"], "time": Time(m["time_ns"]).iso(0),
+            "message": m["message"], "details": json.loads(m["details_json"]),
+            "created": Time(m["created_ns"]).iso(0)}
+
+
+# -- delivery ---------------------------------------------------------------------
+def _payload(alert: dict) -> dict:
+    return {"source": "satwatch", "alert": alert}
+
+
+def send_webhook(url: str, alert: dict, *, client=None) -> None:
+    import httpx
+    headers = {"Idempotency-Key": alert["key"], "User-Agent": "satwatch-alerts"}
+    own = client is None
+    client = client or httpx.Client(timeout=WEBHOOK_TIMEOUT_S, follow_redirects=False)
+    try:
+        resp = client.post(url, json=_payload(alert), headers=headers)
+    finally:
+        if own:
+            client.close()
+    if not 200 <= resp.status_code < 300:
+        raise AlertError(f"webhook {url} answered HTTP {resp.status_code}")
+
+
+def send_email(address: str, alert: dict, smtp: SmtpConfig) -> None:
+    msg = EmailMessage()
+    msg["From"] = smtp.sender
+    msg["To"] = address
+    msg["Subject"] = f"[satwatch] {alert['kind']}: {alert['message'][:150]}"
+    msg["Message-ID"] = f"<{alert['key'].replace(':', '.')}.{address.replace('@', '.')}@satwatch>"
+    msg.set_content(f"{alert['message']}\n\ntime: {alert['time']}\nrule: {alert['rule_id']}\n"
+                    f"details: {json.dumps(alert['details'], indent=1)}\n")
+    with smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT_S) as server:
+        if smtp.starttls:
+            server.starttls()
+        if smtp.username:
+            server.login(smtp.username, smtp.password or "")
+        server.send_message(msg)
+
+
+def deliver_pending(alert_store: AlertStore, *, now_ns, smtp: SmtpConfig | None = None,
+                    client=None) -> dict:
+    """Send every pending delivery; returns counts ``{"sent", "failed", "pending"}``.
+    ``now_ns``: a function returning the time (the caller reads the clock)."""
+    counts = {"sent": 0, "failed": 0, "pending": 0}
+    cache: dict[int, dict] = {}
+    down: set[tuple[str, str]] = set()      # targets that failed in this round
+    for d in alert_store.deliveries("pending"):
+        if (d["channel"], d["target"]) in down:
+            counts["pending"] += 1
+            continue
+        alert = cache.get(d["alert_id"]) or alert_store.alert(d["alert_id"])
+        if alert is None:
+            continue
+        cache[d["alert_id"]] = alert
+        try:
+            if d["channel"] == "webhook":
+                send_webhook(d["target"], alert, client=client)
+            elif d["channel"] == "email":
+                if smtp is None:
+                    raise AlertError("no SMTP server configured (satwatch watch --smtp HOST:PORT)")
+                send_email(d["target"], alert, smtp)
+            else:
+                raise AlertError(f"unknown channel {d['channel']!r}")
+        except Exception as exc:       # any failure of the far end is data: retried later
+            log.warning("delivery %s of alert %s to %s failed: %s", d["id"], alert["key"],
+                        d["target"], exc)
+            down.add((d["channel"], d["target"]))
+            alert_store.mark(d["id"], ok=False, error=f"{type(exc).__name__}: {exc}",
+                             now_ns=now_ns())
+            counts["failed" if d["attempts"] + 1 >= MAX_ATTEMPTS else "pending"] += 1
+            continue
+        alert_store.mark(d["id"], ok=True, error=None, now_ns=now_ns())
+        counts["sent"] += 1
+    return counts
+
+
+# -- one catalog update -----------------------------------------------------------
+@dataclass
+class UpdateReport:
+    stored_sets: int
+    new_objects: int
+    maneuvers: int
+    alerts: int
+    new_alerts: int
+    baseline: bool
+    deliveries: dict
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def detect_maneuvers(store, previous: Catalog, catalog: Catalog) -> list[ManeuverFact]:
+    """Manoeuvres between each object's previous element set and the update's.
+    Uses :mod:`satwatch.maneuvers` where installed; otherwise the simple
+    semi-major-axis test of :func:`satwatch.watch.sma_jumps`."""
+    prev = {es.norad_id: es for es in previous}
+    changed = [es for es in catalog if es.norad_id in prev
+               and es.epoch_ns > prev[es.norad_id].epoch_ns]
+    try:
+        from . import maneuvers as _maneuvers          # noqa: F401
+    except ImportError:
+        _maneuvers = None
+    facts = _facts_from_maneuvers_module(_maneuvers, prev, changed) if _maneuvers else None
+    if facts is None:
+        facts = sma_jumps(prev, Catalog(changed, [], catalog.source))
+    return facts
+
+
+def _facts_from_maneuvers_module(module, prev, changed) -> list[ManeuverFact] | None:
+    """Adapter to satwatch.maneuvers; None when its API is not the one known here."""
+    fn = getattr(module, "detect_maneuvers", None)
+    if fn is None or not changed:
+        return None if fn is None else []
+    out = []
+    try:
+        for es in changed:
+            found = fn([prev[es.norad_id], es])
+            for m in _iter_maneuvers(found):
+                t_ns = m.get("time_ns")
+                if t_ns is None:
+                    continue
+                out.append(ManeuverFact(es.norad_id, int(t_ns), m.get("delta_sma_km"),
+                                        m.get("delta_v_m_s"), "satwatch.maneuvers"))
+    except Exception as exc:           # an API mismatch: fall back, and say so
+        log.warning("satwatch.maneuvers.detect_maneuvers failed (%s); using the simple "
+                    "semi-major-axis test", exc)
+        return None
+    return out
+
+
+def _iter_maneuvers(found) -> Iterable[dict]:
+    rows = getattr(found, "rows", None)
+    if callable(rows):
+        found = rows()
+    for m in found or ():
+        if isinstance(m, dict):
+            yield m
+        else:
+            yield {k: getattr(m, k, None) for k in ("time_ns", "delta_sma_km", "delta_v_m_s")}
+
+
+def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_s: float = 86_400,
+                   step_s: float = 30.0, smtp: SmtpConfig | None = None, owners=None,
+                   launch_sites=None, conjunctions=(), client=None) -> UpdateReport:
+    """Ingest one catalog update into the store, evaluate every rule, record
+    the alerts (once each) and deliver them.  The first update into an empty
+    store is a baseline: nothing is new yet."""
+    store = alert_store.store
+    previous = store.latest_catalog()
+    baseline = len(previous) == 0
+    report = store.ingest_catalog(catalog)
+    fresh = [] if baseline else new_objects(previous.norad_ids.tolist(), catalog)
+    maneuvers = [] if baseline else detect_maneuvers(store, previous, catalog)
+    if owners is None:
+        owners = {r["norad_id"]: r["owner"] for r in store.objects() if r.get("owner")}
+    t0 = int(now_ns())
+    update_facts = Update(catalog=catalog, new_objects=fresh, maneuvers=maneuvers,
+                          conjunctions=list(conjunctions), owners=owners,
+                          launch_sites=launch_sites or {}, window_start_ns=t0,
+                          window_end_ns=t0 + int(window_s * NS_PER_S), step_s=step_s)
+    rules = alert_store.active_rules()
+    alerts = evaluate([r for r, _ in rules], update_facts)
+    new_ids = alert_store.record(alerts, {r.id: ch for r, ch in rules}, now_ns=now_ns())
+    deliveries = deliver_pending(alert_store, now_ns=now_ns, smtp=smtp, client=client)
+    return UpdateReport(report.stored, len(fresh), len(maneuvers), len(alerts), len(new_ids),
+                        baseline, deliveries)

@@ -1,0 +1,114 @@
+"""What routes share: the process state, the token check for writes,
+pagination, and reading times."""
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Query, Request
+from pydantic import BaseModel
+
+from ..errors import TimeError
+from ..time import Time, utc
+from .errors import ApiError
+from .state import ServiceState
+
+T = TypeVar("T")
+
+
+def get_state(request: Request) -> ServiceState:
+    return request.app.state.satwatch
+
+
+State = Annotated[ServiceState, Depends(get_state)]
+
+
+def require_token(request: Request) -> str:
+    """Write endpoints: ``Authorization: Bearer <token>`` with one of the
+    configured tokens (compared in constant time)."""
+    state: ServiceState = request.app.state.satwatch
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "this endpoint needs an API token: send "
+                       "'Authorization: Bearer <token>'",
+                       headers={"WWW-Authenticate": "Bearer"})
+    token = token.strip()
+    tokens = state.settings.api_tokens
+    ok = False
+    for known in tokens:
+        ok |= hmac.compare_digest(token.encode(), known.encode())
+    if not tokens or not ok:
+        raise ApiError(403, "forbidden", "the API token is not valid for this service"
+                       + ("" if tokens else " (no tokens are configured: writes are disabled)"),
+                       headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return token
+
+
+WriteToken = Annotated[str, Depends(require_token)]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a long list: ``next`` is the URL of the following page
+    (null on the last)."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+    next: str | None = None
+
+
+def page(request: Request, items: list, total: int, limit: int, offset: int) -> dict[str, Any]:
+    nxt = None
+    if offset + limit < total:
+        nxt = str(request.url.include_query_params(limit=limit, offset=offset + limit))
+    return {"items": items, "total": total, "limit": limit, "offset": offset, "next": nxt}
+
+
+def paging(request: Request,
+           limit: Annotated[int, Query(ge=1, le=10_000, description="page size")] = 100,
+           offset: Annotated[int, Query(ge=0, le=10_000_000, description="items to skip")] = 0,
+           ) -> tuple[int, int]:
+    max_page = request.app.state.satwatch.settings.limits.max_page
+    if limit > max_page:
+        raise ApiError(422, "limit_exceeded", f"limit={limit} is over the largest page "
+                       f"({max_page}); follow the 'next' links instead",
+                       {"limit": limit, "max_page": max_page})
+    return limit, offset
+
+
+Paging = Annotated[tuple[int, int], Depends(paging)]
+
+
+def read_time(text: str | None, state: ServiceState, name: str = "at") -> Time:
+    """``now`` (or nothing) is the service clock; else ISO-8601 UTC."""
+    if text is None or text.strip().lower() == "now":
+        return Time(state.now_ns())
+    try:
+        t = utc(text)
+    except TimeError as exc:
+        raise ApiError(422, "validation_error", f"{name}: {exc}", {"field": name}) from None
+    year = 1970 + t.ns // (365.2425 * 86_400e9)
+    if not 1957 <= year <= 2200:
+        raise ApiError(422, "validation_error", f"{name}: {text!r} is outside 1957-2200",
+                       {"field": name})
+    return t
+
+
+def parse_ids(text: str, field: str = "ids", max_count: int = 10_000) -> list[int]:
+    """``"25544,43013"`` -> ``[25544, 43013]`` with a clear error."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) > max_count:
+        raise ApiError(422, "limit_exceeded", f"{field}: {len(parts)} ids given; at most "
+                       f"{max_count} per request", {"field": field, "max_objects": max_count})
+    out = []
+    for p in parts:
+        if not p.isdigit() or len(p) > 9:
+            raise ApiError(422, "validation_error", f"{field}: {p[:20]!r} is not a NORAD "
+                           "catalog number", {"field": field})
+        out.append(int(p))
+    if not out:
+        raise ApiError(422, "validation_error", f"{field}: give at least one NORAD id",
+                       {"field": field})
+    return out
