@@ -65,6 +65,7 @@ def _initial(conn: Connection) -> None:
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "objects, element_sets, ingests", _initial),
+    Migration(200, "watch rules, alerts, deliveries", "satwatch.alerts:upgrade_alerts"),
 ]
 
 
