@@ -5,6 +5,6 @@ from fastapi import FastAPI
 
 
 def mount_all(app: FastAPI, prefix: str) -> None:
-    from . import catalog, positions, service, watch
-    for module in (service, catalog, positions, watch):
+    from . import catalog, feed, positions, service, sites, watch
+    for module in (service, catalog, positions, sites, watch, feed):
         app.include_router(module.router, prefix=prefix)

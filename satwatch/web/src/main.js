@@ -1,0 +1,271 @@
+// satwatch's page: a world map (Natural Earth, from the world-atlas package)
+// with sites, current positions, ground tracks and footprints of chosen
+// objects; a site's next passes on a timeline; conjunctions; the feed of
+// alerts, manoeuvres, new objects and launches; a reported event's arc, impact
+// point and economic zones.  Every request goes to this service's /api/v1.
+import { geoNaturalEarth1, geoPath, geoGraticule10, geoCircle } from "d3-geo";
+import { feature } from "topojson-client";
+import world from "world-atlas/countries-110m.json";
+
+const API = "/api/v1";
+const params = new URLSearchParams(location.search);
+const AT = params.get("at");                // a fixed time (UTC ISO) instead of now
+const svgNS = "http://www.w3.org/2000/svg";
+const W = 960, H = 480;
+const projection = geoNaturalEarth1().fitExtent([[4, 4], [W - 4, H - 4]], { type: "Sphere" });
+const path = geoPath(projection);
+const layers = {};
+const state = { sites: [], siteCode: null, ids: [] };
+
+function el(name, attrs = {}, parent = null) {
+  const node = document.createElementNS(svgNS, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+
+function withAt(url, key = "at") {
+  if (!AT) return url;
+  return url + (url.includes("?") ? "&" : "?") + key + "=" + encodeURIComponent(AT);
+}
+
+async function api(url) {
+  const resp = await fetch(API + url, { headers: { Accept: "application/json" } });
+  const body = await resp.json().catch(() => ({}));
+  if (!resp.ok) {
+    const err = new Error((body.error && body.error.message) || `HTTP ${resp.status}`);
+    err.status = resp.status;
+    throw err;
+  }
+  return body;
+}
+
+function status(id, text, isError = false) {
+  const node = document.getElementById(id);
+  node.textContent = text;
+  node.classList.toggle("error", isError);
+}
+
+function explain(err) {
+  return err.status === 501 ? "not available in this installation" : err.message;
+}
+
+// -- the map -------------------------------------------------------------------
+function drawBase() {
+  const svg = document.getElementById("map");
+  el("path", { class: "sphere", d: path({ type: "Sphere" }) }, svg);
+  el("path", { class: "graticule", d: path(geoGraticule10()) }, svg);
+  const countries = el("g", { id: "countries" }, svg);
+  for (const f of feature(world, world.objects.countries).features) {
+    const d = path(f);
+    if (d) el("path", { class: "country", d, "data-name": f.properties.name || "" }, countries);
+  }
+  for (const name of ["zones", "sites", "footprints", "tracks", "positions", "event"]) {
+    layers[name] = el("g", { id: `layer-${name}` }, svg);
+  }
+  svg.setAttribute("data-drawn", "true");
+}
+
+function dot(layer, lon, lat, r, cls, title) {
+  const p = projection([lon, lat]);
+  if (!p) return null;
+  const c = el("circle", { cx: p[0].toFixed(1), cy: p[1].toFixed(1), r, class: cls }, layer);
+  if (title) el("title", {}, c).textContent = title;
+  return c;
+}
+
+function drawSites() {
+  clear(layers.sites);
+  for (const s of state.sites) {
+    const c = dot(layers.sites, s.lon_deg, s.lat_deg, 3.5,
+                  "site" + (s.code === state.siteCode ? " site-selected" : ""), `${s.name} (${s.code})`);
+    if (c) c.addEventListener("click", () => selectSite(s.code));
+  }
+}
+
+// -- objects: positions, tracks, footprints --------------------------------------
+async function showObjects() {
+  const ids = document.getElementById("ids").value.replace(/\s+/g, "");
+  const minEl = Number(document.getElementById("min-el").value) || 0;
+  state.ids = ids;
+  if (!ids) return;
+  status("objects-status", "loading…");
+  try {
+    const [pos, tracks, fps] = await Promise.all([
+      api(withAt(`/positions?ids=${ids}`)),
+      api(withAt(`/tracks?ids=${ids}&duration_s=5400&step_s=60`, "start")),
+      api(withAt(`/footprints?ids=${ids}&min_elevation_deg=${minEl}`)),
+    ]);
+    clear(layers.tracks); clear(layers.footprints); clear(layers.positions);
+    for (const t of tracks.tracks) {
+      const coords = [];
+      t.lon_deg.forEach((lon, i) => { if (lon !== null) coords.push([lon, t.lat_deg[i]]); });
+      if (coords.length > 1) {
+        el("path", { class: "track", d: path({ type: "LineString", coordinates: coords }),
+                     "data-norad": t.norad_id }, layers.tracks);
+      }
+    }
+    for (const f of fps.footprints) {
+      if (f.radius_deg === null) continue;
+      const circle = geoCircle().center([f.lon_deg, f.lat_deg]).radius(f.radius_deg)();
+      el("path", { class: "footprint", d: path(circle), "data-norad": f.norad_id }, layers.footprints);
+    }
+    const body = document.querySelector("#positions tbody");
+    clear(body);
+    pos.norad_id.forEach((n, i) => {
+      if (pos.lat_deg[i] !== null) {
+        dot(layers.positions, pos.lon_deg[i], pos.lat_deg[i], 4, "position", `${pos.name[i]} (${n})`);
+      }
+      const tr = document.createElement("tr");
+      for (const v of [n, pos.name[i], pos.lat_deg[i], pos.lon_deg[i], pos.alt_km[i], pos.age_days[i]]) {
+        const td = document.createElement("td"); td.textContent = v === null ? "—" : v; tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    });
+    status("objects-status", `at ${pos.at}`);
+  } catch (err) {
+    status("objects-status", explain(err), true);
+  }
+}
+
+// -- a site's next passes ------------------------------------------------------------
+async function selectSite(code) {
+  state.siteCode = code;
+  document.getElementById("site-select").value = code;
+  drawSites();
+  const svg = document.getElementById("timeline");
+  clear(svg);
+  if (!state.ids) return;
+  status("passes-status", "loading passes…");
+  try {
+    const res = await api(withAt(`/sites/${encodeURIComponent(code)}/passes?ids=${state.ids}&hours=24`, "start"));
+    drawTimeline(svg, res);
+    status("passes-status", `${res.passes.length} passes in the next ${res.hours} h`);
+  } catch (err) {
+    status("passes-status", explain(err), true);
+  }
+}
+
+function drawTimeline(svg, res) {
+  const t0 = Date.parse(res.start), t1 = t0 + res.hours * 3600e3;
+  const x = (t) => 10 + 400 * (Date.parse(t) - t0) / (t1 - t0);
+  el("line", { x1: 10, x2: 410, y1: 150, y2: 150, class: "timeline-axis" }, svg);
+  for (let h = 0; h <= res.hours; h += 6) {
+    const xx = 10 + 400 * h / res.hours;
+    el("text", { x: xx, y: 159, class: "timeline-label" }, svg).textContent = `+${h}h`;
+  }
+  const rows = {};
+  res.passes.forEach((p) => {
+    if (!(p.norad_id in rows)) rows[p.norad_id] = Object.keys(rows).length;
+    const y = 8 + 14 * (rows[p.norad_id] % 10);
+    const bar = el("rect", { class: "pass-bar", x: x(p.rise).toFixed(1), y,
+      width: Math.max(2, x(p.set) - x(p.rise)).toFixed(1), height: 10 }, svg);
+    el("title", {}, bar).textContent = `${p.name || p.norad_id}: ${p.rise} – ${p.set}, max ${p.max_elevation_deg}°`;
+  });
+}
+
+// -- lists -------------------------------------------------------------------------------
+async function showConjunctions() {
+  try {
+    const res = await api(withAt(`/conjunctions?limit=50`, "start"));
+    const body = document.querySelector("#conjunctions tbody");
+    clear(body);
+    for (const c of res.items) {
+      const tr = document.createElement("tr");
+      for (const v of [c.tca, `${c.name_1 || c.norad_id_1} × ${c.name_2 || c.norad_id_2}`, c.miss_km]) {
+        const td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+    status("conjunctions-status", `${res.total} conjunctions`);
+  } catch (err) {
+    status("conjunctions-status", explain(err), true);
+  }
+}
+
+async function showFeed() {
+  try {
+    const res = await api(`/feed?limit=50`);
+    const list = document.getElementById("feed");
+    clear(list);
+    for (const item of res.items) {
+      const li = document.createElement("li");
+      li.textContent = `${item.time} · ${item.kind} · ${item.message}`;
+      li.dataset.kind = item.kind;
+      list.appendChild(li);
+    }
+    status("feed-status", res.items.length ? "" : "nothing yet");
+  } catch (err) {
+    status("feed-status", explain(err), true);
+  }
+}
+
+async function showEvents() {
+  try {
+    const res = await api(`/events?limit=100`);
+    const list = document.getElementById("events");
+    clear(list);
+    for (const ev of res.items) {
+      const li = document.createElement("li");
+      li.textContent = `${ev.time || ""} ${ev.name}`;
+      li.dataset.id = ev.id;
+      li.addEventListener("click", () => showEvent(ev.id));
+      list.appendChild(li);
+    }
+    status("events-status", `${res.total} events`);
+    const wanted = params.get("event");
+    if (wanted) showEvent(wanted);
+  } catch (err) {
+    status("events-status", explain(err), true);
+  }
+}
+
+async function showEvent(id) {
+  clear(layers.event); clear(layers.zones);
+  try {
+    const ev = await api(`/events/${encodeURIComponent(id)}/analysis`);
+    for (const z of (ev.zones && ev.zones.features) || []) {
+      el("path", { class: "zone", d: path(z), "data-name": (z.properties && z.properties.name) || "" }, layers.zones);
+    }
+    if (ev.arc) el("path", { class: "arc", d: path(ev.arc) }, layers.event);
+    if (ev.impact) dot(layers.event, ev.impact.lon_deg, ev.impact.lat_deg, 5, "impact", "impact point");
+    if (ev.launch) dot(layers.event, ev.launch.lon_deg, ev.launch.lat_deg, 4, "site site-selected", "launch point");
+    document.getElementById("event-detail").textContent = ev.summary || "";
+  } catch (err) {
+    status("events-status", explain(err), true);
+  }
+}
+
+// -- start ------------------------------------------------------------------------------------
+async function start() {
+  drawBase();
+  if (params.get("ids")) document.getElementById("ids").value = params.get("ids");
+  document.getElementById("objects-form").addEventListener("submit", (e) => { e.preventDefault(); showObjects(); });
+  try {
+    const cat = await api("/catalog");
+    document.getElementById("catalog-info").textContent =
+      `${cat.objects} objects · ${cat.source || ""} · median epoch ${cat.epoch_median || "—"}`;
+  } catch (err) {
+    document.getElementById("catalog-info").textContent = explain(err);
+  }
+  try {
+    state.sites = (await api("/sites?limit=500")).items;
+  } catch (err) { state.sites = []; }
+  const select = document.getElementById("site-select");
+  for (const s of state.sites) {
+    const o = document.createElement("option"); o.value = s.code; o.textContent = `${s.name} (${s.code})`;
+    select.appendChild(o);
+  }
+  select.addEventListener("change", () => selectSite(select.value));
+  drawSites();
+  await showObjects();
+  const site = params.get("site") || (state.sites[0] && state.sites[0].code);
+  await Promise.all([site ? selectSite(site) : null, showConjunctions(), showFeed(), showEvents()]);
+  document.body.dataset.ready = "true";
+  if (!AT) setInterval(showObjects, 10000);
+  setInterval(showFeed, 30000);
+}
+
+start();
