@@ -426,6 +426,9 @@ def parse_tle(text: str, *, source: str | None = None, strict: bool = False,
 # OMM
 # --------------------------------------------------------------------------
 
+_R_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def _omm_number(record: dict, key: str, fail, kind=float, default=None):
     raw = record.get(key)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -447,12 +450,40 @@ def _omm_number(record: dict, key: str, fail, kind=float, default=None):
             if isinstance(raw, str) and not re.fullmatch(r"[+-]?\d+", raw):
                 raise ValueError
             return int(raw)
+        if isinstance(raw, str) and not _R_DECIMAL.fullmatch(raw):
+            raise ValueError    # float() would take "1_5", "inf", "nan"
         value = float(raw)
     except (TypeError, ValueError):
         fail(key, f"{key} is {raw!r}, not {'an integer' if kind is int else 'a number'}")
     if not math.isfinite(value):
         fail(key, f"{key} is {raw!r}, not a finite number")
     return value
+
+
+# Every keyword CCSDS 502.0-B-3 (OMM) defines, plus Space-Track's extra GP
+# columns.  An unknown keyword that looks like a missing known one is a typo
+# or corruption and is refused; other unknown keywords are ignored.
+_OMM_KNOWN = set(OMM_FIELDS) | {
+    "CCSDS_OMM_VERS", "COMMENT", "CREATION_DATE", "ORIGINATOR", "MESSAGE_ID", "CENTER_NAME",
+    "REF_FRAME", "REF_FRAME_EPOCH", "TIME_SYSTEM", "MEAN_ELEMENT_THEORY", "SEMI_MAJOR_AXIS", "GM",
+    "BTERM", "AGOM", "MASS", "SOLAR_RAD_AREA", "SOLAR_RAD_COEFF", "DRAG_AREA", "DRAG_COEFF",
+    "COV_REF_FRAME", "SEMIMAJOR_AXIS", "PERIOD", "APOAPSIS", "PERIAPSIS", "OBJECT_TYPE",
+    "RCS_SIZE", "COUNTRY_CODE", "LAUNCH_DATE", "SITE", "DECAY_DATE", "FILE", "GP_ID",
+    "TLE_LINE0", "TLE_LINE1", "TLE_LINE2"}
+
+
+_R_COVARIANCE = re.compile(r"C[XYZ](?:_DOT)?_[XYZ](?:_DOT)?")
+
+
+def _check_keywords(record: dict, fail) -> None:
+    import difflib
+    for key in record:
+        if key in _OMM_KNOWN or key.startswith("USER_DEFINED") or _R_COVARIANCE.fullmatch(key):
+            continue
+        missing = [k for k in _OMM_KNOWN if k not in record]
+        close = difflib.get_close_matches(key, missing, n=1, cutoff=0.8)
+        if close:
+            fail(key, f"unknown keyword {key!r}: did you mean {close[0]}?")
 
 
 def element_set_from_omm(record: dict, *, source: str | None = None, line: int | None = None,
@@ -466,6 +497,7 @@ def element_set_from_omm(record: dict, *, source: str | None = None, line: int |
         raise ElementsError(f"an OMM record must be an object of keywords, got "
                             f"{type(record).__name__}", source=source, line=line,
                             field=where.rstrip(".") or None)
+    _check_keywords(record, fail)
     theory = str(record.get("MEAN_ELEMENT_THEORY", "SGP4") or "SGP4").strip().upper()
     if theory != "SGP4":
         fail("MEAN_ELEMENT_THEORY", f"mean element theory {theory!r} is not SGP4; "
@@ -596,7 +628,7 @@ def parse_omm_kvn(text: str, *, source: str | None = None, strict: bool = False)
 
 def parse_omm_xml(text: str, *, source: str | None = None, strict: bool = False):
     """CCSDS OMM XML (an ``<ndm>`` of ``<omm>`` messages, or one ``<omm>``)."""
-    parser = expat.ParserCreate()
+    parser = expat.ParserCreate("utf-8")    # the text is already decoded
     records: list = []
     stack: list[str] = []
     state = {"record": None, "chars": []}
@@ -605,7 +637,7 @@ def parse_omm_xml(text: str, *, source: str | None = None, strict: bool = False)
         local = name.split(":")[-1]
         stack.append(local)
         if local == "omm":
-            state["record"] = ({}, parser.CurrentLineNumber)
+            state["record"] = ({}, parser.CurrentLineNumber, parser.CurrentByteIndex)
         state["chars"] = []
 
     def end(name):
@@ -613,7 +645,9 @@ def parse_omm_xml(text: str, *, source: str | None = None, strict: bool = False)
         stack.pop()
         rec = state["record"]
         if local == "omm" and rec is not None:
-            records.append(rec)
+            # the message's own text, verbatim (byte offsets into the UTF-8)
+            end_byte = parser.CurrentByteIndex + len(name) + 3
+            records.append((rec[0], rec[1], encoded[rec[2]:end_byte].decode("utf-8", "replace")))
             state["record"] = None
         elif rec is not None and local.isupper():
             rec[0][local] = "".join(state["chars"]).strip()
@@ -625,19 +659,21 @@ def parse_omm_xml(text: str, *, source: str | None = None, strict: bool = False)
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
+    encoded = text.encode("utf-8")
     try:
-        parser.Parse(text, True)
-    except expat.ExpatError as exc:
-        err = ElementsError(f"malformed XML: {expat.ErrorString(exc.code)}", source=source,
-                            line=exc.lineno, field=None)
+        parser.Parse(encoded, True)
+    except (expat.ExpatError, LookupError, ValueError) as exc:
+        err = ElementsError(f"malformed XML: {expat.ErrorString(getattr(exc, 'code', 0)) if isinstance(exc, expat.ExpatError) else exc}",
+                            source=source, line=getattr(exc, "lineno", parser.CurrentLineNumber),
+                            field=None)
         if strict or not records:
             raise err from None
-        sets, rej = _collect(((r, ln, "", "") for r, ln in records), source=source,
+        sets, rej = _collect(((r, ln, "", raw) for r, ln, raw in records), source=source,
                              strict=strict)
         return sets, rej + [Rejection.from_error(err)]
     if not records:
         raise ElementsError("no <omm> element in this XML", source=source, line=1)
-    return _collect(((r, ln, "", "") for r, ln in records), source=source, strict=strict)
+    return _collect(((r, ln, "", raw) for r, ln, raw in records), source=source, strict=strict)
 
 
 def parse_omm_json(text: str, *, source: str | None = None, strict: bool = False):

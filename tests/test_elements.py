@@ -1,0 +1,260 @@
+"""Element-set formats: TLE, 3LE, Alpha-5, blank-padded ids, CCSDS OMM (KVN,
+XML, JSON, CSV) as CelesTrak and Space-Track serve them, and the writers.
+
+Provenance: the ISS record is CelesTrak's 2023-11-19 'active' 3LE (in
+../shared/data/catalogs); the OMM texts below are that same record in the
+layouts CelesTrak's GP API documents (celestrak.org/NORAD/documentation/
+gp-data-formats.php) and Space-Track's gp class returns (all values as
+strings, extra keys).  Alpha-5: Space-Track's documentation ("A0000" is
+100000, letters I and O are not used, "Z9999" is 339999).
+"""
+import json
+
+import pytest
+
+import satwatch
+from satwatch.elements import (alpha5_to_int, int_to_alpha5, parse_elements, parse_tle,
+                               write_omm, write_tle, write_tle_text)
+from satwatch.errors import ElementsError
+
+ISS_3LE = """ISS (ZARYA)
+1 25544U 98067A   23323.90881700  .00011741  00000+0  21752-3 0  9999
+2 25544  51.6432 277.2343 0001014 327.9325  69.0480 15.49449436425948
+"""
+ISS_FIELDS = {"norad_id": 25544, "name": "ISS (ZARYA)", "intl_designator": "1998-067A",
+              "mean_motion_rev_day": 15.49449436, "eccentricity": 0.0001014,
+              "inclination_deg": 51.6432, "raan_deg": 277.2343, "arg_perigee_deg": 327.9325,
+              "mean_anomaly_deg": 69.048, "bstar_per_earth_radius": 0.21752e-3,
+              "ndot_rev_day2": 0.00011741, "nddot_rev_day3": 0.0, "element_set_no": 999,
+              "rev_at_epoch": 42594}
+ISS_EPOCH = "2023-11-19T21:48:41.789Z"   # day 323.90881700 of 2023
+
+CELESTRAK_JSON = """[{"OBJECT_NAME":"ISS (ZARYA)","OBJECT_ID":"1998-067A",
+"EPOCH":"2023-11-19T21:48:41.788800","MEAN_MOTION":15.49449436,"ECCENTRICITY":0.0001014,
+"INCLINATION":51.6432,"RA_OF_ASC_NODE":277.2343,"ARG_OF_PERICENTER":327.9325,
+"MEAN_ANOMALY":69.048,"EPHEMERIS_TYPE":0,"CLASSIFICATION_TYPE":"U","NORAD_CAT_ID":25544,
+"ELEMENT_SET_NO":999,"REV_AT_EPOCH":42594,"BSTAR":0.00021752,"MEAN_MOTION_DOT":0.00011741,
+"MEAN_MOTION_DDOT":0}]"""
+
+SPACETRACK_JSON = """[{"CCSDS_OMM_VERS":"2.0","COMMENT":"GENERATED VIA SPACE-TRACK.ORG API",
+"CREATION_DATE":"2023-11-19T14:06:11","ORIGINATOR":"18 SPCS","OBJECT_NAME":"ISS (ZARYA)",
+"OBJECT_ID":"1998-067A","CENTER_NAME":"EARTH","REF_FRAME":"TEME","TIME_SYSTEM":"UTC",
+"MEAN_ELEMENT_THEORY":"SGP4","EPOCH":"2023-11-19T21:48:41.788800","MEAN_MOTION":"15.49449436",
+"ECCENTRICITY":"0.00010140","INCLINATION":"51.6432","RA_OF_ASC_NODE":"277.2343",
+"ARG_OF_PERICENTER":"327.9325","MEAN_ANOMALY":"69.0480","EPHEMERIS_TYPE":"0",
+"CLASSIFICATION_TYPE":"U","NORAD_CAT_ID":"25544","ELEMENT_SET_NO":"999","REV_AT_EPOCH":"42594",
+"BSTAR":"0.00021752000000","MEAN_MOTION_DOT":"0.00011741","MEAN_MOTION_DDOT":"0.0000000000000",
+"SEMIMAJOR_AXIS":"6795.976","PERIOD":"92.904","APOAPSIS":"418.634","PERIAPSIS":"417.048",
+"OBJECT_TYPE":"PAYLOAD","RCS_SIZE":"LARGE","COUNTRY_CODE":"ISS","LAUNCH_DATE":"1998-11-20",
+"SITE":"TTMTR","DECAY_DATE":null,"FILE":"4099420","GP_ID":"247520530",
+"TLE_LINE0":"0 ISS (ZARYA)",
+"TLE_LINE1":"1 25544U 98067A   23323.90881700  .00011741  00000-0  21752-3 0  9998",
+"TLE_LINE2":"2 25544  51.6432 277.2343 0001014 327.9325  69.0480 15.49449436425948"}]"""
+
+CELESTRAK_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<ndm xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:noNamespaceSchemaLocation="https://sanaregistry.org/r/ndmxml_unqualified/ndmxml-2.0.0-master-2.0.xsd">
+<omm id="CCSDS_OMM_VERS" version="2.0">
+<header><CREATION_DATE/><ORIGINATOR/></header><body><segment><metadata><OBJECT_NAME>ISS (ZARYA)</OBJECT_NAME><OBJECT_ID>1998-067A</OBJECT_ID><CENTER_NAME>EARTH</CENTER_NAME><REF_FRAME>TEME</REF_FRAME><TIME_SYSTEM>UTC</TIME_SYSTEM><MEAN_ELEMENT_THEORY>SGP4</MEAN_ELEMENT_THEORY></metadata><data><meanElements><EPOCH>2023-11-19T21:48:41.788800</EPOCH><MEAN_MOTION>15.49449436</MEAN_MOTION><ECCENTRICITY>.0001014</ECCENTRICITY><INCLINATION>51.6432</INCLINATION><RA_OF_ASC_NODE>277.2343</RA_OF_ASC_NODE><ARG_OF_PERICENTER>327.9325</ARG_OF_PERICENTER><MEAN_ANOMALY>69.0480</MEAN_ANOMALY></meanElements><tleParameters><EPHEMERIS_TYPE>0</EPHEMERIS_TYPE><CLASSIFICATION_TYPE>U</CLASSIFICATION_TYPE><NORAD_CAT_ID>25544</NORAD_CAT_ID><ELEMENT_SET_NO>999</ELEMENT_SET_NO><REV_AT_EPOCH>42594</REV_AT_EPOCH><BSTAR>.21752E-3</BSTAR><MEAN_MOTION_DOT>.11741E-3</MEAN_MOTION_DOT><MEAN_MOTION_DDOT>0</MEAN_MOTION_DDOT></tleParameters></data></segment></body></omm>
+</ndm>
+"""
+
+CELESTRAK_KVN = """CCSDS_OMM_VERS = 2.0
+COMMENT  GENERATED VIA SPACE-TRACK.ORG API
+CREATION_DATE = 2023-11-19T14:06:11
+ORIGINATOR = 18 SPCS
+OBJECT_NAME = ISS (ZARYA)
+OBJECT_ID = 1998-067A
+CENTER_NAME = EARTH
+REF_FRAME = TEME
+TIME_SYSTEM = UTC
+MEAN_ELEMENT_THEORY = SGP4
+EPOCH = 2023-11-19T21:48:41.788800
+MEAN_MOTION = 15.49449436 [rev/day]
+ECCENTRICITY = .0001014
+INCLINATION = 51.6432 [deg]
+RA_OF_ASC_NODE = 277.2343 [deg]
+ARG_OF_PERICENTER = 327.9325 [deg]
+MEAN_ANOMALY = 69.0480 [deg]
+EPHEMERIS_TYPE = 0
+CLASSIFICATION_TYPE = U
+NORAD_CAT_ID = 25544
+ELEMENT_SET_NO = 999
+REV_AT_EPOCH = 42594
+BSTAR = .21752E-3 [1/ER]
+MEAN_MOTION_DOT = .11741E-3 [rev/day**2]
+MEAN_MOTION_DDOT = 0 [rev/day**3]
+"""
+
+CELESTRAK_CSV = """OBJECT_NAME,OBJECT_ID,EPOCH,MEAN_MOTION,ECCENTRICITY,INCLINATION,RA_OF_ASC_NODE,ARG_OF_PERICENTER,MEAN_ANOMALY,EPHEMERIS_TYPE,CLASSIFICATION_TYPE,NORAD_CAT_ID,ELEMENT_SET_NO,REV_AT_EPOCH,BSTAR,MEAN_MOTION_DOT,MEAN_MOTION_DDOT
+ISS (ZARYA),1998-067A,2023-11-19T21:48:41.788800,15.49449436,.0001014,51.6432,277.2343,327.9325,69.0480,0,U,25544,999,42594,.21752E-3,.11741E-3,0
+"""
+
+
+def _check_iss(es):
+    for key, want in ISS_FIELDS.items():
+        assert getattr(es, key) == pytest.approx(want, rel=1e-12, abs=0), key
+    assert es.epoch.iso(3) == ISS_EPOCH
+
+
+@pytest.mark.parametrize("text,fmt", [
+    (ISS_3LE, "tle"), ("0 " + ISS_3LE, "tle"), (ISS_3LE.split("\n", 1)[1], "tle"),
+    (CELESTRAK_JSON, "omm-json"), (SPACETRACK_JSON, "omm-json"), (CELESTRAK_XML, "omm-xml"),
+    (CELESTRAK_KVN, "omm-kvn"), (CELESTRAK_CSV, "omm-csv")])
+def test_every_format_gives_the_same_element_set(text, fmt):
+    from satwatch.elements import detect_format
+    assert detect_format(text) == fmt
+    sets, rejections = parse_elements(text, source="iss")
+    assert rejections == [] and len(sets) == 1
+    es = sets[0]
+    expected = dict(ISS_FIELDS)
+    if text.startswith("1 "):
+        expected["name"] = ""
+    for key, want in expected.items():
+        assert getattr(es, key) == pytest.approx(want, rel=1e-12, abs=0), key
+    assert es.epoch.iso(3) == ISS_EPOCH
+    assert es.source_text.strip() != ""
+
+
+def test_omm_and_tle_propagate_identically():
+    tle = parse_elements(ISS_3LE)[0][0]
+    omm = parse_elements(SPACETRACK_JSON)[0][0]
+    t = satwatch.utc_range("2023-11-19T12:00:00Z", "2023-11-20T12:00:00Z", 3600)
+    a = satwatch.Catalog([tle]).propagate(t).r_teme_km
+    b = satwatch.Catalog([omm]).propagate(t).r_teme_km
+    # OMM epochs carry microseconds, the TLE 1e-8 day: < 1 us apart -> < 8 mm
+    assert abs(a - b).max() < 1e-5
+
+
+@pytest.mark.parametrize("text,number", [("A0000", 100000), ("A0001", 100001),
+                                         ("H9999", 179999), ("J0000", 180000),
+                                         ("N9999", 229999), ("P0000", 230000),
+                                         ("Z9999", 339999), ("00005", 5), ("    5", 5)])
+def test_alpha5(text, number):
+    assert alpha5_to_int(text) == number
+    if text.strip().isdigit():
+        assert int_to_alpha5(number) == f"{number:05d}"
+    else:
+        assert int_to_alpha5(number) == text
+
+
+@pytest.mark.parametrize("bad", ["I0000", "O1234", "A000", "AB123", "-0001"])
+def test_alpha5_rejects_letters_that_are_not_used(bad):
+    with pytest.raises(ValueError):
+        alpha5_to_int(bad)
+
+
+def test_alpha5_tle_round_trip():
+    es = parse_elements(ISS_3LE)[0][0]
+    from dataclasses import replace
+    big = replace(es, norad_id=270_001)
+    l1, l2 = write_tle(big)
+    assert l1[2:7] == "T0001" == l2[2:7]
+    back = parse_tle(f"{l1}\n{l2}\n")[0][0]
+    assert back.norad_id == 270_001
+
+
+def test_nine_digit_catalog_numbers_in_omm_and_tle_refusal():
+    text = CELESTRAK_JSON.replace('"NORAD_CAT_ID":25544', '"NORAD_CAT_ID":800123456')
+    es = parse_elements(text)[0][0]
+    assert es.norad_id == 800123456
+    with pytest.raises(ElementsError, match="NORAD_CAT_ID"):
+        write_tle(es)
+    six = parse_elements(CELESTRAK_CSV.replace(",25544,", ",270001,"))[0][0]
+    assert six.norad_id == 270001
+    again = parse_elements(write_omm([es], "xml"))[0][0]
+    assert again == es
+
+
+def test_blank_padded_ids():
+    text = ("0 VANGUARD 1\n"
+            "1     5U 58002B   19078.66404675 -.00000160 +00000-0 -18194-3 0  9998\n"
+            "2     5 034.2430 192.1354 1845120 101.4954 279.7521 10.84774727155756\n")
+    es = parse_elements(text)[0][0]
+    assert (es.norad_id, es.name, es.inclination_deg) == (5, "VANGUARD 1", 34.243)
+
+
+def test_tle_writer_refuses_what_it_cannot_carry():
+    from dataclasses import replace
+    es = parse_elements(ISS_3LE)[0][0]
+    with pytest.raises(ElementsError, match="ECCENTRICITY.*lossy"):
+        write_tle(replace(es, eccentricity=0.00010144321))
+    assert write_tle(replace(es, eccentricity=0.00010144321), lossy=True)[1][26:33] == "0001014"
+    with pytest.raises(ElementsError, match="EPOCH"):
+        write_tle(replace(es, epoch_ns=es.epoch_ns + 123))
+    with pytest.raises(ElementsError, match="1957..2056"):
+        write_tle(replace(es, epoch_ns=satwatch.utc("2060-01-01").ns.item()))
+
+
+LINE1 = "1 25544U 98067A   23323.90881700  .00011741  00000+0  21752-3 0  9999"
+LINE2 = "2 25544  51.6432 277.2343 0001014 327.9325  69.0480 15.49449436425948"
+
+
+@pytest.mark.parametrize("lines,line,field", [
+    ([LINE1[:-1] + "1", LINE2], 1, "checksum"),
+    ([LINE1, LINE2[:40]], 2, "length"),
+    ([LINE2, LINE1], 1, "line number"),
+    ([LINE1[:20] + "x" + LINE1[21:], LINE2], 1, None),
+    ([LINE1, LINE2.replace("25544", "25545", 1)], 2, None),
+])
+def test_bad_tle_names_file_line_and_field(lines, line, field):
+    text = "ISS\n" + "\n".join(lines) + "\n"
+    sets, rejections = parse_tle(text, source="iss.tle")
+    assert sets == [] and len(rejections) >= 1
+    r = rejections[0]
+    assert r.source == "iss.tle" and r.line == line + 1
+    if field:
+        assert r.field == field
+    assert "iss.tle" in str(r) and f"line {line + 1}" in str(r)
+    with pytest.raises(ElementsError) as info:
+        parse_tle(text, source="iss.tle", strict=True)
+    assert info.value.line == line + 1
+
+
+def test_catalog_keeps_good_records_and_reports_every_bad_one():
+    good = ISS_3LE
+    bad = good.replace("9999\n", "9991\n")
+    text = good + bad + "LONELY NAME\n" + good.replace("25544", "25545")
+    sets, rejections = parse_tle(text, source="mixed.txt")
+    assert [s.norad_id for s in sets] == [25544]
+    assert [r.line for r in rejections] == [5, 7, 9]
+    assert {r.field for r in rejections} >= {"checksum", "OBJECT_NAME"}
+
+
+@pytest.mark.parametrize("text,field", [
+    (CELESTRAK_JSON.replace('"MEAN_MOTION":15.49449436', '"MEAN_MOTION":"fast"'), "[0].MEAN_MOTION"),
+    (CELESTRAK_JSON.replace('"ECCENTRICITY":0.0001014', '"ECCENTRICITY":1.5'), "[0].ECCENTRICITY"),
+    (CELESTRAK_JSON.replace('"EPOCH":"2023-11-19T21:48:41.788800",', ''), "[0].EPOCH"),
+    (CELESTRAK_KVN.replace("INCLINATION = 51.6432", "INCLINATION = 251.6432"), "INCLINATION"),
+    (CELESTRAK_CSV.replace(",25544,", ",2x544,"), "NORAD_CAT_ID"),
+    (CELESTRAK_XML.replace("<BSTAR>.21752E-3</BSTAR>", "<BSTAR>abc</BSTAR>"), "BSTAR"),
+    (CELESTRAK_KVN.replace("MEAN_ELEMENT_THEORY = SGP4", "MEAN_ELEMENT_THEORY = SGP4-XP"),
+     "MEAN_ELEMENT_THEORY"),
+])
+def test_bad_omm_names_the_field(text, field):
+    sets, rejections = parse_elements(text, source="gp")
+    assert sets == [] and len(rejections) == 1
+    assert rejections[0].field == field
+    with pytest.raises(ElementsError, match=field.replace("[", r"\[").replace("]", r"\]")):
+        parse_elements(text, source="gp", strict=True)
+
+
+def test_omm_line_numbers():
+    kvn = CELESTRAK_KVN + "\n" + CELESTRAK_KVN.replace("INCLINATION = 51.6432", "INCLINATION = x")
+    sets, rejections = parse_elements(kvn, source="two.kvn")
+    assert len(sets) == 1 and rejections[0].line == CELESTRAK_KVN.count("\n") + 2
+    csv_text = CELESTRAK_CSV + CELESTRAK_CSV.splitlines()[1].replace("51.6432", "x") + "\n"
+    sets, rejections = parse_elements(csv_text, source="two.csv")
+    assert len(sets) == 1 and rejections[0].line == 3
+    bad_xml = CELESTRAK_XML.replace("</ndm>", "<omm>")
+    with pytest.raises(ElementsError, match="line"):
+        parse_elements(bad_xml, source="x.xml", strict=True)
+
+
+def test_writers_round_trip_every_format():
+    es = parse_elements(ISS_3LE)[0][0]
+    for fmt in ("kvn", "xml", "json", "csv"):
+        text = write_omm([es, es], fmt)
+        back, rej = parse_elements(text)
+        assert rej == [] and back == [es, es], fmt
+    assert write_tle_text([es]).splitlines()[1:] == ISS_3LE.splitlines()[1:]
+    assert json.loads(write_omm([es], "json"))[0]["NORAD_CAT_ID"] == 25544
