@@ -434,7 +434,6 @@ def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_
     store = alert_store.store
     previous = store.latest_catalog()
     baseline = len(previous) == 0
-    report = store.ingest_catalog(catalog)
     fresh = [] if baseline else new_objects(previous.norad_ids.tolist(), catalog)
     maneuvers = [] if baseline else detect_maneuvers(store, previous, catalog)
     if owners is None:
@@ -446,7 +445,10 @@ def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_
                           window_end_ns=t0 + int(window_s * NS_PER_S), step_s=step_s)
     rules = alert_store.active_rules()
     alerts = evaluate([r for r, _ in rules], update_facts)
+    # Alerts are recorded before the update is ingested: a crash in between
+    # re-evaluates the same update on restart, and the keys drop the repeats.
     new_ids = alert_store.record(alerts, {r.id: ch for r, ch in rules}, now_ns=now_ns())
+    report = store.ingest_catalog(catalog)
     deliveries = deliver_pending(alert_store, now_ns=now_ns, smtp=smtp, client=client)
     return UpdateReport(report.stored, len(fresh), len(maneuvers), len(alerts), len(new_ids),
                         baseline, deliveries)

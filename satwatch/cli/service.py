@@ -1,0 +1,157 @@
+"""Service commands: ``serve`` (the REST API and the page) and ``watch``
+(evaluate watch rules after every catalog update and deliver the alerts)."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time as _time
+from typing import Optional
+
+import typer
+
+from ..errors import SourceError
+from .common import CATALOG_HELP, data_dir, get_cache, parse_time, run_guarded
+from .output import Format, emit
+
+FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
+DbOption = typer.Option(None, "--db", help="Database URL (sqlite:///FILE or "
+                        "postgresql+psycopg://...); default: satwatch.sqlite in the data "
+                        "directory ($SATWATCH_DATA_DIR)")
+CatalogOpt = typer.Option(None, "--catalog", "-c", help=CATALOG_HELP)
+
+
+def default_db_url() -> str:
+    directory = data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{directory / 'satwatch.sqlite'}"
+
+
+def api_tokens_from_env() -> list[str]:
+    """``SATWATCH_API_TOKENS``: comma-separated bearer tokens allowed to write."""
+    raw = os.environ.get("SATWATCH_API_TOKENS", "")
+    return [t.strip() for t in raw.split(",") if t.strip()]
+
+
+def catalog_source(source: str | None) -> str | None:
+    """The given source, else the last 'satwatch update', else None."""
+    if source is not None:
+        return source
+    latest = get_cache().latest()
+    return latest["path"] if latest else None
+
+
+def register(app: typer.Typer):
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on"),
+        port: int = typer.Option(8000, "--port", help="TCP port"),
+        db: Optional[str] = DbOption,
+        catalog: Optional[str] = CatalogOpt,
+        log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level"),
+    ):
+        """Serve the REST API (OpenAPI at /openapi.json) and the page at /.
+        Write endpoints need a token from SATWATCH_API_TOKENS."""
+        def body():
+            import uvicorn
+
+            from ..web import Settings, create_app
+            tokens = api_tokens_from_env()
+            source = catalog_source(catalog)
+            if source is None:
+                typer.secho("warning: no catalog (pass --catalog FILE or run 'satwatch "
+                            "update'): the API serves an empty catalog", fg="yellow", err=True)
+            if not tokens:
+                typer.secho("note: SATWATCH_API_TOKENS is not set: write endpoints (rules, "
+                            "events, ingest) are refused", fg="yellow", err=True)
+            settings = Settings(db_url=db or default_db_url(), catalog_source=source,
+                                api_tokens=tokens)
+            uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        run_guarded(body)
+
+    @app.command()
+    def watch(
+        db: Optional[str] = DbOption,
+        catalog: Optional[str] = CatalogOpt,
+        once: bool = typer.Option(False, "--once", help="Process the current catalog once "
+                                  "(and retry pending deliveries), then exit"),
+        interval_s: float = typer.Option(300.0, "--interval", min=1.0,
+                                         help="Seconds between looks at the catalog source"),
+        window_h: float = typer.Option(24.0, "--window-h", min=0.0, max=24.0 * 14,
+                                       help="Hours ahead searched for passes"),
+        step_s: float = typer.Option(30.0, "--step", min=1.0, help="Pass search step (s)"),
+        at: Optional[str] = typer.Option(None, "--at", help="Start of the pass window "
+                                         "(UTC ISO-8601); default now"),
+        smtp: Optional[str] = typer.Option(None, "--smtp", help="SMTP server HOST:PORT for "
+                                           "e-mail alerts"),
+        smtp_from: str = typer.Option("satwatch@localhost", "--smtp-from",
+                                      help="Sender address of e-mail alerts"),
+        format: Format = FormatOption,
+    ):
+        """Evaluate the watch rules after every catalog update and deliver each
+        alert exactly once (webhooks, e-mail, the page's feed)."""
+        def body():
+            from ..alerts import AlertStore, SmtpConfig, deliver_pending
+            logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+            smtp_config = _smtp(smtp, smtp_from)
+            store = AlertStore.open(db or default_db_url())
+            clock = (lambda: parse_time(at).ns) if at else _time.time_ns
+            try:
+                while True:
+                    row = _one_round(store, catalog, clock, window_h, step_s, smtp_config)
+                    if row is None:
+                        counts = deliver_pending(store, now_ns=clock, smtp=smtp_config)
+                        row = {"update": "none", "stored_sets": 0, "new_objects": 0,
+                               "maneuvers": 0, "new_alerts": 0,
+                               "delivered": counts["sent"], "pending": counts["pending"],
+                               "failed": counts["failed"]}
+                    emit([row], format, title="watch")
+                    if once:
+                        break
+                    _time.sleep(interval_s)
+            finally:
+                store.close()
+        run_guarded(body)
+
+
+def _smtp(text: str | None, sender: str):
+    from ..alerts import SmtpConfig
+    if not text:
+        return None
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise SourceError(f"--smtp {text!r}: give HOST:PORT, e.g. 127.0.0.1:25")
+    return SmtpConfig(host=host, port=int(port), sender=sender)
+
+
+def _one_round(store, source, clock, window_h, step_s, smtp):
+    """Process the catalog source if it changed since the last processed
+    update (SHA-256 of its text, kept in the database); None if unchanged."""
+    from ..alerts import process_update
+    from ..catalog import Catalog
+    from ..elements import parse_elements
+    from ..sources.loading import read_source_texts
+    src = catalog_source(source)
+    if src is None:
+        raise SourceError("no catalog: pass --catalog FILE|DIR|URL or run 'satwatch update'")
+    texts = read_source_texts(src, cache=get_cache())
+    digest = hashlib.sha256()
+    for name, text in texts:
+        digest.update(text.encode())
+    fingerprint = digest.hexdigest()
+    if store.get_state("last_update_sha256") == fingerprint:
+        return None
+    sets, rejections = [], []
+    for name, text in texts:
+        s, r = parse_elements(text, source=name)
+        sets.extend(s)
+        rejections.extend(r)
+    catalog = Catalog.from_element_sets(sets, rejections, source=src)
+    report = process_update(store, catalog, now_ns=clock, window_s=window_h * 3600.0,
+                            step_s=step_s, smtp=smtp)
+    store.set_state("last_update_sha256", fingerprint)
+    d = report.deliveries
+    return {"update": fingerprint[:12], "stored_sets": report.stored_sets,
+            "new_objects": report.new_objects, "maneuvers": report.maneuvers,
+            "new_alerts": report.new_alerts, "delivered": d["sent"], "pending": d["pending"],
+            "failed": d["failed"]}
