@@ -1,0 +1,543 @@
+"""The one event engine: continuous g-functions of time for many objects at
+once, sampled with a step that adapts to each object, roots refined to well
+under a second, extrema (culminations), and/or/not combinators.
+
+A **g-function** is a continuous function of time for ``n_obj`` objects.
+Its sign is the state (``g >= 0``: "in", e.g. above the elevation mask;
+``g < 0``: "out").  It carries its own sampling step ``step_s`` (one per
+object: a LEO satellite is sampled every few minutes, a GEO satellite every
+twenty; a step must be short enough that the function has at most one
+extremum per step).  It is evaluated through one method::
+
+    g.evaluate(obj, t_ns)  ->  values, shape of ``t_ns``
+
+where ``obj`` is an int array ``(n,)`` of object indices and ``t_ns`` an
+int64 array ``(n, m)`` of UTC nanoseconds (each row its own times).
+``g(t)`` evaluates every object at the common times ``t`` (``(n_obj, n_t)``).
+An optional keyword ``exact=True`` asks for a full-accuracy value where the
+function otherwise interpolates (satellite functions interpolate between
+SGP4 samples, then polish each root with exact SGP4).
+
+The engine (:func:`scan`, :func:`find_crossings`, :func:`find_maxima`,
+:func:`find_minima`) samples both window ends, each object on its own grid
+(grouped by step), finds sign changes, and looks for *hidden* pairs of roots
+inside one step by refining every sampled local extremum that comes near
+zero (a pass shorter than the step shows as a peak below zero between two
+samples; refining the peak reveals it).  Brackets are refined all at once by
+a vectorised Illinois (modified regula falsi) iteration, extrema by
+vectorised golden-section search; no Python loop runs over time or over
+objects, only over refinement iterations and chunks of objects.
+
+See docs/events.md for the contract and examples.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import SatwatchError
+from .time import NS_PER_S, Time
+
+# Root tolerance: brackets are refined until narrower than this (1 ms), far
+# below the 1 s the passes must agree with references to.
+ROOT_TOL_S = 1e-3
+# Extremum time tolerance of the golden-section search.  Culmination times are
+# ill-conditioned (the function is flat there), so 10 ms of search width
+# gives the peak value to ~1e-9 relative and its time to the precision the
+# physics allows.
+EXTREMUM_TOL_S = 1e-2
+# Objects per chunk: bounds peak memory to a few hundred MB at most.
+CHUNK_ELEMENTS = 1_500_000
+_GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+
+
+class EventError(SatwatchError, ValueError):
+    """A search could not be set up (bad window, bad step, mismatched g)."""
+
+
+# -- g-functions -----------------------------------------------------------------
+
+class GFunction:
+    """Base class: ``n_obj`` objects, a step per object, ``evaluate``.
+
+    Subclasses implement :meth:`evaluate`.  ``step_s`` is an array
+    ``(n_obj,)`` of sampling steps in seconds.
+    """
+
+    n_obj: int
+    step_s: np.ndarray
+
+    def evaluate(self, obj, t_ns, exact: bool = False):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __call__(self, t: Time):
+        """Every object at the common times ``t``: ``(n_obj, n_time)``."""
+        t_ns = np.atleast_1d(np.asarray(t.ns, dtype=np.int64))
+        obj = np.arange(self.n_obj)
+        return self.evaluate(obj, np.broadcast_to(t_ns, (self.n_obj, t_ns.size)))
+
+    def __and__(self, other):
+        return all_of(self, other)
+
+    def __or__(self, other):
+        return any_of(self, other)
+
+    def __neg__(self):
+        return negate(self)
+
+    def __invert__(self):
+        return negate(self)
+
+
+class FunctionG(GFunction):
+    """A g-function from a plain callable ``fn(obj (n,), t_ns (n, m)) -> (n, m)``.
+
+    >>> import numpy as np
+    >>> g = FunctionG(lambda obj, t: np.sin(t / 1e9 / 100.0 + obj[:, None]), 2, step_s=30.0)
+    >>> g.step_s
+    array([30., 30.])
+    """
+
+    def __init__(self, fn, n_obj: int, step_s, exact_fn=None):
+        self.fn = fn
+        self.exact_fn = exact_fn
+        self.n_obj = int(n_obj)
+        self.step_s = np.broadcast_to(np.asarray(step_s, dtype=float), (self.n_obj,)).copy()
+
+    def evaluate(self, obj, t_ns, exact=False):
+        obj = np.asarray(obj)
+        t_ns = np.asarray(t_ns, dtype=np.int64)
+        fn = self.exact_fn if (exact and self.exact_fn is not None) else self.fn
+        return np.asarray(fn(obj, t_ns), dtype=float)
+
+
+class _Combined(GFunction):
+    def __init__(self, parts, reduce):
+        parts = list(parts)
+        if not parts:
+            raise EventError("combine at least one g-function")
+        n = {p.n_obj for p in parts}
+        if len(n) != 1:
+            raise EventError(f"g-functions cover different numbers of objects: {sorted(n)}")
+        self.parts, self.reduce = parts, reduce
+        self.n_obj = parts[0].n_obj
+        self.step_s = np.minimum.reduce([np.asarray(p.step_s, dtype=float) for p in parts])
+
+    def evaluate(self, obj, t_ns, exact=False):
+        return self.reduce([p.evaluate(obj, t_ns, exact=exact) for p in self.parts])
+
+
+def all_of(*gs) -> GFunction:
+    """In where every g is in: the minimum (Orekit's ``andCombine``)."""
+    return _Combined(gs, lambda vs: np.minimum.reduce(vs))
+
+
+def any_of(*gs) -> GFunction:
+    """In where any g is in: the maximum."""
+    return _Combined(gs, lambda vs: np.maximum.reduce(vs))
+
+
+class _Negated(GFunction):
+    def __init__(self, g):
+        self.g, self.n_obj, self.step_s = g, g.n_obj, np.asarray(g.step_s, dtype=float)
+
+    def evaluate(self, obj, t_ns, exact=False):
+        return -self.g.evaluate(obj, t_ns, exact=exact)
+
+
+def negate(g) -> GFunction:
+    """In where g is out."""
+    return _Negated(g)
+
+
+# -- results ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Crossings:
+    """Sign changes: ``obj`` (int), ``time`` (Time), ``direction`` (+1 rising
+    into g >= 0, -1 setting), sorted by object then time; plus the state of
+    every object at both window ends (``in_at_start``, ``in_at_end``,
+    ``(n_obj,)`` bool) so that intervals can be built with partial flags."""
+
+    obj: np.ndarray
+    time: Time
+    direction: np.ndarray
+    in_at_start: np.ndarray
+    in_at_end: np.ndarray
+    start: Time
+    end: Time
+
+    def __len__(self):
+        return len(self.obj)
+
+
+@dataclass(frozen=True)
+class Extrema:
+    """Local maxima (or minima): ``obj``, ``time`` (Time), ``value``; sorted
+    by object then time.  Extrema at the window edges are not reported."""
+
+    obj: np.ndarray
+    time: Time
+    value: np.ndarray
+
+    def __len__(self):
+        return len(self.obj)
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Where g >= 0, per object: ``obj``, ``start``/``end`` (Time), and
+    ``start_partial``/``end_partial`` (True where the interval is cut by the
+    window edge: it began before the window or lasts beyond it)."""
+
+    obj: np.ndarray
+    start: Time
+    end: Time
+    start_partial: np.ndarray
+    end_partial: np.ndarray
+
+    def __len__(self):
+        return len(self.obj)
+
+    @property
+    def duration_s(self):
+        return (self.end.ns - self.start.ns) / NS_PER_S
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Everything one sampling pass found: crossings and (optionally) maxima."""
+    crossings: Crossings
+    maxima: Extrema | None
+    minima: Extrema | None
+
+
+# -- the engine ------------------------------------------------------------------
+
+def _window(start: Time, end: Time):
+    t0, t1 = int(np.asarray(start.ns).reshape(-1)[0]), int(np.asarray(end.ns).reshape(-1)[0])
+    if t1 <= t0:
+        raise EventError(f"the window ends ({Time(t1).iso()}) before it starts "
+                         f"({Time(t0).iso()})")
+    return t0, t1
+
+
+def _grid(t0: int, t1: int, step_ns: int) -> np.ndarray:
+    """Sampling times: one step before the window, the window start, regular
+    steps, the window end (exactly), one step after."""
+    k = max(int(np.ceil((t1 - t0) / step_ns)), 1)
+    inner = t0 + np.arange(k, dtype=np.int64) * step_ns
+    return np.concatenate(([t0 - step_ns], inner, [t1, t1 + step_ns])).astype(np.int64)
+
+
+def _groups(g, max_elements: int, t0: int, t1: int):
+    """Object index chunks sharing one step, sized to bound memory."""
+    step = np.asarray(g.step_s, dtype=float)
+    if step.shape != (g.n_obj,) or not np.all(np.isfinite(step)) or np.any(step <= 0):
+        raise EventError("every object needs a positive finite sampling step (g.step_s)")
+    step_ns = np.maximum(np.rint(step * NS_PER_S).astype(np.int64), 1_000_000)
+    step_ns = np.minimum(step_ns, max(t1 - t0, 1_000_000))
+    for s in np.unique(step_ns):
+        idx = np.flatnonzero(step_ns == s)
+        times = _grid(t0, t1, int(s))
+        per = max(1, max_elements // len(times))
+        for i in range(0, len(idx), per):
+            yield idx[i:i + per], times
+
+
+def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: bool = False,
+         max_threshold: float | None = None, polish: bool = True,
+         chunk_elements: int = CHUNK_ELEMENTS) -> Scan:
+    """Sample ``g`` once over ``[start, end]`` and return its crossings and,
+    when asked, its local maxima/minima (maxima below ``max_threshold`` are
+    dropped).  Hidden root pairs (a sign excursion shorter than a step) are
+    found by refining sampled extrema that approach zero."""
+    t0, t1 = _window(start, end)
+    c_obj, c_t, c_dir, mx, mn = [], [], [], [], []
+    in_start = np.zeros(g.n_obj, dtype=bool)
+    in_end = np.zeros(g.n_obj, dtype=bool)
+    for idx, times in _groups(g, chunk_elements, t0, t1):
+        n, m = len(idx), len(times)
+        tt = np.broadcast_to(times, (n, m))
+        v = np.asarray(g.evaluate(idx, tt), dtype=float)
+        v = np.where(np.isfinite(v), v, -np.inf)     # failed propagation: "out"
+        in_start[idx] = v[:, 1] >= 0
+        in_end[idx] = v[:, -2] >= 0
+        obj_b, lo_b, hi_b, lo_v, hi_v = _sign_brackets(idx, tt, v)
+        # Hidden pairs around sampled extrema (and the extrema themselves).
+        ext = _sampled_extrema(v)
+        found_max = found_min = None
+        for kind, sel in (("max", ext[0]), ("min", ext[1])):
+            rows, cols = sel
+            if not len(rows):
+                continue
+            want_all = (kind == "max" and maxima) or (kind == "min" and minima)
+            vk = v[rows, cols]
+            if want_all:
+                if kind == "max" and max_threshold is not None:
+                    keep = _may_reach(v, rows, cols, max_threshold, kind)
+                    rows, cols = rows[keep], cols[keep]
+            else:
+                # only extrema on the "wrong" side that may cross zero
+                wrong = vk < 0 if kind == "max" else vk >= 0
+                near = _may_reach(v, rows, cols, 0.0, kind)
+                rows, cols = rows[wrong & near], cols[wrong & near]
+            if not len(rows):
+                continue
+            te, ve = _golden(g, idx[rows], times[cols - 1], times[cols + 1], kind)
+            ve_ok = np.isfinite(ve)
+            if kind == "max":
+                hidden = (v[rows, cols] < 0) & (ve >= 0) & ve_ok
+            else:
+                hidden = (v[rows, cols] >= 0) & (ve < 0) & ve_ok
+            if hidden.any():
+                r, c, tm, vm = rows[hidden], cols[hidden], te[hidden], ve[hidden]
+                # the sampled neighbours are on the same side as the sampled extremum
+                obj_b = np.concatenate([obj_b, idx[r], idx[r]])
+                lo_b = np.concatenate([lo_b, times[c - 1], tm])
+                hi_b = np.concatenate([hi_b, tm, times[c + 1]])
+                lo_v = np.concatenate([lo_v, v[r, c - 1], vm])
+                hi_v = np.concatenate([hi_v, vm, v[r, c + 1]])
+            if want_all:
+                inside = (te > t0) & (te < t1) & ve_ok
+                if kind == "max" and max_threshold is not None:
+                    inside &= ve >= max_threshold
+                rec = (idx[rows][inside], te[inside], ve[inside])
+                if kind == "max":
+                    found_max = rec
+                else:
+                    found_min = rec
+        if found_max is not None:
+            mx.append(found_max)
+        if found_min is not None:
+            mn.append(found_min)
+        if len(obj_b):
+            tr = _refine_roots(g, obj_b, lo_b, hi_b, lo_v, hi_v, polish=polish)
+            inside = (tr >= t0) & (tr <= t1)
+            # a root exactly at an edge sample is the edge state, not an event
+            inside &= ~((tr == t0) & (lo_b == t0)) & ~((tr == t1) & (hi_b == t1))
+            c_obj.append(obj_b[inside])
+            c_t.append(tr[inside])
+            c_dir.append(np.where(hi_v[inside] >= 0, 1, -1).astype(np.int8))
+    obj = np.concatenate(c_obj) if c_obj else np.zeros(0, dtype=np.int64)
+    t = np.concatenate(c_t) if c_t else np.zeros(0, dtype=np.int64)
+    d = np.concatenate(c_dir) if c_dir else np.zeros(0, dtype=np.int8)
+    order = np.lexsort((t, obj))
+    crossings = Crossings(obj[order], Time(t[order]), d[order], in_start, in_end,
+                          Time(t0), Time(t1))
+    return Scan(crossings, _pack(mx) if maxima else None, _pack(mn) if minima else None)
+
+
+def _pack(recs) -> Extrema:
+    if not recs:
+        return Extrema(np.zeros(0, dtype=np.int64), Time(np.zeros(0, dtype=np.int64)),
+                       np.zeros(0))
+    obj = np.concatenate([r[0] for r in recs])
+    t = np.concatenate([r[1] for r in recs])
+    v = np.concatenate([r[2] for r in recs])
+    order = np.lexsort((t, obj))
+    return Extrema(obj[order], Time(t[order]), v[order])
+
+
+def _sign_brackets(idx, tt, v):
+    s = v >= 0
+    r, c = np.nonzero(s[:, 1:] != s[:, :-1])
+    return (idx[r], tt[r, c].copy(), tt[r, c + 1].copy(), v[r, c], v[r, c + 1])
+
+
+def _sampled_extrema(v):
+    """Interior sampled local maxima and minima (plateaus count once)."""
+    left, mid, right = v[:, :-2], v[:, 1:-1], v[:, 2:]
+    finite = np.isfinite(left) & np.isfinite(mid) & np.isfinite(right)
+    is_max = finite & (mid >= left) & (mid > right)
+    is_min = finite & (mid <= left) & (mid < right)
+    r1, c1 = np.nonzero(is_max)
+    r2, c2 = np.nonzero(is_min)
+    return (r1, c1 + 1), (r2, c2 + 1)
+
+
+def _may_reach(v, rows, cols, level, kind):
+    """Could the true extremum between the neighbours reach ``level``?  A
+    smooth function sampled finer than its features overshoots its sampled
+    extremum by less than the local variation between samples; allow twice
+    that, plus the parabola through the three samples."""
+    a, b, c = v[rows, cols - 1], v[rows, cols], v[rows, cols + 1]
+    var = np.abs(b - a) + np.abs(b - c)
+    if kind == "max":
+        return b + 2.0 * var >= level
+    return b - 2.0 * var <= level
+
+
+def _golden(g, obj, lo, hi, kind):
+    """Vectorised golden-section search for the extremum of each object's g
+    in ``[lo, hi]`` (int ns).  Returns (time_ns, value)."""
+    sign = 1.0 if kind == "max" else -1.0
+    a = lo.astype(float)
+    b = hi.astype(float)
+    c = b - _GOLDEN * (b - a)
+    d = a + _GOLDEN * (b - a)
+
+    def f(x):
+        return sign * np.asarray(g.evaluate(obj, np.rint(x).astype(np.int64)[:, None]),
+                                 dtype=float)[:, 0]
+
+    fc, fd = f(c), f(d)
+    tol = EXTREMUM_TOL_S * NS_PER_S
+    for _ in range(80):
+        if not np.any(b - a > tol):
+            break
+        left = fc > fd                       # maximum lies in [a, d]
+        a, b = np.where(left, a, c), np.where(left, d, b)
+        c_new = b - _GOLDEN * (b - a)
+        d_new = a + _GOLDEN * (b - a)
+        # reuse one interior value per step, evaluate the other
+        x_new = np.where(left, c_new, d_new)
+        fx = f(x_new)
+        fc, fd, c, d = (np.where(left, fx, fd), np.where(left, fc, fx),
+                        np.where(left, c_new, d), np.where(left, c, d_new))
+    t = np.rint(np.where(fc > fd, c, d)).astype(np.int64)
+    val = sign * np.maximum(fc, fd)
+    return t, val
+
+
+def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True):
+    """Illinois (modified regula falsi) on every bracket at once, then an
+    optional secant polish with exact values.  Returns root times (ns)."""
+    a, b = lo.astype(float), hi.astype(float)
+    fa, fb = lo_v.astype(float), hi_v.astype(float)
+    # infinite values (failed propagation) fall back to bisection
+    side = np.zeros(len(a), dtype=np.int8)
+    tol = ROOT_TOL_S * NS_PER_S
+    for _ in range(100):
+        active = (b - a) > tol
+        if not active.any():
+            break
+        ia = np.flatnonzero(active)
+        fa_, fb_ = fa[ia], fb[ia]
+        ok = np.isfinite(fa_) & np.isfinite(fb_) & (fb_ != fa_)
+        x = np.where(ok, (a[ia] * fb_ - b[ia] * fa_) / np.where(ok, fb_ - fa_, 1.0),
+                     0.5 * (a[ia] + b[ia]))
+        # keep the step strictly inside and avoid stalling at an end
+        w = b[ia] - a[ia]
+        x = np.clip(x, a[ia] + 0.01 * w, b[ia] - 0.01 * w)
+        fx = np.asarray(g.evaluate(obj[ia], np.rint(x).astype(np.int64)[:, None]),
+                        dtype=float)[:, 0]
+        fx = np.where(np.isfinite(fx), fx, -np.inf)
+        same_as_a = (fx >= 0) == (fa_ >= 0)
+        # Illinois: halve the retained end's value when the same end stays twice
+        new_side = np.where(same_as_a, 1, -1).astype(np.int8)
+        stay = side[ia] == new_side
+        a[ia] = np.where(same_as_a, x, a[ia])
+        fa[ia] = np.where(same_as_a, fx, np.where(stay, fa_ * 0.5, fa_))
+        b[ia] = np.where(same_as_a, b[ia], x)
+        fb[ia] = np.where(same_as_a, np.where(stay, fb_ * 0.5, fb_), fx)
+        side[ia] = new_side
+    root = 0.5 * (a + b)
+    if polish:
+        root = _polish(g, obj, root, a, b)
+    return np.rint(root).astype(np.int64)
+
+
+def _polish(g, obj, root, a, b):
+    """One secant step on exact values over a 0.2 s base: corrects the
+    interpolation error of functions that interpolate (no-op otherwise)."""
+    h = 0.1 * NS_PER_S
+    x0, x1 = root - h, root + h
+    t = np.rint(np.stack([x0, x1], axis=1)).astype(np.int64)
+    try:
+        f = np.asarray(g.evaluate(obj, t, exact=True), dtype=float)
+    except TypeError:
+        return root
+    f0, f1 = f[:, 0], f[:, 1]
+    ok = np.isfinite(f0) & np.isfinite(f1) & (f1 != f0)
+    x = np.where(ok, x0 - f0 * (x1 - x0) / np.where(ok, f1 - f0, 1.0), root)
+    # trust the polish only when it moves the root by less than 10 s
+    good = ok & (np.abs(x - root) < 10 * NS_PER_S)
+    return np.where(good, x, root)
+
+
+# -- public wrappers -------------------------------------------------------------
+
+def find_crossings(g: GFunction, start: Time, end: Time, **kw) -> Crossings:
+    """Every time each object's g changes sign in ``[start, end]``."""
+    return scan(g, start, end, **kw).crossings
+
+
+def find_maxima(g: GFunction, start: Time, end: Time, threshold: float | None = None,
+                **kw) -> Extrema:
+    """Local maxima of g inside the window (those >= ``threshold`` when given)."""
+    return scan(g, start, end, maxima=True, max_threshold=threshold, **kw).maxima
+
+
+def find_minima(g: GFunction, start: Time, end: Time, **kw) -> Extrema:
+    """Local minima of g inside the window."""
+    return scan(g, start, end, minima=True, **kw).minima
+
+
+def find_extrema(g: GFunction, start: Time, end: Time, **kw):
+    """``(maxima, minima)`` of g inside the window."""
+    s = scan(g, start, end, maxima=True, minima=True, **kw)
+    return s.maxima, s.minima
+
+
+def to_intervals(crossings: Crossings) -> Intervals:
+    """Intervals where g >= 0, per object, from crossings and the states at
+    the window ends; intervals cut by an edge carry a partial flag."""
+    n_obj = len(crossings.in_at_start)
+    t0, t1 = int(crossings.start.ns), int(crossings.end.ns)
+    obj, t, d = crossings.obj, crossings.time.ns, crossings.direction
+    # Synthetic events at the edges: a rise at start for objects already in,
+    # a set at end for objects still in.
+    s_obj = np.flatnonzero(crossings.in_at_start)
+    e_obj = np.flatnonzero(crossings.in_at_end)
+    all_obj = np.concatenate([s_obj, obj, e_obj])
+    all_t = np.concatenate([np.full(len(s_obj), t0), t, np.full(len(e_obj), t1)])
+    all_d = np.concatenate([np.ones(len(s_obj), np.int8), d, -np.ones(len(e_obj), np.int8)])
+    edge = np.concatenate([np.ones(len(s_obj), bool), np.zeros(len(obj), bool),
+                           np.ones(len(e_obj), bool)])
+    prio = np.concatenate([np.zeros(len(s_obj)), np.ones(len(obj)), np.full(len(e_obj), 2)])
+    order = np.lexsort((prio, all_t, all_obj))
+    all_obj, all_t, all_d, edge = all_obj[order], all_t[order], all_d[order], edge[order]
+    # pair each rise with the next set of the same object
+    nxt_obj = np.r_[all_obj[1:], -1]
+    nxt_d = np.r_[all_d[1:], 0]
+    pair = (all_d == 1) & (nxt_obj == all_obj) & (nxt_d == -1)
+    i = np.flatnonzero(pair)
+    del n_obj
+    return Intervals(all_obj[i], Time(all_t[i]), Time(all_t[i + 1]), edge[i], edge[i + 1])
+
+
+def intervals(g: GFunction, start: Time, end: Time, **kw) -> Intervals:
+    """Where each object's g >= 0 in ``[start, end]``."""
+    return to_intervals(find_crossings(g, start, end, **kw))
+
+
+def interval_stats(iv: Intervals, n_obj: int, start: Time, end: Time) -> dict:
+    """Coverage fraction, mean and maximum gap (s) per object over the window
+    (arrays ``(n_obj,)``); gaps include the edges of the window."""
+    t0, t1 = int(start.ns), int(end.ns)
+    span = (t1 - t0) / NS_PER_S
+    covered = np.zeros(n_obj)
+    np.add.at(covered, iv.obj, iv.duration_s)
+    mean_gap = np.full(n_obj, np.nan)
+    max_gap = np.full(n_obj, span)
+    count = np.bincount(iv.obj, minlength=n_obj)
+    # gaps: start->first, between, last->end
+    order = np.lexsort((iv.start.ns, iv.obj))
+    o, s, e = iv.obj[order], iv.start.ns[order], iv.end.ns[order]
+    prev_end = np.where(np.r_[True, o[1:] != o[:-1]], t0, np.r_[t0, e[:-1]])
+    gaps = (s - prev_end) / NS_PER_S
+    last = np.r_[o[1:] != o[:-1], True] if len(o) else np.zeros(0, bool)
+    tail = (t1 - e[last]) / NS_PER_S
+    gap_sum = np.zeros(n_obj)
+    np.add.at(gap_sum, o, gaps)
+    np.add.at(gap_sum, o[last], tail)
+    gmax = np.zeros(n_obj)
+    np.maximum.at(gmax, o, gaps)
+    np.maximum.at(gmax, o[last], tail)
+    has = count > 0
+    max_gap[has] = gmax[has]
+    mean_gap[has] = gap_sum[has] / (count[has] + 1)
+    return {"coverage_fraction": covered / span, "mean_gap_s": mean_gap,
+            "max_gap_s": max_gap, "count": count}

@@ -1,0 +1,179 @@
+"""The event engine against closed forms and brute force.
+
+References: roots of a*sin(2*pi*t/P) - c are asin(c/a)*P/(2*pi) and
+P/2 - that (closed form); maxima at P/4 + k*P; narrow Gaussian pulses whose
+peak is far shorter than the sampling step are found by a brute-force dense
+scan in the test itself.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from satwatch.events import (EventError, FunctionG, all_of, any_of, find_crossings,
+                             find_extrema, find_maxima, interval_stats, intervals, negate,
+                             scan, to_intervals)
+from satwatch.time import NS_PER_S, utc
+
+# Roots are refined to 1 ms (ROOT_TOL_S); closed-form agreement to 5 ms leaves
+# room for the bracket midpoint.
+ROOT_TOL_S = 5e-3
+# Golden-section extremum times: 10 ms search width; on a sine the peak time
+# is known to that, with margin.
+PEAK_TOL_S = 0.05
+
+T0 = utc("2023-10-13T00:00:00Z")
+T1 = T0 + 86400.0
+
+
+def _sine(periods, level, step_fraction=20.0):
+    periods = np.asarray(periods, dtype=float)
+
+    def fn(obj, t):
+        x = (t - T0.ns) / NS_PER_S
+        return np.sin(2 * np.pi * x / periods[obj][:, None]) - level
+    return FunctionG(fn, len(periods), periods / step_fraction)
+
+
+def _expected_roots(period, level, span=86400.0):
+    r1 = np.arcsin(level) / (2 * np.pi) * period
+    r2 = period / 2 - r1
+    k = np.arange(-1, int(span / period) + 2)
+    roots = np.sort(np.concatenate([r1 + k * period, r2 + k * period]))
+    return roots[(roots > 0) & (roots < span)]
+
+
+def test_crossings_match_closed_form_for_many_objects_at_once():
+    periods = [5400.0, 7000.0, 43080.0, 86164.0, 30000.0]
+    g = _sine(periods, 0.3)
+    c = find_crossings(g, T0, T1)
+    for i, p in enumerate(periods):
+        got = (c.time.ns[c.obj == i] - T0.ns) / NS_PER_S
+        want = _expected_roots(p, 0.3)
+        assert len(got) == len(want), (p, len(got), len(want))
+        np.testing.assert_allclose(got, want, atol=ROOT_TOL_S)
+        d = c.direction[c.obj == i]
+        assert np.all(d[:-1] != d[1:])           # alternate rise / set
+
+
+def test_maxima_and_minima_closed_form():
+    g = _sine([5400.0, 20000.0], 0.0)
+    mx, mn = find_extrema(g, T0, T1)
+    for i, p in enumerate([5400.0, 20000.0]):
+        k = np.arange(0, 86400 / p + 1)
+        want_max = p / 4 + k * p
+        want_max = want_max[want_max < 86400]
+        got = (mx.time.ns[mx.obj == i] - T0.ns) / NS_PER_S
+        np.testing.assert_allclose(got, want_max, atol=PEAK_TOL_S)
+        np.testing.assert_allclose(mx.value[mx.obj == i], 1.0, atol=1e-9)
+        want_min = 3 * p / 4 + k * p
+        want_min = want_min[want_min < 86400]
+        np.testing.assert_allclose((mn.time.ns[mn.obj == i] - T0.ns) / NS_PER_S, want_min,
+                                   atol=PEAK_TOL_S)
+    above = find_maxima(g, T0, T1, threshold=2.0)
+    assert len(above) == 0
+
+
+def test_hidden_pulses_shorter_than_the_step_are_found():
+    # Gaussian pulses 20 s wide sampled every 25 s: most are above zero for less
+    # than one step and their peaks fall between samples.  Brute force: a dense
+    # 0.05 s scan of the same function.
+    centers = np.array([3333.3, 11111.1, 20002.7, 47000.9, 80000.4])
+    heights = np.array([1.0, 0.8, 0.6, 1.2, 0.55])
+
+    def fn(obj, t):
+        x = (t - T0.ns) / NS_PER_S
+        shift = obj[:, None] * 7.7
+        y = sum(h * np.exp(-((x - c - shift) / 20.0) ** 2) for c, h in zip(centers, heights))
+        return y - 0.5
+    g = FunctionG(fn, 3, 25.0)
+    c = find_crossings(g, T0, T1)
+    x = np.arange(0, 86400, 0.05)
+    for i in range(3):
+        y = fn(np.array([i]), (T0.ns + x * NS_PER_S).astype(np.int64)[None, :])[0]
+        flips = x[1:][np.diff(y >= 0) != 0]
+        got = (c.time.ns[c.obj == i] - T0.ns) / NS_PER_S
+        assert len(got) == len(flips) == 2 * len(centers)
+        np.testing.assert_allclose(got, flips, atol=0.06)
+
+
+def test_short_excursions_of_a_broad_curve_are_found():
+    # A LEO-like elevation curve (period 5400 s, sampled every 270 s) whose top
+    # pokes above zero for only 2..40 s: the sampled values are all negative.
+    dur = np.array([2.0, 10.0, 30.0, 40.0])
+    level = np.cos(2 * np.pi * (dur / 2) / 5400.0)
+    phase = np.array([100.0, 1234.5, 2999.9, 4000.1])
+
+    def fn(obj, t):
+        x = (t - T0.ns) / NS_PER_S
+        return np.cos(2 * np.pi * (x - phase[obj][:, None]) / 5400.0) - level[obj][:, None]
+    c = find_crossings(FunctionG(fn, 4, 270.0), T0, T1)
+    for i in range(4):
+        got = (c.time.ns[c.obj == i] - T0.ns) / NS_PER_S
+        k = np.arange(-1, 18)
+        want = np.sort(np.r_[phase[i] - dur[i] / 2 + k * 5400, phase[i] + dur[i] / 2 + k * 5400])
+        want = want[(want > 0) & (want < 86400)]
+        assert len(got) == len(want), (i, len(got), len(want))
+        np.testing.assert_allclose(got, want, atol=ROOT_TOL_S)
+
+
+def test_intervals_partial_at_window_edges():
+    g = _sine([86400.0 * 4], 0.0)      # up for two days from T0 - a quarter period... ; here all day
+    iv = intervals(g, T0 + 1.0, T1)
+    assert len(iv) == 1 and iv.start_partial[0] and iv.end_partial[0]
+    g2 = _sine([40000.0], 0.0)
+    iv2 = intervals(g2, T0 + 10000.0, T1)
+    # up at 10000 s (sin(2pi/4)=1 at 10000 s): starts partial; then (40000k, 40000k+20000)
+    assert iv2.start_partial[0] and not iv2.end_partial[0]
+    np.testing.assert_allclose((iv2.end.ns[0] - T0.ns) / 1e9, 20000.0, atol=ROOT_TOL_S)
+    np.testing.assert_allclose((iv2.start.ns[1] - T0.ns) / 1e9, 40000.0, atol=ROOT_TOL_S)
+    assert iv2.end_partial[-1]          # up again at 80000 s until the end
+    stats = interval_stats(iv2, 1, T0 + 10000.0, T1)
+    span = 76400.0
+    covered = (20000 - 10000) + (60000 - 40000) + (86400 - 80000)
+    np.testing.assert_allclose(stats["coverage_fraction"][0], covered / span, atol=1e-6)
+    np.testing.assert_allclose(stats["max_gap_s"][0], 20000.0, atol=0.01)
+
+
+def test_combinators_are_min_max_negate():
+    a, b = _sine([10000.0], 0.0), _sine([7000.0], 0.0)
+    t = T0 + np.arange(0, 86400, 97.0)
+    np.testing.assert_array_equal(all_of(a, b)(t), np.minimum(a(t), b(t)))
+    np.testing.assert_array_equal(any_of(a, b)(t), np.maximum(a(t), b(t)))
+    np.testing.assert_array_equal(negate(a)(t), -a(t))
+    both = intervals(a & b, T0, T1)
+    # brute force: where both sines are >= 0
+    x = np.arange(0, 86400, 0.5)
+    y = np.minimum(np.sin(2 * np.pi * x / 10000), np.sin(2 * np.pi * x / 7000))
+    inside = x[y >= 0]
+    covered = float(both.duration_s.sum())
+    assert abs(covered - 0.5 * len(inside)) < 2.0
+    assert all_of(a, b).step_s[0] == 350.0
+
+
+def test_failed_values_are_out_not_errors():
+    def fn(obj, t):
+        x = (t - T0.ns) / NS_PER_S
+        y = np.sin(2 * np.pi * x / 6000.0)
+        return np.where(x > 43200, np.nan, y)
+    c = find_crossings(FunctionG(fn, 1, 300.0), T0, T1)
+    assert np.all(c.time.ns <= T0.ns + 43200.5 * NS_PER_S)
+
+
+def test_bad_windows_and_steps_raise():
+    g = _sine([5400.0], 0.0)
+    with pytest.raises(EventError):
+        find_crossings(g, T1, T0)
+    with pytest.raises(EventError):
+        find_crossings(FunctionG(lambda o, t: t * 0.0, 1, 0.0), T0, T1)
+    with pytest.raises(EventError):
+        all_of(_sine([1.0, 2.0], 0), _sine([1.0], 0))
+
+
+def test_scan_matches_separate_calls():
+    g = _sine([5400.0, 9000.0], 0.2)
+    s = scan(g, T0, T1, maxima=True)
+    c = find_crossings(g, T0, T1)
+    np.testing.assert_array_equal(s.crossings.time.ns, c.time.ns)
+    assert len(s.maxima) == len(find_maxima(g, T0, T1))
+    assert len(to_intervals(c)) == len(c) // 2 + int(c.direction[0] == -1)
