@@ -1,0 +1,463 @@
+"""Manoeuvres, decays, new and stale objects, from element-set histories (pure).
+
+Everything here takes arrays (one object's history sorted by epoch, or
+per-object summaries) and returns arrays or small records; nothing reads a
+database, a file or the clock.  :mod:`satwatch.store` supplies the arrays.
+
+Manoeuvre detection: a local change-point test on mean elements
+----------------------------------------------------------------------
+A TLE's mean semi-major axis ``a`` drifts smoothly under drag and scatters
+from set to set by the fit noise; a burn adds a step.  For every gap between
+consecutive element sets (after flagging outliers) the detector fits, by least
+squares over the ``window_sets`` sets either side, a common linear trend (the
+drag decay, or the J2 node drift) plus a step at the gap, and divides the step
+by its standard error, built from a robust local noise scale (the MAD of
+detrended second differences over the surrounding sets).  A gap whose step
+is significant (``z_threshold``) and large enough in absolute terms (a floor
+per orbit regime) is a candidate; among candidates closer than
+``window_sets`` sets only the strongest is kept (non-maximum suppression).
+
+* in-track: step in ``a``; delta-v = v * |da| / (2a) (vis-viva, small burn).
+* cross-track: step in the orbit normal (inclination and node); delta-v =
+  2 v sin(dtheta / 2), dtheta the angle between the normals before and after.
+* outliers: a set far from both neighbours while the neighbours agree
+  (``a``, ``i`` or the node jumping out and back) is flagged and left out.
+* drag decay is the common trend inside each window, so smooth decay, even
+  fast, raises no step; a geomagnetic storm that bends the trend over a day
+  raises at most a small step that the floor rejects.
+
+See docs/maneuvers.md for the benchmark, the matching rule and the limits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+MU_KM3_S2 = 398600.8            # WGS-72, as SGP4 and the TLE mean motion
+EARTH_RADIUS_KM = 6378.135      # WGS-72
+NS_PER_DAY = 86_400 * 10**9
+DAY_S = 86400.0
+
+__all__ = ["DetectorSettings", "Maneuvers", "detect_maneuvers", "semi_major_axis_km",
+           "flag_outliers", "robust_scale", "decay_status", "DecayStatus", "new_objects",
+           "stale_objects", "STALE_AFTER_DAYS"]
+
+
+def semi_major_axis_km(mean_motion_rev_day) -> np.ndarray:
+    """Semi-major axis from the TLE (Kozai) mean motion with WGS-72 mu."""
+    n_rad_s = np.asarray(mean_motion_rev_day, dtype=float) * 2 * np.pi / DAY_S
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.cbrt(MU_KM3_S2 / n_rad_s ** 2)
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """Tuning of :func:`detect_maneuvers`; the defaults are what
+    benchmarks/maneuvers.py reports (see docs/maneuvers.md)."""
+
+    statistic: str = "break"       # "break" (trend departure) or "step"
+    after_sets: int = 3             # sets after a gap compared with the trend
+    window_sets: int = 6            # sets either side of a gap in the local fit
+    noise_sets: int = 41            # sets in the rolling robust noise scale
+    max_transition_sets: int = 3    # sets a TLE fit may take to show a burn in full
+    z_threshold: float = 8.0        # step / standard error (in-track)
+    z_cross: float = 15.0           # step / standard error (cross-track)
+    floor_a_km: float = 0.001       # smallest in-track step reported (LEO)
+    floor_a_geo_km: float = 0.5     # GEO: a TLE's a scatters by ~0.1 km
+    floor_angle_deg: float = 0.01   # smallest cross-track step (orbit normal)
+    outlier_z: float = 8.0          # outlier: this many sigma from both neighbours
+
+
+@dataclass
+class Maneuvers:
+    """Detected manoeuvres of one object, as arrays (one entry per manoeuvre).
+
+    ``epoch_ns``: the first set after the step; the burn lies in
+    [``window_start_ns``, ``window_end_ns``] (the epochs of the sets either
+    side of the step, so as wide as the gap between element sets).
+    ``kind``: "in-track" or "cross-track".  ``outlier_epochs_ns``: the
+    element sets flagged as outliers (not counted as manoeuvres).
+    """
+
+    norad_id: int
+    epoch_ns: np.ndarray
+    window_start_ns: np.ndarray
+    window_end_ns: np.ndarray
+    kind: np.ndarray
+    delta_v_m_s: np.ndarray
+    delta_a_km: np.ndarray
+    delta_normal_deg: np.ndarray
+    delta_inclination_deg: np.ndarray
+    z_score: np.ndarray
+    outlier_epochs_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __len__(self):
+        return len(self.epoch_ns)
+
+    def rows(self) -> list[dict]:
+        from .time import Time
+        out = []
+        for j in range(len(self)):
+            out.append({"norad_id": self.norad_id,
+                        "epoch": Time(int(self.epoch_ns[j])).iso(0),
+                        "window_start": Time(int(self.window_start_ns[j])).iso(0),
+                        "window_end": Time(int(self.window_end_ns[j])).iso(0),
+                        "type": str(self.kind[j]),
+                        "delta_v_m_s": float(self.delta_v_m_s[j]),
+                        "delta_a_km": float(self.delta_a_km[j]),
+                        "delta_inclination_deg": float(self.delta_inclination_deg[j]),
+                        "delta_normal_deg": float(self.delta_normal_deg[j]),
+                        "z_score": float(self.z_score[j])})
+        return out
+
+
+def _empty(norad_id, outliers=None) -> Maneuvers:
+    z = np.zeros(0)
+    zi = np.zeros(0, np.int64)
+    return Maneuvers(norad_id, zi, zi, zi, np.zeros(0, dtype="<U11"), z, z, z, z, z,
+                     zi if outliers is None else outliers)
+
+
+def robust_scale(x: np.ndarray, t_days: np.ndarray, window: int) -> np.ndarray:
+    """Per-set noise scale of ``x``: rolling MAD of second differences
+    (which cancel a linear trend), divided by sqrt(6) (the second difference
+    of white noise has variance 6 sigma^2), centred on each set."""
+    n = len(x)
+    if n < 3:
+        return np.full(n, np.nan)
+    dt1 = np.diff(t_days)
+    # Second difference that cancels a linear trend on uneven sampling.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.diff(x) / np.where(dt1 > 0, dt1, np.nan)
+        d2 = (slope[1:] - slope[:-1]) * (dt1[1:] * dt1[:-1]) / (dt1[1:] + dt1[:-1])
+    # For equal spacing d2 = (x0 - 2x1 + x2)/2: variance 1.5 sigma^2.
+    d2 = np.abs(d2) / np.sqrt(1.5)
+    d2 = np.concatenate([[d2[0]], d2, [d2[-1]]])
+    w = min(window, n)
+    if w < 3:
+        return np.full(n, 1.4826 * np.nanmedian(d2))
+    med = np.nanmedian(sliding_window_view(d2, w), axis=1) * 1.4826
+    pad_lo = (w - 1) // 2
+    pad_hi = n - len(med) - pad_lo
+    return np.concatenate([np.full(pad_lo, med[0]), med, np.full(pad_hi, med[-1])])
+
+
+def flag_outliers(t_days: np.ndarray, series: list[np.ndarray], scales: list[np.ndarray],
+                  z: float) -> np.ndarray:
+    """Boolean mask of outlier sets: for any of ``series``, the set lies more
+    than ``z`` scales from the line through its two neighbours while those
+    neighbours' own step is small (an excursion out and back, not a step)."""
+    n = len(t_days)
+    bad = np.zeros(n, bool)
+    if n < 3:
+        return bad
+    t0, t1, t2 = t_days[:-2], t_days[1:-1], t_days[2:]
+    frac = np.where(t2 > t0, (t1 - t0) / np.where(t2 > t0, t2 - t0, 1.0), 0.5)
+    for x, s in zip(series, scales):
+        x0, x1, x2 = x[:-2], x[1:-1], x[2:]
+        pred = x0 + (x2 - x0) * frac
+        dev = np.abs(x1 - pred)
+        sc = np.maximum(s[1:-1], 1e-12)
+        # Out and back: far from the line, yet the neighbours agree with
+        # each other much better than with the middle set.
+        out = (dev > z * sc) & (np.abs(x2 - x0) < 0.5 * dev)
+        bad[1:-1] |= out
+    return bad
+
+
+def _step_fits(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, k: int, skip: int = 0):
+    """For each gap g (between sets g and g+1): the least-squares step of
+    ``x`` at the gap over a common linear trend, fitted to the k sets up to
+    g and the k sets from g+1+skip (the ``skip`` sets just after the gap are
+    left out: a TLE fit that straddles a burn smears its step over a few
+    sets), and the step's standard error from ``scale``.  Gaps without
+    enough sets either side get NaN.  Vectorised over gaps (sliding windows,
+    batched 3x3 solves)."""
+    n = len(x)
+    step = np.full(n - 1, np.nan)
+    se = np.full(n - 1, np.nan)
+    width = 2 * k + skip
+    if n < width:
+        return step, se
+    tw = sliding_window_view(t_days, width)            # (m, width)
+    xw = sliding_window_view(x, width)
+    wt = np.ones(width)
+    wt[k:k + skip] = 0.0                               # the transition is left out
+    tc = tw - tw[:, k - 1:k + 1].mean(axis=1, keepdims=True)
+    h = np.zeros(width)
+    h[k:] = 1.0
+    X = np.stack([np.ones_like(tc), tc, np.broadcast_to(h, tc.shape)], axis=-1)
+    Xw = X * wt[None, :, None]
+    XtX = np.einsum("mij,mik->mjk", Xw, X)
+    Xty = np.einsum("mij,mi->mj", Xw, xw)
+    ok = np.abs(np.linalg.det(XtX)) > 1e-12
+    XtX[~ok] = np.eye(3)
+    beta = np.linalg.solve(XtX, Xty[..., None])[..., 0]
+    cov22 = np.linalg.inv(XtX)[:, 2, 2]
+    sw = sliding_window_view(scale, width)
+    sig = np.maximum(sw[:, :k].max(axis=1), sw[:, k + skip:].max(axis=1))
+    # The fit's own misfit (a ramp or a second burn inside the window)
+    # widens the error: the noise is the larger of the two estimates.
+    resid = (xw - np.einsum("mij,mj->mi", X, beta)) * wt[None, :]
+    rms = np.sqrt((resid ** 2).sum(axis=1) / max(2 * k - 3, 1))
+    sig = np.maximum(sig, rms)
+    gaps = np.arange(k - 1, k - 1 + len(beta))         # gap index for each window
+    step[gaps] = np.where(ok, beta[:, 2], np.nan)
+    se[gaps] = np.where(ok, sig * np.sqrt(cov22), np.nan)
+    return step, se
+
+
+def _trend_breaks(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, kb: int, ka: int):
+    """For each gap g (between sets g and g+1): fit a line to the ``kb`` sets
+    up to g (the undisturbed trend: drag decay, node drift), extrapolate it
+    over the ``ka`` sets after the gap, and return the mean departure of
+    those sets from it and that departure's standard error (noise from
+    ``scale`` or the fit's own scatter, whichever is larger, plus the
+    extrapolation's uncertainty).  A burn shows as a step or as a change of
+    slope (a TLE fit that straddles a burn takes days to settle); both make
+    the later sets leave the earlier trend.  NaN where the sets run out."""
+    n = len(x)
+    dev = np.full(n - 1, np.nan)
+    se = np.full(n - 1, np.nan)
+    width = kb + ka
+    if n < width:
+        return dev, se
+    tw = sliding_window_view(t_days, width)
+    xw = sliding_window_view(x, width)
+    tb, xb = tw[:, :kb], xw[:, :kb]
+    ta, xa = tw[:, kb:], xw[:, kb:]
+    tbar = tb.mean(axis=1, keepdims=True)
+    xbar = xb.mean(axis=1, keepdims=True)
+    sxx = ((tb - tbar) ** 2).sum(axis=1, keepdims=True)
+    ok = sxx[:, 0] > 1e-12
+    sxx = np.where(sxx > 1e-12, sxx, 1.0)
+    slope = ((tb - tbar) * (xb - xbar)).sum(axis=1, keepdims=True) / sxx
+    pred_a = xbar + slope * (ta - tbar)
+    d = (xa - pred_a).mean(axis=1)
+    resid = xb - (xbar + slope * (tb - tbar))
+    rms = np.sqrt((resid ** 2).sum(axis=1) / max(kb - 2, 1))
+    sw = sliding_window_view(scale, width)
+    sig = np.maximum(np.median(sw, axis=1), rms)
+    tam = ta.mean(axis=1)
+    var_unit = 1.0 / ka + 1.0 / kb + (tam - tbar[:, 0]) ** 2 / sxx[:, 0]
+    gaps = np.arange(kb - 1, kb - 1 + len(d))
+    dev[gaps] = np.where(ok, d, np.nan)
+    se[gaps] = np.where(ok, sig * np.sqrt(var_unit), np.nan)
+    return dev, se
+
+
+def _best_step(t, x, scale, k, skips, kind="break", ka=None):
+    """Departure (or step) and its z-score for every gap."""
+    ka = ka or k
+    if kind == "break":
+        st, se = _trend_breaks(t, x, scale, k, ka)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.nan_to_num(np.abs(st) / se, nan=0.0)
+        return st, se, z
+    best_step = best_se = best_z = None
+    for skip in skips:
+        st, se = _step_fits(t, x, scale, k, skip)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.nan_to_num(np.abs(st) / se, nan=0.0)
+        if best_z is None:
+            best_step, best_se, best_z = st, se, z
+            continue
+        better = z > best_z
+        best_step = np.where(better, st, best_step)
+        best_se = np.where(better, se, best_se)
+        best_z = np.where(better, z, best_z)
+    return best_step, best_se, best_z
+
+
+def _unit_normal(inc_rad, raan_rad):
+    si = np.sin(inc_rad)
+    return np.stack([si * np.sin(raan_rad), -si * np.cos(raan_rad), np.cos(inc_rad)])
+
+
+def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_deg, raan_deg,
+                     *, norad_id: int = 0, settings: DetectorSettings | None = None,
+                     **_ignored) -> Maneuvers:
+    """Manoeuvres in one object's history (arrays sorted by epoch; duplicate
+    epochs are merged by keeping the last).  Returns :class:`Maneuvers`."""
+    cfg = settings or DetectorSettings()
+    ep = np.asarray(epoch_ns, dtype=np.int64)
+    order = np.argsort(ep, kind="stable")
+    ep = ep[order]
+    keep = np.ones(len(ep), bool)
+    keep[:-1] = ep[1:] != ep[:-1]                       # last of equal epochs
+    idx = order[keep]
+    ep = ep[keep]
+    k = cfg.window_sets
+    if len(ep) < 2 * k:
+        return _empty(norad_id)
+    n_rev = np.asarray(mean_motion_rev_day, float)[idx]
+    inc = np.radians(np.asarray(inclination_deg, float)[idx])
+    raan = np.unwrap(np.radians(np.asarray(raan_deg, float)[idx]))
+    a = semi_major_axis_km(n_rev)
+    t = (ep - ep[0]) / NS_PER_DAY
+    # Cross-track coordinates: the normal's displacement in radians, along
+    # the inclination and along the node (scaled by sin i), each detrended
+    # by the fit itself.
+    node = raan * np.sin(np.median(inc))
+    sa = robust_scale(a, t, cfg.noise_sets)
+    si = robust_scale(inc, t, cfg.noise_sets)
+    sn = robust_scale(node, t, cfg.noise_sets)
+    bad = flag_outliers(t, [a, inc, node], [sa, si, sn], cfg.outlier_z)
+    outliers = ep[bad]
+    good = ~bad
+    ep, t, a, inc, raan, node = ep[good], t[good], a[good], inc[good], raan[good], node[good]
+    if len(ep) < 2 * k:
+        return _empty(norad_id, outliers)
+    sa, si, sn = (robust_scale(x, t, cfg.noise_sets) for x in (a, inc, node))
+    skips = tuple(range(0, cfg.max_transition_sets + 1))
+    da, se_a, za = _best_step(t, a, sa, k, skips, cfg.statistic, cfg.after_sets)
+    di, se_i, zi = _best_step(t, inc, si, k, skips, cfg.statistic, cfg.after_sets)
+    dn, se_n, zn = _best_step(t, node, sn, k, skips, cfg.statistic, cfg.after_sets)
+    a_mid = 0.5 * (a[:-1] + a[1:])
+    geo = np.abs(a_mid - 42164.0) < 500.0
+    floor_a = np.where(geo, cfg.floor_a_geo_km, cfg.floor_a_km)
+    dtheta = np.hypot(np.nan_to_num(di), np.nan_to_num(dn))
+    cross_ok = (np.maximum(zi, zn) > cfg.z_cross) & (np.degrees(dtheta) > cfg.floor_angle_deg)
+    in_ok = (za > cfg.z_threshold) & (np.abs(np.nan_to_num(da)) > floor_a)
+    score = np.where(in_ok, za, 0.0)
+    score = np.maximum(score, np.where(cross_ok, np.maximum(zi, zn), 0.0))
+    cand = score > 0
+    # Non-maximum suppression: keep a gap only if its score is the largest
+    # within +-window_sets gaps.
+    w = 2 * k + 1
+    padded = np.concatenate([np.zeros(k), score, np.zeros(k)])
+    local_max = sliding_window_view(padded, w).max(axis=1)
+    peak = cand & (score >= local_max)
+    # Ties (equal scores in a window) keep the first.
+    g = np.flatnonzero(peak)
+    if len(g) > 1:
+        close = np.concatenate([[False], np.diff(g) <= k]) & np.concatenate(
+            [[False], score[g[1:]] == score[g[:-1]]])
+        g = g[~close]
+    v_km_s = np.sqrt(MU_KM3_S2 / a_mid[g])
+    dv_in = v_km_s * np.abs(da[g]) / (2 * a_mid[g]) * 1000.0
+    dv_cross = 2 * v_km_s * np.sin(dtheta[g] / 2) * 1000.0
+    is_in = np.where(in_ok[g] & cross_ok[g], za[g] >= np.maximum(zi[g], zn[g]), in_ok[g])
+    kind = np.where(is_in, "in-track", "cross-track")
+    dv = np.where(in_ok[g], dv_in, 0.0) + np.where(cross_ok[g], dv_cross, 0.0)
+    return Maneuvers(norad_id=norad_id, epoch_ns=ep[g + 1], window_start_ns=ep[g],
+                     window_end_ns=ep[g + 1], kind=kind, delta_v_m_s=dv,
+                     delta_a_km=np.nan_to_num(da[g]),
+                     delta_normal_deg=np.degrees(dtheta[g]),
+                     delta_inclination_deg=np.degrees(np.nan_to_num(di[g])),
+                     z_score=score[g], outlier_epochs_ns=outliers)
+
+
+# --------------------------------------------------------------------------
+# Decay / re-entry, new objects, stale objects
+# --------------------------------------------------------------------------
+
+STALE_AFTER_DAYS = {"LEO": 7.0, "MEO": 21.0, "GEO": 21.0, "GTO": 14.0, "HEO": 14.0,
+                    "other": 30.0}
+REENTRY_PERIGEE_KM = 180.0      # below this a LEO object re-enters within days
+
+
+@dataclass(frozen=True)
+class DecayStatus:
+    """Decay of one object from its last element sets."""
+
+    norad_id: int
+    last_epoch_ns: int
+    perigee_alt_km: float
+    apogee_alt_km: float
+    decay_rate_km_day: float        # d(a)/dt over the last sets (negative = decaying)
+    days_to_reentry: float          # rough: perigee down to ~120 km at the current rate
+    status: str                     # "reentered?", "reentering", "decaying", "stable"
+
+
+def decay_status(epoch_ns, mean_motion_rev_day, eccentricity, *, norad_id: int = 0,
+                 at_ns: int | None = None, last_sets: int = 10,
+                 stale_days: float = 7.0) -> DecayStatus:
+    """Classify one object's decay from its history: the semi-major axis
+    trend over the last ``last_sets`` sets (a robust Theil-Sen slope), the
+    perigee height, and whether its elements stopped while low (which is how
+    a re-entry shows in a catalog: the sets just end)."""
+    ep = np.asarray(epoch_ns, np.int64)
+    a = semi_major_axis_km(mean_motion_rev_day)
+    e = np.asarray(eccentricity, float)
+    tail = slice(max(0, len(ep) - last_sets), len(ep))
+    t = (ep[tail] - ep[-1]) / NS_PER_DAY
+    at = a[tail]
+    if len(t) >= 2:
+        i, j = np.triu_indices(len(t), 1)
+        dt = t[j] - t[i]
+        ok = dt > 0
+        rate = float(np.median((at[j] - at[i])[ok] / dt[ok])) if ok.any() else 0.0
+    else:
+        rate = 0.0
+    perigee = float(a[-1] * (1 - e[-1]) - EARTH_RADIUS_KM)
+    apogee = float(a[-1] * (1 + e[-1]) - EARTH_RADIUS_KM)
+    margin_km = perigee - 120.0
+    days = margin_km / -rate if rate < 0 else np.inf
+    age = (at_ns - ep[-1]) / NS_PER_DAY if at_ns is not None else 0.0
+    if perigee < REENTRY_PERIGEE_KM and age > 1.0:
+        status = "reentered?"
+    elif perigee < REENTRY_PERIGEE_KM or days < 30:
+        status = "reentering"
+    elif rate < 0 and days < 365:
+        status = "decaying"
+    else:
+        status = "stable"
+    if age > stale_days and status == "reentering":
+        status = "reentered?"
+    return DecayStatus(norad_id, int(ep[-1]), perigee, apogee, rate, float(days), status)
+
+
+def new_objects(norad_ids, first_epoch_ns, since_ns: int) -> np.ndarray:
+    """Mask of objects whose first element set is at or after ``since_ns``."""
+    return np.asarray(first_epoch_ns, np.int64) >= int(since_ns)
+
+
+def stale_objects(last_epoch_ns, regimes, at_ns: int,
+                  max_age_days: dict | None = None) -> np.ndarray:
+    """Age in days of each object's newest set, and a mask of those older
+    than the limit of their orbit regime (``STALE_AFTER_DAYS``)."""
+    limits = max_age_days or STALE_AFTER_DAYS
+    age = (int(at_ns) - np.asarray(last_epoch_ns, np.int64)) / NS_PER_DAY
+    lim = np.array([limits.get(r, limits.get("other", 30.0)) for r in regimes], float)
+    return age, age > lim
+
+
+# --------------------------------------------------------------------------
+# Scoring against labelled manoeuvres (benchmarks and tests)
+# --------------------------------------------------------------------------
+
+MATCH_TOLERANCE_DAYS = 1.5
+
+
+def match_labels(window_start_ns, window_end_ns, label_ns,
+                 tolerance_days: float = MATCH_TOLERANCE_DAYS) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one matching of detections to labelled manoeuvre times.
+
+    A detection may match a label when the label lies within its epoch
+    window widened by ``tolerance_days`` on each side; among the allowed
+    pairs, the assignment with the most matches (then the smallest total
+    distance) is chosen (Hungarian algorithm).  Returns, per detection, the
+    index of its label or -1, and per label the index of its detection or -1.
+    """
+    from scipy.optimize import linear_sum_assignment
+    ws = np.asarray(window_start_ns, np.int64)
+    we = np.asarray(window_end_ns, np.int64)
+    lab = np.asarray(label_ns, np.int64)
+    det_to_lab = np.full(len(ws), -1)
+    lab_to_det = np.full(len(lab), -1)
+    if not len(ws) or not len(lab):
+        return det_to_lab, lab_to_det
+    tol = tolerance_days * NS_PER_DAY
+    before = (ws[:, None] - lab[None, :]).clip(min=0)
+    after = (lab[None, :] - we[:, None]).clip(min=0)
+    dist = np.maximum(before, after) / NS_PER_DAY
+    allowed = dist <= tolerance_days
+    cost = np.where(allowed, dist, 1e6)
+    rows, cols = linear_sum_assignment(cost)
+    ok = allowed[rows, cols]
+    det_to_lab[rows[ok]] = cols[ok]
+    lab_to_det[cols[ok]] = rows[ok]
+    return det_to_lab, lab_to_det
