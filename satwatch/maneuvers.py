@@ -67,6 +67,7 @@ class DetectorSettings:
     floor_a_km: float = 0.001       # smallest in-track step reported (LEO)
     floor_a_geo_km: float = 0.5     # GEO: a TLE's a scatters by ~0.1 km
     floor_angle_deg: float = 0.01   # smallest cross-track step (orbit normal)
+    drag_days: float = 3.0          # in-track floor: this many days of the a-trend
     outlier_z: float = 8.0          # outlier: this many sigma from both neighbours
 
 
@@ -221,9 +222,10 @@ def _trend_breaks(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, kb: int,
     n = len(x)
     dev = np.full(n - 1, np.nan)
     se = np.full(n - 1, np.nan)
+    rate = np.full(n - 1, np.nan)
     width = kb + ka
     if n < width:
-        return dev, se
+        return dev, se, rate
     tw = sliding_window_view(t_days, width)
     xw = sliding_window_view(x, width)
     tb, xb = tw[:, :kb], xw[:, :kb]
@@ -245,17 +247,18 @@ def _trend_breaks(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, kb: int,
     gaps = np.arange(kb - 1, kb - 1 + len(d))
     dev[gaps] = np.where(ok, d, np.nan)
     se[gaps] = np.where(ok, sig * np.sqrt(var_unit), np.nan)
-    return dev, se
+    rate[gaps] = np.where(ok, slope[:, 0], np.nan)
+    return dev, se, rate
 
 
 def _best_step(t, x, scale, k, skips, kind="break", ka=None):
     """Departure (or step) and its z-score for every gap."""
     ka = ka or k
     if kind == "break":
-        st, se = _trend_breaks(t, x, scale, k, ka)
+        st, se, rate = _trend_breaks(t, x, scale, k, ka)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.nan_to_num(np.abs(st) / se, nan=0.0)
-        return st, se, z
+        return st, rate, z
     best_step = best_se = best_z = None
     for skip in skips:
         st, se = _step_fits(t, x, scale, k, skip)
@@ -312,12 +315,15 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
         return _empty(norad_id, outliers)
     sa, si, sn = (robust_scale(x, t, cfg.noise_sets) for x in (a, inc, node))
     skips = tuple(range(0, cfg.max_transition_sets + 1))
-    da, se_a, za = _best_step(t, a, sa, k, skips, cfg.statistic, cfg.after_sets)
+    da, rate_a, za = _best_step(t, a, sa, k, skips, cfg.statistic, cfg.after_sets)
     di, se_i, zi = _best_step(t, inc, si, k, skips, cfg.statistic, cfg.after_sets)
     dn, se_n, zn = _best_step(t, node, sn, k, skips, cfg.statistic, cfg.after_sets)
     a_mid = 0.5 * (a[:-1] + a[1:])
     geo = np.abs(a_mid - 42164.0) < 500.0
     floor_a = np.where(geo, cfg.floor_a_geo_km, cfg.floor_a_km)
+    # Drag: a departure smaller than a day of the trend's own decay may be
+    # the decay changing pace (solar activity), not a burn.
+    floor_a = np.maximum(floor_a, cfg.drag_days * np.abs(np.nan_to_num(rate_a)))
     dtheta = np.hypot(np.nan_to_num(di), np.nan_to_num(dn))
     cross_ok = (np.maximum(zi, zn) > cfg.z_cross) & (np.degrees(dtheta) > cfg.floor_angle_deg)
     in_ok = (za > cfg.z_threshold) & (np.abs(np.nan_to_num(da)) > floor_a)
