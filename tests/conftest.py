@@ -78,3 +78,24 @@ def http_server(tmp_path):
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def skyfield_ts(tmp_path_factory):
+    """A Skyfield timescale on the same IERS finals2000A.all table that
+    satwatch ships (astropy-iers-data), with polar motion installed, so that
+    comparisons isolate the algorithms from the Earth-orientation data."""
+    import shutil
+    from importlib import resources
+
+    import astropy_iers_data
+    from skyfield.api import Loader
+    from skyfield.data import iers
+    folder = tmp_path_factory.mktemp("skyfield")
+    shutil.copy(str(resources.files(astropy_iers_data) / "data" / "finals2000A.all"),
+                folder / "finals2000A.all")
+    load = Loader(str(folder), verbose=False)
+    ts = load.timescale(builtin=False)
+    with load.open("finals2000A.all") as f:
+        iers.install_polar_motion_table(ts, iers.parse_x_y_dut1_from_finals_all(f))
+    return ts

@@ -6,13 +6,10 @@ that both use the same UT1-UTC and polar motion); Skyfield's TEME->ITRS is
 the GMST-82 rotation of AIAA 2006-6753 App. C followed by its own polar
 motion matrix, and its geodetic inversion is iterative.
 """
-import shutil
-
 import numpy as np
 import pytest
 
 skyfield_api = pytest.importorskip("skyfield.api")
-from skyfield.data import iers  # noqa: E402
 
 import satwatch  # noqa: E402
 from satwatch.catalog import regime_of  # noqa: E402
@@ -28,20 +25,6 @@ OBSERVERS = [GroundPoint(51.884, 128.333, 270.0, "Vostochny"),
              GroundPoint(39.08, 125.63, 40.0, "Sunan"),
              GroundPoint(-33.9, 18.4, 10.0, "Cape Town"),
              GroundPoint(0.0, -51.0, 0.0, "equator")]
-
-
-@pytest.fixture(scope="module")
-def skyfield_ts(tmp_path_factory):
-    import astropy_iers_data
-    from importlib import resources
-    folder = tmp_path_factory.mktemp("skyfield")
-    src = resources.files(astropy_iers_data) / "data" / "finals2000A.all"
-    shutil.copy(str(src), folder / "finals2000A.all")
-    load = skyfield_api.Loader(str(folder))
-    ts = load.timescale(builtin=False)
-    with load.open("finals2000A.all") as f:
-        iers.install_polar_motion_table(ts, iers.parse_x_y_dut1_from_finals_all(f))
-    return ts
 
 
 @pytest.fixture(scope="module")

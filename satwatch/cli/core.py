@@ -23,10 +23,10 @@ def register(app: typer.Typer):
         spacetrack: bool = typer.Option(False, "--spacetrack", help="Download the full "
                                         "catalog from Space-Track (SPACETRACK_USER and "
                                         "SPACETRACK_PASSWORD in the environment)"),
-        celestrak_url: str = typer.Option(os.environ.get("SATWATCH_CELESTRAK_URL",
-                                          CELESTRAK_GP_URL), help="CelesTrak GP endpoint"),
-        spacetrack_url: str = typer.Option(os.environ.get("SATWATCH_SPACETRACK_URL",
-                                           SPACETRACK_URL), help="Space-Track base URL"),
+        celestrak_url: str = typer.Option(CELESTRAK_GP_URL, envvar="SATWATCH_CELESTRAK_URL",
+                                          help="CelesTrak GP endpoint"),
+        spacetrack_url: str = typer.Option(SPACETRACK_URL, envvar="SATWATCH_SPACETRACK_URL",
+                                           help="Space-Track base URL"),
         format: Format = FormatOption,
     ):
         """Download the current catalog into the local cache (at most once in two hours
