@@ -30,7 +30,9 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Iterable, Sequence
+from typing import Sequence
+
+import numpy as np
 
 from sqlalchemy import (BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text,
                         UniqueConstraint, delete, func, insert, select, update)
@@ -38,7 +40,8 @@ from sqlalchemy import (BigInteger, Boolean, Column, Integer, MetaData, String, 
 from .catalog import Catalog
 from .errors import SatwatchError
 from .time import NS_PER_S, Time
-from .watch import Alert, ManeuverFact, Rule, Update, evaluate, new_objects, sma_jumps
+from .watch import (Alert, ManeuverFact, Rule, Update, evaluate, new_objects, sma_jumps,
+                    watched)
 
 log = logging.getLogger("satwatch.alerts")
 
@@ -375,80 +378,98 @@ class UpdateReport:
         return dict(self.__dict__)
 
 
-def detect_maneuvers(store, previous: Catalog, catalog: Catalog) -> list[ManeuverFact]:
-    """Manoeuvres between each object's previous element set and the update's.
-    Uses :mod:`satwatch.maneuvers` where installed; otherwise the simple
-    semi-major-axis test of :func:`satwatch.watch.sma_jumps`."""
+MANEUVER_HISTORY_DAYS = 120.0     # history given to the detector before an update
+
+
+def detect_maneuvers(store, previous: Catalog, update_sets, norad_ids=None
+                     ) -> list[ManeuverFact]:
+    """Manoeuvres this update reveals, for the objects ``norad_ids`` (all
+    when None).
+
+    With :mod:`satwatch.maneuvers`: its detector runs on each changed
+    object's stored history (the last MANEUVER_HISTORY_DAYS) with and without
+    the update's element sets; the manoeuvres found only with them are new
+    (the detector confirms a step with sets after it, so a burn may be
+    revealed by a later update than the one that crossed it).  Without that
+    module: the simple semi-major-axis test of :func:`satwatch.watch.sma_jumps`.
+    """
     prev = {es.norad_id: es for es in previous}
-    changed = [es for es in catalog if es.norad_id in prev
-               and es.epoch_ns > prev[es.norad_id].epoch_ns]
+    wanted = None if norad_ids is None else set(int(n) for n in norad_ids)
+    new_by_id: dict[int, list] = {}
+    for es in update_sets:
+        old = prev.get(es.norad_id)
+        if old is None or es.epoch_ns <= old.epoch_ns:
+            continue
+        if wanted is not None and es.norad_id not in wanted:
+            continue
+        new_by_id.setdefault(es.norad_id, []).append(es)
+    if not new_by_id:
+        return []
     try:
-        from . import maneuvers as _maneuvers          # noqa: F401
+        from . import maneuvers as _maneuvers
     except ImportError:
-        _maneuvers = None
-    facts = _facts_from_maneuvers_module(_maneuvers, prev, changed) if _maneuvers else None
-    if facts is None:
-        facts = sma_jumps(prev, Catalog(changed, [], catalog.source))
+        newest = [max(v, key=lambda e: e.epoch_ns) for v in new_by_id.values()]
+        return sma_jumps(prev, Catalog(newest, [], "update"))
+    since = min(prev[n].epoch_ns for n in new_by_id) - int(MANEUVER_HISTORY_DAYS * 86_400 * NS_PER_S)
+    history = dict(store.history_arrays(list(new_by_id), since=Time(since)))
+    cols = ("epoch_ns", "mean_motion_rev_day", "eccentricity", "inclination_deg", "raan_deg")
+    facts = []
+    for nid, sets in new_by_id.items():
+        old = history.get(nid)
+        if old is None:
+            continue
+        before = {c: np.asarray(old[c]) for c in cols}
+        extra = {c: np.array([getattr(es, c) for es in sets]) for c in cols}
+        after = {c: np.concatenate([before[c], extra[c]]) for c in cols}
+        seen = set(_maneuvers.detect_maneuvers(**before, norad_id=nid).epoch_ns.tolist())
+        found = _maneuvers.detect_maneuvers(**after, norad_id=nid)
+        for j in range(len(found)):
+            if int(found.epoch_ns[j]) in seen:
+                continue
+            lo, hi = int(found.window_start_ns[j]), int(found.window_end_ns[j])
+            facts.append(ManeuverFact(
+                nid, lo + (hi - lo) // 2, float(found.delta_a_km[j]),
+                float(found.delta_v_m_s[j]),
+                f"{found.kind[j]} between element sets of {Time(lo).iso(0)} and "
+                f"{Time(hi).iso(0)} (z = {float(found.z_score[j]):.1f})",
+                key=int(found.epoch_ns[j]), window_start_ns=lo, window_end_ns=hi))
     return facts
-
-
-def _facts_from_maneuvers_module(module, prev, changed) -> list[ManeuverFact] | None:
-    """Adapter to satwatch.maneuvers; None when its API is not the one known here."""
-    fn = getattr(module, "detect_maneuvers", None)
-    if fn is None or not changed:
-        return None if fn is None else []
-    out = []
-    try:
-        for es in changed:
-            found = fn([prev[es.norad_id], es])
-            for m in _iter_maneuvers(found):
-                t_ns = m.get("time_ns")
-                if t_ns is None:
-                    continue
-                out.append(ManeuverFact(es.norad_id, int(t_ns), m.get("delta_sma_km"),
-                                        m.get("delta_v_m_s"), "satwatch.maneuvers"))
-    except Exception as exc:           # an API mismatch: fall back, and say so
-        log.warning("satwatch.maneuvers.detect_maneuvers failed (%s); using the simple "
-                    "semi-major-axis test", exc)
-        return None
-    return out
-
-
-def _iter_maneuvers(found) -> Iterable[dict]:
-    rows = getattr(found, "rows", None)
-    if callable(rows):
-        found = rows()
-    for m in found or ():
-        if isinstance(m, dict):
-            yield m
-        else:
-            yield {k: getattr(m, k, None) for k in ("time_ns", "delta_sma_km", "delta_v_m_s")}
 
 
 def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_s: float = 86_400,
                    step_s: float = 30.0, smtp: SmtpConfig | None = None, owners=None,
-                   launch_sites=None, conjunctions=(), client=None) -> UpdateReport:
+                   launch_sites=None, conjunctions=(), client=None,
+                   element_sets=None) -> UpdateReport:
     """Ingest one catalog update into the store, evaluate every rule, record
-    the alerts (once each) and deliver them.  The first update into an empty
-    store is a baseline: nothing is new yet."""
+    the alerts (once each) and deliver them.  ``catalog``: each object's
+    newest set; ``element_sets``: every set of the update (default: the
+    catalog's).  The first update into an empty store is a baseline: nothing
+    is new yet."""
     store = alert_store.store
     previous = store.latest_catalog()
     baseline = len(previous) == 0
+    element_sets = list(catalog) if element_sets is None else list(element_sets)
+    rules = alert_store.active_rules()
     fresh = [] if baseline else new_objects(previous.norad_ids.tolist(), catalog)
-    maneuvers = [] if baseline else detect_maneuvers(store, previous, catalog)
     if owners is None:
         owners = {r["norad_id"]: r["owner"] for r in store.objects() if r.get("owner")}
+    man_rules = [r for r, _ in rules if r.kind == "maneuver"]
+    maneuvers = []
+    if man_rules and not baseline:
+        ids = None
+        if not any(r.watches_everything for r in man_rules):
+            ids = {es.norad_id for r in man_rules for es in watched(r, catalog, owners)}
+        maneuvers = detect_maneuvers(store, previous, element_sets, ids)
     t0 = int(now_ns())
     update_facts = Update(catalog=catalog, new_objects=fresh, maneuvers=maneuvers,
                           conjunctions=list(conjunctions), owners=owners,
                           launch_sites=launch_sites or {}, window_start_ns=t0,
                           window_end_ns=t0 + int(window_s * NS_PER_S), step_s=step_s)
-    rules = alert_store.active_rules()
     alerts = evaluate([r for r, _ in rules], update_facts)
     # Alerts are recorded before the update is ingested: a crash in between
     # re-evaluates the same update on restart, and the keys drop the repeats.
     new_ids = alert_store.record(alerts, {r.id: ch for r, ch in rules}, now_ns=now_ns())
-    report = store.ingest_catalog(catalog)
+    report = store.ingest_catalog(element_sets)
     deliveries = deliver_pending(alert_store, now_ns=now_ns, smtp=smtp, client=client)
     return UpdateReport(report.stored, len(fresh), len(maneuvers), len(alerts), len(new_ids),
                         baseline, deliveries)

@@ -107,6 +107,9 @@ class ManeuverFact:
     delta_sma_km: float | None = None
     delta_v_m_s: float | None = None
     detail: str = ""
+    key: int | None = None                # stable identity (the detector's epoch)
+    window_start_ns: int | None = None    # the burn lies in this span
+    window_end_ns: int | None = None
 
 
 @dataclass(frozen=True)
@@ -240,12 +243,17 @@ def _maneuver_alerts(rule: Rule, update: Update, by_id) -> list[Alert]:
             size.append(f"semi-major axis {m.delta_sma_km:+.2f} km")
         if m.delta_v_m_s is not None:
             size.append(f"delta-v {m.delta_v_m_s:.2f} m/s")
-        out.append(Alert(f"maneuver:{rule.id}:{m.norad_id}:{m.time_ns}", rule.id, "maneuver",
+        ident = m.key if m.key is not None else m.time_ns
+        out.append(Alert(f"maneuver:{rule.id}:{m.norad_id}:{ident}", rule.id, "maneuver",
                          m.norad_id, m.time_ns,
                          f"manoeuvre of {_name(by_id, m.norad_id)} near "
                          f"{Time(m.time_ns).iso(0)}" + (f": {', '.join(size)}" if size else ""),
                          {"delta_sma_km": m.delta_sma_km, "delta_v_m_s": m.delta_v_m_s,
-                          "detail": m.detail}))
+                          "detail": m.detail,
+                          "window_start": None if m.window_start_ns is None
+                          else Time(m.window_start_ns).iso(0),
+                          "window_end": None if m.window_end_ns is None
+                          else Time(m.window_end_ns).iso(0)}))
     return out
 
 

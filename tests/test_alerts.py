@@ -4,12 +4,13 @@ loopback webhook server and a real local SMTP server (aiosmtpd), also across
 restarts of ``satwatch watch``.
 
 References:
-* the manoeuvre: Sentinel-6A (NORAD 46984), operator-announced manoeuvre at
-  2020-12-11T05:01Z (../shared/data/maneuvers/labels/manoeuvres_Sentinel-6A.yaml,
+* the manoeuvre: CryoSat-2 (NORAD 36508), operator-announced manoeuvre at
+  2012-02-17T06:47Z (../shared/data/maneuvers/labels/manoeuvres_CryoSat-2.yaml,
   Shorten et al., "Wide-scale Monitoring of Satellite Lifetimes: Pitfalls and
-  a Benchmark Dataset"); the update carries the first element set after it.
+  a Benchmark Dataset"); the earlier catalog holds the 30 element sets before
+  it, the update the 4 after it (as a "last days" download would).
 * no manoeuvre: Malligyong-1 (NORAD 58400), smooth decay and no burns in
-  2026-03..08 (../shared/data/history/, README); two consecutive sets of it.
+  2026-03..08 (../shared/data/history/, README); 30 sets, then 4 more.
 * the new object: one object of the 2023-10-13 Space-Track catalog left out of
   the earlier catalog.
 * passes: Skyfield's sub-satellite points (an independent SGP4 and frame
@@ -35,8 +36,10 @@ from satwatch.elements import parse_elements
 from satwatch.time import NS_PER_S, Time, utc
 
 TOKEN = "test-token-123"
-S6A, MALLIGYONG = 46984, 58400
-S6A_MANOEUVRE = "2020-12-11T05:01:00Z"     # from the operator's list (labels yaml)
+S6A, MALLIGYONG = 36508, 58400            # S6A: the manoeuvring object (CryoSat-2)
+S6A_NAME = "CryoSat-2"
+S6A_MANOEUVRE = "2012-02-17T06:47:00Z"     # from the operator's list (labels yaml)
+HISTORY_SETS, UPDATE_SETS = 30, 4
 
 
 # -- real servers on loopback ----------------------------------------------------
@@ -112,24 +115,24 @@ def _tle(sets) -> str:
 
 @pytest.fixture
 def recorded_update(reference_data, full_catalog_path, tmp_path):
-    """before.tle and after.tle: 20 objects unchanged, Sentinel-6A across its
-    manoeuvre, Malligyong-1 across a quiet day, and one new object."""
-    s6a = _sets(reference_data / "maneuvers" / "tle" / "Sentinel-6A.tle")
+    """before.tle and after.tle: 20 objects unchanged, CryoSat-2 across its
+    manoeuvre, Malligyong-1 across quiet days, and one new object."""
+    s6a = _sets(reference_data / "maneuvers" / "tle" / f"{S6A_NAME}.tle")
     label = yaml.safe_load((reference_data / "maneuvers" / "labels" /
-                            "manoeuvres_Sentinel-6A.yaml").read_text())
+                            f"manoeuvres_{S6A_NAME}.yaml").read_text())
     t_man = utc(S6A_MANOEUVRE).ns
     assert any(utc(str(t).replace(" ", "T") + "Z").ns == t_man
                for t in label["manoeuvre_timestamps"])
     epochs = np.array([es.epoch_ns for es in s6a])
     i = int(np.searchsorted(epochs, t_man))
-    s6a_before, s6a_after = s6a[i - 1], s6a[i]
+    s6a_before, s6a_after = s6a[i - HISTORY_SETS:i], s6a[i:i + UPDATE_SETS]
     mal = _sets(reference_data / "history" / "malligyong1_58400_2026-03_to_2026-08.tle")
-    mal_before, mal_after = mal[100], mal[101]
+    mal_before, mal_after = mal[100 - HISTORY_SETS:100], mal[100:100 + UPDATE_SETS]
     text = full_catalog_path.read_text().splitlines()
     common, _ = parse_elements("\n".join(text[:60]))            # 20 objects, 3LE
     extra, _ = parse_elements("\n".join(text[60:63]))           # the new object
-    before = common + [s6a_before, mal_before]
-    after = common + [s6a_after, mal_after] + extra
+    before = common + s6a_before + mal_before
+    after = common + s6a_after + mal_after + extra
     (tmp_path / "before.tle").write_text(_tle(before))
     (tmp_path / "after.tle").write_text(_tle(after))
     return {"dir": tmp_path, "new": extra[0], "s6a": (s6a_before, s6a_after),
@@ -190,16 +193,16 @@ def test_update_gives_expected_alerts_once_across_restarts(recorded_update, smtp
         assert kinds == [("maneuver", S6A), ("new_object", new_id)]
         man = next(r["json"]["alert"] for r in hook.received
                    if r["json"]["alert"]["kind"] == "maneuver")
-        before, after = recorded_update["s6a"]
-        gap_s = (after.epoch_ns - before.epoch_ns) / NS_PER_S
         # The operator's manoeuvre time lies within the alert's span.
-        assert abs(utc(man["time"]).seconds_since(utc(S6A_MANOEUVRE))) <= gap_s / 2 + 1
+        t_op = utc(S6A_MANOEUVRE).ns
+        det = man["details"]
+        assert utc(det["window_start"]).ns <= t_op <= utc(det["window_end"]).ns
         assert man["rule_id"] == man_rule
         assert all(r["headers"]["Idempotency-Key"] == r["json"]["alert"]["key"]
                    for r in hook.received)
         assert len(sink.messages) == 1
         assert sink.messages[0]["to"] == ["analyst@example.org"]
-        assert "46984" in sink.messages[0]["data"]
+        assert str(S6A) in sink.messages[0]["data"]
         # Restart on the same catalog: nothing new, nothing sent again.
         out = json.loads(run_watch(db_url, d / "after.tle", *smtp, env_dir=tmp_path).stdout)
         assert out[0]["new_alerts"] == 0 and out[0]["delivered"] == 0

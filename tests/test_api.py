@@ -8,7 +8,6 @@ directly) for listing and paging.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import socket
 import subprocess
@@ -22,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import satwatch
-from satwatch.web import Limits, Settings, create_app
+from satwatch.web import Settings, create_app
 
 TOKEN = "api-test-token"
 AT = "2023-10-13T00:00:00Z"

@@ -91,7 +91,7 @@ def register(app: typer.Typer):
         """Evaluate the watch rules after every catalog update and deliver each
         alert exactly once (webhooks, e-mail, the page's feed)."""
         def body():
-            from ..alerts import AlertStore, SmtpConfig, deliver_pending
+            from ..alerts import AlertStore, deliver_pending
             logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
             smtp_config = _smtp(smtp, smtp_from)
             store = AlertStore.open(db or default_db_url())
@@ -148,7 +148,7 @@ def _one_round(store, source, clock, window_h, step_s, smtp):
         rejections.extend(r)
     catalog = Catalog.from_element_sets(sets, rejections, source=src)
     report = process_update(store, catalog, now_ns=clock, window_s=window_h * 3600.0,
-                            step_s=step_s, smtp=smtp)
+                            step_s=step_s, smtp=smtp, element_sets=sets)
     store.set_state("last_update_sha256", fingerprint)
     d = report.deliveries
     return {"update": fingerprint[:12], "stored_sets": report.stored_sets,

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from .errors import envelope, install as install_errors
+from .errors import install as install_errors
 from .settings import Settings
 from .state import ServiceState
 

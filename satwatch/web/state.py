@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..catalog import Catalog
-from ..errors import CatalogError
 from .errors import ApiError, limit_exceeded, not_found
 from .settings import Settings
 

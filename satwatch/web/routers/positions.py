@@ -6,13 +6,13 @@ import json
 from typing import Annotated
 
 import numpy as np
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from ...propagation import propagate
 from ...time import NS_PER_S, Time
 from ..deps import State, parse_ids, read_time
-from ..errors import ApiError, limit_exceeded
+from ..errors import limit_exceeded
 from ..geometry import footprint_radius_deg
 from ..state import require_catalog
 

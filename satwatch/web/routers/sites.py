@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
-from ..deps import Page, Paging, State, page
-from ..errors import ApiError, not_available, not_found
+from ..deps import Page, Paging, page
+from ..errors import not_available, not_found
 
 router = APIRouter(tags=["sites"])
 

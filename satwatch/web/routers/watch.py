@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ...alerts import process_update
 from ...catalog import Catalog
 from ...elements import parse_elements
-from ...watch import RULE_KINDS, WatchError
+from ...watch import WatchError
 from ..deps import Page, Paging, State, WriteToken, page
 from ..errors import ApiError, limit_exceeded, not_found
 

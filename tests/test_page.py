@@ -1,0 +1,168 @@
+"""The page in a real headless browser: Debian's chromium driven by Playwright,
+against ``satwatch serve`` on loopback.
+
+References: the Natural Earth 1:110m countries (../shared/data/geo/
+countries-110m.json, the same data world-atlas ships on npm) for the number
+of countries drawn; land covers ~29 % of the Earth's surface, so a drawn map
+shows land-coloured pixels on a comparable share of the sphere.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DIST = ROOT / "satwatch" / "web" / "static" / "dist"
+CHROMIUM = os.environ.get("SATWATCH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+AT = "2023-10-13T00:00:00Z"
+IDS = "25544,48274,20580"
+LAND_RGB = (0xE9, 0xE4, 0xD8)         # .country fill in style.css
+# Land is 29 % of the sphere; Antarctica is stretched by the projection and
+# small islands are lost at 1:110m: accept 15-45 % of the sphere's pixels.
+LAND_SHARE = (0.15, 0.45)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(full_catalog_path, tmp_path_factory):
+    if not (DIST / "index.html").is_file():
+        pytest.skip("the page is not built: run 'npm ci && npm run build' in satwatch/web "
+                    "(scripts/setup.sh does)")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
+    tmp = tmp_path_factory.mktemp("page")
+    lines = full_catalog_path.read_text().splitlines()
+    wanted = set(IDS.split(","))
+    keep = lines[:300]
+    for i in range(0, len(lines) - 2, 3):
+        if lines[i + 1][2:7].strip() in wanted:
+            keep += lines[i:i + 3]
+    sample = tmp / "sample.tle"
+    sample.write_text("\n".join(keep) + "\n")
+    port = free_port()
+    env = dict(os.environ, SATWATCH_CACHE_DIR=str(tmp / "cache"),
+               SATWATCH_DATA_DIR=str(tmp / "data"))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from satwatch.cli import main; main()", "serve", "--port",
+         str(port), "--db", f"sqlite:///{tmp / 'p.sqlite'}", "--catalog", str(sample),
+         "--log-level", "warning"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("satwatch serve did not start: " + (proc.stdout.read() or ""))
+        time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def loaded(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    requests, errors = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server}/?ids={IDS}&at={AT}")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    yield page, requests, errors
+    page.close()
+
+
+def test_map_draws_every_country(loaded, reference_data):
+    page, _, errors = loaded
+    assert errors == []
+    topo = json.loads((reference_data / "geo" / "countries-110m.json").read_text())
+    n_countries = len(topo["objects"]["countries"]["geometries"])
+    drawn = page.locator("#countries path.country").count()
+    assert n_countries - 2 <= drawn <= n_countries
+    assert page.locator("#map").get_attribute("data-drawn") == "true"
+
+
+def test_objects_sites_and_footprints_are_drawn(loaded, server):
+    page, _, _ = loaded
+    assert page.locator("#layer-positions circle.position").count() == 3
+    assert page.locator("#layer-tracks path.track").count() == 3
+    assert page.locator("#layer-footprints path.footprint").count() == 3
+    n_sites = httpx.get(server + "/api/v1/sites", params={"limit": 500}).json()["total"]
+    assert page.locator("#layer-sites circle.site").count() == n_sites > 10
+    rows = page.locator("#positions tbody tr")
+    assert rows.count() == 3 and "ISS (ZARYA)" in rows.nth(0).inner_text()
+    titles = page.locator("#layer-positions circle.position title").all_text_contents()
+    assert any("25544" in t for t in titles)
+
+
+def test_lists_render_or_say_why(loaded):
+    page, _, _ = loaded
+    for section in ("conjunctions-status", "feed-status", "events-status", "passes-status"):
+        text = page.locator(f"#{section}").inner_text()
+        assert "no such resource" not in text and "HTTP 5" not in text, (section, text)
+
+
+def test_every_asset_comes_from_the_service(loaded, server):
+    _, requests, _ = loaded
+    assert requests and all(u.startswith(server) or u.startswith("data:") for u in requests)
+
+
+def test_screenshot_shows_a_drawn_map(loaded, browser, tmp_path):
+    """Decode the screenshot (in the browser's own PNG decoder) and count the
+    land-coloured pixels inside the map."""
+    page, _, _ = loaded
+    box = page.locator("#map").bounding_box()
+    png = page.screenshot(clip=box)
+    (tmp_path / "map.png").write_bytes(png)
+    probe = browser.new_page()
+    counts = probe.evaluate("""async ([b64, land]) => {
+        const img = new Image();
+        img.src = 'data:image/png;base64,' + b64;
+        await img.decode();
+        const c = document.createElement('canvas');
+        c.width = img.width; c.height = img.height;
+        const ctx = c.getContext('2d');
+        ctx.drawImage(img, 0, 0);
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        let landPx = 0, white = 0, colours = new Set();
+        for (let i = 0; i < d.length; i += 4) {
+            const r = d[i], g = d[i + 1], b = d[i + 2];
+            if (Math.abs(r - land[0]) < 6 && Math.abs(g - land[1]) < 6 && Math.abs(b - land[2]) < 6) landPx++;
+            if (r > 250 && g > 250 && b > 250) white++;
+            if (colours.size < 1000) colours.add((r << 16) | (g << 8) | b);
+        }
+        return {total: d.length / 4, land: landPx, white, colours: colours.size};
+    }""", [base64.b64encode(png).decode(), list(LAND_RGB)])
+    probe.close()
+    sphere_px = counts["total"] - counts["white"]          # the white outside the sphere
+    assert counts["colours"] > 20
+    assert LAND_SHARE[0] < counts["land"] / sphere_px < LAND_SHARE[1], counts
