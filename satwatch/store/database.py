@@ -22,11 +22,7 @@ from ..errors import SatwatchError
 from ..time import Time
 from . import ingest as _ingest
 from . import queries, schema
-from .migrations import MIGRATIONS, Migration, migrate
-
-
-class StoreError(SatwatchError):
-    """The database could not be opened, migrated or queried."""
+from .migrations import MIGRATIONS, Migration, StoreError, migrate
 
 
 def _time_ns(value) -> int | None:

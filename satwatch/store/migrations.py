@@ -41,7 +41,12 @@ from typing import Callable
 
 from sqlalchemy import Connection, Engine, inspect, select
 
+from ..errors import SatwatchError
 from . import schema
+
+
+class StoreError(SatwatchError):
+    """The database could not be opened, migrated or queried."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ def migrate(engine: Engine, migrations: list[Migration] | None = None) -> list[i
     seen = set()
     for m in steps:
         if m.version in seen:
-            raise ValueError(f"two migration steps share version {m.version}: give each a "
+            raise StoreError(f"two migration steps share version {m.version}: give each a "
                              "unique number (see satwatch/store/migrations.py)")
         seen.add(m.version)
     with engine.begin() as conn:
