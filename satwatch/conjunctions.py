@@ -1,0 +1,642 @@
+"""All-vs-all conjunction screening: what passes within a threshold of what.
+
+Pure core (numpy + sgp4 + scipy's k-d tree); no I/O.  The window is cut
+into time *blocks* (the unit of work, also the unit that
+:mod:`satwatch.distributed` sends to Dask workers); each block runs the same
+four stages, and :func:`merge_blocks` joins them, so a run on one machine and
+a run on a cluster produce the same events, bit for bit.
+
+Stages (see docs/conjunctions.md for the reasoning and measured numbers):
+
+1. **Apogee/perigee filter, time-resolved.**  Every object is sampled with
+   SGP4 every ``h`` seconds (``step_s``).  Around each sample its radius can
+   move by at most ``B = D/2 + |rdot| h/2 + A h^2/8`` (``A`` bounds the radial
+   acceleration), so two objects can only come within ``D`` during the half
+   step around a sample if their radii there differ by at most
+   ``B_i + B_j``: a per-sample apogee/perigee (radial shell) test.  The
+   classic whole-orbit apogee/perigee pair count is reported for reference.
+2. **Spatial index (orbit path and time filter in one).**  At each sample a
+   k-d tree finds the pairs whose positions lie within
+   ``R = D + (vmax_i + vmax_j) h/2`` (the farthest two objects can close in
+   half a step) *and* whose radial shells overlap (a 4-D tree over
+   ``(x, y, z, lambda*r)``; objects with fast radial motion or high speed go
+   through a 3-D tree instead).
+3. **Candidate detection.**  For every surviving pair and the two steps
+   around the sample, the relative motion is a cubic Hermite polynomial of
+   the two SGP4 states at the step ends; its minimum (9 samples + Newton) is
+   compared with ``D`` plus the interpolation error bound.
+4. **TCA refinement.**  Vectorised Newton iteration on the range-rate
+   ``f(t) = d . w`` with exact SGP4 states at each candidate's own time, to
+   a microsecond; events with miss distance <= ``D`` are kept.
+
+Objects that SGP4 cannot propagate (decayed, bad elements) are data: their
+samples are left out and their error codes are reported in
+:attr:`Conjunctions.failed`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .errors import SatwatchError
+from .time import NS_PER_DAY, NS_PER_S, Time
+
+MU_KM3_S2 = 398600.8  # WGS-72, as SGP4
+# Bound on the acceleration of any Earth orbiter (surface gravity, km/s^2):
+# used to bound how much a speed can grow within half a step.
+MAX_ACCEL_KM_S2 = 0.0100
+# Radial acceleration beyond two-body (J2 short-period terms ~5e-5 km/s^2,
+# drag far less); a generous allowance.
+EXTRA_RADIAL_ACCEL_KM_S2 = 2e-4
+# Osculating eccentricity can exceed the TLE's mean one by ~1e-3 (J2 short
+# period terms); added before bounding the radial acceleration.
+ECC_ALLOWANCE = 0.002
+# Slack on every bound (float rounding, SGP4 velocity vs position derivative).
+MARGIN_KM = 0.5
+# Newton stops when the last correction is below this (far under the 10 ms
+# to which TCAs are required).
+TCA_TOL_S = 1e-6
+NEWTON_ITERATIONS = 12
+# Two minima of the same pair closer than this are one event seen from two
+# steps (physically two minima of one pair are >= ~15 min apart).
+SAME_EVENT_S = 1.0
+
+
+class ConjunctionError(SatwatchError, ValueError):
+    """Screening could not be set up (bad window, threshold or step)."""
+
+
+@dataclass(frozen=True)
+class ScreeningSettings:
+    """Tuning of the screener; the defaults suit a 5 km, whole-catalog day.
+
+    ``step_s``: SGP4 sampling step ``h``.  ``block_steps``: steps per block
+    (the unit of work and of memory: ~n_obj x block_steps x 48 bytes).
+    ``radial_slab_km``: objects whose radial pad ``B`` stays below this go
+    through the 4-D tree; ``slow_speed_km_s``: speed cap for that tree.
+    """
+
+    threshold_km: float = 5.0
+    step_s: float = 60.0
+    block_steps: int = 60
+    radial_slab_km: float = 10.0
+    slow_speed_km_s: float = 8.0
+
+    def check(self):
+        if not self.threshold_km > 0:
+            raise ConjunctionError(f"threshold_km must be positive, got {self.threshold_km!r}")
+        if not 0 < self.step_s <= 600:
+            raise ConjunctionError(f"step_s must be in (0, 600] s, got {self.step_s!r}")
+        if int(self.block_steps) < 2:
+            raise ConjunctionError("block_steps must be at least 2")
+
+
+@dataclass(frozen=True)
+class ObjectTable:
+    """What the screener needs of each object, as arrays (picklable, so it
+    can travel to Dask workers): ``element_lines`` rebuild the satrecs."""
+
+    norad_ids: np.ndarray
+    epochs_ns: np.ndarray
+    eccentricity: np.ndarray
+    perigee_radius_km: np.ndarray
+    satrecs: list = field(repr=False, compare=False)
+
+    @classmethod
+    def from_catalog(cls, catalog) -> "ObjectTable":
+        sets = list(catalog)
+        ecc = np.array([es.eccentricity for es in sets], float)
+        a = np.array([es.semi_major_axis_km for es in sets], float)
+        return cls(norad_ids=np.array([es.norad_id for es in sets], np.int64),
+                   epochs_ns=np.array([es.epoch_ns for es in sets], np.int64),
+                   eccentricity=ecc, perigee_radius_km=a * (1.0 - ecc),
+                   satrecs=list(catalog.satrecs))
+
+    def __len__(self):
+        return len(self.norad_ids)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Sample times: ``start_ns + round(k * step_ns)`` for k = 0..n_steps."""
+
+    start_ns: int
+    end_ns: int
+    n_steps: int
+    block_steps: int
+
+    @property
+    def step_s(self) -> float:
+        return (self.end_ns - self.start_ns) / self.n_steps / NS_PER_S
+
+    def times_ns(self, k0: int, k1: int) -> np.ndarray:
+        k = np.arange(k0, k1 + 1, dtype=np.int64)
+        return self.start_ns + (k * (self.end_ns - self.start_ns)) // self.n_steps
+
+    def blocks(self) -> list[tuple[int, int]]:
+        """Sample ranges ``[k0, k1]`` (inclusive, sharing their end samples)."""
+        edges = list(range(0, self.n_steps, self.block_steps)) + [self.n_steps]
+        return [(edges[b], edges[b + 1]) for b in range(len(edges) - 1)]
+
+
+def make_grid(start: Time, end: Time, settings: ScreeningSettings) -> Grid:
+    settings.check()
+    s, e = int(start.ns), int(end.ns)
+    if e <= s:
+        raise ConjunctionError(f"end {end.iso()} must be after start {start.iso()}")
+    n = max(2, int(np.ceil((e - s) / (settings.step_s * NS_PER_S))))
+    return Grid(s, e, n, int(settings.block_steps))
+
+
+@dataclass
+class BlockResult:
+    """Events found in one block, plus its stage counts and per-object data."""
+
+    i1: np.ndarray
+    i2: np.ndarray
+    tca_ns: np.ndarray
+    r1: np.ndarray          # (n, 3) TEME km
+    v1: np.ndarray
+    r2: np.ndarray
+    v2: np.ndarray
+    counts: dict
+    radius_lo_km: np.ndarray  # per object, over the block's samples (NaN: never valid)
+    radius_hi_km: np.ndarray
+    error_code: np.ndarray    # per object: first non-zero SGP4 code in the block
+
+
+@dataclass
+class Conjunctions:
+    """Close approaches, one per element of each array, sorted by TCA.
+
+    Object 1 is the primary (the lower NORAD id in all-vs-all runs).  The miss
+    vector is object 2 minus object 1 in object 1's radial / in-track /
+    cross-track frame.  ``stats`` holds the pass-through of every stage;
+    ``failed`` maps NORAD id -> SGP4 error code for objects that could not be
+    propagated over part or all of the window.
+    """
+
+    norad_id_1: np.ndarray
+    norad_id_2: np.ndarray
+    index_1: np.ndarray
+    index_2: np.ndarray
+    tca: Time
+    miss_km: np.ndarray
+    relative_speed_km_s: np.ndarray
+    miss_rtn_km: np.ndarray      # (3, n)
+    r1_teme_km: np.ndarray       # (3, n)
+    v1_teme_km_s: np.ndarray
+    r2_teme_km: np.ndarray
+    v2_teme_km_s: np.ndarray
+    age_1_days: np.ndarray
+    age_2_days: np.ndarray
+    threshold_km: float
+    start: Time
+    end: Time
+    stats: dict
+    failed: dict
+
+    def __len__(self):
+        return len(self.miss_km)
+
+    def order(self, by: str = "tca") -> np.ndarray:
+        if by == "tca":
+            return np.lexsort((self.norad_id_2, self.norad_id_1, self.tca.ns))
+        if by == "miss":
+            return np.lexsort((self.tca.ns, self.miss_km))
+        raise ConjunctionError(f"cannot sort by {by!r}: use 'tca' or 'miss'")
+
+    def rows(self, names=None, sort: str = "tca") -> list[dict]:
+        """Plain rows for output (``names``: NORAD id -> name)."""
+        names = names or {}
+        iso = self.tca.iso(3)
+        iso = [iso] if isinstance(iso, str) else iso
+        out = []
+        for k in self.order(sort):
+            n1, n2 = int(self.norad_id_1[k]), int(self.norad_id_2[k])
+            out.append({
+                "norad_id_1": n1, "name_1": names.get(n1, ""),
+                "norad_id_2": n2, "name_2": names.get(n2, ""),
+                "tca": iso[k],
+                "miss_km": float(self.miss_km[k]),
+                "relative_speed_km_s": float(self.relative_speed_km_s[k]),
+                "radial_km": float(self.miss_rtn_km[0, k]),
+                "in_track_km": float(self.miss_rtn_km[1, k]),
+                "cross_track_km": float(self.miss_rtn_km[2, k]),
+                "age_1_days": float(self.age_1_days[k]),
+                "age_2_days": float(self.age_2_days[k]),
+            })
+        return out
+
+
+# -- per-sample bounds --------------------------------------------------------------
+
+def _sample_bounds(r, v, err, objects: ObjectTable, h: float, d_km: float):
+    """Radius, radial pad B, speed bound and validity for (n, m) samples."""
+    valid = (err == 0) & np.isfinite(r).all(axis=2)
+    rn = np.sqrt(np.einsum("nmk,nmk->nm", r, r))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rdot = np.einsum("nmk,nmk->nm", r, v) / rn
+        rp = np.maximum(objects.perigee_radius_km, 6378.0 * 0.9)
+        accel_r = MU_KM3_S2 * (objects.eccentricity + ECC_ALLOWANCE) / rp ** 2 \
+            + EXTRA_RADIAL_ACCEL_KM_S2
+        pad_b = d_km / 2 + np.abs(rdot) * h / 2 + accel_r[:, None] * h * h / 8 + MARGIN_KM
+        speed = np.sqrt(np.einsum("nmk,nmk->nm", v, v)) + MAX_ACCEL_KM_S2 * h / 2
+    pad_b = np.where(valid, pad_b, np.inf)
+    return valid, rn, pad_b, speed
+
+
+def _hermite_error_km(objects: ObjectTable, h: float) -> np.ndarray:
+    """Bound on cubic Hermite interpolation error over a step (h^4/384 |r''''|,
+    with |r''''| ~ n_p^4 r_p at perigee, times 10 for safety)."""
+    rp = np.maximum(objects.perigee_radius_km, 6378.0 * 0.9)
+    e = np.clip(objects.eccentricity, 0, 0.999)
+    a = rp / (1 - e)
+    n_p = np.sqrt(MU_KM3_S2 / a ** 3) * (1 + e) ** 2 / (1 - e * e) ** 1.5
+    return 10.0 * h ** 4 / 384.0 * n_p ** 4 * rp
+
+
+# -- stage 2: spatial index at each sample ----------------------------------------
+
+def _pairs_at_sample(x, rn, pad_b, speed, valid, primary, settings, h):
+    """(i, j) object indices (i < j) passing the radial + spatial filter at
+    one sample.  ``x`` (n, 3), other arrays (n,)."""
+    d = settings.threshold_km
+    idx = np.flatnonzero(valid)
+    if len(idx) < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    bg, vg = settings.radial_slab_km, settings.slow_speed_km_s + MAX_ACCEL_KM_S2 * h / 2
+    out_i, out_j = [], []
+    if primary is None:
+        low = (pad_b[idx] <= bg) & (speed[idx] <= vg)
+        li = idx[low]
+        if len(li) > 1:
+            r_low = d + vg * h + 2 * MARGIN_KM
+            lam = r_low / (2 * bg)
+            pts = np.empty((len(li), 4))
+            pts[:, :3] = x[li]
+            pts[:, 3] = lam * rn[li]
+            tree = cKDTree(pts, balanced_tree=False, compact_nodes=False)
+            pr = tree.query_pairs(r_low * np.sqrt(2.0), output_type="ndarray")
+            out_i.append(li[pr[:, 0]])
+            out_j.append(li[pr[:, 1]])
+        hi_ = idx[~low]
+        if len(hi_):
+            tree_all = cKDTree(x[idx], balanced_tree=False, compact_nodes=False)
+            tree_hi = cKDTree(x[hi_], balanced_tree=False, compact_nodes=False)
+            reach = d + (speed[hi_].max() + speed[idx].max()) * h / 2 + 2 * MARGIN_KM
+            m = tree_hi.sparse_distance_matrix(tree_all, reach, output_type="ndarray")
+            a, b = hi_[m["i"]], idx[m["j"]]
+            keep = (a != b) & ((pad_b[b] <= bg) & (speed[b] <= vg) | (a < b))
+            out_i.append(a[keep])
+            out_j.append(b[keep])
+    else:
+        pi = idx[primary[idx]]
+        if len(pi):
+            tree_all = cKDTree(x[idx], balanced_tree=False, compact_nodes=False)
+            tree_p = cKDTree(x[pi], balanced_tree=False, compact_nodes=False)
+            reach = d + (speed[pi].max() + speed[idx].max()) * h / 2 + 2 * MARGIN_KM
+            m = tree_p.sparse_distance_matrix(tree_all, reach, output_type="ndarray")
+            a, b = pi[m["i"]], idx[m["j"]]
+            keep = (a != b) & (~primary[b] | (a < b))
+            out_i.append(a[keep])
+            out_j.append(b[keep])
+    if not out_i:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    a, b = np.concatenate(out_i), np.concatenate(out_j)
+    # exact per-pair bounds
+    dx = x[a] - x[b]
+    dist = np.sqrt(np.einsum("pk,pk->p", dx, dx))
+    ok = (dist <= d + (speed[a] + speed[b]) * h / 2 + 2 * MARGIN_KM) & \
+         (np.abs(rn[a] - rn[b]) <= pad_b[a] + pad_b[b])
+    a, b = a[ok], b[ok]
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+# -- stage 3: cubic Hermite minimum over a step -------------------------------------
+
+_S = np.linspace(0.0, 1.0, 9)
+
+
+def _hermite(s, p0, v0, p1, v1, h):
+    """Position, velocity (per unit s) and acceleration (per unit s^2) of the
+    cubic Hermite through (p0, h v0) and (p1, h v1); s (P,), arrays (P, 3)."""
+    s = s[:, None]
+    s2, s3 = s * s, s * s * s
+    m0, m1 = h * v0, h * v1
+    p = (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * m0 + (-2 * s3 + 3 * s2) * p1 \
+        + (s3 - s2) * m1
+    dp = (6 * s2 - 6 * s) * p0 + (3 * s2 - 4 * s + 1) * m0 + (-6 * s2 + 6 * s) * p1 \
+        + (3 * s2 - 2 * s) * m1
+    ddp = (12 * s - 6) * p0 + (6 * s - 4) * m0 + (-12 * s + 6) * p1 + (6 * s - 2) * m1
+    return p, dp, ddp
+
+
+def _hermite_minimum(p0, v0, p1, v1, h):
+    """Approximate (s, distance) of the minimum of |p(s)| on [0, 1]."""
+    n = len(p0)
+    best_d = np.full(n, np.inf)
+    best_s = np.zeros(n)
+    for s in _S:                           # 9 fixed sample points, vectorised over pairs
+        p, _, _ = _hermite(np.full(n, s), p0, v0, p1, v1, h)
+        dist = np.sqrt(np.einsum("pk,pk->p", p, p))
+        better = dist < best_d
+        best_d[better], best_s[better] = dist[better], s
+    s = best_s.copy()
+    for _ in range(4):                     # Newton on g(s) = p . p'
+        p, dp, ddp = _hermite(s, p0, v0, p1, v1, h)
+        g = np.einsum("pk,pk->p", p, dp)
+        dg = np.einsum("pk,pk->p", dp, dp) + np.einsum("pk,pk->p", p, ddp)
+        step = np.where(dg > 0, -g / np.where(dg > 0, dg, 1.0), 0.0)
+        s = np.clip(s + step, 0.0, 1.0)
+    p, _, _ = _hermite(s, p0, v0, p1, v1, h)
+    dist = np.sqrt(np.einsum("pk,pk->p", p, p))
+    use = dist < best_d
+    return np.where(use, s, best_s), np.where(use, dist, best_d)
+
+
+# -- stage 4: Newton on range-rate with exact SGP4 ------------------------------------
+
+def states_at(satrecs, index: np.ndarray, t_ns_ref: int, t_s: np.ndarray):
+    """SGP4 states of objects ``index`` (P,) at their own times ``t_ref + t_s``.
+
+    Returns ``(r, v, err)`` with r, v (P, 3).  One ``sgp4_array`` call per
+    distinct object (vectorised over its times).
+    """
+    days, rem = divmod(int(t_ns_ref), NS_PER_DAY)
+    jd0 = days + 2440587.5
+    fr = rem / NS_PER_DAY + np.asarray(t_s, float) / 86400.0
+    jd = np.full(len(index), jd0)
+    r = np.full((len(index), 3), np.nan)
+    v = np.full((len(index), 3), np.nan)
+    err = np.zeros(len(index), np.int16)
+    if not len(index):
+        return r, v, err
+    order = np.argsort(index, kind="stable")
+    uniq, starts = np.unique(index[order], return_index=True)
+    ends = np.append(starts[1:], len(order))
+    for u, s0, s1 in zip(uniq.tolist(), starts.tolist(), ends.tolist()):
+        rows = order[s0:s1]
+        e, rr, vv = satrecs[u].sgp4_array(jd[rows], fr[rows])
+        r[rows], v[rows], err[rows] = rr, vv, e
+    return r, v, err
+
+
+def refine_tca(satrecs, i1, i2, t_ref_ns: int, t_guess_s, max_step_s: float):
+    """Vectorised Newton iteration on the range-rate ``f = d . w`` of pairs
+    ``(i1, i2)`` from ``t_guess_s`` (seconds after ``t_ref_ns``).
+
+    Returns ``(t_s, r1, v1, r2, v2, ok)``; ``ok`` is False where SGP4 failed
+    or the iteration did not converge.
+    """
+    t = np.asarray(t_guess_s, float).copy()
+    active = np.ones(len(t), bool)
+    for _ in range(NEWTON_ITERATIONS):
+        if not active.any():
+            break
+        a_idx = np.flatnonzero(active)
+        r1, v1, e1 = states_at(satrecs, i1[a_idx], t_ref_ns, t[a_idx])
+        r2, v2, e2 = states_at(satrecs, i2[a_idx], t_ref_ns, t[a_idx])
+        d, w = r2 - r1, v2 - v1
+        acc = (-MU_KM3_S2 * r2 / np.linalg.norm(r2, axis=1, keepdims=True) ** 3
+               + MU_KM3_S2 * r1 / np.linalg.norm(r1, axis=1, keepdims=True) ** 3)
+        f = np.einsum("pk,pk->p", d, w)
+        ww = np.einsum("pk,pk->p", w, w)
+        df = ww + np.einsum("pk,pk->p", d, acc)
+        df = np.where(df > 0.1 * ww, df, ww)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            step = np.clip(-f / df, -max_step_s, max_step_s)
+        bad = ~np.isfinite(step) | (e1 != 0) | (e2 != 0)
+        step[bad] = 0.0
+        t[a_idx] += step
+        done = np.abs(step) < TCA_TOL_S
+        active[a_idx[done | bad]] = False
+    r1, v1, e1 = states_at(satrecs, i1, t_ref_ns, t)
+    r2, v2, e2 = states_at(satrecs, i2, t_ref_ns, t)
+    ok = (e1 == 0) & (e2 == 0) & ~active & np.isfinite(r1).all(1) & np.isfinite(r2).all(1)
+    return t, r1, v1, r2, v2, ok
+
+
+# -- one block ---------------------------------------------------------------------
+
+def screen_block(objects: ObjectTable, grid: Grid, k0: int, k1: int,
+                 settings: ScreeningSettings, primary: np.ndarray | None = None,
+                 satrec_array=None) -> BlockResult:
+    """Run all four stages on samples ``k0..k1`` of ``grid``."""
+    from sgp4.api import SatrecArray
+    n = len(objects)
+    h = grid.step_s
+    d = settings.threshold_km
+    t_ns = grid.times_ns(k0, k1)
+    jd, fr = Time(t_ns).jd_utc()
+    sa = satrec_array if satrec_array is not None else SatrecArray(objects.satrecs)
+    err, r, v = sa.sgp4(np.ascontiguousarray(jd, float), np.ascontiguousarray(fr))
+    valid, rn, pad_b, speed = _sample_bounds(r, v, err, objects, h, d)
+    m = len(t_ns)
+    counts = {"samples": int(n * m), "samples_valid": int(valid.sum())}
+
+    # stage 2: spatial index at every sample (one k-d tree per instant)
+    found_i, found_j, found_k = [], [], []
+    for k in range(m):
+        a, b = _pairs_at_sample(np.ascontiguousarray(r[:, k, :]), rn[:, k], pad_b[:, k],
+                                speed[:, k], valid[:, k], primary, settings, h)
+        found_i.append(a)
+        found_j.append(b)
+        found_k.append(np.full(len(a), k, np.int64))
+    pi, pj, pk = (np.concatenate(found_i), np.concatenate(found_j),
+                  np.concatenate(found_k))
+    counts["pair_samples_spatial"] = int(len(pi))
+    counts["pairs_spatial"] = int(len(np.unique(pi * n + pj)))
+
+    # stage 3: Hermite minimum over the steps on both sides of each sample
+    left = pk > 0
+    right = pk < m - 1
+    ci = np.concatenate([pi[left], pi[right]])
+    cj = np.concatenate([pj[left], pj[right]])
+    ck = np.concatenate([pk[left] - 1, pk[right]])     # left end of the step
+    key = (ci * n + cj) * m + ck
+    key, first = np.unique(key, return_index=True)
+    ci, cj, ck = ci[first], cj[first], ck[first]
+    counts["pair_steps"] = int(len(ci))
+    s_min = np.empty(0)
+    if len(ci):
+        p0 = r[cj, ck] - r[ci, ck]
+        w0 = v[cj, ck] - v[ci, ck]
+        p1 = r[cj, ck + 1] - r[ci, ck + 1]
+        w1 = v[cj, ck + 1] - v[ci, ck + 1]
+        ok_ends = valid[ci, ck] & valid[ci, ck + 1] & valid[cj, ck] & valid[cj, ck + 1]
+        s_min, dmin = _hermite_minimum(p0, w0, p1, w1, h)
+        herr = _hermite_error_km(objects, h)
+        cand = ok_ends & (dmin <= d + herr[ci] + herr[cj] + MARGIN_KM)
+        # A step with an end sample missing (decay inside the block): refine anyway
+        # from its middle, so a last approach before decay is not lost silently.
+        partial = ~ok_ends & (valid[ci, ck] | valid[ci, ck + 1]) & \
+            (valid[cj, ck] | valid[cj, ck + 1])
+        s_min = np.where(partial, 0.5, s_min)
+        cand |= partial
+        ci, cj, ck, s_min = ci[cand], cj[cand], ck[cand], s_min[cand]
+    counts["candidates"] = int(len(ci))
+
+    # stage 4: refinement
+    t_guess = (t_ns[ck] - t_ns[0]) / NS_PER_S + s_min * h if len(ci) else np.empty(0)
+    t, r1, v1, r2, v2, ok = refine_tca(objects.satrecs, ci, cj, int(t_ns[0]), t_guess, h)
+    tca_ns = t_ns[0] + np.rint(t * NS_PER_S).astype(np.int64) if len(ci) else \
+        np.empty(0, np.int64)
+    dd = r2 - r1
+    miss = np.sqrt(np.einsum("pk,pk->p", dd, dd)) if len(ci) else np.empty(0)
+    # keep minima inside this block's span (the neighbour owns the rest) and the window
+    lo_ns = t_ns[0] if k0 > 0 else grid.start_ns
+    inside = (tca_ns >= lo_ns) & (tca_ns < t_ns[-1]) if k1 < grid.n_steps else \
+        (tca_ns >= lo_ns) & (tca_ns <= t_ns[-1])
+    inside &= (tca_ns > grid.start_ns) & (tca_ns < grid.end_ns)
+    keep = ok & inside & (miss <= d)
+    counts["refined_converged"] = int(ok.sum())
+    lo = np.where(valid, rn - pad_b, np.inf).min(axis=1)
+    hi = np.where(valid, rn + pad_b, -np.inf).max(axis=1)
+    lo, hi = np.where(np.isfinite(lo), lo, np.nan), np.where(np.isfinite(hi), hi, np.nan)
+    first_err = np.where((err != 0).any(axis=1), err[np.arange(n), np.argmax(err != 0, axis=1)], 0)
+    return BlockResult(ci[keep], cj[keep], tca_ns[keep], r1[keep], v1[keep], r2[keep],
+                       v2[keep], counts, lo, hi, first_err.astype(np.int16))
+
+
+# -- merge and the front door ---------------------------------------------------------
+
+def _count_overlapping_pairs(lo, hi, primary=None) -> int:
+    """Pairs of objects whose radial ranges [lo, hi] overlap."""
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    lo, hi = lo[ok], hi[ok]
+    if primary is not None:
+        primary = primary[ok]
+    order = np.argsort(lo, kind="stable")
+    los, his = lo[order], hi[order]
+    if primary is None:
+        return int((np.searchsorted(los, his, side="right") - np.arange(len(los)) - 1).sum())
+    total = 0
+    p_lo, p_hi = lo[primary], hi[primary]
+    # objects overlapping each primary (minus itself), then primary-primary pairs once
+    starts = np.searchsorted(los, p_hi, side="right")
+    ends_before = np.searchsorted(np.sort(hi), p_lo, side="left")
+    total = int((starts - ends_before - 1).sum())
+    if primary.sum() > 1:
+        total -= _count_overlapping_pairs(p_lo, p_hi)
+    return total
+
+
+def merge_blocks(objects: ObjectTable, grid: Grid, results: list[BlockResult],
+                 settings: ScreeningSettings, primary=None) -> Conjunctions:
+    """Join block results: drop duplicates (one minimum seen from two steps),
+    orient pairs, and compute the derived quantities."""
+    n = len(objects)
+    i1 = np.concatenate([b.i1 for b in results]) if results else np.empty(0, np.int64)
+    i2 = np.concatenate([b.i2 for b in results]) if results else np.empty(0, np.int64)
+    tca = np.concatenate([b.tca_ns for b in results]) if results else np.empty(0, np.int64)
+    r1, v1, r2, v2 = (np.concatenate([getattr(b, f) for b in results]).reshape(-1, 3)
+                      if results else np.empty((0, 3)) for f in ("r1", "v1", "r2", "v2"))
+    # dedupe: sort by pair then time, drop events within SAME_EVENT_S of the kept one
+    order = np.lexsort((tca, i2, i1))
+    i1, i2, tca, r1, v1, r2, v2 = (x[order] for x in (i1, i2, tca, r1, v1, r2, v2))
+    keep = np.ones(len(i1), bool)
+    if len(i1) > 1:
+        same = (i1[1:] == i1[:-1]) & (i2[1:] == i2[:-1]) & \
+            (tca[1:] - tca[:-1] < SAME_EVENT_S * NS_PER_S)
+        keep[1:] = ~same
+    i1, i2, tca, r1, v1, r2, v2 = (x[keep] for x in (i1, i2, tca, r1, v1, r2, v2))
+    # orientation: the primary first; otherwise the lower NORAD id first
+    ids = objects.norad_ids
+    if primary is not None:
+        swap = ~primary[i1] & primary[i2]
+    else:
+        swap = ids[i1] > ids[i2]
+    i1, i2 = np.where(swap, i2, i1), np.where(swap, i1, i2)
+    r1, r2 = np.where(swap[:, None], r2, r1), np.where(swap[:, None], r1, r2)
+    v1, v2 = np.where(swap[:, None], v2, v1), np.where(swap[:, None], v1, v2)
+    d, w = r2 - r1, v2 - v1
+    miss = np.linalg.norm(d, axis=1)
+    rel = np.linalg.norm(w, axis=1)
+    rtn = to_rtn(r1, v1, d)
+
+    counts: dict = {}
+    for b in results:
+        for key, val in b.counts.items():
+            counts[key] = counts.get(key, 0) + val
+    lo = np.fmin.reduce([b.radius_lo_km for b in results]) if results else np.full(n, np.nan)
+    hi = np.fmax.reduce([b.radius_hi_km for b in results]) if results else np.full(n, np.nan)
+    n_primary = int(primary.sum()) if primary is not None else n
+    pairs_total = n * (n - 1) // 2 if primary is None else \
+        n_primary * (n - n_primary) + n_primary * (n_primary - 1) // 2
+    errs = np.zeros(n, np.int16)
+    for b in results:
+        errs = np.where(errs == 0, b.error_code, errs)
+    failed = {int(ids[k]): int(errs[k]) for k in np.flatnonzero(errs)}
+    stats = {
+        "objects": n,
+        "objects_failed_propagation": len(failed),
+        "step_s": grid.step_s,
+        "blocks": len(results),
+        "pairs_total": pairs_total,
+        "pairs_apogee_perigee": _count_overlapping_pairs(lo, hi, primary),
+        **counts,
+        "events": int(len(i1)),
+    }
+    order = np.lexsort((ids[i2], ids[i1], tca))
+    sel = order
+    return Conjunctions(
+        norad_id_1=ids[i1][sel], norad_id_2=ids[i2][sel], index_1=i1[sel], index_2=i2[sel],
+        tca=Time(tca[sel]), miss_km=miss[sel], relative_speed_km_s=rel[sel],
+        miss_rtn_km=rtn[sel].T.copy(), r1_teme_km=r1[sel].T.copy(),
+        v1_teme_km_s=v1[sel].T.copy(), r2_teme_km=r2[sel].T.copy(),
+        v2_teme_km_s=v2[sel].T.copy(),
+        age_1_days=(tca[sel] - objects.epochs_ns[i1][sel]) / NS_PER_DAY,
+        age_2_days=(tca[sel] - objects.epochs_ns[i2][sel]) / NS_PER_DAY,
+        threshold_km=settings.threshold_km, start=Time(grid.start_ns), end=Time(grid.end_ns),
+        stats=stats, failed=failed)
+
+
+def to_rtn(r_km, v_km_s, vec):
+    """Components of ``vec`` (P, 3) in the radial / in-track / cross-track frame
+    of the orbit state ``(r, v)`` (each (P, 3)); returns (P, 3)."""
+    rhat = r_km / np.linalg.norm(r_km, axis=1, keepdims=True)
+    hvec = np.cross(r_km, v_km_s)
+    nhat = hvec / np.linalg.norm(hvec, axis=1, keepdims=True)
+    that = np.cross(nhat, rhat)
+    return np.stack([np.einsum("pk,pk->p", vec, rhat), np.einsum("pk,pk->p", vec, that),
+                     np.einsum("pk,pk->p", vec, nhat)], axis=1)
+
+
+def primary_mask(catalog_or_table, norad_ids) -> np.ndarray | None:
+    if norad_ids is None:
+        return None
+    ids = catalog_or_table.norad_ids
+    mask = np.isin(ids, np.asarray(list(norad_ids), np.int64))
+    if not mask.any():
+        raise ConjunctionError("none of the primaries is in the catalog")
+    return mask
+
+
+def screen_conjunctions(catalog, start: Time, end: Time, threshold_km: float = 5.0, *,
+                        primaries=None, settings: ScreeningSettings | None = None,
+                        progress=None) -> Conjunctions:
+    """Every close approach under ``threshold_km`` between ``start`` and ``end``.
+
+    ``catalog``: a :class:`satwatch.catalog.Catalog`.  ``primaries``: NORAD ids
+    to screen against the whole catalog (``None``: all vs all).
+    ``progress``: optional callable ``advance(n)`` called once per block.
+    """
+    settings = settings or ScreeningSettings(threshold_km=threshold_km)
+    if settings.threshold_km != threshold_km:
+        settings = ScreeningSettings(**{**settings.__dict__, "threshold_km": threshold_km})
+    if len(catalog) < 2:
+        raise ConjunctionError("screening needs at least two objects in the catalog")
+    objects = ObjectTable.from_catalog(catalog)
+    grid = make_grid(start, end, settings)
+    primary = primary_mask(objects, primaries)
+    from sgp4.api import SatrecArray
+    sa = SatrecArray(objects.satrecs)
+    results = []
+    for k0, k1 in grid.blocks():
+        results.append(screen_block(objects, grid, k0, k1, settings, primary, sa))
+        if progress is not None:
+            progress(1)
+    return merge_blocks(objects, grid, results, settings, primary)
