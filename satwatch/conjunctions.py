@@ -467,8 +467,31 @@ def screen_block(objects: ObjectTable, grid: Grid, k0: int, k1: int,
         p1 = r[cj, ck + 1] - r[ci, ck + 1]
         w1 = v[cj, ck + 1] - v[ci, ck + 1]
         ok_ends = valid[ci, ck] & valid[ci, ck + 1] & valid[cj, ck] & valid[cj, ck + 1]
-        s_min, dmin = _hermite_minimum(p0, w0, p1, w1, h)
         herr = _hermite_error_km(objects, h)
+        # 3a. chord test: the relative path departs from the straight chord
+        # between the step ends by at most A h^2/8, A bounding the relative
+        # (gravity-gradient) acceleration, |a1 - a2| <= 2 mu |d| / r^3.
+        seg = p1 - p0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s_lin = np.clip(-np.einsum("pk,pk->p", p0, seg)
+                            / np.einsum("pk,pk->p", seg, seg), 0.0, 1.0)
+        s_lin = np.where(np.isfinite(s_lin), s_lin, 0.0)
+        chord = p0 + s_lin[:, None] * seg
+        d_chord = np.sqrt(np.einsum("pk,pk->p", chord, chord))
+        far = np.maximum(np.sqrt(np.einsum("pk,pk->p", p0, p0)),
+                         np.sqrt(np.einsum("pk,pk->p", p1, p1)))
+        r_min = np.maximum(np.minimum(np.minimum(rn[ci, ck], rn[ci, ck + 1]),
+                                      np.minimum(rn[cj, ck], rn[cj, ck + 1])) - 200.0, 5700.0)
+        accel = 4.5 * MU_KM3_S2 * (far + 50.0) / r_min ** 3 + EXTRA_RADIAL_ACCEL_KM_S2
+        sag = accel * h * h / 8
+        near = ok_ends & (d_chord - sag <= d + herr[ci] + herr[cj] + MARGIN_KM)
+        counts["pair_steps_chord"] = int(near.sum())
+        # 3b. cubic Hermite minimum on the survivors
+        s_min = s_lin.copy()
+        dmin = np.full(len(ci), np.inf)
+        if near.any():
+            s_min[near], dmin[near] = _hermite_minimum(p0[near], w0[near], p1[near],
+                                                       w1[near], h)
         cand = ok_ends & (dmin <= d + herr[ci] + herr[cj] + MARGIN_KM)
         # A step with an end sample missing (decay inside the block): refine anyway
         # from its middle, so a last approach before decay is not lost silently.
