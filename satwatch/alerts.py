@@ -40,8 +40,8 @@ from sqlalchemy import (BigInteger, Boolean, Column, Integer, MetaData, String, 
 from .catalog import Catalog
 from .errors import SatwatchError
 from .time import NS_PER_S, Time
-from .watch import (Alert, ManeuverFact, Rule, Update, evaluate, new_objects, sma_jumps,
-                    watched)
+from .watch import (Alert, ConjunctionFact, ManeuverFact, Rule, Update, evaluate, new_objects,
+                    sma_jumps, watched)
 
 log = logging.getLogger("satwatch.alerts")
 
@@ -96,9 +96,22 @@ watch_state = Table(
 )
 
 
+posted_events = Table(
+    "service_events", MetaData(),
+    Column("event_id", String(100), primary_key=True),
+    Column("event_json", Text, nullable=False),        # ReportedEvent.as_dict()
+    Column("created_ns", BigInteger, nullable=False),
+)
+
+
 def upgrade_alerts(conn) -> None:
     """Migration step 200: the service's tables."""
     metadata.create_all(conn)
+
+
+def upgrade_events(conn) -> None:
+    """Migration step 201: reported events posted to the service."""
+    posted_events.create(conn)
 
 
 class AlertError(SatwatchError):
@@ -256,6 +269,29 @@ class AlertStore:
                          .values(status=status, attempts=attempts,
                                  last_error=None if ok else (error or "")[:2000],
                                  sent_ns=int(now_ns) if ok else None))
+
+    # -- reported events posted through the API -----------------------------
+    def add_events(self, events: Sequence[dict], *, now_ns: int) -> list[str]:
+        """Store events (``ReportedEvent.as_dict()``); an id already stored
+        raises :class:`AlertError` and stores none of them."""
+        ids = [e["event_id"] for e in events]
+        with self.engine.begin() as conn:
+            taken = set(conn.execute(select(posted_events.c.event_id).where(
+                posted_events.c.event_id.in_(ids))).scalars())
+            if taken or len(set(ids)) != len(ids):
+                dup = sorted(taken) or sorted({i for i in ids if ids.count(i) > 1})
+                raise AlertError(f"event id {dup[0]!r} is already used: give each event a "
+                                 "new event_id")
+            conn.execute(insert(posted_events), [
+                {"event_id": e["event_id"], "event_json": json.dumps(e, default=str),
+                 "created_ns": int(now_ns)} for e in events])
+        return ids
+
+    def posted_events(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(posted_events).order_by(posted_events.c.created_ns,
+                                                               posted_events.c.event_id))
+            return [json.loads(r._mapping["event_json"]) for r in rows]
 
     # -- watcher state --------------------------------------------------------
     def get_state(self, key: str, default=None):
@@ -436,6 +472,36 @@ def detect_maneuvers(store, previous: Catalog, update_sets, norad_ids=None
     return facts
 
 
+CONJUNCTION_WINDOW_S = 86_400.0      # conjunctions are screened one day ahead
+
+
+def screen_for_rules(catalog: Catalog, rules, owners, start_ns: int, end_ns: int
+                     ) -> list[ConjunctionFact]:
+    """Conjunctions the rules may care about: their watched objects against
+    the objects sharing their altitudes (all vs all when a rule watches
+    everything), under the largest ``max_miss_km`` of the rules."""
+    try:
+        from .conjunctions import screen_conjunctions
+    except ImportError:
+        log.warning("conjunction rules need satwatch.conjunctions, which is not installed")
+        return []
+    threshold = max(r.max_miss_km for r in rules)
+    if any(r.watches_everything for r in rules):
+        primaries, scope = None, catalog
+    else:
+        primaries = sorted({es.norad_id for r in rules for es in watched(r, catalog, owners)})
+        if not primaries:
+            return []
+        from .watch import shell_candidates
+        scope = shell_candidates(catalog, primaries, threshold)
+    if len(scope) < 2:
+        return []
+    result = screen_conjunctions(scope, Time(start_ns), Time(end_ns), threshold,
+                                 primaries=primaries)
+    return [ConjunctionFact(int(a), int(b), int(t), float(m)) for a, b, t, m in zip(
+        result.norad_id_1, result.norad_id_2, np.atleast_1d(result.tca.ns), result.miss_km)]
+
+
 def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_s: float = 86_400,
                    step_s: float = 30.0, smtp: SmtpConfig | None = None, owners=None,
                    launch_sites=None, conjunctions=(), client=None,
@@ -461,6 +527,10 @@ def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_
             ids = {es.norad_id for r in man_rules for es in watched(r, catalog, owners)}
         maneuvers = detect_maneuvers(store, previous, element_sets, ids)
     t0 = int(now_ns())
+    conj_rules = [r for r, _ in rules if r.kind == "conjunction"]
+    if conj_rules and not conjunctions:
+        conjunctions = screen_for_rules(catalog, conj_rules, owners, t0,
+                                        t0 + int(min(window_s, CONJUNCTION_WINDOW_S) * NS_PER_S))
     update_facts = Update(catalog=catalog, new_objects=fresh, maneuvers=maneuvers,
                           conjunctions=list(conjunctions), owners=owners,
                           launch_sites=launch_sites or {}, window_start_ns=t0,

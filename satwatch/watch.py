@@ -390,3 +390,26 @@ def sma_jumps(previous: Mapping[int, ElementSet], catalog: Catalog) -> list[Mane
                                     f"semi-major axis {delta:+.2f} km between epochs "
                                     f"{Time(old.epoch_ns).iso(0)} and {Time(es.epoch_ns).iso(0)}"))
     return out
+
+
+# -- conjunction screening scope ------------------------------------------------
+# Mean (TLE) perigee and apogee heights differ from the osculating ones by the
+# short-period J2 terms, up to ~20 km in LEO; 50 km keeps every object that can
+# reach a primary's altitude band.
+SHELL_MARGIN_KM = 50.0
+
+
+def shell_candidates(catalog: Catalog, primary_ids, threshold_km: float) -> Catalog:
+    """The objects whose perigee-apogee band comes within ``threshold_km``
+    (plus SHELL_MARGIN_KM) of any primary's band: the classic apogee/perigee
+    pre-filter, a necessary condition for a conjunction with a primary."""
+    wanted = set(int(n) for n in primary_ids)
+    sets = catalog.element_sets
+    per = np.array([es.perigee_alt_km for es in sets])
+    apo = np.array([es.apogee_alt_km for es in sets])
+    is_primary = np.array([es.norad_id in wanted for es in sets])
+    keep = is_primary.copy()
+    pad = threshold_km + SHELL_MARGIN_KM
+    for lo, hi in zip(per[is_primary], apo[is_primary]):
+        keep |= (per - pad <= hi) & (apo + pad >= lo)
+    return Catalog([es for es, k in zip(sets, keep) if k], [], catalog.source)

@@ -27,6 +27,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 AT = "2023-10-13T00:00:00Z"
 IDS = "25544,48274,20580"
+# CNS record of 2023-08-24 (Chollima-1 from Sohae, reported falling west of the
+# Philippines): any analysable event works; the page draws what the API says.
 LAND_RGB = (0xE9, 0xE4, 0xD8)         # .country fill in style.css
 # Land is 29 % of the sphere; Antarctica is stretched by the projection and
 # small islands are lost at 1:110m: accept 15-45 % of the sphere's pixels.
@@ -58,9 +60,13 @@ def server(full_catalog_path, tmp_path_factory):
     port = free_port()
     env = dict(os.environ, SATWATCH_CACHE_DIR=str(tmp / "cache"),
                SATWATCH_DATA_DIR=str(tmp / "data"))
+    data = full_catalog_path.parent.parent
     proc = subprocess.Popen(
         [sys.executable, "-c", "from satwatch.cli import main; main()", "serve", "--port",
          str(port), "--db", f"sqlite:///{tmp / 'p.sqlite'}", "--catalog", str(sample),
+         "--events", str(data / "events"),
+         "--zones", str(data / "geo" / "gfw_nk_eez_prk.json"),
+         "--zones", str(data / "geo" / "gfw_ocean_areas_eezs_simplified.json"),
          "--log-level", "warning"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
     url = f"http://127.0.0.1:{port}"
@@ -124,11 +130,23 @@ def test_objects_sites_and_footprints_are_drawn(loaded, server):
     assert any("25544" in t for t in titles)
 
 
-def test_lists_render_or_say_why(loaded):
+def test_lists_render_or_say_why(loaded, server):
+    """Each list shows its data, or says the capability is not installed
+    (when /api/v1/health reports it missing); never a broken request."""
     page, _, _ = loaded
-    for section in ("conjunctions-status", "feed-status", "events-status", "passes-status"):
+    caps = httpx.get(server + "/api/v1/health").json()["capabilities"]
+    for section, cap in (("conjunctions-status", "conjunctions"), ("feed-status", None),
+                         ("events-status", "reported_events"), ("passes-status", "passes")):
         text = page.locator(f"#{section}").inner_text()
         assert "no such resource" not in text and "HTTP 5" not in text, (section, text)
+        if cap and not caps[cap]:
+            assert "not available" in text
+        else:
+            assert "error" not in (page.locator(f"#{section}").get_attribute("class") or "")
+    assert page.locator("#timeline rect.pass-bar").count() > 0 or not caps["passes"]
+    n_events = httpx.get(server + "/api/v1/events").json()["total"]
+    assert n_events > 300                           # the CNS file: 339 records
+    assert page.locator("#events li").count() == min(100, n_events)
 
 
 def test_every_asset_comes_from_the_service(loaded, server):
@@ -166,3 +184,27 @@ def test_screenshot_shows_a_drawn_map(loaded, browser, tmp_path):
     sphere_px = counts["total"] - counts["white"]          # the white outside the sphere
     assert counts["colours"] > 20
     assert LAND_SHARE[0] < counts["land"] / sphere_px < LAND_SHARE[1], counts
+
+
+EVENT = "cns-2017-08-28-1"    # CNS: Hwasong-12 from Pyongyang over Japan into the Pacific
+
+
+def test_reported_event_is_drawn(server, browser):
+    analysis = httpx.get(f"{server}/api/v1/events/{EVENT}/analysis").json()
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{server}/?ids=25544&at={AT}&event={EVENT}")
+    page.wait_for_selector("#layer-event path.arc", timeout=30_000)
+    page.wait_for_selector("#layer-event circle.impact", timeout=30_000)
+    zones = page.locator("#layer-zones path.zone")
+    assert zones.count() == len(analysis["zones"]["features"]) > 0
+    # Each zone is drawn as itself, not as the rest of the globe (winding).
+    map_box = page.locator("#map").bounding_box()
+    for i in range(zones.count()):
+        box = zones.nth(i).bounding_box()
+        assert box["width"] * box["height"] < 0.25 * map_box["width"] * map_box["height"]
+    # The impact point is east of the launch site, as the report's bearing says.
+    launch = page.locator("#layer-event circle.site").bounding_box()
+    impact = page.locator("#layer-event circle.impact").bounding_box()
+    assert impact["x"] > launch["x"]
+    assert "km" in page.locator("#event-detail").inner_text()
+    page.close()

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 import time as _time
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -48,6 +48,12 @@ def register(app: typer.Typer):
         port: int = typer.Option(8000, "--port", help="TCP port"),
         db: Optional[str] = DbOption,
         catalog: Optional[str] = CatalogOpt,
+        events: Optional[str] = typer.Option(None, "--events", help="Reported events to "
+                                             "serve: a CNS folder (test.en.json, ...) or a "
+                                             "CSV/JSON file in satwatch's event schema"),
+        zones: List[str] = typer.Option([], "--zones", help="Zone file (TopoJSON/GeoJSON: "
+                                        "economic zones, countries) for event analysis; "
+                                        "repeat for several"),
         log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level"),
     ):
         """Serve the REST API (OpenAPI at /openapi.json) and the page at /.
@@ -64,8 +70,12 @@ def register(app: typer.Typer):
             if not tokens:
                 typer.secho("note: SATWATCH_API_TOKENS is not set: write endpoints (rules, "
                             "events, ingest) are refused", fg="yellow", err=True)
+            for path in [events, *zones]:
+                if path and not os.path.exists(path):
+                    raise SourceError(f"{path}: no such file or directory")
             settings = Settings(db_url=db or default_db_url(), catalog_source=source,
-                                api_tokens=tokens)
+                                api_tokens=tokens, events_source=events,
+                                zones_paths=list(zones))
             uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
         run_guarded(body)
 

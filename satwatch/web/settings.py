@@ -25,7 +25,7 @@ class Limits(BaseModel):
     max_pass_span_s: float = Field(14 * 86_400.0, description="longest pass-prediction span")
     max_pass_object_days: float = Field(2_000.0, description="objects x days in one pass request")
     max_conjunction_object_days: float = Field(
-        20_000.0, description="objects x days in one conjunction screening")
+        5_000.0, description="objects screened x days in one conjunction request")
     max_page: int = Field(500, description="largest page of a list")
     max_rules: int = Field(1_000, description="watch rules kept")
 
@@ -38,6 +38,10 @@ class Settings(BaseModel):
     memory (tests, benchmarks).  ``db_url`` is a SQLAlchemy URL (SQLite or
     PostgreSQL) for rules, alerts and the store.  ``api_tokens``: bearer tokens
     allowed to write; with none, every write endpoint is refused.
+    ``events_source``: reported events to serve (a folder holding the CNS
+    ``test.en.json``/``facility.en.json``/``missile.en.json``, or a CSV/JSON
+    file in satwatch's event schema); ``zones_paths``: TopoJSON/GeoJSON zone
+    files (economic zones, countries) for event analysis.
     ``clock_ns`` returns "now" as UTC ns (the face reads the clock, the core
     never does).
     """
@@ -50,6 +54,7 @@ class Settings(BaseModel):
     api_tokens: list[str] = Field(default_factory=list)
     limits: Limits = Field(default_factory=Limits)
     static_dir: str | None = None
-    reference_data: str | None = None
+    events_source: str | None = None
+    zones_paths: list[str] = Field(default_factory=list)
     clock_ns: Callable[[], int] | None = None
     title: str = "satwatch"

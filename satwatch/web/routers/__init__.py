@@ -5,6 +5,6 @@ from fastapi import FastAPI
 
 
 def mount_all(app: FastAPI, prefix: str) -> None:
-    from . import catalog, feed, positions, service, sites, watch
-    for module in (service, catalog, positions, sites, watch, feed):
+    from . import catalog, conjunctions, events, feed, positions, service, sites, watch
+    for module in (service, catalog, positions, sites, conjunctions, events, watch, feed):
         app.include_router(module.router, prefix=prefix)

@@ -3,7 +3,7 @@
 // objects; a site's next passes on a timeline; conjunctions; the feed of
 // alerts, manoeuvres, new objects and launches; a reported event's arc, impact
 // point and economic zones.  Every request goes to this service's /api/v1.
-import { geoNaturalEarth1, geoPath, geoGraticule10, geoCircle } from "d3-geo";
+import { geoArea, geoNaturalEarth1, geoPath, geoGraticule10, geoCircle } from "d3-geo";
 import { feature } from "topojson-client";
 import world from "world-atlas/countries-110m.json";
 
@@ -169,7 +169,8 @@ function drawTimeline(svg, res) {
 // -- lists -------------------------------------------------------------------------------
 async function showConjunctions() {
   try {
-    const res = await api(withAt(`/conjunctions?limit=50`, "start"));
+    if (!state.ids) return;
+    const res = await api(withAt(`/conjunctions?ids=${state.ids}&hours=6&threshold_km=10&limit=50`, "start"));
     const body = document.querySelector("#conjunctions tbody");
     clear(body);
     for (const c of res.items) {
@@ -179,7 +180,7 @@ async function showConjunctions() {
       }
       body.appendChild(tr);
     }
-    status("conjunctions-status", `${res.total} conjunctions`);
+    status("conjunctions-status", `${res.total} conjunctions under 10 km in the next 6 h`);
   } catch (err) {
     status("conjunctions-status", explain(err), true);
   }
@@ -222,14 +223,29 @@ async function showEvents() {
   }
 }
 
+// GeoJSON (RFC 7946) winds outer rings anticlockwise; d3-geo reads that as
+// "everything but the polygon".  Rewind any polygon larger than a hemisphere.
+function rewind(feature) {
+  const g = feature.geometry;
+  if (!g) return feature;
+  const fix = (poly) => (geoArea({ type: "Polygon", coordinates: poly }) > 2 * Math.PI
+    ? poly.map((ring) => ring.slice().reverse()) : poly);
+  if (g.type === "Polygon") g.coordinates = fix(g.coordinates);
+  else if (g.type === "MultiPolygon") g.coordinates = g.coordinates.map(fix);
+  return feature;
+}
+
 async function showEvent(id) {
   clear(layers.event); clear(layers.zones);
   try {
     const ev = await api(`/events/${encodeURIComponent(id)}/analysis`);
     for (const z of (ev.zones && ev.zones.features) || []) {
-      el("path", { class: "zone", d: path(z), "data-name": (z.properties && z.properties.name) || "" }, layers.zones);
+      const props = z.properties || {};
+      el("path", { class: "zone" + (props.hit ? " zone-hit" : ""), d: path(rewind(z)),
+                   "data-name": props.name || "" }, layers.zones);
     }
     if (ev.arc) el("path", { class: "arc", d: path(ev.arc) }, layers.event);
+    if (ev.impact_ring) el("path", { class: "arc impact-ring", d: path(ev.impact_ring) }, layers.event);
     if (ev.impact) dot(layers.event, ev.impact.lon_deg, ev.impact.lat_deg, 5, "impact", "impact point");
     if (ev.launch) dot(layers.event, ev.launch.lon_deg, ev.launch.lat_deg, 4, "site site-selected", "launch point");
     document.getElementById("event-detail").textContent = ev.summary || "";

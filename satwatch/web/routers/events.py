@@ -1,0 +1,253 @@
+"""Reported events (launches and missile flights as reported): the list,
+one event, what it implies (arc, impact point, zones), and adding events
+(token needed)."""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+from fastapi import APIRouter, Path as PathParam, Query, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+from ..deps import Page, Paging, State, WriteToken, page
+from ..errors import ApiError, not_available, not_found
+
+router = APIRouter(tags=["events"])
+_lock = threading.Lock()
+
+
+class EventOut(BaseModel):
+    id: str
+    name: str
+    time: str | None
+    date: str
+    kind: str
+    vehicle: str
+    site_code: str
+    site_name: str
+    site_lat_deg: float | None
+    site_lon_deg: float | None
+    range_km: float | None
+    apogee_km: float | None
+    bearing_deg: float | None
+    outcome: str
+    analyzable: bool
+    flags: list[str]
+    source: str
+    model_config = ConfigDict(extra="allow")
+
+
+class AnalysisOut(BaseModel):
+    event: EventOut
+    summary: str
+    launch: dict
+    impact: dict | None
+    arc: dict | None
+    zones: dict
+    analysis: dict
+
+
+def _module():
+    try:
+        from ... import reported_events
+    except ImportError:
+        raise not_available("reported events") from None
+    return reported_events
+
+
+def _event_out(d: dict) -> dict:
+    who = d.get("vehicle") or d.get("kind") or "event"
+    where = d.get("site_name") or d.get("site_code") or "an unknown site"
+    return {**d, "id": d["event_id"], "name": f"{who} from {where}",
+            "time": d.get("time_utc")}
+
+
+def _load_source(settings) -> list[dict]:
+    if not settings.events_source:
+        return []
+    mod = _module()
+    path = Path(settings.events_source)
+    if path.is_dir():
+        text = lambda name: (path / name).read_text(encoding="utf-8")     # noqa: E731
+        missile = (path / "missile.en.json")
+        events = mod.parse_cns(text("test.en.json"), text("facility.en.json"),
+                               missile.read_text(encoding="utf-8") if missile.exists() else None,
+                               source=str(path / "test.en.json"))
+    elif path.suffix.lower() == ".csv":
+        events = mod.parse_events_csv(path.read_text(encoding="utf-8"), str(path))
+    else:
+        events = mod.parse_events_json(path.read_text(encoding="utf-8"), str(path))
+    return [e.as_dict() for e in events]
+
+
+def all_events(state) -> list[dict]:
+    """Events of the configured source (read once) and those posted."""
+    cache = getattr(state, "_events_source", None)
+    if cache is None:
+        with _lock:
+            cache = state._events_source = _load_source(state.settings)
+    return cache + state.alert_store.posted_events()
+
+
+def zone_set(state):
+    zs = getattr(state, "_zone_set", None)
+    if zs is None and state.settings.zones_paths:
+        from ...zones import ZoneSet, read_zones
+        with _lock:
+            zones = []
+            for p in state.settings.zones_paths:
+                kind = "country" if "countries" in Path(p).name else "eez"
+                zones += read_zones(p, kind=kind)
+            zs = state._zone_set = ZoneSet(zones)
+    return zs
+
+
+def _find(state, event_id: str) -> dict:
+    for e in all_events(state):
+        if e["event_id"] == event_id:
+            return e
+    raise not_found(f"no event {event_id!r}", event_id=event_id)
+
+
+@router.get("/events", response_model=Page[EventOut],
+            summary="Reported launches and missile flights, newest first")
+def list_events(request: Request, state: State, paging: Paging,
+                kind: Literal["missile", "launch"] | None = None,
+                site: Annotated[str | None, Query(max_length=100)] = None,
+                analyzable: bool | None = None):
+    limit, offset = paging
+    events = all_events(state)
+    if kind:
+        events = [e for e in events if e.get("kind") == kind]
+    if site:
+        events = [e for e in events if site.lower() in (e.get("site_code") or "").lower()
+                  or site.lower() in (e.get("site_name") or "").lower()]
+    if analyzable is not None:
+        events = [e for e in events if bool(e.get("analyzable")) == analyzable]
+    events = sorted(events, key=lambda e: (e.get("time_utc") or e.get("date") or ""),
+                    reverse=True)
+    return page(request, [_event_out(e) for e in events[offset:offset + limit]], len(events),
+                limit, offset)
+
+
+EventId = Annotated[str, PathParam(min_length=1, max_length=100)]
+
+
+@router.get("/events/{event_id}", response_model=EventOut, summary="One reported event")
+def get_event(state: State, event_id: EventId):
+    return _event_out(_find(state, event_id))
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+@router.get("/events/{event_id}/analysis", response_model=AnalysisOut,
+            summary="What a report implies: ballistic arc, impact point, economic zones")
+def event_analysis(state: State, event_id: EventId):
+    _module()
+    event = _find(state, event_id)
+    doc = _analysis(state, event_id, json.dumps(event, sort_keys=True, default=str))
+    return Response(json.dumps(doc, default=str, allow_nan=False),
+                    media_type="application/json")
+
+
+_ANALYSES: dict = {}
+
+
+def _analysis(state, event_id: str, event_json: str) -> dict:
+    key = (id(state), event_id, event_json)
+    if key in _ANALYSES:
+        return _ANALYSES[key]
+    mod = _module()
+    d = json.loads(event_json)
+    fields = {k: d.get(k) for k in mod.ReportedEvent.__dataclass_fields__}
+    fields["flags"] = tuple(d.get("flags") or ())
+    event = mod.ReportedEvent(**fields)
+    if not event.analyzable:
+        raise ApiError(422, "not_analyzable", f"event {event_id} cannot be analysed: its "
+                       "site or range is unknown", {"flags": list(event.flags)})
+    zones = zone_set(state)
+    result = mod.analyze_event(event, zones)
+    gj = mod.analysis_geojson(result, zones)
+    arc = next((f["geometry"] for f in gj["features"] if f["properties"].get("role") == "arc"),
+               None)
+    if arc:
+        arc = {"type": "LineString", "coordinates": [c[:2] for c in arc["coordinates"]]}
+    ring = next((f["geometry"] for f in gj["features"]
+                 if f["properties"].get("role") == "impact_ring"), None)
+    wanted = set(result.get("zones") or []) | {b["name"] for b in result.get("boundaries") or []}
+    feats = []
+    if zones is not None:
+        import shapely.geometry
+        for z in zones:
+            if z.name in wanted:
+                feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(z.geometry),
+                              "properties": {"name": z.name, "kind": z.kind,
+                                             "hit": z.name in (result.get("zones") or [])}})
+    impact = None
+    if result.get("impact_lat_deg") is not None:
+        impact = {"lat_deg": result["impact_lat_deg"], "lon_deg": result["impact_lon_deg"]}
+    where = ", ".join(result.get("zones") or []) or "no listed zone"
+    summary = (f"{_event_out(d)['name']}: {result.get('range_km')} km"
+               + (f" on bearing {result['bearing_deg']:.0f}°" if result.get("bearing_known")
+                  else " (bearing unknown: ring of impact points)")
+               + (f"; impact in {where}" if impact else "")
+               + (f", {result['distance_to_boundary_km']:.0f} km from the "
+                  f"{result['nearest_boundary']} boundary"
+                  if result.get("distance_to_boundary_km") is not None else ""))
+    analysis = {k: v for k, v in result.items() if k not in ("track", "ring")}
+    doc = _plain({"event": _event_out(d), "summary": summary,
+                  "launch": {"lat_deg": result["site_lat_deg"], "lon_deg": result["site_lon_deg"]},
+                  "impact": impact, "arc": arc, "impact_ring": ring,
+                  "zones": {"type": "FeatureCollection", "features": feats},
+                  "analysis": analysis})
+    if len(_ANALYSES) > 512:
+        _ANALYSES.clear()
+    _ANALYSES[key] = doc
+    return doc
+
+
+class EventsIn(BaseModel):
+    """Events in satwatch's schema (see satwatch.reported_events: event_id,
+    date, time_utc, kind, vehicle, site (code, name or lat,lon), range_km,
+    apogee_km, bearing_deg, outcome, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+    events: list[dict] = []
+
+
+@router.post("/events", status_code=201, summary="Add reported events (token needed)")
+def add_events(state: State, token: WriteToken, body: EventsIn):
+    mod = _module()
+    if not body.events:
+        raise ApiError(422, "validation_error", "events: give at least one event")
+    if len(body.events) > 1000:
+        raise ApiError(422, "limit_exceeded", "at most 1000 events per request")
+    try:
+        events = mod.parse_events_json(json.dumps(body.events, default=str), "POST /events")
+    except mod.EventsError as exc:
+        raise ApiError(422, "validation_error", str(exc)) from None
+    known = {e["event_id"] for e in all_events(state)}
+    clash = [e.event_id for e in events if e.event_id in known]
+    if clash:
+        raise ApiError(409, "conflict", f"event id {clash[0]!r} is already used",
+                       {"event_id": clash[0]})
+    from ...alerts import AlertError
+    try:
+        ids = state.alert_store.add_events([e.as_dict() for e in events],
+                                           now_ns=state.now_ns())
+    except AlertError as exc:
+        raise ApiError(409, "conflict", str(exc)) from None
+    return {"added": ids}
