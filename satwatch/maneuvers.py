@@ -62,6 +62,7 @@ class DetectorSettings:
     window_sets: int = 6            # sets either side of a gap in the local fit
     noise_sets: int = 41            # sets in the rolling robust noise scale
     max_transition_sets: int = 3    # sets a TLE fit may take to show a burn in full
+    nms_sets: int = 6               # one detection per this many gaps either side
     z_threshold: float = 8.0        # step / standard error (in-track)
     z_cross: float = 15.0           # step / standard error (cross-track)
     floor_a_km: float = 0.001       # smallest in-track step reported (LEO)
@@ -251,9 +252,58 @@ def _trend_breaks(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, kb: int,
     return dev, se, rate
 
 
+def _segment_test(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, kb: int, ka: int):
+    """Two-segment change test at each gap g: over the ``kb`` sets up to g
+    and the ``ka`` sets after it, the drop in squared residual when one line
+    is replaced by two (one each side: a step, a change of slope, or both),
+    in units of the noise.  Returns (departure at the after-window's mean
+    time, z = sqrt(drop) / noise, trend rate before the gap)."""
+    n = len(x)
+    dev = np.full(n - 1, np.nan)
+    z = np.full(n - 1, np.nan)
+    rate = np.full(n - 1, np.nan)
+    width = kb + ka
+    if n < width:
+        return dev, z, rate
+    tw = sliding_window_view(t_days, width)
+    xw = sliding_window_view(x, width)
+    tc = tw - tw[:, kb - 1:kb + 1].mean(axis=1, keepdims=True)
+    h = np.zeros(width)
+    h[kb:] = 1.0
+    hh = np.broadcast_to(h, tc.shape)
+    one = np.ones_like(tc)
+
+    def fit(X):
+        XtX = np.einsum("mij,mik->mjk", X, X)
+        Xty = np.einsum("mij,mi->mj", X, xw)
+        ok = np.abs(np.linalg.det(XtX)) > 1e-12 * np.abs(XtX).max(axis=(1, 2)) ** X.shape[2]
+        XtX[~ok] = np.eye(X.shape[2])
+        beta = np.linalg.solve(XtX, Xty[..., None])[..., 0]
+        rss = ((xw - np.einsum("mij,mj->mi", X, beta)) ** 2).sum(axis=1)
+        return beta, rss, ok
+
+    b1, rss1, ok1 = fit(np.stack([one, tc], axis=-1))
+    X2 = np.stack([one * (1 - hh), tc * (1 - hh), hh, tc * hh], axis=-1)
+    b2, rss2, ok2 = fit(X2)
+    ok = ok1 & ok2
+    sig = np.median(sliding_window_view(scale, width), axis=1)
+    sig = np.maximum(sig, np.sqrt(rss2 / max(width - 4, 1)))
+    zz = np.sqrt(np.maximum(rss1 - rss2, 0.0)) / np.where(sig > 0, sig, np.nan)
+    tam = tc[:, kb:].mean(axis=1)
+    d = (b2[:, 2] + b2[:, 3] * tam) - (b2[:, 0] + b2[:, 1] * tam)
+    gaps = np.arange(kb - 1, kb - 1 + len(d))
+    dev[gaps] = np.where(ok, d, np.nan)
+    z[gaps] = np.where(ok, zz, np.nan)
+    rate[gaps] = np.where(ok, b2[:, 1], np.nan)
+    return dev, z, rate
+
+
 def _best_step(t, x, scale, k, skips, kind="break", ka=None):
     """Departure (or step) and its z-score for every gap."""
     ka = ka or k
+    if kind == "segments":
+        st, z, rate = _segment_test(t, x, scale, k, ka)
+        return st, rate, np.nan_to_num(z, nan=0.0)
     if kind == "break":
         st, se, rate = _trend_breaks(t, x, scale, k, ka)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -331,15 +381,15 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     score = np.maximum(score, np.where(cross_ok, np.maximum(zi, zn), 0.0))
     cand = score > 0
     # Non-maximum suppression: keep a gap only if its score is the largest
-    # within +-window_sets gaps.
-    w = 2 * k + 1
-    padded = np.concatenate([np.zeros(k), score, np.zeros(k)])
-    local_max = sliding_window_view(padded, w).max(axis=1)
+    # within +-nms_sets gaps.
+    r = cfg.nms_sets
+    padded = np.concatenate([np.zeros(r), score, np.zeros(r)])
+    local_max = sliding_window_view(padded, 2 * r + 1).max(axis=1)
     peak = cand & (score >= local_max)
     # Ties (equal scores in a window) keep the first.
     g = np.flatnonzero(peak)
     if len(g) > 1:
-        close = np.concatenate([[False], np.diff(g) <= k]) & np.concatenate(
+        close = np.concatenate([[False], np.diff(g) <= r]) & np.concatenate(
             [[False], score[g[1:]] == score[g[:-1]]])
         g = g[~close]
     v_km_s = np.sqrt(MU_KM3_S2 / a_mid[g])
