@@ -30,6 +30,7 @@ Units: km, km/s, s, degrees at the edges (``_deg``), radians inside.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,18 +125,23 @@ def _rotate_z(r, angle):
     return np.array([c * r[0] - s * r[1], s * r[0] + c * r[1], r[2]])
 
 
+@functools.lru_cache(maxsize=1)
+def _geod():
+    from pyproj import Geod
+    return Geod(ellps="WGS84")
+
+
 def ground_distance(lat1_deg, lon1_deg, lat2_deg, lon2_deg, radius_km=None):
     """Ground range (km) and initial bearing (deg): WGS-84 geodesic (Karney,
     via pyproj) or, with ``radius_km``, the great circle on that sphere."""
     lat1, lon1, lat2, lon2 = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in
                                                    (lat1_deg, lon1_deg, lat2_deg, lon2_deg)))
     if radius_km is None:
-        from pyproj import Geod
         ok = np.isfinite(lat1) & np.isfinite(lon1) & np.isfinite(lat2) & np.isfinite(lon2)
         az = np.full(lat1.shape, np.nan)
         dist = np.full(lat1.shape, np.nan)
         if ok.any():
-            a, _, d = Geod(ellps="WGS84").inv(lon1[ok], lat1[ok], lon2[ok], lat2[ok])
+            a, _, d = _geod().inv(lon1[ok], lat1[ok], lon2[ok], lat2[ok])
             az[ok], dist[ok] = np.asarray(a) % 360.0, np.asarray(d) / 1000.0
         return dist, az
     p1, l1, p2, l2 = (np.radians(x) for x in (lat1, lon1, lat2, lon2))
@@ -153,8 +159,7 @@ def destination(lat_deg, lon_deg, bearing_deg, range_km, radius_km=None):
     lat, lon, az, d = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in
                                             (lat_deg, lon_deg, bearing_deg, range_km)))
     if radius_km is None:
-        from pyproj import Geod
-        lo, la, _ = Geod(ellps="WGS84").fwd(lon.ravel(), lat.ravel(), az.ravel(),
+        lo, la, _ = _geod().fwd(lon.ravel(), lat.ravel(), az.ravel(),
                                             d.ravel() * 1000.0)
         return np.reshape(la, lat.shape), np.reshape(lo, lat.shape)
     p1, l1, th, dd = np.radians(lat), np.radians(lon), np.radians(az), d / radius_km
@@ -377,8 +382,16 @@ def solve_arc(lat_deg, lon_deg, range_km, apogee_alt_km=None, bearing_deg=None,
 
     az_target = np.where(bad, 90.0, brg)
     steps = np.array([1e-6, 1e-5, 1e-5])
+
+    def met(res, arc):
+        return (np.abs(res[0]) < 1e-6) & (np.abs(np.where(
+            fit_apo, arc.apogee_alt_km - np.where(has_apo, apo, 0.0), 0.0)) < 1e-3) & \
+            (np.abs(res[2]) < np.radians(1e-6))
+
     for _ in range(_NEWTON_STEPS):
         res, arc = residual(v, g, az)
+        if np.all(met(res, arc) | bad | infeasible | (arc.error != 0)):
+            break
         jac = np.empty(res.shape[1:] + (3, 3))
         x = [v, g, az]
         for k in range(3):
@@ -404,9 +417,7 @@ def solve_arc(lat_deg, lon_deg, range_km, apogee_alt_km=None, bearing_deg=None,
         da = np.clip(dx[..., 2], -5.0, 5.0)
         v, g, az = v - dv, np.clip(g - dg, -89.0, 89.0), (az - da) % 360.0
     res, arc = residual(v, g, az)
-    converged = (np.abs(res[0]) < 1e-6) & (np.abs(np.where(fit_apo, arc.apogee_alt_km - apo,
-                                                             0.0)) < 1e-3) & \
-        (np.abs(res[2]) < np.radians(1e-6))
+    converged = met(res, arc)
     err = np.where(arc.error != 0, arc.error, np.where(converged, 0, 2))
     err = np.where(infeasible, 2, err)
     err = np.where(bad, 3, err).astype(np.int8)
@@ -444,7 +455,7 @@ def max_range_for_speed(lat_deg, lon_deg, burnout_speed_km_s, azimuth_deg,
         arc = fly(lat, lon, v, g, az, alt, rotating=rotating, radius_km=radius_km)
         return np.where(np.isfinite(arc.range_km), arc.range_km, -1.0)
 
-    for _ in range(60):
+    for _ in range(48):            # 0.618^48 * 90 deg ~ 1e-8 deg
         x1 = hi - ratio * (hi - lo)
         x2 = lo + ratio * (hi - lo)
         left = f(x1) > f(x2)

@@ -21,6 +21,7 @@ one reader of files.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,10 +229,17 @@ def read_zones(path, *, kind: str | None = None, object_name: str | None = None)
 # queries
 
 
+@functools.lru_cache(maxsize=16)
 def _aeqd(lat, lon):
-    from pyproj import Transformer
-    return Transformer.from_crs("EPSG:4326", f"+proj=aeqd +lat_0={lat} +lon_0={lon} "
-                                "+datum=WGS84 +units=m", always_xy=True)
+    """Azimuthal equidistant projection centred on a point (x, y in metres)."""
+    from pyproj import Proj
+    proj = Proj(f"+proj=aeqd +lat_0={lat} +lon_0={lon} +ellps=WGS84 +units=m")
+
+    class _T:
+        @staticmethod
+        def transform(x, y, direction="FORWARD"):
+            return proj(x, y, inverse=(direction == "INVERSE"))
+    return _T
 
 
 class ZoneSet:
@@ -242,6 +250,7 @@ class ZoneSet:
         self.zones = list(zones)
         self._geoms = np.array([z.geometry for z in self.zones], dtype=object)
         self._tree = shapely.STRtree(self._geoms) if self.zones else None
+        self._boundaries = shapely.boundary(self._geoms) if self.zones else None
         for g in self._geoms:
             shapely.prepare(g)
 
@@ -274,12 +283,11 @@ class ZoneSet:
         the nearest boundary point ``(lat_deg, lon_deg)``."""
         import shapely
         from pyproj import Geod
-        g = self._geoms[index]
         tr = _aeqd(lat_deg, lon_deg)
         # Edges are straight in longitude/latitude; densify them (0.05 deg,
         # about 5 km) so that their images in the projection stay straight
         # to metres.
-        boundary = shapely.transform(shapely.segmentize(g.boundary, 0.05),
+        boundary = shapely.transform(shapely.segmentize(self._boundaries[index], 0.05),
                                      lambda xy: np.column_stack(tr.transform(xy[:, 0],
                                                                              xy[:, 1])))
         if boundary.is_empty:
@@ -289,7 +297,7 @@ class ZoneSet:
         _, _, d = Geod(ellps="WGS84").inv(lon_deg, lat_deg, nlon, nlat)
         return d / 1000.0, (nlat, nlon)
 
-    def candidates(self, lat_deg: float, lon_deg: float, n: int = 8) -> list[int]:
+    def candidates(self, lat_deg: float, lon_deg: float, n: int = 4) -> list[int]:
         """Zones whose boundaries may be nearest to a point (by planar degree
         distance, widened for latitude), at least ``n`` of them."""
         import shapely
@@ -297,8 +305,8 @@ class ZoneSet:
             return []
         p = shapely.Point((lon_deg + 180.0) % 360.0 - 180.0, lat_deg)
         d = shapely.distance(self._geoms, p)
-        bd = shapely.distance(np.array([g.boundary for g in self._geoms], dtype=object), p)
-        key = np.where(d > 0, d, bd) * np.array([1.0])
+        bd = shapely.distance(self._boundaries, p)
+        key = np.where(d > 0, d, bd)
         widen = 1.0 / max(np.cos(np.radians(lat_deg)), 0.05)
         order = np.argsort(key)
         best = key[order[0]]

@@ -193,10 +193,14 @@ def test_array_call_equals_loop_of_scalar_calls():
     lats, rngs = np.array([39.2, 40.8, 28.5]), np.array([650.0, 1100.0, 4000.0])
     apos, brgs = np.array([50.0, 6000.0, 1200.0]), np.array([74.0, 85.0, 120.0])
     arr = b.solve_arc(lats, 125.7, rngs, apos, brgs)
+    # Newton stops when every element meets the report (range to 1e-6
+    # relative), so an element of a batch may take more steps than alone:
+    # agreement is to the solver's tolerance, not to round-off.
+    solver_rtol = 1e-5
     for i in range(3):
         one = b.solve_arc(lats[i], 125.7, rngs[i], apos[i], brgs[i])
-        np.testing.assert_allclose(arr.impact_lat_deg[i], one.impact_lat_deg, atol=1e-9)
-        np.testing.assert_allclose(arr.flight_time_s[i], one.flight_time_s, rtol=1e-9)
+        np.testing.assert_allclose(arr.impact_lat_deg[i], one.impact_lat_deg, atol=1e-5)
+        np.testing.assert_allclose(arr.flight_time_s[i], one.flight_time_s, rtol=solver_rtol)
 
 
 def test_track_starts_at_site_and_ends_at_impact():
