@@ -69,6 +69,7 @@ class DetectorSettings:
     floor_a_geo_km: float = 0.5     # GEO: a TLE's a scatters by ~0.1 km
     floor_angle_deg: float = 0.01   # smallest cross-track step (orbit normal)
     drag_days: float = 3.0          # in-track floor: this many days of the a-trend
+    drag_fraction: float = 0.5      # ... or this fraction of the trend over the gap
     outlier_z: float = 8.0          # outlier: this many sigma from both neighbours
 
 
@@ -373,7 +374,11 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     floor_a = np.where(geo, cfg.floor_a_geo_km, cfg.floor_a_km)
     # Drag: a departure smaller than a day of the trend's own decay may be
     # the decay changing pace (solar activity), not a burn.
-    floor_a = np.maximum(floor_a, cfg.drag_days * np.abs(np.nan_to_num(rate_a)))
+    # Across a long gap in the data the decay may also change pace: allow
+    # drag_fraction of the trend over the gap.
+    gap_days = np.diff(t)
+    floor_a = np.maximum(floor_a, np.abs(np.nan_to_num(rate_a))
+                         * np.maximum(cfg.drag_days, cfg.drag_fraction * gap_days))
     dtheta = np.hypot(np.nan_to_num(di), np.nan_to_num(dn))
     cross_ok = (np.maximum(zi, zn) > cfg.z_cross) & (np.degrees(dtheta) > cfg.floor_angle_deg)
     in_ok = (za > cfg.z_threshold) & (np.abs(np.nan_to_num(da)) > floor_a)
@@ -392,12 +397,34 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
         close = np.concatenate([[False], np.diff(g) <= r]) & np.concatenate(
             [[False], score[g[1:]] == score[g[:-1]]])
         g = g[~close]
+    g0 = g
+    if len(g) and cfg.statistic == "break" and cfg.after_sets > 1:
+        # Locate each change at the gap where the first set after it leaves
+        # the trend the most: the window test smears the location over
+        # after_sets sets, most when they straddle a gap in the data.
+        z1 = np.maximum.reduce([_best_step(t, x, sx, k, skips, "break", 1)[2]
+                                for x, sx in ((a, sa), (inc, si), (node, sn))])
+        span = cfg.after_sets - 1
+        cand_g = np.clip(g[:, None] + np.arange(-span, span + 1)[None, :], 0, len(score) - 1)
+        g = cand_g[np.arange(len(g)), np.argmax(z1[cand_g], axis=1)]
+        g, first = np.unique(g, return_index=True)
+        g0 = g0[first]
+    # Type and significance from the detecting gap; sizes from the located
+    # gap where its own test passes too.
+    own = in_ok[g] | cross_ok[g]
+    src = np.where(own, g, g0)
+    in_ok_g, cross_ok_g = in_ok[g0], cross_ok[g0]
+    da, dtheta, di = da.copy(), dtheta.copy(), di.copy()
+    da[g], dtheta[g], di[g] = da[src], dtheta[src], di[src]
+    za[g], zi[g], zn[g], score[g] = za[g0], zi[g0], zn[g0], score[g0]
+    in_ok[g], cross_ok[g] = in_ok_g, cross_ok_g
     v_km_s = np.sqrt(MU_KM3_S2 / a_mid[g])
     dv_in = v_km_s * np.abs(da[g]) / (2 * a_mid[g]) * 1000.0
     dv_cross = 2 * v_km_s * np.sin(dtheta[g] / 2) * 1000.0
     is_in = np.where(in_ok[g] & cross_ok[g], za[g] >= np.maximum(zi[g], zn[g]), in_ok[g])
     kind = np.where(is_in, "in-track", "cross-track")
-    dv = np.where(in_ok[g], dv_in, 0.0) + np.where(cross_ok[g], dv_cross, 0.0)
+    # Tangential and normal components are orthogonal: their vector sum.
+    dv = np.hypot(np.where(in_ok[g], dv_in, 0.0), np.where(cross_ok[g], dv_cross, 0.0))
     return Maneuvers(norad_id=norad_id, epoch_ns=ep[g + 1], window_start_ns=ep[g],
                      window_end_ns=ep[g + 1], kind=kind, delta_v_m_s=dv,
                      delta_a_km=np.nan_to_num(da[g]),
