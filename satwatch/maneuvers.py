@@ -62,7 +62,8 @@ class DetectorSettings:
     window_sets: int = 6            # sets either side of a gap in the local fit
     noise_sets: int = 41            # sets in the rolling robust noise scale
     max_transition_sets: int = 3    # sets a TLE fit may take to show a burn in full
-    nms_sets: int = 6               # one detection per this many gaps either side
+    pick: str = "first"             # "first" local maximum of a run, or "max" in +-nms_sets
+    nms_sets: int = 2               # picks closer than this many gaps are one change
     z_threshold: float = 8.0        # step / standard error (in-track)
     z_cross: float = 15.0           # step / standard error (cross-track)
     floor_a_km: float = 0.001       # smallest in-track step reported (LEO)
@@ -388,15 +389,32 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     # Non-maximum suppression: keep a gap only if its score is the largest
     # within +-nms_sets gaps.
     r = cfg.nms_sets
-    padded = np.concatenate([np.zeros(r), score, np.zeros(r)])
-    local_max = sliding_window_view(padded, 2 * r + 1).max(axis=1)
-    peak = cand & (score >= local_max)
-    # Ties (equal scores in a window) keep the first.
-    g = np.flatnonzero(peak)
-    if len(g) > 1:
-        close = np.concatenate([[False], np.diff(g) <= r]) & np.concatenate(
-            [[False], score[g[1:]] == score[g[:-1]]])
-        g = g[~close]
+    if cfg.pick == "first":
+        # A change makes a run of significant gaps (a step is seen by every
+        # window that holds it; a TLE fit straddling a burn draws a ramp).
+        # Report each run at its first local maximum: where the departure
+        # from the earlier trend starts, not where it has grown largest.
+        nxt = np.concatenate([score[1:], [0.0]])
+        prv = np.concatenate([[0.0], score[:-1]])
+        rising_stops = cand & (score >= nxt)
+        run_start = cand & ~(prv > 0)
+        run_id = np.cumsum(run_start)
+        g_all = np.flatnonzero(rising_stops)
+        _, first = np.unique(run_id[g_all], return_index=True)
+        g = g_all[first]
+        # Runs closer than nms_sets gaps are one change.
+        if len(g) > 1:
+            g = g[np.concatenate([[True], np.diff(g) > r])]
+    else:
+        padded = np.concatenate([np.zeros(r), score, np.zeros(r)])
+        local_max = sliding_window_view(padded, 2 * r + 1).max(axis=1)
+        peak = cand & (score >= local_max)
+        # Ties (equal scores in a window) keep the first.
+        g = np.flatnonzero(peak)
+        if len(g) > 1:
+            close = np.concatenate([[False], np.diff(g) <= r]) & np.concatenate(
+                [[False], score[g[1:]] == score[g[:-1]]])
+            g = g[~close]
     g0 = g
     if len(g) and cfg.statistic == "break" and cfg.after_sets > 1:
         # Locate each change at the gap where the first set after it leaves
