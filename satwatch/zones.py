@@ -349,13 +349,19 @@ class ZoneSet:
         if len(hits) == 0:
             return []
         # order by where along the track each zone is first met
+        lines = [line] if line.geom_type == "LineString" else list(line.geoms)
+        offsets = np.cumsum([0.0] + [ln.length for ln in lines])
         first = {}
-        lat = np.asarray(lat_deg, dtype=float)
-        lon = (np.asarray(lon_deg, dtype=float) + 180.0) % 360.0 - 180.0
-        pts = shapely.points(lon, lat)
         for z in hits:
-            inside = np.nonzero(shapely.intersects(self._geoms[z], pts))[0]
-            first[int(z)] = int(inside[0]) if inside.size else len(lat)
+            best = np.inf
+            for k, ln in enumerate(lines):
+                inter = self._geoms[z].intersection(ln)
+                if inter.is_empty:
+                    continue
+                pts = shapely.points(shapely.get_coordinates(inter))
+                best = min(best, offsets[k] + float(np.min(ln.project(pts))))
+                break
+            first[int(z)] = best
         return sorted(first, key=lambda z: (first[z], z))
 
 
