@@ -65,9 +65,9 @@ class DetectorSettings:
     pick: str = "first"             # "first" local maximum of a run, or "max" in +-nms_sets
     nms_sets: int = 2               # picks closer than this many gaps are one change
     z_threshold: float = 8.0        # step / standard error (in-track)
-    z_cross: float = 15.0           # step / standard error (cross-track)
+    z_cross: float = 40.0           # step / standard error (cross-track; see below)
     floor_a_km: float = 0.001       # smallest in-track step reported (LEO)
-    floor_a_geo_km: float = 0.5     # GEO: a TLE's a scatters by ~0.1 km
+    floor_a_geo_km: float = 1.0     # GEO: a TLE's a scatters by 0.1-0.5 km
     floor_angle_deg: float = 0.01   # smallest cross-track step (orbit normal)
     drag_days: float = 3.0          # in-track floor: this many days of the a-trend
     drag_fraction: float = 0.5      # ... or this fraction of the trend over the gap
