@@ -591,3 +591,29 @@ def analysis_geojson(result: dict, zones=None) -> dict:
                                              "source": z.source}})
     props = {k: v for k, v in result.items() if k not in ("track", "ring", "boundaries")}
     return {"type": "FeatureCollection", "properties": props, "features": feats}
+
+
+# --------------------------------------------------------------------------
+# files (the one place this module reads disk)
+
+
+def read_events_file(path) -> list[ReportedEvent]:
+    """Events from a CSV or JSON file; a CNS ``test.en.json`` is read with
+    the ``facility.en.json`` (required) and ``missile.en.json`` beside it."""
+    from pathlib import Path
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EventsError(f"cannot read: {exc.strerror or exc}", source=str(p)) from None
+    if p.suffix.lower() == ".csv":
+        return parse_events_csv(text, str(p))
+    if '"timeBins"' in text[:2000]:
+        fac = p.parent / "facility.en.json"
+        mis = p.parent / "missile.en.json"
+        if not fac.is_file():
+            raise EventsError(f"CNS data needs {fac.name} beside it (facility coordinates)",
+                              source=str(p))
+        return parse_cns(text, fac.read_text(encoding="utf-8"),
+                         mis.read_text(encoding="utf-8") if mis.is_file() else None, str(p))
+    return parse_events_json(text, str(p))

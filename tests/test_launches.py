@@ -247,3 +247,34 @@ def test_identify_rejects_element_sets_older_than_the_launch(snapshot_2023_10_13
                         top=5)
     assert all(c.score == 0.0 for c in ranked)
     assert all(any("BEFORE the launch" in r for r in c.reasons) for c in ranked)
+
+
+# -- the command line ---------------------------------------------------------------
+
+def test_cli_reach_windows_identify(reference_data, full_catalog_path):
+    import json
+    from typer.testing import CliRunner
+    from satwatch.cli import app
+    runner = CliRunner()
+    res = runner.invoke(app, ["launch", "reach", "SOHAE", "--azimuth-min", "170",
+                              "--azimuth-max", "190", "--step-deg", "11", "-f", "json",
+                              "--countries", str(reference_data / "geo" / "countries-50m.json")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["sso_reachable"] and [t["azimuth_deg"] for t in doc["tracks"]] == [170.0, 181.0]
+    assert "Japan" in doc["tracks"][1]["countries"]
+    res = runner.invoke(app, ["launch", "windows", "SOHAE", "--raan", "10", "--inclination",
+                              "30", "--start", "2023-11-21T00:00:00Z"])
+    assert res.exit_code != 0 and "cannot be reached by direct ascent" in res.output
+    res = runner.invoke(app, ["launch", "windows", "BAIKONUR", "--target", "25544", "--catalog",
+                              str(reference_data / "catalogs" / "active-2023-11-19.txt"),
+                              "--start", "2023-11-19T00:00:00Z", "--days", "1", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    wins = json.loads(res.output)
+    assert len(wins) == 2 and {w["kind"] for w in wins} == {"ascending", "descending"}
+    res = runner.invoke(app, ["launch", "identify", "5.2358,-52.7747", "2023-10-09T01:36:00Z",
+                              "--catalog", str(full_catalog_path), "--top", "3", "-f", "json"])
+    assert res.exit_code == 0, res.output
+    top = json.loads(res.output)
+    assert all(c["intl_designator"].startswith("2023-155") for c in top)
+    assert all(c["reasons"] for c in top)

@@ -209,3 +209,79 @@ def test_unanalysable_event_says_why(cns):
     e = next(e for e in events if not e.analyzable)
     with pytest.raises(EventsError, match=e.event_id):
         analyze_event(e)
+
+
+# -- the store and the command line ---------------------------------------------
+
+def _roundtrip(url, events):
+    from satwatch.launch_store import get_event, load_events, save_events
+    from satwatch.store import open_store
+    with open_store(url) as store:
+        assert 100 in store.schema_versions()
+        first = save_events(store, events)
+        again = save_events(store, events[:10])
+        back = load_events(store)
+        one = get_event(store, events[5].event_id)
+        by_site = load_events(store, site="sunan")
+    assert first == {"inserted": len(events), "replaced": 0}
+    assert again == {"inserted": 0, "replaced": 10}
+    assert len(back) == len(events)
+    assert {e.event_id: e for e in back} == {e.event_id: e for e in events}
+    assert one == events[5]
+    assert by_site and all(e.site_code == "sunan" for e in by_site)
+
+
+def test_store_round_trip_sqlite(cns, tmp_path):
+    events, _ = cns
+    _roundtrip(f"sqlite:///{tmp_path / 'ev.db'}", events)
+
+
+def test_store_round_trip_postgresql(cns, pg_url):
+    import uuid
+    from sqlalchemy import create_engine, text
+    events, _ = cns
+    name = "sw_ev_" + uuid.uuid4().hex[:8]
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        _roundtrip(pg_url.rsplit("/", 1)[0] + "/" + name, events)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_cli_import_list_analyze(reference_data, tmp_path):
+    from typer.testing import CliRunner
+    from satwatch.cli import app
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    res = runner.invoke(app, ["event", "import", str(reference_data / "events" / "test.en.json"),
+                              "--db", db, "-f", "json"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads(res.output)
+    assert summary["events"] == 339 and summary["inserted"] == 339
+    res = runner.invoke(app, ["event", "list", "--db", db, "-f", "json"])
+    listed = json.loads(res.output)
+    assert len(listed) == 339 and any("range_unknown" in e["flags"] for e in listed)
+    geo = reference_data / "geo"
+    res = runner.invoke(app, ["event", "analyze", "cns-2023-09-13-2", "--db", db, "-f", "json",
+                              "--zones", str(geo / "gfw_ocean_areas_eezs_simplified.json")])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    for key in ("impact_lat_deg", "impact_lon_deg", "flight_time_s", "burnout_speed_km_s",
+                "min_energy_range_km", "zones", "distance_to_boundary_km"):
+        assert key in doc
+    assert "Japan" not in doc["zones"]
+    res = runner.invoke(app, ["event", "analyze", "--site", "SUNAN", "--range-km", "650",
+                              "--apogee-km", "50", "--bearing-deg", "74", "-f", "geojson",
+                              "--zones", f"NK claim={geo / 'gfw_nk_eez_prk.json'}"])
+    assert res.exit_code == 0, res.output
+    gj = json.loads(res.output)
+    assert gj["type"] == "FeatureCollection"
+    assert {"site", "arc", "impact"} <= {f["properties"]["role"] for f in gj["features"]}
+    res = runner.invoke(app, ["event", "analyze", "nope", "--db", db])
+    assert res.exit_code != 0 and "no event nope" in res.output
+    res = runner.invoke(app, ["event", "analyze", "cns-1984-04-09-1", "--db", db])
+    assert res.exit_code != 0 and "range_unknown" in res.output

@@ -1,0 +1,333 @@
+"""Launch analysis commands: ``launch reach|windows|identify`` and
+``event import|list|analyze`` (the log of reported launches and missile
+flights, kept in the store given by ``--db``)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+import typer
+
+from ..errors import SatwatchError
+from .common import CatalogOption, parse_time, resolve_catalog, run_guarded
+from .output import Format, emit
+
+FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
+DbOption = typer.Option(None, "--db", help="Database URL or SQLite file (default: "
+                        "$SATWATCH_DB, else satwatch.db in the user data directory)")
+COUNTRIES_HELP = ("Country polygons (Natural Earth TopoJSON, e.g. world-atlas "
+                  "countries-50m.json, or GeoJSON). Default: $SATWATCH_COUNTRIES, else the "
+                  "world-atlas package installed with satwatch's web page")
+
+
+def _site(query: str):
+    from ..sites import find_site
+    return find_site(query)
+
+
+def default_countries_path() -> Path | None:
+    """Where country polygons are found when none is given."""
+    env = os.environ.get("SATWATCH_COUNTRIES")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent.parent
+    for p in (here / "web" / "node_modules" / "world-atlas" / "countries-50m.json",
+              Path.cwd() / "node_modules" / "world-atlas" / "countries-50m.json"):
+        if p.is_file():
+            return p
+    return None
+
+
+def _zone_args(paths):
+    """``--zones`` values: ``FILE`` or ``LABEL=FILE`` (LABEL replaces the
+    feature names of a one-feature file)."""
+    from ..zones import read_zones
+    zones = []
+    for item in paths or []:
+        label = None
+        if "=" in item and not Path(item).exists():
+            label, _, item = item.partition("=")
+        zs = read_zones(item)
+        if label:
+            import dataclasses
+            zs = [dataclasses.replace(z, name=label if len(zs) == 1 else f"{label}: {z.name}")
+                  for z in zs]
+        zones += zs
+    return zones
+
+
+def _emit_analysis(results, fmt: str, zones):
+    from ..reported_events import analysis_geojson
+    from .output import to_json as dump
+    if fmt == "geojson":
+        docs = [analysis_geojson(r, zones) for r in results]
+        doc = docs[0] if len(docs) == 1 else {
+            "type": "FeatureCollection",
+            "features": [f for d in docs for f in d["features"]]}
+        sys.stdout.write(dump(doc) + "\n")
+        return
+    cols = ["event_id", "site", "range_km", "apogee_km", "bearing_deg", "impact_lat_deg",
+            "impact_lon_deg", "flight_time_s", "burnout_speed_km_s", "flight_path_angle_deg",
+            "min_energy_range_km", "zones", "distance_to_boundary_km", "nearest_boundary",
+            "error_text"]
+    rows = []
+    for r in results:
+        row = {k: r.get(k) for k in cols}
+        if r.get("zone_kinds"):
+            row["zones"] = [f"{n} [{k}]" for n, k in zip(r["zones"], r["zone_kinds"])]
+        rows.append(row)
+    if fmt == "json":
+        doc = [{k: v for k, v in r.items() if k != "track"} | {"track": r.get("track")}
+               for r in results]
+        emit([], Format.json, document=doc[0] if len(doc) == 1 else doc)
+        return
+    emit(rows, Format(fmt), columns=[c for c in cols if c != "event_id" or
+                                     any(r.get("event_id") for r in results)],
+         title="what the report implies (Keplerian arc, rotating WGS-84 Earth)")
+    if fmt == "table":
+        for r in results:
+            for b in r.get("boundaries", [])[:6]:
+                sys.stdout.write(f"  {'inside ' if b['inside'] else 'outside'} {b['name']} "
+                                 f"[{b['kind']}]: {b['distance_to_boundary_km']:.1f} km to "
+                                 "its boundary\n")
+            if r.get("ring"):
+                sys.stdout.write(f"  bearing unknown: {len(r['ring'])} possible impact points "
+                                 "on a ring; zones touched: "
+                                 f"{', '.join(r['zones']) or 'none'}\n")
+
+
+def register(app: typer.Typer):
+    launch = typer.Typer(no_args_is_help=True, help="Launch analysis: reach, windows, "
+                         "identification of new objects.")
+    event = typer.Typer(no_args_is_help=True, help="Reported launches and missile flights: "
+                        "import, list, analyse.")
+    app.add_typer(launch, name="launch")
+    app.add_typer(event, name="event")
+
+    @launch.command("reach")
+    def reach_cmd(
+        site: str = typer.Argument(..., help="Site code or name, or lat,lon[,alt_m]"),
+        azimuth_min: float = typer.Option(0.0, "--azimuth-min", help="Earth-relative launch "
+                                          "azimuth sector start (deg, clockwise)"),
+        azimuth_max: float = typer.Option(360.0, "--azimuth-max", help="sector end (deg)"),
+        altitude_km: float = typer.Option(500.0, "--altitude-km", help="Orbit altitude for "
+                                          "the SSO check and the ascent tracks"),
+        minutes: float = typer.Option(10.0, "--minutes", help="Ascent track length"),
+        step_deg: float = typer.Option(15.0, "--step-deg", help="Azimuth step of the tracks"),
+        countries: Optional[str] = typer.Option(None, "--countries", help=COUNTRIES_HELP),
+        format: Format = FormatOption,
+    ):
+        """Inclinations reachable by direct ascent, sun-synchronous feasibility, and the
+        countries under each azimuth's ascent ground track."""
+        def body():
+            from .. import launches as L
+            from ..zones import ZoneSet, read_zones
+            s = _site(site)
+            r = L.reach(s.lat_deg, s.lon_deg, azimuth_min, azimuth_max,
+                        altitude_km=altitude_km, site_name=s.code or s.name)
+            span = (azimuth_max - azimuth_min) if azimuth_max - azimuth_min >= 360 else \
+                (azimuth_max - azimuth_min) % 360.0
+            n = max(1, int(np.floor(span / step_deg + 1e-9)) + (0 if span >= 360 else 1))
+            azs = (azimuth_min + step_deg * np.arange(n)) % 360.0
+            lat, lon, t = L.ascent_tracks(s.lat_deg, s.lon_deg, azs, minutes,
+                                          altitude_km=altitude_km)
+            path = Path(countries) if countries else default_countries_path()
+            zs = ZoneSet(read_zones(path, kind="country")) if path else None
+            tracks = []
+            for k, az in enumerate(azs):
+                az_i = float(L.inertial_azimuth_deg(az, s.lat_deg, altitude_km))
+                crossed = [zs.zones[j].name for j in zs.crossed_by(lat[k], lon[k])] \
+                    if zs is not None else None
+                tracks.append({"azimuth_deg": float(az), "inclination_deg": float(
+                    L.inclination_for_azimuth_deg(s.lat_deg, az_i)),
+                    "countries": crossed, "end_lat_deg": float(lat[k, -1]),
+                    "end_lon_deg": float(lon[k, -1])})
+            r["tracks"] = tracks
+            r["countries_source"] = str(path) if path else None
+            r["track_minutes"] = minutes
+            if format == Format.json:
+                emit([], format, document=r)
+                return
+            if format == Format.table:
+                emit([{"item": k, "value": v} for k, v in r.items() if k != "tracks"],
+                     format, title=f"reach from {s.name} ({s.code})")
+            emit(tracks, format, columns=["azimuth_deg", "inclination_deg", "countries",
+                                          "end_lat_deg", "end_lon_deg"],
+                 title=f"ascent ground tracks, first {minutes:g} min" +
+                 ("" if path else " (no country polygons: pass --countries FILE)"))
+        run_guarded(body)
+
+    @launch.command("windows")
+    def windows_cmd(
+        site: str = typer.Argument(..., help="Site code or name, or lat,lon[,alt_m]"),
+        target: Optional[str] = typer.Option(None, "--target", help="NORAD id or name of "
+                                             "the object whose plane to launch into"),
+        raan: Optional[float] = typer.Option(None, "--raan", help="Target RAAN (deg, TEME) "
+                                             "at --start"),
+        inclination: Optional[float] = typer.Option(None, "--inclination", help="Target "
+                                                    "inclination (deg)"),
+        altitude_km: float = typer.Option(500.0, "--altitude-km", help="Target altitude for "
+                                          "--raan/--inclination (nodal drift, azimuth)"),
+        start: Optional[str] = typer.Option(None, "--start", help="UTC start; default now"),
+        days: float = typer.Option(2.0, "--days", help="Search span"),
+        catalog: Optional[str] = CatalogOption,
+        format: Format = FormatOption,
+    ):
+        """When the site passes through a target orbital plane (ascending and descending
+        launches), with the launch azimuths."""
+        def body():
+            from .. import launches as L
+            s = _site(site)
+            t0 = parse_time(start)
+            if target is not None:
+                cat = resolve_catalog(catalog).select([target])
+                plane = L.Plane.from_elements(list(cat))
+            elif raan is not None and inclination is not None:
+                plane = L.Plane.from_angles(raan, inclination, t0, altitude_km)
+            else:
+                raise SatwatchError("give --target NORAD_ID, or both --raan and --inclination")
+            for j in range(len(plane)):
+                L.launch_azimuth(s.lat_deg, float(plane.inclination_deg[j]),
+                                 site_name=s.code or s.name)
+            wins = L.launch_windows(s, plane, t0, t0 + days * 86400.0)
+            emit(wins, format, columns=["target", "time", "kind", "azimuth_relative_deg",
+                                        "azimuth_inertial_deg", "raan_deg", "inclination_deg"],
+                 title=f"launch windows from {s.name}")
+        run_guarded(body)
+
+    @launch.command("identify")
+    def identify_cmd(
+        site: str = typer.Argument(..., help="Site code or name, or lat,lon[,alt_m]"),
+        time: str = typer.Argument(..., help="Launch time, UTC ISO-8601"),
+        uncertainty_s: float = typer.Option(60.0, "--uncertainty-s", help="Launch time "
+                                            "uncertainty (s)"),
+        max_age_days: float = typer.Option(7.0, "--max-age-days", help="Element sets older "
+                                           "than this after launch count less"),
+        top: int = typer.Option(15, "--top", help="How many candidates to show"),
+        catalog: Optional[str] = CatalogOption,
+        format: Format = FormatOption,
+    ):
+        """Rank the catalog's objects by how well they fit a launch from SITE at TIME."""
+        def body():
+            from .. import launches as L
+            s = _site(site)
+            cat = resolve_catalog(catalog)
+            ranked = L.identify(cat, s, parse_time(time), time_uncertainty_s=uncertainty_s,
+                                max_age_days=max_age_days, top=top)
+            rows = [c.as_dict() for c in ranked]
+            emit(rows, format, columns=["norad_id", "name", "intl_designator", "score",
+                                        "plane_angle_deg", "plane_time_offset_s", "phase_deg",
+                                        "epoch_age_days", "inclination_deg"] +
+                 (["reasons"] if format != Format.table else []),
+                 title=f"objects consistent with a launch from {s.name} at {time} "
+                       f"({getattr(cat, 'source', '')})")
+            if format == Format.table and ranked:
+                sys.stdout.write("best: " + "; ".join(ranked[0].reasons) + "\n")
+        run_guarded(body)
+
+    # -- reported events ---------------------------------------------------------
+
+    def _store(db):
+        from ..store import open_store
+        from .store import resolve_db
+        return open_store(resolve_db(db))
+
+    @event.command("import")
+    def import_cmd(
+        file: Path = typer.Argument(..., help="CSV, JSON, or the CNS test.en.json (with "
+                                    "facility.en.json and missile.en.json beside it)"),
+        db: Optional[str] = DbOption,
+        format: Format = FormatOption,
+    ):
+        """Import reported launches and missile flights into the store (unknown values
+        are kept and flagged; re-importing an event id replaces it)."""
+        def body():
+            from ..launch_store import save_events
+            from ..reported_events import read_events_file
+            events = read_events_file(file)
+            with _store(db) as store:
+                counts = save_events(store, events)
+            flagged = sum(1 for e in events if e.flags)
+            summary = {"file": str(file), "events": len(events), **counts,
+                       "with_unknowns": flagged,
+                       "analyzable": sum(1 for e in events if e.analyzable)}
+            emit([summary], format, document=summary, title="imported")
+        run_guarded(body)
+
+    @event.command("list")
+    def list_cmd(
+        site: Optional[str] = typer.Option(None, "--site", help="Only this site code"),
+        db: Optional[str] = DbOption,
+        format: Format = FormatOption,
+    ):
+        """The logged events, oldest first."""
+        def body():
+            from ..launch_store import load_events
+            with _store(db) as store:
+                events = load_events(store, site=site)
+            rows = [e.as_dict() for e in events]
+            emit(rows, format, columns=["event_id", "time_utc", "time_uncertainty_s", "kind",
+                                        "vehicle", "site_code", "range_km", "apogee_km",
+                                        "bearing_deg", "outcome", "flags"],
+                 title=f"{len(rows)} reported events")
+        run_guarded(body)
+
+    @event.command("analyze")
+    def analyze_cmd(
+        event_ids: Optional[List[str]] = typer.Argument(None, help="Event ids in the store "
+                                                        "(or 'all')"),
+        site: Optional[str] = typer.Option(None, "--site", help="Launch site (instead of "
+                                           "an event id)"),
+        range_km: Optional[float] = typer.Option(None, "--range-km", help="Reported range"),
+        apogee_km: Optional[float] = typer.Option(None, "--apogee-km", help="Reported apogee "
+                                                  "(default: a minimum-energy arc)"),
+        bearing_deg: Optional[float] = typer.Option(None, "--bearing-deg", help="Bearing of "
+                                                    "the impact point (default: unknown, "
+                                                    "gives the ring of possible impacts)"),
+        zones: Optional[List[str]] = typer.Option(None, "--zones", help="Zone files "
+                                                  "(GeoJSON/TopoJSON), FILE or LABEL=FILE; "
+                                                  "repeat"),
+        events_file: Optional[Path] = typer.Option(None, "--events", help="Read the events "
+                                                   "from this file instead of the store"),
+        db: Optional[str] = DbOption,
+        format: str = typer.Option("table", "--format", "-f",
+                                   help="table, json, csv or geojson"),
+    ):
+        """What a reported flight implies: the Keplerian arc over the rotating Earth,
+        flight time, burnout speed and angle, minimum-energy range, impact point (or ring)
+        and the zones it falls in."""
+        def body():
+            from ..reported_events import (analyze, analyze_events, read_events_file)
+            from ..zones import ZoneSet
+            if format not in ("table", "json", "csv", "geojson"):
+                raise SatwatchError(f"--format {format!r}: use table, json, csv or geojson")
+            zs = ZoneSet(_zone_args(zones)) if zones else None
+            if event_ids:
+                if events_file is not None:
+                    pool = read_events_file(events_file)
+                else:
+                    from ..launch_store import load_events
+                    with _store(db) as store:
+                        pool = load_events(store)
+                by_id = {e.event_id: e for e in pool}
+                if event_ids == ["all"]:
+                    chosen = [e for e in pool if e.analyzable]
+                else:
+                    missing = [i for i in event_ids if i not in by_id]
+                    if missing:
+                        raise SatwatchError(f"no event {', '.join(missing)} "
+                                            "(see 'satwatch event list')")
+                    chosen = [by_id[i] for i in event_ids]
+                results = analyze_events(chosen, zs)
+            else:
+                if site is None or range_km is None:
+                    raise SatwatchError("give EVENT_ID, or --site and --range-km")
+                s = _site(site)
+                r = analyze(s.lat_deg, s.lon_deg, range_km, apogee_km, bearing_deg, zones=zs)
+                r = {"event_id": None, "site": s.code, "site_name": s.name, **r}
+                results = [r]
+            _emit_analysis(results, format, zs)
+        run_guarded(body)
