@@ -70,6 +70,7 @@ def _initial(conn: Connection) -> None:
 
 MIGRATIONS: list[Migration] = [
     Migration(1, "objects, element_sets, ingests", _initial),
+    Migration(100, "reported_events", "satwatch.launch_store:upgrade_reported_events"),
     Migration(200, "watch rules, alerts, deliveries", "satwatch.alerts:upgrade_alerts"),
     Migration(201, "reported events posted to the service", "satwatch.alerts:upgrade_events"),
 ]
