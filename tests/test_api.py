@@ -95,6 +95,25 @@ def test_positions_match_skyfield(client, sample):
         assert body["error"][i] == 0
 
 
+def test_many_positions_match_skyfield(client, sample):
+    """250 objects, asked twice (the second answer comes from the cache)."""
+    ids = [int(n) for n in sample.norad_ids[:247]] + IDS
+    r = client.get("/api/v1/positions", params={"ids": ",".join(map(str, ids)), "at": AT})
+    body = r.json()
+    assert r.status_code == 200 and body["norad_id"] == ids
+    again = client.get("/api/v1/positions", params={"ids": ",".join(map(str, ids)), "at": AT})
+    assert again.json() == body
+    check = ids[::25] + IDS
+    ref = skyfield_subpoints(sample, check, [AT])
+    for n in check:
+        i = ids.index(n)
+        if body["error"][i]:
+            assert body["lat_deg"][i] is None
+            continue
+        assert abs(body["lat_deg"][i] - ref[n][0][0]) < LATLON_TOL_DEG
+        assert abs(lon_diff(body["lon_deg"][i], ref[n][1][0])) < LATLON_TOL_DEG
+
+
 def test_tracks_match_skyfield(client, sample):
     r = client.get("/api/v1/tracks", params={"ids": "25544", "start": AT,
                                              "duration_s": 3600, "step_s": 600})

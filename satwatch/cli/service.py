@@ -54,6 +54,9 @@ def register(app: typer.Typer):
         zones: List[str] = typer.Option([], "--zones", help="Zone file (TopoJSON/GeoJSON: "
                                         "economic zones, countries) for event analysis; "
                                         "repeat for several"),
+        now: Optional[str] = typer.Option(None, "--now", help="Replay: the service's clock "
+                                          "starts at this UTC time and runs at real speed "
+                                          "(for a catalog of the past)"),
         log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level"),
     ):
         """Serve the REST API (OpenAPI at /openapi.json) and the page at /.
@@ -73,9 +76,13 @@ def register(app: typer.Typer):
             for path in [events, *zones]:
                 if path and not os.path.exists(path):
                     raise SourceError(f"{path}: no such file or directory")
+            clock = None
+            if now is not None:
+                offset = parse_time(now).ns - _time.time_ns()
+                clock = lambda: _time.time_ns() + offset      # noqa: E731
             settings = Settings(db_url=db or default_db_url(), catalog_source=source,
                                 api_tokens=tokens, events_source=events,
-                                zones_paths=list(zones))
+                                zones_paths=list(zones), clock_ns=clock)
             uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
         run_guarded(body)
 

@@ -5,8 +5,10 @@ and call the core with bounded inputs.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import time as _time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +16,11 @@ import numpy as np
 from ..catalog import Catalog
 from .errors import ApiError, limit_exceeded, not_found
 from .settings import Settings
+
+
+# Positions kept for this many recent (time, objects) pairs (1,000 objects:
+# 32 kB each).
+POSITION_CACHE_ENTRIES = 256
 
 
 @dataclass
@@ -26,27 +33,64 @@ class CatalogIndex:
     norad_ids: np.ndarray = None
     epochs_ns: np.ndarray = None
     loaded_ns: int = 0
+    sorted_ids: np.ndarray = None
+    sorted_rows: np.ndarray = None
+    _positions: OrderedDict = field(default_factory=OrderedDict)
+    _positions_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def build(cls, catalog: Catalog, loaded_ns: int) -> "CatalogIndex":
         ids = catalog.norad_ids
+        order = np.argsort(ids, kind="stable")
         index = cls(catalog, {int(n): i for i, n in enumerate(ids)}, ids,
-                     catalog.epochs.ns.astype(np.int64), loaded_ns)
+                    catalog.epochs.ns.astype(np.int64), loaded_ns, ids[order], order)
         catalog.satrecs            # build every Satrec now, not in a request
         return index
 
     def rows(self, norad_ids, *, limit: int) -> np.ndarray:
-        ids = list(dict.fromkeys(int(n) for n in norad_ids))
+        """Catalog rows of the ids (first occurrence order, duplicates dropped)."""
+        ids = np.asarray(norad_ids, dtype=np.int64)
+        _, first = np.unique(ids, return_index=True)
+        ids = ids[np.sort(first)]
         if len(ids) > limit:
             raise limit_exceeded(
                 f"{len(ids)} objects asked for; at most {limit} per request "
                 "(split the request)", objects=len(ids), max_objects=limit)
-        missing = [n for n in ids if n not in self.row_of]
-        if missing:
+        pos = np.searchsorted(self.sorted_ids, ids)
+        pos = np.minimum(pos, max(len(self.sorted_ids) - 1, 0))
+        found = (self.sorted_ids[pos] == ids) if len(self.sorted_ids) else \
+            np.zeros(len(ids), bool)
+        if not found.all():
+            missing = ids[~found].tolist()
             raise not_found(f"no object {missing[0]} in the loaded catalog "
                             f"({len(self.catalog)} objects from {self.catalog.source})",
                             missing=missing[:20])
-        return np.array([self.row_of[n] for n in ids], dtype=np.int64)
+        return self.sorted_rows[pos]
+
+    def geodetic_at(self, t_ns: int, rows: np.ndarray):
+        """WGS-84 latitude, longitude (deg), altitude (km) and SGP4 error code
+        of the objects ``rows`` at one time.  Kept for a few recent (time,
+        objects) pairs: a page polling the same objects, or many clients at
+        the same second, share one computation."""
+        key = (int(t_ns), hashlib.blake2b(rows.tobytes(), digest_size=16).digest())
+        with self._positions_lock:
+            hit = self._positions.get(key)
+            if hit is not None:
+                self._positions.move_to_end(key)
+                return hit
+        from ..propagation import propagate
+        from ..time import Time
+        sub = self.subset(rows)
+        states = propagate(sub.satrec_array, Time(int(t_ns)), sub.norad_ids)
+        geo = states.geodetic()
+        ok = states.error[:, 0] == 0
+        value = (np.where(ok, geo.lat_deg[:, 0], np.nan), np.where(ok, geo.lon_deg[:, 0], np.nan),
+                 np.where(ok, geo.alt_km[:, 0], np.nan), states.error[:, 0].astype(np.int64))
+        with self._positions_lock:
+            self._positions[key] = value
+            while len(self._positions) > POSITION_CACHE_ENTRIES:
+                self._positions.popitem(last=False)
+        return value
 
     def subset(self, rows: np.ndarray) -> Catalog:
         """A sub-catalog whose Satrecs are reused, not rebuilt."""

@@ -60,29 +60,43 @@ def _geodetic(sub, times: Time):
     return lat, lon, alt, states.error
 
 
+try:                                   # optional: 3-5x faster on big columns
+    import orjson as _orjson
+except ImportError:                    # pragma: no cover
+    _orjson = None
+
+
 def json_response(document: dict) -> Response:
-    return Response(json.dumps(document, separators=(",", ":"), allow_nan=False),
-                    media_type="application/json")
+    if _orjson is not None:
+        body = _orjson.dumps(document, option=_orjson.OPT_SERIALIZE_NUMPY)
+    else:
+        body = json.dumps(document, separators=(",", ":"), allow_nan=False)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/positions", response_model=PositionsOut,
             summary="Sub-satellite points of up to max_objects objects at one time")
-def positions(state: State, ids: IdsQuery, at: AtQuery = None):
+async def positions(state: State, ids: IdsQuery, at: AtQuery = None):
+    """``at`` omitted or ``now``: the current whole second, so that clients
+    polling the same objects share one computation per second.  Runs on the
+    event loop: a millisecond or two of numpy, cheaper than a thread hop."""
     limits = state.settings.limits
     index = state.index
     require_catalog(index)
     rows = index.rows(parse_ids(ids, max_count=limits.max_objects * 5),
                       limit=limits.max_objects)
     t = read_time(at, state)
-    sub = index.subset(rows)
-    lat, lon, alt, err = _geodetic(sub, t)
+    if at is None or at.strip().lower() == "now":
+        t = Time(int(t.ns) // NS_PER_S * NS_PER_S)
+    lat, lon, alt, err = index.geodetic_at(int(t.ns), rows)
     age = (t.ns - index.epochs_ns[rows]) / (86_400 * NS_PER_S)
+    names = index.catalog.element_sets
     return json_response({
         "at": t.iso(3), "catalog": index.catalog.source,
         "norad_id": index.norad_ids[rows].tolist(),
-        "name": [es.name for es in sub.element_sets],
-        "lat_deg": _col(lat[:, 0], 4), "lon_deg": _col(lon[:, 0], 4),
-        "alt_km": _col(alt[:, 0], 3), "error": err[:, 0].astype(int).tolist(),
+        "name": [names[i].name for i in rows.tolist()],
+        "lat_deg": _col(lat, 4), "lon_deg": _col(lon, 4),
+        "alt_km": _col(alt, 3), "error": err.astype(int).tolist(),
         "age_days": np.round(age, 3).tolist()})
 
 
