@@ -256,12 +256,17 @@ def test_cli_reach_windows_identify(reference_data, full_catalog_path):
     from typer.testing import CliRunner
     from satwatch.cli import app
     runner = CliRunner()
+    # SSO from Sohae needs 192.2 deg (descending): in 170..200, not in 170..190
     res = runner.invoke(app, ["launch", "reach", "SOHAE", "--azimuth-min", "170",
-                              "--azimuth-max", "190", "--step-deg", "11", "-f", "json",
+                              "--azimuth-max", "190", "-f", "json", "--minutes", "1"])
+    assert res.exit_code == 0 and not json.loads(res.output)["sso_reachable"]
+    res = runner.invoke(app, ["launch", "reach", "SOHAE", "--azimuth-min", "170",
+                              "--azimuth-max", "200", "--step-deg", "11", "-f", "json",
                               "--countries", str(reference_data / "geo" / "countries-50m.json")])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.output)
-    assert doc["sso_reachable"] and [t["azimuth_deg"] for t in doc["tracks"]] == [170.0, 181.0]
+    assert doc["sso_reachable"]
+    assert [t["azimuth_deg"] for t in doc["tracks"]] == [170.0, 181.0, 192.0]
     assert "Japan" in doc["tracks"][1]["countries"]
     res = runner.invoke(app, ["launch", "windows", "SOHAE", "--raan", "10", "--inclination",
                               "30", "--start", "2023-11-21T00:00:00Z"])
