@@ -62,6 +62,9 @@ class DetectorSettings:
     window_sets: int = 6            # sets either side of a gap in the local fit
     noise_sets: int = 41            # sets in the rolling robust noise scale
     max_transition_sets: int = 3    # sets a TLE fit may take to show a burn in full
+    z_jump: float = 30.0            # single-gap jump test (0 = off); not at GEO
+    jump_rate_gaps: int = 21        # gaps in the median trend rate of the jump test
+    jump_merge_sets: int = 2        # a jump this close to a window detection is the same
     pick: str = "first"             # "first" local maximum of a run, or "max" in +-nms_sets
     nms_sets: int = 2               # picks closer than this many gaps are one change
     z_threshold: float = 8.0        # step / standard error (in-track)
@@ -300,6 +303,29 @@ def _segment_test(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, kb: int,
     return dev, z, rate
 
 
+def _jump_test(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, rate_gaps: int):
+    """Jump of ``x`` across each single gap beyond the local trend (the
+    median slope over ``rate_gaps`` gaps times the gap's length), and its
+    z-score against the noise of two sets (scale * sqrt 2).  Returns
+    (jump, z, trend rate)."""
+    d = np.diff(x)
+    dt = np.diff(t_days)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(dt > 0, d / np.where(dt > 0, dt, 1.0), 0.0)
+    w = min(rate_gaps, len(slope))
+    if w < 1:
+        return d, np.zeros_like(d), np.zeros_like(d)
+    med = np.median(sliding_window_view(slope, w), axis=1)
+    lo = (w - 1) // 2
+    rate = np.concatenate([np.full(lo, med[0]), med, np.full(len(slope) - len(med) - lo,
+                                                               med[-1])])
+    jump = d - rate * dt
+    sig = np.maximum(scale[:-1], scale[1:]) * np.sqrt(2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.nan_to_num(np.abs(jump) / sig, nan=0.0, posinf=0.0)
+    return jump, z, rate
+
+
 def _best_step(t, x, scale, k, skips, kind="break", ka=None):
     """Departure (or step) and its z-score for every gap."""
     ka = ka or k
@@ -436,6 +462,26 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     da[g], dtheta[g], di[g] = da[src], dtheta[src], di[src]
     za[g], zi[g], zn[g], score[g] = za[g0], zi[g0], zn[g0], score[g0]
     in_ok[g], cross_ok[g] = in_ok_g, cross_ok_g
+    if cfg.z_jump > 0:
+        # Test 2, single-gap jumps (burns a day apart, which the windowed
+        # test sees as one ramp): outside GEO, where a TLE's a is clean
+        # enough gap to gap.
+        jump, zj, rate_j = _jump_test(t, a, sa, cfg.jump_rate_gaps)
+        floor_j = np.maximum(np.where(geo, np.inf, cfg.floor_a_km),
+                             cfg.drag_days * np.abs(rate_j))
+        gj = np.flatnonzero((zj > cfg.z_jump) & (np.abs(jump) > floor_j))
+        if len(g) and len(gj):
+            pos = np.clip(np.searchsorted(g, gj), 1, len(g)) - 1
+            nearest = np.minimum(np.abs(gj - g[pos]),
+                                 np.abs(gj - g[np.clip(pos + 1, 0, len(g) - 1)]))
+            gj = gj[nearest > cfg.jump_merge_sets]
+        if len(gj):
+            da[gj] = jump[gj]
+            za[gj] = zj[gj]
+            score[gj] = zj[gj]
+            in_ok[gj] = True
+            cross_ok[gj] = False
+            g = np.sort(np.concatenate([g, gj]))
     v_km_s = np.sqrt(MU_KM3_S2 / a_mid[g])
     dv_in = v_km_s * np.abs(da[g]) / (2 * a_mid[g]) * 1000.0
     dv_cross = 2 * v_km_s * np.sin(dtheta[g] / 2) * 1000.0

@@ -41,6 +41,7 @@ ISS_MIN_RECALL = 0.90
 ISS_MAX_FALSE_ALARMS_PER_DAY = 1 / 60
 ISS_JUMP_KM = 0.5
 ISS_MATCH_DAYS = 1.0
+ISS_REAL_CHANGE_KM = 0.25
 # An injected step is recovered to this fraction (the fit noise of a TLE's
 # mean a in LEO is ~10 m against the 2 km step).
 STEP_RTOL = 0.1
@@ -99,21 +100,23 @@ def test_benchmark_subset_recall_and_precision(maneuver_data):
     assert precision >= MIN_PRECISION, (recall, precision)
 
 
-def _iss_reference_jumps(csv_path):
-    """Independent reference: a jump is where the median A_KM of the three
-    sets after a gap differs by more than 0.5 km from the median of the three
-    sets up to it (a single bad set cannot make one); jumps closer than a
-    day are one manoeuvre.  Returns the jump times (mid-gap)."""
+def _iss_reference_jumps(csv_path, threshold_km):
+    """Independent reference from the A_KM column: a jump is where the
+    median of the three sets after a gap differs by more than
+    ``threshold_km`` from the median of the three sets up to it, and the
+    gap's own step is at least half that (a single bad set cannot make one);
+    jumps closer than a day are one manoeuvre.  Returns the jump times
+    (mid-gap) and the span in days."""
     rows = list(csv.DictReader(csv_path.open()))
-    t = np.array([np.datetime64(r["EPOCH"].split("+")[0].replace(" ", "T"), "ns").astype(np.int64)
-                  for r in rows])
+    t = np.array([np.datetime64(r["EPOCH"].split("+")[0].replace(" ", "T"), "ns")
+                  .astype(np.int64) for r in rows])
     a = np.array([float(r["A_KM"]) for r in rows])
     order = np.argsort(t)
     t, a = t[order], a[order]
     jumps = []
     for g in range(2, len(a) - 3):
-        if abs(np.median(a[g + 1:g + 4]) - np.median(a[g - 2:g + 1])) > ISS_JUMP_KM \
-                and abs(a[g + 1] - a[g]) > ISS_JUMP_KM / 2:
+        if abs(np.median(a[g + 1:g + 4]) - np.median(a[g - 2:g + 1])) > threshold_km \
+                and abs(a[g + 1] - a[g]) > threshold_km / 2:
             mid = (t[g] + t[g + 1]) // 2
             if not jumps or mid - jumps[-1] > NS_PER_DAY:
                 jumps.append(mid)
@@ -122,7 +125,8 @@ def _iss_reference_jumps(csv_path):
 
 def test_iss_reboosts_detected_with_few_false_alarms(reference_data):
     hist = reference_data / "history"
-    jumps, span_days = _iss_reference_jumps(hist / "iss_25544_2020-2024_gp_clean.csv")
+    csv_path = hist / "iss_25544_2020-2024_gp_clean.csv"
+    jumps, span_days = _iss_reference_jumps(csv_path, ISS_JUMP_KM)
     assert len(jumps) > 40          # "about 60 reboosts" (../shared/data/README.md)
     sets, _ = parse_elements((hist / "iss_25544_2020-2024.tle").read_text())
     found = detect_maneuvers(**_arrays(sets), norad_id=25544)
@@ -130,9 +134,14 @@ def test_iss_reboosts_detected_with_few_false_alarms(reference_data):
     windows = list(zip(found.window_start_ns[in_track], found.window_end_ns[in_track]))
     hits = _greedy_match(windows, jumps, ISS_MATCH_DAYS)
     assert hits / len(jumps) >= ISS_MIN_RECALL
-    # False alarm: any detection (either type) matching no reference jump.
+    # A false alarm is a detection (either type) matched one-to-one to no
+    # real change of the orbit, taken as a reference jump above
+    # ISS_REAL_CHANGE_KM (smaller reboosts and debris avoidance burns of
+    # 0.25-0.5 km are real manoeuvres, not false alarms; a TLE's a scatters
+    # by ~0.01 km set to set).
+    changes, _ = _iss_reference_jumps(csv_path, ISS_REAL_CHANGE_KM)
     all_windows = list(zip(found.window_start_ns, found.window_end_ns))
-    false_alarms = len(all_windows) - _greedy_match(all_windows, jumps, ISS_MATCH_DAYS)
+    false_alarms = len(all_windows) - _greedy_match(all_windows, changes, ISS_MATCH_DAYS)
     assert false_alarms <= span_days * ISS_MAX_FALSE_ALARMS_PER_DAY, false_alarms
 
 
