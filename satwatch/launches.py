@@ -126,10 +126,7 @@ def launch_azimuth(lat_deg, inclination_deg, altitude_km=DEFAULT_ALTITUDE_KM,
             f"{lo:.2f}..{hi:.2f} deg; a lower inclination needs a dogleg or a plane change "
             "after orbit insertion")
     s = np.clip(np.cos(np.radians(i)) / np.cos(np.radians(lat_c)), -1.0, 1.0)
-    asc = float(np.degrees(np.arcsin(s)))
-    if lat_c < 0:               # southern sites: the same geometry mirrored
-        asc = asc
-    asc %= 360.0
+    asc = float(np.degrees(np.arcsin(s))) % 360.0     # the same north or south of the equator
     desc = (180.0 - asc) % 360.0
     return LaunchAzimuths(i, asc, desc, float(relative_azimuth_deg(asc, lat_deg, altitude_km)),
                           float(relative_azimuth_deg(desc, lat_deg, altitude_km)))

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from satwatch import ballistic as b
@@ -66,6 +68,18 @@ def test_symmetric_arc_matches_bmw_closed_forms(v, phi):
     # symmetric: apogee at half the flight time, bearing = azimuth
     np.testing.assert_allclose(arc.apogee_time_s, t / 2, rtol=CLOSED_FORM_RTOL)
     np.testing.assert_allclose(arc.bearing_deg, [90.0, 17.0, 233.0], atol=1e-7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(v=st.floats(0.3, 7.6), phi=st.floats(1.0, 89.0), az=st.floats(0.0, 360.0),
+       lat=st.floats(-89.0, 89.0))
+def test_property_any_symmetric_arc_matches_closed_forms(v, phi, az, lat):
+    rng, apo, t = bmw_symmetric(v, phi)
+    arc = b.fly(lat, 30.0, v, phi, az, rotating=False, radius_km=R)
+    assert arc.error == 0
+    # apogee = a (1 + e) - R cancels ~4 digits for arcs metres high: add 1 mm absolute
+    np.testing.assert_allclose([arc.range_km, arc.apogee_alt_km, arc.flight_time_s],
+                               [rng, apo, t], rtol=1e-8, atol=1e-6)
 
 
 @pytest.mark.parametrize("v", [1.5, 3.0, 5.0, 7.0])
