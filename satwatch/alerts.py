@@ -96,22 +96,9 @@ watch_state = Table(
 )
 
 
-posted_events = Table(
-    "service_events", MetaData(),
-    Column("event_id", String(100), primary_key=True),
-    Column("event_json", Text, nullable=False),        # ReportedEvent.as_dict()
-    Column("created_ns", BigInteger, nullable=False),
-)
-
-
 def upgrade_alerts(conn) -> None:
     """Migration step 200: the service's tables."""
     metadata.create_all(conn)
-
-
-def upgrade_events(conn) -> None:
-    """Migration step 201: reported events posted to the service."""
-    posted_events.create(conn)
 
 
 class AlertError(SatwatchError):
@@ -269,29 +256,6 @@ class AlertStore:
                          .values(status=status, attempts=attempts,
                                  last_error=None if ok else (error or "")[:2000],
                                  sent_ns=int(now_ns) if ok else None))
-
-    # -- reported events posted through the API -----------------------------
-    def add_events(self, events: Sequence[dict], *, now_ns: int) -> list[str]:
-        """Store events (``ReportedEvent.as_dict()``); an id already stored
-        raises :class:`AlertError` and stores none of them."""
-        ids = [e["event_id"] for e in events]
-        with self.engine.begin() as conn:
-            taken = set(conn.execute(select(posted_events.c.event_id).where(
-                posted_events.c.event_id.in_(ids))).scalars())
-            if taken or len(set(ids)) != len(ids):
-                dup = sorted(taken) or sorted({i for i in ids if ids.count(i) > 1})
-                raise AlertError(f"event id {dup[0]!r} is already used: give each event a "
-                                 "new event_id")
-            conn.execute(insert(posted_events), [
-                {"event_id": e["event_id"], "event_json": json.dumps(e, default=str),
-                 "created_ns": int(now_ns)} for e in events])
-        return ids
-
-    def posted_events(self) -> list[dict]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(posted_events).order_by(posted_events.c.created_ns,
-                                                               posted_events.c.event_id))
-            return [json.loads(r._mapping["event_json"]) for r in rows]
 
     # -- watcher state --------------------------------------------------------
     def get_state(self, key: str, default=None):

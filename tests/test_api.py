@@ -8,6 +8,7 @@ directly) for listing and paging.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import socket
 import subprocess
@@ -269,3 +270,85 @@ def test_real_server_serves_the_page(server):
     js = httpx.get(server + "/static/app.js")
     assert js.status_code == 200 and len(js.content) > 50_000   # d3-geo + the world map
     assert "cdn" not in r.text.lower() and "https://" not in r.text
+
+
+# -- capabilities wired in from their modules ----------------------------------------------
+# Skyfield's find_events and satwatch.passes share SGP4 and GMST-82; they
+# differ by polar motion (~10 m at the site): rise/set agree to well under 1 s.
+PASS_TIME_TOL_S = 1.0
+
+
+def test_site_passes_match_skyfield(client, sample):
+    pytest.importorskip("satwatch.passes")
+    from skyfield.api import load, wgs84
+    r = client.get("/api/v1/sites/BAIKONUR/passes", params={
+        "ids": "25544", "start": AT, "hours": 24, "min_elevation_deg": 10})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    site = body["site"]
+    _, _, _, sat, ts = skyfield_subpoints(sample, [25544], [AT])[25544]
+    topos = wgs84.latlon(site["lat_deg"], site["lon_deg"], site["alt_m"])
+    t0 = ts.from_datetime(dt.datetime(2023, 10, 13, tzinfo=dt.timezone.utc))
+    t, kind = sat.find_events(topos, t0, t0 + 1.0, altitude_degrees=10.0)
+    rises = [x.utc_datetime() for x, k in zip(t, kind) if k == 0]
+    sets = [x.utc_datetime() for x, k in zip(t, kind) if k == 2]
+    full = [p for p in body["passes"] if not p["rise_partial"] and not p["set_partial"]]
+    assert len(full) == len(rises) > 0
+    for p, rise, st in zip(full, rises, sets):
+        got_rise = dt.datetime.fromisoformat(p["rise_time"].replace("Z", "+00:00"))
+        got_set = dt.datetime.fromisoformat(p["set_time"].replace("Z", "+00:00"))
+        assert abs((got_rise - rise).total_seconds()) < PASS_TIME_TOL_S
+        assert abs((got_set - st).total_seconds()) < PASS_TIME_TOL_S
+
+
+def test_passes_are_bounded(client):
+    r = client.get("/api/v1/sites/BAIKONUR/passes", params={"ids": "25544", "hours": 24 * 30})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "limit_exceeded"
+    r = client.get("/api/v1/sites/NO-SUCH-SITE/passes", params={"ids": "25544"})
+    assert r.status_code == 404
+
+
+@pytest.fixture(scope="module")
+def events_client(sample, reference_data, tmp_path_factory):
+    pytest.importorskip("satwatch.reported_events")
+    db = tmp_path_factory.mktemp("ev") / "ev.sqlite"
+    geo = reference_data / "geo"
+    app = create_app(Settings(catalog=sample, db_url=f"sqlite:///{db}", api_tokens=[TOKEN],
+                              events_source=str(reference_data / "events"),
+                              zones_paths=[str(geo / "gfw_nk_eez_prk.json"),
+                                           str(geo / "gfw_ocean_areas_eezs_simplified.json")]))
+    with TestClient(app) as c:
+        yield c
+
+
+def test_events_list_and_analysis(events_client, reference_data):
+    raw = json.loads((reference_data / "events" / "test.en.json").read_text())
+    n_records = sum(len(b["data"]) for b in raw["timeBins"])     # counted in the file
+    body = events_client.get("/api/v1/events", params={"limit": 500}).json()
+    assert body["total"] == n_records
+    ids = [e["id"] for e in body["items"]]
+    assert len(set(ids)) == len(ids)
+    # 2017-08-28: Hwasong-12 from Sunan (Pyongyang airport) over Hokkaido into
+    # the Pacific (Japan MoD: ~2,700 km, east of Cape Erimo): the impact is
+    # outside North Korea's zones and east of Japan.
+    a = events_client.get("/api/v1/events/cns-2017-08-28-1/analysis").json()
+    assert a["impact"]["lon_deg"] > 145.0
+    assert not any("North Korea" in z for z in a["analysis"]["zones"])
+    assert a["arc"]["type"] == "LineString" and len(a["arc"]["coordinates"]) > 10
+
+
+def test_events_post_needs_token_and_is_served(events_client):
+    event = {"event_id": "test-2024-1", "date": "2024-05-27", "time_utc": "2024-05-27T14:44:00Z",
+             "kind": "launch", "vehicle": "test vehicle", "site": "SOHAE", "range_km": 400,
+             "bearing_deg": 180}
+    assert events_client.post("/api/v1/events", json={"events": [event]}).status_code == 401
+    r = events_client.post("/api/v1/events", json={"events": [event]},
+                           headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 201, r.text
+    again = events_client.post("/api/v1/events", json={"events": [event]},
+                               headers={"Authorization": f"Bearer {TOKEN}"})
+    assert again.status_code == 409
+    got = events_client.get("/api/v1/events/test-2024-1").json()
+    assert got["vehicle"] == "test vehicle" and abs(got["site_lat_deg"] - 39.66) < 0.2
+    feed = events_client.get("/api/v1/feed", params={"limit": 500}).json()
+    assert any(i["id"] == "event:test-2024-1" and i["kind"] == "launch" for i in feed["items"])

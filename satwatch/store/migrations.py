@@ -72,7 +72,6 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "objects, element_sets, ingests", _initial),
     Migration(100, "reported_events", "satwatch.launch_store:upgrade_reported_events"),
     Migration(200, "watch rules, alerts, deliveries", "satwatch.alerts:upgrade_alerts"),
-    Migration(201, "reported events posted to the service", "satwatch.alerts:upgrade_events"),
 ]
 
 

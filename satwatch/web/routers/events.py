@@ -84,12 +84,20 @@ def _load_source(settings) -> list[dict]:
 
 
 def all_events(state) -> list[dict]:
-    """Events of the configured source (read once) and those posted."""
+    """Events of the configured source (read once) and those in the store
+    (posted here, or imported by 'satwatch' into the reported_events table);
+    a stored event replaces a source event of the same id."""
     cache = getattr(state, "_events_source", None)
     if cache is None:
         with _lock:
             cache = state._events_source = _load_source(state.settings)
-    return cache + state.alert_store.posted_events()
+    try:
+        from ...launch_store import load_events
+    except ImportError:
+        return cache
+    stored = [e.as_dict() for e in load_events(state.alert_store.store)]
+    ids = {e["event_id"] for e in stored}
+    return [e for e in cache if e["event_id"] not in ids] + stored
 
 
 def zone_set(state):
@@ -244,10 +252,12 @@ def add_events(state: State, token: WriteToken, body: EventsIn):
     if clash:
         raise ApiError(409, "conflict", f"event id {clash[0]!r} is already used",
                        {"event_id": clash[0]})
-    from ...alerts import AlertError
     try:
-        ids = state.alert_store.add_events([e.as_dict() for e in events],
-                                           now_ns=state.now_ns())
-    except AlertError as exc:
-        raise ApiError(409, "conflict", str(exc)) from None
-    return {"added": ids}
+        from ...launch_store import save_events
+    except ImportError:
+        raise not_available("the reported-events store") from None
+    try:
+        save_events(state.alert_store.store, events)
+    except mod.EventsError as exc:
+        raise ApiError(422, "validation_error", str(exc)) from None
+    return {"added": [e.event_id for e in events]}

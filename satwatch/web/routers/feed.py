@@ -35,6 +35,26 @@ def feed(request: Request, state: State, paging: Paging):
 
 
 def launch_items(state) -> list[dict]:
-    """Launches found in the loaded catalog (satwatch.launches), cached per
-    catalog; [] where that module is not installed."""
-    return []
+    """Reported launches and missile flights (see /events); [] where
+    satwatch.reported_events is not installed."""
+    from ..errors import ApiError
+    from .events import all_events
+    try:
+        events = all_events(state)
+    except ApiError as exc:
+        if exc.status == 501:
+            return []
+        raise
+    out = []
+    for e in events:
+        when = e.get("time_utc") or e.get("date")
+        if not when:
+            continue
+        who = e.get("vehicle") or e.get("kind")
+        where = e.get("site_name") or e.get("site_code") or "an unknown site"
+        rng = f", {e['range_km']:g} km" if e.get("range_km") else ""
+        out.append({"time": when if "T" in when else f"{when}T12:00:00Z",
+                    "kind": "launch" if e.get("kind") == "launch" else "missile",
+                    "message": f"{who} from {where}{rng} ({e.get('outcome', 'unknown')})",
+                    "norad_id": None, "source": "event", "id": f"event:{e['event_id']}"})
+    return out
