@@ -283,3 +283,41 @@ def test_cli_reach_windows_identify(reference_data, full_catalog_path):
     top = json.loads(res.output)
     assert all(c["intl_designator"].startswith("2023-155") for c in top)
     assert all(c["reasons"] for c in top)
+
+
+def test_kms4_first_element_set_fits_0029_not_cns_1229(reference_data):
+    """Kwangmyongsong-4 lifted off from Sohae at 09:30 KST = 00:29-00:30 UTC on
+    2016-02-07 (as widely reported); the CNS list gives "12:29 (UTC)".  Its
+    first TLE (CNS satellite.en.json, epoch 05:14 UTC) fits the former and
+    predates the latter."""
+    import json
+    from satwatch.elements import parse_elements
+    sats = json.loads((reference_data / "events" / "satellite.en.json").read_text())
+    text = "".join(f"{s['name']}\n{s['tle']['first_line']}\n{s['tle']['second_line']}\n"
+                   for s in sats if "tle" in s)
+    sets, rejected = parse_elements(text, source="satellite.en.json")
+    assert not rejected
+    cat = satwatch.Catalog.from_element_sets(sets)
+    sohae = find_site("SOHAE")
+    right = L.identify(cat, sohae, satwatch.utc("2016-02-07T00:29:00Z"), top=1)[0]
+    assert right.norad_id == 41332 and right.score > 0.1
+    # a southward launch: the plane is crossed going south, object just behind insertion
+    assert abs(right.plane_angle_deg) < 5 and -60 < right.phase_deg < 20
+    wrong = [c for c in L.identify(cat, sohae, satwatch.utc("2016-02-07T12:29:00Z"), top=None)
+             if c.norad_id == 41332][0]
+    assert wrong.score == 0.0 and any("BEFORE the launch" in r for r in wrong.reasons)
+
+
+def test_docs_examples_run(reference_data, monkeypatch, capsys):
+    """docs/launches.md's Python blocks, run in order from the repository root."""
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "docs" / "launches.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 4
+    monkeypatch.chdir(root)
+    code = "\n".join(blocks).replace('DATA = "../shared/data"', f'DATA = "{reference_data}"')
+    exec(compile(code, "docs/launches.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "cannot be reached by direct ascent" in out and "'Japan', 'Philippines'" in out
