@@ -1,0 +1,464 @@
+"""Passes over sites for a whole catalog at once, and their visibility.
+
+Every (satellite, site) pair is one object of the event engine
+(:mod:`satwatch.events`): its g-function is ``sin(elevation) - sin(mask)``
+(same roots and maxima as the elevation, without an arcsine), sampled every
+1/20 of the orbital period (Skyfield's ``find_events`` step), shortened for
+eccentric orbits by the ratio of perigee to mean angular rate and capped at
+15 minutes.  SGP4 runs on that grid only; in between, states come from cubic
+Hermite interpolation of SGP4 positions and velocities, and each rise and set
+is finally polished with exact SGP4 (one secant step), so results keep
+SGP4's own accuracy.
+
+Frames follow satwatch.frames (TEME -> ITRS by GMST-82 with IERS UT1 and
+polar motion).  Skyfield's ``find_events`` uses the same GMST-82 rotation
+and ignores polar motion (~10 m at the site): event times differ by
+milliseconds from that.
+
+Visibility: the satellite's shadow uses Skyfield's ``is_sunlit`` geometry
+(:mod:`satwatch.sun`); a pass is *visible* where the satellite is sunlit,
+above the mask, and the Sun is below ``dark_sun_elevation_deg`` at the site.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .events import GFunction, Scan, all_of, scan, to_intervals
+from .frames import GroundPoint, teme_to_itrs
+from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
+from .time import NS_PER_DAY, NS_PER_S, Time
+
+SAMPLES_PER_ORBIT = 20
+MAX_STEP_S = 900.0
+MIN_STEP_S = 10.0
+# Civil twilight: the site is "dark" for a visual pass when the Sun is below -6 deg.
+DARK_SUN_ELEVATION_DEG = -6.0
+_JD_UNIX = 2440587.5
+
+
+def sampling_step_s(period_min, eccentricity) -> np.ndarray:
+    """Per-object step: 1/20 orbit, divided by the perigee/mean angular-rate
+    ratio sqrt(1+e)/(1-e)^1.5, clipped to [10 s, 15 min]."""
+    period_s = np.asarray(period_min, dtype=float) * 60.0
+    e = np.clip(np.asarray(eccentricity, dtype=float), 0.0, 0.99)
+    factor = np.sqrt(1 + e) / (1 - e) ** 1.5
+    step = period_s / SAMPLES_PER_ORBIT / factor
+    return np.clip(np.where(np.isfinite(step), step, MAX_STEP_S), MIN_STEP_S, MAX_STEP_S)
+
+
+class Ephemeris:
+    """TEME states of many satellites: exact SGP4 on common time grids,
+    cached, and cubic Hermite interpolation for other times of the last
+    cached grid (exact SGP4 otherwise or when asked)."""
+
+    def __init__(self, satrecs, step_s):
+        self.satrecs = list(satrecs)
+        self.step_s = np.asarray(step_s, dtype=float)
+        self._cache = None          # (sat_idx sorted, grid_ns, r, v)
+        self.sgp4_calls = 0
+
+    def __len__(self):
+        return len(self.satrecs)
+
+    def grid_states(self, sats, t_ns):
+        """Exact SGP4 for sorted unique ``sats`` at common times ``t_ns`` (m,):
+        r, v ``(3, n, m)``; cached for interpolation."""
+        from sgp4.api import SatrecArray
+        days, rem = np.divmod(t_ns, NS_PER_DAY)
+        jd = (days + _JD_UNIX).astype(float)
+        fr = rem / NS_PER_DAY
+        arr = SatrecArray([self.satrecs[i] for i in sats])
+        err, r, v = arr.sgp4(jd, fr)
+        self.sgp4_calls += r.shape[0] * r.shape[1]
+        r = np.where(err[..., None] == 0, r, np.nan)
+        r, v = np.moveaxis(r, -1, 0), np.moveaxis(v, -1, 0)
+        self._cache = (np.asarray(sats), np.asarray(t_ns), r, v)
+        return r, v
+
+    def exact_states(self, sats, t_ns):
+        """Exact SGP4 at per-row times: ``sats`` (n,), ``t_ns`` (n, m)."""
+        n, m = t_ns.shape
+        r = np.full((3, n, m), np.nan)
+        v = np.full((3, n, m), np.nan)
+        days, rem = np.divmod(t_ns, NS_PER_DAY)
+        jd = (days + _JD_UNIX).astype(float)
+        fr = rem / NS_PER_DAY
+        order = np.argsort(sats, kind="stable")
+        s_sorted = sats[order]
+        bounds = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1], True])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            rows = order[a:b]
+            sat = self.satrecs[s_sorted[a]]
+            e, rr, vv = sat.sgp4_array(jd[rows].ravel(), fr[rows].ravel())
+            rr = np.where(e[:, None] == 0, rr, np.nan)
+            r[:, rows, :] = rr.T.reshape(3, len(rows), m)
+            v[:, rows, :] = vv.T.reshape(3, len(rows), m)
+        self.sgp4_calls += n * m
+        return r, v
+
+    def states(self, sats, t_ns, exact=False):
+        """States ``(3, n, m)`` of satellites ``sats`` (n,) at ``t_ns`` (n, m)."""
+        sats = np.asarray(sats)
+        t_ns = np.asarray(t_ns, dtype=np.int64)
+        c = self._cache
+        if not exact and c is not None:
+            cs, grid, cr, cv = c
+            pos = np.searchsorted(cs, sats)
+            pos_ok = pos < len(cs)
+            hit = pos_ok & (cs[np.minimum(pos, len(cs) - 1)] == sats)
+            if hit.all() and t_ns.min() >= grid[0] and t_ns.max() <= grid[-1]:
+                return _hermite(pos, t_ns, grid, cr, cv)
+        return self.exact_states(sats, t_ns)
+
+
+def _hermite(rows, t_ns, grid, r, v):
+    k = np.clip(np.searchsorted(grid, t_ns, side="right") - 1, 0, len(grid) - 2)
+    t0 = grid[k]
+    h = (grid[k + 1] - t0) / NS_PER_S
+    s = (t_ns - t0) / NS_PER_S / h
+    s2, s3 = s * s, s * s * s
+    h00 = 2 * s3 - 3 * s2 + 1
+    h10 = (s3 - 2 * s2 + s) * h
+    h01 = -2 * s3 + 3 * s2
+    h11 = (s3 - s2) * h
+    rr = rows[:, None] if t_ns.ndim == 2 else rows
+    out_r = (h00 * r[:, rr, k] + h10 * v[:, rr, k] + h01 * r[:, rr, k + 1]
+             + h11 * v[:, rr, k + 1])
+    # velocity: derivative of the Hermite polynomial
+    d00 = (6 * s2 - 6 * s) / h
+    d10 = 3 * s2 - 4 * s + 1
+    d01 = (-6 * s2 + 6 * s) / h
+    d11 = 3 * s2 - 2 * s
+    out_v = (d00 * r[:, rr, k] + d10 * v[:, rr, k] + d01 * r[:, rr, k + 1]
+             + d11 * v[:, rr, k + 1])
+    return out_r, out_v
+
+
+def _common(t_ns):
+    """The shared row of times when every row is the same, else None."""
+    # Sampling grids have at least 4 columns (both edges and one step beyond
+    # each); refinement calls have one or two.
+    if t_ns.ndim == 2 and t_ns.shape[0] and t_ns.shape[1] >= 4 \
+            and np.array_equal(t_ns[0], t_ns[-1]) and np.all(t_ns == t_ns[0]):
+        return t_ns[0]
+    return None
+
+
+class _PairG(GFunction):
+    """Base of (satellite, site) g-functions: object k is satellite
+    ``k // n_sites`` seen from site ``k % n_sites``."""
+
+    def __init__(self, eph: Ephemeris, sites):
+        self.eph = eph
+        self.sites = list(sites)
+        self.n_sites = len(self.sites)
+        self.n_obj = len(eph) * self.n_sites
+        self.step_s = np.repeat(eph.step_s, self.n_sites)
+        self._r_site = np.stack([s.r_itrs_km for s in self.sites], axis=1)          # (3, S)
+        self._up = np.stack([s.enu_matrix()[2] for s in self.sites], axis=1)       # (3, S)
+
+    def _teme(self, obj, t_ns, exact):
+        sat = obj // self.n_sites
+        common = None if exact else _common(t_ns)
+        if common is not None:
+            usat, inv = np.unique(sat, return_inverse=True)
+            r, v = self.eph.grid_states(usat, common)
+            return r[:, inv, :], common
+        return self.eph.states(sat, t_ns, exact=exact)[0], None
+
+
+class ElevationG(_PairG):
+    """``sin(elevation) - sin(mask)`` of every (satellite, site) pair."""
+
+    def __init__(self, eph, sites, min_elevation_deg=0.0, polar_motion=True):
+        super().__init__(eph, sites)
+        self.sin_mask = np.sin(np.radians(min_elevation_deg))
+        self.polar_motion = polar_motion
+
+    def sin_elevation(self, obj, t_ns, exact=False):
+        r_teme, common = self._teme(obj, t_ns, exact)
+        times = Time(common if common is not None else t_ns)
+        r, _ = teme_to_itrs(r_teme, None, times, polar_motion=self.polar_motion)
+        site = obj % self.n_sites
+        d = r - self._r_site[:, site][:, :, None]
+        up = self._up[:, site][:, :, None]
+        u = (d * up).sum(axis=0)
+        return u / np.sqrt((d * d).sum(axis=0))
+
+    def evaluate(self, obj, t_ns, exact=False):
+        return self.sin_elevation(np.asarray(obj), np.asarray(t_ns, dtype=np.int64),
+                                  exact) - self.sin_mask
+
+
+class SunlitG(GFunction):
+    """Shadow margin (km, >= 0 sunlit) of satellites; objects as ElevationG's
+    (the site index is ignored), so that it combines with it."""
+
+    def __init__(self, eph, n_sites=1):
+        self.eph, self.n_sites = eph, n_sites
+        self.n_obj = len(eph) * n_sites
+        self.step_s = np.repeat(eph.step_s, n_sites)
+
+    def evaluate(self, obj, t_ns, exact=False):
+        obj = np.asarray(obj)
+        t_ns = np.asarray(t_ns, dtype=np.int64)
+        sat = obj // self.n_sites
+        common = None if exact else _common(t_ns)
+        if common is not None:
+            usat, inv = np.unique(sat, return_inverse=True)
+            r, _ = self.eph.grid_states(usat, common)
+            r = r[:, inv, :]
+            sun = sun_position_teme_km(Time(common))[:, None, :]
+        else:
+            r, _ = self.eph.states(sat, t_ns, exact=exact)
+            sun = sun_position_teme_km(Time(t_ns))
+        return shadow_margin_km(r, sun)
+
+
+class DarkSiteG(GFunction):
+    """``sin(-6 deg) - sin(sun elevation)`` at the site of each pair (>= 0: dark)."""
+
+    def __init__(self, sites, n_sat, sun_limit_deg=DARK_SUN_ELEVATION_DEG):
+        self.sites = list(sites)
+        self.n_sites = len(self.sites)
+        self.n_obj = n_sat * self.n_sites
+        self.step_s = np.full(self.n_obj, 600.0)
+        self.sin_limit = np.sin(np.radians(sun_limit_deg))
+        self._r_site = np.stack([s.r_itrs_km for s in self.sites], axis=1)
+        self._up = np.stack([s.enu_matrix()[2] for s in self.sites], axis=1)
+
+    def evaluate(self, obj, t_ns, exact=False):
+        obj = np.asarray(obj)
+        t_ns = np.asarray(t_ns, dtype=np.int64)
+        site = obj % self.n_sites
+        sun = sun_position_itrs_km(Time(t_ns))
+        d = sun - self._r_site[:, site][:, :, None]
+        u = (d * self._up[:, site][:, :, None]).sum(axis=0)
+        return self.sin_limit - u / np.sqrt((d * d).sum(axis=0))
+
+
+@dataclass
+class Passes:
+    """Passes as parallel arrays (one entry per pass), plus the inputs.
+
+    Times are int64 UTC ns; ``rise_ns``/``set_ns`` are the window edges where
+    ``rise_partial``/``set_partial`` (the pass began before, or lasts beyond,
+    the window).  Culmination: the highest point inside the window.
+    """
+
+    sat: np.ndarray
+    site: np.ndarray
+    rise_ns: np.ndarray
+    set_ns: np.ndarray
+    rise_partial: np.ndarray
+    set_partial: np.ndarray
+    culmination_ns: np.ndarray
+    max_elevation_deg: np.ndarray
+    culmination_azimuth_deg: np.ndarray
+    rise_azimuth_deg: np.ndarray
+    set_azimuth_deg: np.ndarray
+    start: Time
+    end: Time
+    min_elevation_deg: float
+    maxima: object = None            # every local maximum (events.Extrema over pairs)
+    visibility: dict | None = field(default=None)
+
+    def __len__(self):
+        return len(self.sat)
+
+    @property
+    def duration_s(self):
+        return (self.set_ns - self.rise_ns) / NS_PER_S
+
+
+def catalog_ephemeris(catalog) -> Ephemeris:
+    sets = list(catalog)
+    period = np.array([es.period_min for es in sets])
+    ecc = np.array([es.eccentricity for es in sets])
+    return Ephemeris(catalog.satrecs, sampling_step_s(period, ecc))
+
+
+def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float = 0.0,
+                visibility: bool = False, dark_sun_elevation_deg=DARK_SUN_ELEVATION_DEG,
+                ephemeris: Ephemeris | None = None, polar_motion: bool = True) -> Passes:
+    """Every pass of every satellite of ``catalog`` over every site in
+    ``[start, end]`` reaching ``min_elevation_deg``.
+
+    ``sites``: GroundPoints or objects with ``.ground_point``.  A pass that
+    is still up at the window edge is cut there and flagged partial.
+    ``polar_motion=False`` leaves out IERS polar motion (~10 m at the site), as
+    Skyfield's ``find_events`` does: for like-for-like comparisons.
+    """
+    sites = [getattr(s, "ground_point", s) for s in (sites if isinstance(sites, (list, tuple))
+                                                     else [sites])]
+    eph = ephemeris or catalog_ephemeris(catalog)
+    g = ElevationG(eph, sites, min_elevation_deg, polar_motion=polar_motion)
+    result: Scan = scan(g, start, end, maxima=True, max_threshold=0.0)
+    iv = to_intervals(result.crossings)
+    mx = result.maxima
+    n = len(iv)
+    # Culmination: the highest interior maximum of each interval; else the
+    # higher window edge (a partial pass still rising or already falling).
+    cul = np.full(n, -1, dtype=np.int64)
+    cul_val = np.full(n, -np.inf)
+    if len(mx) and n:
+        key_iv = iv.obj.astype(np.float64) * 1e20 + (iv.start.ns - int(start.ns))
+        key_mx = mx.obj.astype(np.float64) * 1e20 + (mx.time.ns - int(start.ns))
+        j = np.searchsorted(key_iv, key_mx, side="right") - 1
+        ok = (j >= 0)
+        jj = np.maximum(j, 0)
+        ok &= (iv.obj[jj] == mx.obj) & (mx.time.ns <= iv.end.ns[jj]) & \
+            (mx.time.ns >= iv.start.ns[jj])
+        for_j, t_m, v_m = jj[ok], mx.time.ns[ok], mx.value[ok]
+        order = np.lexsort((v_m, for_j))            # highest last per interval
+        for_j, t_m, v_m = for_j[order], t_m[order], v_m[order]
+        cul[for_j] = t_m
+        cul_val[for_j] = v_m
+    sat = iv.obj // len(sites)
+    site = iv.obj % len(sites)
+    # exact states at rise, culmination and set for azimuths and elevations
+    need = cul < 0
+    t3 = np.stack([iv.start.ns, np.where(need, iv.start.ns, cul), iv.end.ns], axis=1)
+    el, az = _look_angles(eph, sites, sat, site, t3, polar_motion)
+    if need.any():
+        edge_hi = np.where(el[need, 0] >= el[need, 2], 0, 2)
+        cul[need] = t3[need, edge_hi]
+        el[need, 1] = el[need, edge_hi]
+        az[need, 1] = az[need, edge_hi]
+    passes = Passes(sat=sat, site=site, rise_ns=iv.start.ns, set_ns=iv.end.ns,
+                    rise_partial=iv.start_partial, set_partial=iv.end_partial,
+                    culmination_ns=cul, max_elevation_deg=el[:, 1],
+                    culmination_azimuth_deg=az[:, 1], rise_azimuth_deg=az[:, 0],
+                    set_azimuth_deg=az[:, 2], start=Time(int(start.ns)), end=Time(int(end.ns)),
+                    min_elevation_deg=float(min_elevation_deg), maxima=mx)
+    if visibility and n:
+        passes.visibility = pass_visibility(passes, catalog, sites, eph,
+                                            dark_sun_elevation_deg)
+    return passes
+
+
+def _look_angles(eph, sites, sat, site, t_ns, polar_motion=True):
+    """Exact elevation and azimuth (deg) of pairs at times ``t_ns`` (n, m)."""
+    if not len(sat):
+        return np.zeros((0, t_ns.shape[1])), np.zeros((0, t_ns.shape[1]))
+    r_teme, _ = eph.exact_states(sat, t_ns)
+    r, _ = teme_to_itrs(r_teme, None, Time(t_ns), polar_motion=polar_motion)
+    r_site = np.stack([s.r_itrs_km for s in sites], axis=1)[:, site][:, :, None]
+    enu = np.stack([s.enu_matrix() for s in sites])[site]          # (n, 3, 3)
+    d = r - r_site
+    e = np.einsum("nj,jnm->nm", enu[:, 0, :], d)
+    nn = np.einsum("nj,jnm->nm", enu[:, 1, :], d)
+    u = np.einsum("nj,jnm->nm", enu[:, 2, :], d)
+    el = np.degrees(np.arctan2(u, np.hypot(e, nn)))
+    az = np.degrees(np.arctan2(e, nn)) % 360.0
+    return el, az
+
+
+def pass_visibility(passes: Passes, catalog, sites, eph: Ephemeris,
+                    dark_sun_elevation_deg=DARK_SUN_ELEVATION_DEG) -> dict:
+    """Per pass: sunlit at rise/culmination/set, eclipse entry/exit times
+    inside the pass, whether the site is dark, and the visible span (sunlit
+    satellite above the mask under a dark sky)."""
+    n_sites = len(sites)
+    sats = np.unique(passes.sat)
+    sub = Ephemeris([eph.satrecs[i] for i in sats], eph.step_s[sats])
+    local = np.searchsorted(sats, passes.sat)
+    t0, t1 = passes.start, passes.end
+    sunlit = SunlitG(sub, 1)
+    sun_scan = scan(sunlit, t0, t1)
+    ecl = sun_scan.crossings                    # per satellite (object = local index)
+    elev = ElevationG(sub, sites, passes.min_elevation_deg)
+    dark = DarkSiteG(sites, len(sats), dark_sun_elevation_deg)
+    vis = to_intervals(scan(all_of(elev, SunlitG(sub, n_sites), dark), t0, t1).crossings)
+    n = len(passes)
+    entry = [[] for _ in range(n)]
+    exit_ = [[] for _ in range(n)]
+    # eclipse events inside each pass
+    pass_key = local
+    order = np.argsort(pass_key, kind="stable")
+    for k in range(len(ecl)):
+        s = ecl.obj[k]
+        t = int(ecl.time.ns[k])
+        lo, hi = np.searchsorted(pass_key[order], [s, s + 1])
+        for p in order[lo:hi]:
+            if passes.rise_ns[p] <= t <= passes.set_ns[p]:
+                (exit_ if ecl.direction[k] > 0 else entry)[p].append(t)
+    # sunlit at rise, culmination and set: exact
+    t3 = np.stack([passes.rise_ns, passes.culmination_ns, passes.set_ns], axis=1)
+    r, _ = sub.exact_states(local, t3)
+    lit = shadow_margin_km(r, sun_position_teme_km(Time(t3))) >= 0
+    sun_el = _sun_elevation_at(sites, passes.site, t3)
+    vis_start = np.full(n, -1, dtype=np.int64)
+    vis_end = np.full(n, -1, dtype=np.int64)
+    vobj_sat = vis.obj // n_sites
+    vobj_site = vis.obj % n_sites
+    for k in range(len(vis)):
+        m = np.flatnonzero((local == vobj_sat[k]) & (passes.site == vobj_site[k])
+                           & (passes.rise_ns <= vis.end.ns[k]) & (passes.set_ns >= vis.start.ns[k]))
+        for p in m:
+            if vis_start[p] < 0:
+                vis_start[p] = vis.start.ns[k]
+            vis_end[p] = vis.end.ns[k]
+    return {"sunlit": lit, "sun_elevation_deg": sun_el, "eclipse_entry_ns": entry,
+            "eclipse_exit_ns": exit_, "visible_start_ns": vis_start, "visible_end_ns": vis_end,
+            "dark_sun_elevation_deg": dark_sun_elevation_deg}
+
+
+def _sun_elevation_at(sites, site_idx, t_ns):
+    sun = sun_position_itrs_km(Time(t_ns))
+    r_site = np.stack([s.r_itrs_km for s in sites], axis=1)[:, site_idx][:, :, None]
+    up = np.stack([s.enu_matrix()[2] for s in sites], axis=1)[:, site_idx][:, :, None]
+    d = sun - r_site
+    return np.degrees(np.arcsin((d * up).sum(axis=0) / np.sqrt((d * d).sum(axis=0))))
+
+
+def pass_rows(passes: Passes, catalog, sites) -> list[dict]:
+    """JSON-ready rows, one per pass (UTC ISO-8601 with Z; null for a rise or
+    set outside the window)."""
+    sets = list(catalog)
+    sites = [getattr(s, "ground_point", s) for s in (sites if isinstance(sites, (list, tuple))
+                                                     else [sites])]
+    names = [getattr(s, "name", "") for s in sites]
+    vis = passes.visibility
+
+    def iso(ns):
+        return Time(int(ns)).iso(3)
+
+    rows = []
+    for p in range(len(passes)):
+        es = sets[passes.sat[p]]
+        row = {
+            "norad_id": es.norad_id, "name": es.name, "site": names[passes.site[p]],
+            "rise_time": None if passes.rise_partial[p] else iso(passes.rise_ns[p]),
+            "rise_azimuth_deg": None if passes.rise_partial[p] else
+            round(float(passes.rise_azimuth_deg[p]), 3),
+            "culmination_time": iso(passes.culmination_ns[p]),
+            "max_elevation_deg": round(float(passes.max_elevation_deg[p]), 4),
+            "culmination_azimuth_deg": round(float(passes.culmination_azimuth_deg[p]), 3),
+            "set_time": None if passes.set_partial[p] else iso(passes.set_ns[p]),
+            "set_azimuth_deg": None if passes.set_partial[p] else
+            round(float(passes.set_azimuth_deg[p]), 3),
+            "duration_s": round(float(passes.duration_s[p]), 3),
+            "rise_partial": bool(passes.rise_partial[p]),
+            "set_partial": bool(passes.set_partial[p]),
+            "window_start": iso(passes.start.ns), "window_end": iso(passes.end.ns),
+            "epoch": es.epoch.iso(3),
+        }
+        if vis is not None:
+            row.update({
+                "sunlit_at_culmination": bool(vis["sunlit"][p, 1]),
+                "sunlit": bool(vis["sunlit"][p].any() or vis["eclipse_exit_ns"][p]),
+                "site_dark": bool(vis["sun_elevation_deg"][p, 1] < vis["dark_sun_elevation_deg"]),
+                "sun_elevation_deg": round(float(vis["sun_elevation_deg"][p, 1]), 3),
+                "eclipse_entry_times": [iso(t) for t in vis["eclipse_entry_ns"][p]],
+                "eclipse_exit_times": [iso(t) for t in vis["eclipse_exit_ns"][p]],
+                "visible": bool(vis["visible_start_ns"][p] >= 0),
+                "visible_start": iso(vis["visible_start_ns"][p])
+                if vis["visible_start_ns"][p] >= 0 else None,
+                "visible_end": iso(vis["visible_end_ns"][p])
+                if vis["visible_end_ns"][p] >= 0 else None,
+            })
+        rows.append(row)
+    return rows
