@@ -4,27 +4,32 @@ Everything here takes arrays (one object's history sorted by epoch, or
 per-object summaries) and returns arrays or small records; nothing reads a
 database, a file or the clock.  :mod:`satwatch.store` supplies the arrays.
 
-Manoeuvre detection: a local change-point test on mean elements
-----------------------------------------------------------------------
+Manoeuvre detection: change tests on mean elements
+--------------------------------------------------
 A TLE's mean semi-major axis ``a`` drifts smoothly under drag and scatters
-from set to set by the fit noise; a burn adds a step.  For every gap between
-consecutive element sets (after flagging outliers) the detector fits, by least
-squares over the ``window_sets`` sets either side, a common linear trend (the
-drag decay, or the J2 node drift) plus a step at the gap, and divides the step
-by its standard error, built from a robust local noise scale (the MAD of
-detrended second differences over the surrounding sets).  A gap whose step
-is significant (``z_threshold``) and large enough in absolute terms (a floor
-per orbit regime) is a candidate; among candidates closer than
-``window_sets`` sets only the strongest is kept (non-maximum suppression).
+from set to set by the fit noise; a burn adds a step, which the TLE fit often
+shows as a ramp over a few days.  After flagging outliers (a set far from
+both neighbours while they agree), two tests run over every gap between
+consecutive sets, vectorised over gaps:
 
-* in-track: step in ``a``; delta-v = v * |da| / (2a) (vis-viva, small burn).
-* cross-track: step in the orbit normal (inclination and node); delta-v =
-  2 v sin(dtheta / 2), dtheta the angle between the normals before and after.
-* outliers: a set far from both neighbours while the neighbours agree
-  (``a``, ``i`` or the node jumping out and back) is flagged and left out.
-* drag decay is the common trend inside each window, so smooth decay, even
-  fast, raises no step; a geomagnetic storm that bends the trend over a day
-  raises at most a small step that the floor rejects.
+1. trend break: a line fitted to the ``window_sets`` sets before the gap
+   (the drag decay, the node drift) is extrapolated over the ``after_sets``
+   sets after it; their mean departure over its standard error (robust noise
+   from second differences, or the fit's own scatter, plus the
+   extrapolation's uncertainty) is the z-score.  On ``a`` for in-track, on
+   the inclination and the node (times sin i) for cross-track.
+2. single-gap jump (outside GEO): the jump of ``a`` across one gap beyond
+   the local median trend rate, over the noise of two sets; it separates
+   burns a day apart that test 1 sees as one ramp.
+
+Drag is not a burn: an in-track change must also exceed a floor (1 m LEO,
+1 km GEO), three days of the trend's own decay, and half the decay over a long
+gap in the data.
+
+* in-track: delta-v = v * |da| / (2a) (vis-viva, small tangential burn).
+* cross-track: delta-v = 2 v sin(dtheta / 2), dtheta the angle between the
+  orbit normals before and after.
+* outliers are flagged (``outlier_epochs_ns``), not counted.
 
 See docs/maneuvers.md for the benchmark, the matching rule and the limits.
 """
@@ -57,15 +62,12 @@ class DetectorSettings:
     """Tuning of :func:`detect_maneuvers`; the defaults are what
     benchmarks/maneuvers.py reports (see docs/maneuvers.md)."""
 
-    statistic: str = "break"       # "break" (trend departure) or "step"
     after_sets: int = 3             # sets after a gap compared with the trend
     window_sets: int = 6            # sets either side of a gap in the local fit
     noise_sets: int = 41            # sets in the rolling robust noise scale
-    max_transition_sets: int = 3    # sets a TLE fit may take to show a burn in full
     z_jump: float = 30.0            # single-gap jump test (0 = off); not at GEO
     jump_rate_gaps: int = 21        # gaps in the median trend rate of the jump test
     jump_merge_sets: int = 2        # a jump this close to a window detection is the same
-    pick: str = "first"             # "first" local maximum of a run, or "max" in +-nms_sets
     nms_sets: int = 2               # picks closer than this many gaps are one change
     z_threshold: float = 8.0        # step / standard error (in-track)
     z_cross: float = 40.0           # step / standard error (cross-track; see below)
@@ -174,48 +176,6 @@ def flag_outliers(t_days: np.ndarray, series: list[np.ndarray], scales: list[np.
     return bad
 
 
-def _step_fits(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, k: int, skip: int = 0):
-    """For each gap g (between sets g and g+1): the least-squares step of
-    ``x`` at the gap over a common linear trend, fitted to the k sets up to
-    g and the k sets from g+1+skip (the ``skip`` sets just after the gap are
-    left out: a TLE fit that straddles a burn smears its step over a few
-    sets), and the step's standard error from ``scale``.  Gaps without
-    enough sets either side get NaN.  Vectorised over gaps (sliding windows,
-    batched 3x3 solves)."""
-    n = len(x)
-    step = np.full(n - 1, np.nan)
-    se = np.full(n - 1, np.nan)
-    width = 2 * k + skip
-    if n < width:
-        return step, se
-    tw = sliding_window_view(t_days, width)            # (m, width)
-    xw = sliding_window_view(x, width)
-    wt = np.ones(width)
-    wt[k:k + skip] = 0.0                               # the transition is left out
-    tc = tw - tw[:, k - 1:k + 1].mean(axis=1, keepdims=True)
-    h = np.zeros(width)
-    h[k:] = 1.0
-    X = np.stack([np.ones_like(tc), tc, np.broadcast_to(h, tc.shape)], axis=-1)
-    Xw = X * wt[None, :, None]
-    XtX = np.einsum("mij,mik->mjk", Xw, X)
-    Xty = np.einsum("mij,mi->mj", Xw, xw)
-    ok = np.abs(np.linalg.det(XtX)) > 1e-12
-    XtX[~ok] = np.eye(3)
-    beta = np.linalg.solve(XtX, Xty[..., None])[..., 0]
-    cov22 = np.linalg.inv(XtX)[:, 2, 2]
-    sw = sliding_window_view(scale, width)
-    sig = np.maximum(sw[:, :k].max(axis=1), sw[:, k + skip:].max(axis=1))
-    # The fit's own misfit (a ramp or a second burn inside the window)
-    # widens the error: the noise is the larger of the two estimates.
-    resid = (xw - np.einsum("mij,mj->mi", X, beta)) * wt[None, :]
-    rms = np.sqrt((resid ** 2).sum(axis=1) / max(2 * k - 3, 1))
-    sig = np.maximum(sig, rms)
-    gaps = np.arange(k - 1, k - 1 + len(beta))         # gap index for each window
-    step[gaps] = np.where(ok, beta[:, 2], np.nan)
-    se[gaps] = np.where(ok, sig * np.sqrt(cov22), np.nan)
-    return step, se
-
-
 def _trend_breaks(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, kb: int, ka: int):
     """For each gap g (between sets g and g+1): fit a line to the ``kb`` sets
     up to g (the undisturbed trend: drag decay, node drift), extrapolate it
@@ -257,52 +217,6 @@ def _trend_breaks(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, kb: int,
     return dev, se, rate
 
 
-def _segment_test(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, kb: int, ka: int):
-    """Two-segment change test at each gap g: over the ``kb`` sets up to g
-    and the ``ka`` sets after it, the drop in squared residual when one line
-    is replaced by two (one each side: a step, a change of slope, or both),
-    in units of the noise.  Returns (departure at the after-window's mean
-    time, z = sqrt(drop) / noise, trend rate before the gap)."""
-    n = len(x)
-    dev = np.full(n - 1, np.nan)
-    z = np.full(n - 1, np.nan)
-    rate = np.full(n - 1, np.nan)
-    width = kb + ka
-    if n < width:
-        return dev, z, rate
-    tw = sliding_window_view(t_days, width)
-    xw = sliding_window_view(x, width)
-    tc = tw - tw[:, kb - 1:kb + 1].mean(axis=1, keepdims=True)
-    h = np.zeros(width)
-    h[kb:] = 1.0
-    hh = np.broadcast_to(h, tc.shape)
-    one = np.ones_like(tc)
-
-    def fit(X):
-        XtX = np.einsum("mij,mik->mjk", X, X)
-        Xty = np.einsum("mij,mi->mj", X, xw)
-        ok = np.abs(np.linalg.det(XtX)) > 1e-12 * np.abs(XtX).max(axis=(1, 2)) ** X.shape[2]
-        XtX[~ok] = np.eye(X.shape[2])
-        beta = np.linalg.solve(XtX, Xty[..., None])[..., 0]
-        rss = ((xw - np.einsum("mij,mj->mi", X, beta)) ** 2).sum(axis=1)
-        return beta, rss, ok
-
-    b1, rss1, ok1 = fit(np.stack([one, tc], axis=-1))
-    X2 = np.stack([one * (1 - hh), tc * (1 - hh), hh, tc * hh], axis=-1)
-    b2, rss2, ok2 = fit(X2)
-    ok = ok1 & ok2
-    sig = np.median(sliding_window_view(scale, width), axis=1)
-    sig = np.maximum(sig, np.sqrt(rss2 / max(width - 4, 1)))
-    zz = np.sqrt(np.maximum(rss1 - rss2, 0.0)) / np.where(sig > 0, sig, np.nan)
-    tam = tc[:, kb:].mean(axis=1)
-    d = (b2[:, 2] + b2[:, 3] * tam) - (b2[:, 0] + b2[:, 1] * tam)
-    gaps = np.arange(kb - 1, kb - 1 + len(d))
-    dev[gaps] = np.where(ok, d, np.nan)
-    z[gaps] = np.where(ok, zz, np.nan)
-    rate[gaps] = np.where(ok, b2[:, 1], np.nan)
-    return dev, z, rate
-
-
 def _jump_test(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, rate_gaps: int):
     """Jump of ``x`` across each single gap beyond the local trend (the
     median slope over ``rate_gaps`` gaps times the gap's length), and its
@@ -326,30 +240,12 @@ def _jump_test(t_days: np.ndarray, x: np.ndarray, scale: np.ndarray, rate_gaps: 
     return jump, z, rate
 
 
-def _best_step(t, x, scale, k, skips, kind="break", ka=None):
-    """Departure (or step) and its z-score for every gap."""
-    ka = ka or k
-    if kind == "segments":
-        st, z, rate = _segment_test(t, x, scale, k, ka)
-        return st, rate, np.nan_to_num(z, nan=0.0)
-    if kind == "break":
-        st, se, rate = _trend_breaks(t, x, scale, k, ka)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.nan_to_num(np.abs(st) / se, nan=0.0)
-        return st, rate, z
-    best_step = best_se = best_z = None
-    for skip in skips:
-        st, se = _step_fits(t, x, scale, k, skip)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.nan_to_num(np.abs(st) / se, nan=0.0)
-        if best_z is None:
-            best_step, best_se, best_z = st, se, z
-            continue
-        better = z > best_z
-        best_step = np.where(better, st, best_step)
-        best_se = np.where(better, se, best_se)
-        best_z = np.where(better, z, best_z)
-    return best_step, best_se, best_z
+def _break_z(t, x, scale, kb, ka):
+    """Trend departure, trend rate and z-score for every gap."""
+    dev, se, rate = _trend_breaks(t, x, scale, kb, ka)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.nan_to_num(np.abs(dev) / se, nan=0.0)
+    return dev, rate, z
 
 
 def _unit_normal(inc_rad, raan_rad):
@@ -392,10 +288,10 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     if len(ep) < 2 * k:
         return _empty(norad_id, outliers)
     sa, si, sn = (robust_scale(x, t, cfg.noise_sets) for x in (a, inc, node))
-    skips = tuple(range(0, cfg.max_transition_sets + 1))
-    da, rate_a, za = _best_step(t, a, sa, k, skips, cfg.statistic, cfg.after_sets)
-    di, se_i, zi = _best_step(t, inc, si, k, skips, cfg.statistic, cfg.after_sets)
-    dn, se_n, zn = _best_step(t, node, sn, k, skips, cfg.statistic, cfg.after_sets)
+    ka = cfg.after_sets
+    da, rate_a, za = _break_z(t, a, sa, k, ka)
+    di, _, zi = _break_z(t, inc, si, k, ka)
+    dn, _, zn = _break_z(t, node, sn, k, ka)
     a_mid = 0.5 * (a[:-1] + a[1:])
     geo = np.abs(a_mid - 42164.0) < 500.0
     floor_a = np.where(geo, cfg.floor_a_geo_km, cfg.floor_a_km)
@@ -412,41 +308,25 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     score = np.where(in_ok, za, 0.0)
     score = np.maximum(score, np.where(cross_ok, np.maximum(zi, zn), 0.0))
     cand = score > 0
-    # Non-maximum suppression: keep a gap only if its score is the largest
-    # within +-nms_sets gaps.
-    r = cfg.nms_sets
-    if cfg.pick == "first":
-        # A change makes a run of significant gaps (a step is seen by every
-        # window that holds it; a TLE fit straddling a burn draws a ramp).
-        # Report each run at its first local maximum: where the departure
-        # from the earlier trend starts, not where it has grown largest.
-        nxt = np.concatenate([score[1:], [0.0]])
-        prv = np.concatenate([[0.0], score[:-1]])
-        rising_stops = cand & (score >= nxt)
-        run_start = cand & ~(prv > 0)
-        run_id = np.cumsum(run_start)
-        g_all = np.flatnonzero(rising_stops)
-        _, first = np.unique(run_id[g_all], return_index=True)
-        g = g_all[first]
-        # Runs closer than nms_sets gaps are one change.
-        if len(g) > 1:
-            g = g[np.concatenate([[True], np.diff(g) > r])]
-    else:
-        padded = np.concatenate([np.zeros(r), score, np.zeros(r)])
-        local_max = sliding_window_view(padded, 2 * r + 1).max(axis=1)
-        peak = cand & (score >= local_max)
-        # Ties (equal scores in a window) keep the first.
-        g = np.flatnonzero(peak)
-        if len(g) > 1:
-            close = np.concatenate([[False], np.diff(g) <= r]) & np.concatenate(
-                [[False], score[g[1:]] == score[g[:-1]]])
-            g = g[~close]
+    # A change makes a run of significant gaps (a step is seen by every
+    # window that holds it; a TLE fit straddling a burn draws a ramp).
+    # Report each run at its first local maximum: where the departure from
+    # the earlier trend starts, not where it has grown largest.  Runs closer
+    # than nms_sets gaps are one change.
+    nxt = np.concatenate([score[1:], [0.0]])
+    prv = np.concatenate([[0.0], score[:-1]])
+    run_id = np.cumsum(cand & ~(prv > 0))
+    g_all = np.flatnonzero(cand & (score >= nxt))
+    _, first = np.unique(run_id[g_all], return_index=True)
+    g = g_all[first]
+    if len(g) > 1:
+        g = g[np.concatenate([[True], np.diff(g) > cfg.nms_sets])]
     g0 = g
-    if len(g) and cfg.statistic == "break" and cfg.after_sets > 1:
+    if len(g) and ka > 1:
         # Locate each change at the gap where the first set after it leaves
         # the trend the most: the window test smears the location over
         # after_sets sets, most when they straddle a gap in the data.
-        z1 = np.maximum.reduce([_best_step(t, x, sx, k, skips, "break", 1)[2]
+        z1 = np.maximum.reduce([_break_z(t, x, sx, k, 1)[2]
                                 for x, sx in ((a, sa), (inc, si), (node, sn))])
         span = cfg.after_sets - 1
         cand_g = np.clip(g[:, None] + np.arange(-span, span + 1)[None, :], 0, len(score) - 1)
