@@ -192,7 +192,7 @@ def _ingest_text(state, text: str) -> dict:
                        + (f": {first}" if first else ""),
                        {"rejections": [str(r) for r in rejections[:20]]})
     update = Catalog.from_element_sets(sets, rejections, "POST /api/v1/ingest")
-    report = process_update(state.alert_store, update, now_ns=state.now_ns)
+    report = process_update(state.alert_store, update, now_ns=state.now_ns, element_sets=sets)
     merged = {es.norad_id: es for es in state.index.catalog}
     for es in update:
         old = merged.get(es.norad_id)
