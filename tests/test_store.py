@@ -240,3 +240,24 @@ def test_cli_ingest_history_and_json(tmp_path, iss_2023_text, monkeypatch):
     assert {"norad_id", "epoch", "type", "delta_v_m_s"} <= set(rows[0])
     res = runner.invoke(app, ["history", "NO SUCH THING", "--db", str(tmp_path / "x.db")])
     assert res.exit_code != 0 and "no object" in res.output
+
+
+def test_gcat_metadata(db_url, iss_2023_text, sample_text, reference_data):
+    """GCAT psatcat.tsv (J. McDowell, CC-BY 4.0) fills launch date, registering
+    state and payload class.  Reference: Zarya (25544) launched on
+    1998-11-20 (NASA ISS fact sheet); the state is read here from GCAT's own
+    row by splitting the tab-separated line."""
+    text = (reference_data / "sites" / "psatcat.tsv").read_text()
+    row = next(line.split("\t") for line in text.splitlines() if line.startswith("S25544\t"))
+    header = next(line for line in text.splitlines() if line.startswith("#JCAT"))
+    state = row[header.lstrip("#").split("\t").index("UNState")]
+    store = open_store(db_url)
+    store.ingest_texts([("iss2023", iss_2023_text), ("sample", sample_text)])
+    n = store.ingest_gcat_psatcat(text)
+    assert 0 < n <= store.counts()["objects"]
+    iss = store.object(25544)
+    assert iss["launch_date"] == "1998-11-20"
+    assert iss["owner"] == state
+    assert iss["object_type"].startswith("payload")
+    assert iss["name"] != "Zarya Cargo Block"        # GCAT's names are not written
+    store.close()

@@ -66,9 +66,12 @@ def _default_at(store, at: str | None) -> int:
 def register(app: typer.Typer):
     @app.command()
     def ingest(
-        sources: List[str] = typer.Argument(..., help="Files, directories, URLs, - for "
-                                            "standard input, or 'latest' for the last "
-                                            "'satwatch update'"),
+        sources: Optional[List[str]] = typer.Argument(None, help="Files, directories, URLs, "
+                                                      "- for standard input, or 'latest' "
+                                                      "for the last 'satwatch update'"),
+        gcat: Optional[str] = typer.Option(None, "--gcat", help="GCAT psatcat.tsv (J. "
+                                           "McDowell, CC-BY 4.0): launch date, registering "
+                                           "state and payload class of known objects"),
         db: Optional[str] = DbOption,
         force: bool = typer.Option(False, "--force", help="Re-read sources already ingested"),
         batch: int = typer.Option(2000, "--batch", help="Element sets per transaction"),
@@ -78,9 +81,12 @@ def register(app: typer.Typer):
         are stored once; an interrupted ingest is completed by running it again)."""
         def body():
             from ..sources import read_source_texts
+            if not sources and not gcat:
+                raise SatwatchError("nothing to ingest: give element files, directories or "
+                                    "URLs, and/or --gcat psatcat.tsv")
             store = _open(db)
             texts = []
-            for src in sources:
+            for src in sources or []:
                 if src == "latest":
                     latest = get_cache().latest()
                     if latest is None:
@@ -93,10 +99,14 @@ def register(app: typer.Typer):
                 report = store.ingest_texts(texts, batch=batch, force=force, advance=advance)
             doc = report.as_dict()
             doc["database"] = store._safe_url()
+            doc["metadata_updated"] = 0
+            if gcat:
+                (name, text), = read_source_texts(gcat)
+                doc["metadata_updated"] = store.ingest_gcat_psatcat(text, source=name)
             doc.update({k: v for k, v in store.counts().items() if not k.endswith("_ns")})
             rows = [{"item": k, "value": doc[k]} for k in
                     ("database", "read", "stored", "duplicates", "new_objects", "rejected",
-                     "element_sets", "objects")]
+                     "element_sets", "objects", "metadata_updated")]
             if report.skipped_sources:
                 rows.append({"item": "already ingested (skipped)",
                              "value": ", ".join(report.skipped_sources)})

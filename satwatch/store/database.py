@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 
 from ..catalog import Catalog
@@ -131,20 +131,34 @@ class Store:
                                            advance=advance)
 
     def set_object_metadata(self, rows: Iterable[dict]) -> int:
-        """Update owner / launch_date / object_type / decay_date / name of known
-        objects from rows with a ``norad_id``; returns rows updated."""
-        allowed = {"owner", "launch_date", "object_type", "decay_date", "name",
-                   "intl_designator"}
+        """Update owner / launch_date / object_type / decay_date / name /
+        intl_designator of objects already in the store, from rows with a
+        ``norad_id`` (a None value leaves the field as it is); returns the
+        number of objects updated.  One transaction, one statement per field
+        set (executemany)."""
+        allowed = ("owner", "launch_date", "object_type", "decay_date", "name",
+                   "intl_designator")
+        groups: dict[tuple, list[dict]] = {}
+        for row in rows:
+            values = {k: row[k] for k in allowed if row.get(k) is not None}
+            if values:
+                key = tuple(sorted(values))
+                values["nid"] = int(row["norad_id"])
+                groups.setdefault(key, []).append(values)
+        t = schema.objects
         n = 0
         with self.engine.begin() as conn:
-            for row in rows:
-                values = {k: v for k, v in row.items() if k in allowed and v is not None}
-                if not values:
-                    continue
-                res = conn.execute(update(schema.objects).where(
-                    schema.objects.c.norad_id == int(row["norad_id"])).values(**values))
-                n += res.rowcount
+            for key, params in groups.items():
+                stmt = (update(t).where(t.c.norad_id == bindparam("nid"))
+                        .values({k: bindparam(k) for k in key}))
+                n += conn.execute(stmt, params).rowcount
         return n
+
+    def ingest_gcat_psatcat(self, text: str, *, source: str = "psatcat.tsv") -> int:
+        """Launch date, registering state (``owner``) and payload class from
+        GCAT's psatcat.tsv, for objects already in the store."""
+        from .gcat import parse_psatcat
+        return self.set_object_metadata(parse_psatcat(text, source=source))
 
     # -- queries -------------------------------------------------------------
     def element_sets(self, norad_id: int, start=None, end=None) -> list[ElementSet]:
