@@ -412,10 +412,11 @@ def _num(x):
 
 def analyze_many(site_lat_deg, site_lon_deg, range_km, apogee_km, bearing_deg, *,
                  zones=None, track_points: int = 60,
-                 ring_step_deg: float = RING_STEP_DEG) -> list[dict]:
+                 ring_step_deg: float = RING_STEP_DEG, advance=None) -> list[dict]:
     """:func:`analyze` for many reports at once (one batch through the
     ballistic solver for all reports with a bearing; a ring of bearings
-    for each report without)."""
+    for each report without).  ``advance(n)``, when given, is called as
+    reports are finished (for a progress bar)."""
     lat = np.array([_num(x) for x in site_lat_deg])
     lon = np.array([_num(x) for x in site_lon_deg])
     rng = np.array([_num(x) for x in range_km])
@@ -452,6 +453,8 @@ def analyze_many(site_lat_deg, site_lon_deg, range_km, apogee_km, bearing_deg, *
             res["track"] = {"lat_deg": tracks[0][i].tolist(), "lon_deg": tracks[1][i].tolist(),
                             "alt_km": tracks[2][i].tolist(), "t_s": tracks[3][i].tolist()}
         out.append(res)
+        if advance is not None:
+            advance(1)
     return out
 
 

@@ -321,7 +321,10 @@ def register(app: typer.Typer):
                         raise SatwatchError(f"no event {', '.join(missing)} "
                                             "(see 'satwatch event list')")
                     chosen = [by_id[i] for i in event_ids]
-                results = analyze_events(chosen, zs)
+                from .output import progress
+                with progress("analysing", total=len(chosen),
+                              enabled=len(chosen) > 5) as advance:
+                    results = analyze_events(chosen, zs, advance=advance)
             else:
                 if site is None or range_km is None:
                     raise SatwatchError("give EVENT_ID, or --site and --range-km")
