@@ -8,8 +8,7 @@ NULL and the reasons are kept in ``flags`` (``;``-separated).
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, Float, MetaData, String, Table, Text, delete,
-                        select)
+from sqlalchemy import BigInteger, Column, Float, MetaData, String, Table, Text, delete, select
 
 from .reported_events import ReportedEvent
 

@@ -249,7 +249,7 @@ class Plane:
     name: tuple = field(default=())
 
     @classmethod
-    def from_elements(cls, element_sets) -> "Plane":
+    def from_elements(cls, element_sets) -> Plane:
         es = list(element_sets)
         a = np.array([e.semi_major_axis_km for e in es])
         ecc = np.array([e.eccentricity for e in es])
@@ -261,7 +261,7 @@ class Plane:
 
     @classmethod
     def from_angles(cls, raan_deg, inclination_deg, epoch: Time,
-                    altitude_km=DEFAULT_ALTITUDE_KM, eccentricity=0.0) -> "Plane":
+                    altitude_km=DEFAULT_ALTITUDE_KM, eccentricity=0.0) -> Plane:
         raan = np.atleast_1d(np.asarray(raan_deg, dtype=float))
         inc = np.broadcast_to(np.asarray(inclination_deg, dtype=float), raan.shape).copy()
         a = np.broadcast_to(EARTH_RADIUS_KM + np.asarray(altitude_km, dtype=float),

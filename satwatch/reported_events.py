@@ -136,7 +136,7 @@ def _value(raw, name, source, line, *, lo=None, hi=None):
     return x, None
 
 
-_HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(\(?\s*utc\s*\)?|z)?\s*$", re.I)
+_HHMM = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(\(?\s*utc\s*\)?|z)?\s*$", re.IGNORECASE)
 
 
 def _date_time(date, time_text, source, line):
@@ -298,8 +298,8 @@ def _from_row(row: dict, source: str, line: int, site_lookup) -> ReportedEvent:
     else:
         raise EventsError("neither time nor date is given", source=source, line=line,
                           field="time")
-    lat, f1 = _value(r.get("site_lat_deg"), "site_lat_deg", source, line, lo=-90, hi=90)
-    lon, f2 = _value(r.get("site_lon_deg"), "site_lon_deg", source, line, lo=-180, hi=360)
+    lat, _ = _value(r.get("site_lat_deg"), "site_lat_deg", source, line, lo=-90, hi=90)
+    lon, _ = _value(r.get("site_lon_deg"), "site_lon_deg", source, line, lo=-180, hi=360)
     code = str(r.get("site") or "")
     name = code
     if (lat is None or lon is None) and code and code.lower() not in UNKNOWN_WORDS:

@@ -126,7 +126,7 @@ def test_inertial_and_relative_azimuths_invert():
 def test_unha3_ascent_track_overflies_okinawa_and_philippines(reference_data):
     zs = ZoneSet(read_zones(reference_data / "geo" / "countries-50m.json"))
     s = find_site("SOHAE")
-    lat, lon, t = L.ascent_tracks(s.lat_deg, s.lon_deg, [181.0], 10.0)
+    lat, lon, _ = L.ascent_tracks(s.lat_deg, s.lon_deg, [181.0], 10.0)
     names = [zs.zones[i].name for i in zs.crossed_by(lat[0], lon[0])]
     assert names[0] == "North Korea"
     assert names.index("Japan") < names.index("Philippines")
@@ -253,7 +253,9 @@ def test_identify_rejects_element_sets_older_than_the_launch(snapshot_2023_10_13
 
 def test_cli_reach_windows_identify(reference_data, full_catalog_path):
     import json
+
     from typer.testing import CliRunner
+
     from satwatch.cli import app
     runner = CliRunner()
     # SSO from Sohae needs 192.2 deg (descending): in 170..200, not in 170..190
@@ -291,6 +293,7 @@ def test_kms4_first_element_set_fits_0029_not_cns_1229(reference_data):
     first TLE (CNS satellite.en.json, epoch 05:14 UTC) fits the former and
     predates the latter."""
     import json
+
     from satwatch.elements import parse_elements
     sats = json.loads((reference_data / "events" / "satellite.en.json").read_text())
     text = "".join(f"{s['name']}\n{s['tle']['first_line']}\n{s['tle']['second_line']}\n"
@@ -314,7 +317,7 @@ def test_docs_examples_run(reference_data, monkeypatch, capsys):
     from pathlib import Path
     root = Path(__file__).resolve().parent.parent
     text = (root / "docs" / "launches.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    blocks = re.findall(r"```python\n(.*?)```", text, re.DOTALL)
     assert len(blocks) >= 4
     monkeypatch.chdir(root)
     code = "\n".join(blocks).replace('DATA = "../shared/data"', f'DATA = "{reference_data}"')

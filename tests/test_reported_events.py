@@ -15,9 +15,17 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from satwatch.reported_events import (EventsError, analysis_geojson, analyze, analyze_event,
-                                      analyze_events, events_to_csv, parse_cns,
-                                      parse_events_csv, parse_events_json)
+from satwatch.reported_events import (
+    EventsError,
+    analysis_geojson,
+    analyze,
+    analyze_event,
+    analyze_events,
+    events_to_csv,
+    parse_cns,
+    parse_events_csv,
+    parse_events_json,
+)
 from satwatch.zones import ZoneSet, read_zones
 
 # The consistency requirement for a solved arc: 1 %.
@@ -145,7 +153,7 @@ def test_unknown_bearing_gives_ring(eez):
     assert len(ring) == 72 and all(x["error"] == 0 for x in ring)
     geod = Geod(ellps="WGS84")
     for x in ring:
-        az, _, d = geod.inv(125.70926, 39.20299, x["impact_lon_deg"], x["impact_lat_deg"])
+        _, _, d = geod.inv(125.70926, 39.20299, x["impact_lon_deg"], x["impact_lat_deg"])
         assert abs(d / 1000 - 650.0) < 650.0 * 1e-5
     # a 650 km circle around Pyongyang reaches the Japanese, Chinese and Russian EEZs
     assert {"Japan", "China", "Russia"} <= set(r["zones"])
@@ -238,6 +246,7 @@ def test_store_round_trip_sqlite(cns, tmp_path):
 
 def test_store_round_trip_postgresql(cns, pg_url):
     import uuid
+
     from sqlalchemy import create_engine, text
     events, _ = cns
     name = "sw_ev_" + uuid.uuid4().hex[:8]
@@ -254,6 +263,7 @@ def test_store_round_trip_postgresql(cns, pg_url):
 
 def test_cli_import_list_analyze(reference_data, tmp_path):
     from typer.testing import CliRunner
+
     from satwatch.cli import app
     runner = CliRunner()
     db = f"sqlite:///{tmp_path / 'cli.db'}"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import numpy as np
 import typer
@@ -117,7 +116,7 @@ def register(app: typer.Typer):
                                           "the SSO check and the ascent tracks"),
         minutes: float = typer.Option(10.0, "--minutes", help="Ascent track length"),
         step_deg: float = typer.Option(15.0, "--step-deg", help="Azimuth step of the tracks"),
-        countries: Optional[str] = typer.Option(None, "--countries", help=COUNTRIES_HELP),
+        countries: str | None = typer.Option(None, "--countries", help=COUNTRIES_HELP),
         format: Format = FormatOption,
     ):
         """Inclinations reachable by direct ascent, sun-synchronous feasibility, and the
@@ -132,7 +131,7 @@ def register(app: typer.Typer):
                 (azimuth_max - azimuth_min) % 360.0
             n = max(1, int(np.floor(span / step_deg + 1e-9)) + (0 if span >= 360 else 1))
             azs = (azimuth_min + step_deg * np.arange(n)) % 360.0
-            lat, lon, t = L.ascent_tracks(s.lat_deg, s.lon_deg, azs, minutes,
+            lat, lon, _ = L.ascent_tracks(s.lat_deg, s.lon_deg, azs, minutes,
                                           altitude_km=altitude_km)
             path = Path(countries) if countries else default_countries_path()
             zs = ZoneSet(read_zones(path, kind="country")) if path else None
@@ -163,17 +162,17 @@ def register(app: typer.Typer):
     @launch.command("windows")
     def windows_cmd(
         site: str = typer.Argument(..., help="Site code or name, or lat,lon[,alt_m]"),
-        target: Optional[str] = typer.Option(None, "--target", help="NORAD id or name of "
+        target: str | None = typer.Option(None, "--target", help="NORAD id or name of "
                                              "the object whose plane to launch into"),
-        raan: Optional[float] = typer.Option(None, "--raan", help="Target RAAN (deg, TEME) "
+        raan: float | None = typer.Option(None, "--raan", help="Target RAAN (deg, TEME) "
                                              "at --start"),
-        inclination: Optional[float] = typer.Option(None, "--inclination", help="Target "
+        inclination: float | None = typer.Option(None, "--inclination", help="Target "
                                                     "inclination (deg)"),
         altitude_km: float = typer.Option(500.0, "--altitude-km", help="Target altitude for "
                                           "--raan/--inclination (nodal drift, azimuth)"),
-        start: Optional[str] = typer.Option(None, "--start", help="UTC start; default now"),
+        start: str | None = typer.Option(None, "--start", help="UTC start; default now"),
         days: float = typer.Option(2.0, "--days", help="Search span"),
-        catalog: Optional[str] = CatalogOption,
+        catalog: str | None = CatalogOption,
         format: Format = FormatOption,
     ):
         """When the site passes through a target orbital plane (ascending and descending
@@ -207,7 +206,7 @@ def register(app: typer.Typer):
         max_age_days: float = typer.Option(7.0, "--max-age-days", help="Element sets older "
                                            "than this after launch count less"),
         top: int = typer.Option(15, "--top", help="How many candidates to show"),
-        catalog: Optional[str] = CatalogOption,
+        catalog: str | None = CatalogOption,
         format: Format = FormatOption,
     ):
         """Rank the catalog's objects by how well they fit a launch from SITE at TIME."""
@@ -239,7 +238,7 @@ def register(app: typer.Typer):
     def import_cmd(
         file: Path = typer.Argument(..., help="CSV, JSON, or the CNS test.en.json (with "
                                     "facility.en.json and missile.en.json beside it)"),
-        db: Optional[str] = DbOption,
+        db: str | None = DbOption,
         format: Format = FormatOption,
     ):
         """Import reported launches and missile flights into the store (unknown values
@@ -259,8 +258,8 @@ def register(app: typer.Typer):
 
     @event.command("list")
     def list_cmd(
-        site: Optional[str] = typer.Option(None, "--site", help="Only this site code"),
-        db: Optional[str] = DbOption,
+        site: str | None = typer.Option(None, "--site", help="Only this site code"),
+        db: str | None = DbOption,
         format: Format = FormatOption,
     ):
         """The logged events, oldest first."""
@@ -277,22 +276,22 @@ def register(app: typer.Typer):
 
     @event.command("analyze")
     def analyze_cmd(
-        event_ids: Optional[List[str]] = typer.Argument(None, help="Event ids in the store "
+        event_ids: list[str] | None = typer.Argument(None, help="Event ids in the store "
                                                         "(or 'all')"),
-        site: Optional[str] = typer.Option(None, "--site", help="Launch site (instead of "
+        site: str | None = typer.Option(None, "--site", help="Launch site (instead of "
                                            "an event id)"),
-        range_km: Optional[float] = typer.Option(None, "--range-km", help="Reported range"),
-        apogee_km: Optional[float] = typer.Option(None, "--apogee-km", help="Reported apogee "
+        range_km: float | None = typer.Option(None, "--range-km", help="Reported range"),
+        apogee_km: float | None = typer.Option(None, "--apogee-km", help="Reported apogee "
                                                   "(default: a minimum-energy arc)"),
-        bearing_deg: Optional[float] = typer.Option(None, "--bearing-deg", help="Bearing of "
+        bearing_deg: float | None = typer.Option(None, "--bearing-deg", help="Bearing of "
                                                     "the impact point (default: unknown, "
                                                     "gives the ring of possible impacts)"),
-        zones: Optional[List[str]] = typer.Option(None, "--zones", help="Zone files "
+        zones: list[str] | None = typer.Option(None, "--zones", help="Zone files "
                                                   "(GeoJSON/TopoJSON), FILE or LABEL=FILE; "
                                                   "repeat"),
-        events_file: Optional[Path] = typer.Option(None, "--events", help="Read the events "
+        events_file: Path | None = typer.Option(None, "--events", help="Read the events "
                                                    "from this file instead of the store"),
-        db: Optional[str] = DbOption,
+        db: str | None = DbOption,
         format: str = typer.Option("table", "--format", "-f",
                                    help="table, json, csv or geojson"),
     ):
@@ -300,7 +299,7 @@ def register(app: typer.Typer):
         flight time, burnout speed and angle, minimum-energy range, impact point (or ring)
         and the zones it falls in."""
         def body():
-            from ..reported_events import (analyze, analyze_events, read_events_file)
+            from ..reported_events import analyze, analyze_events, read_events_file
             from ..zones import ZoneSet
             if format not in ("table", "json", "csv", "geojson"):
                 raise SatwatchError(f"--format {format!r}: use table, json, csv or geojson")
