@@ -76,7 +76,7 @@ def _emit_analysis(results, fmt: str, zones):
     for r in results:
         row = {k: r.get(k) for k in cols}
         if r.get("zone_kinds"):
-            row["zones"] = [f"{n} [{k}]" for n, k in zip(r["zones"], r["zone_kinds"])]
+            row["zones"] = [f"{n} ({k})" for n, k in zip(r["zones"], r["zone_kinds"])]
         rows.append(row)
     if fmt == "json":
         doc = [{k: v for k, v in r.items() if k != "track"} | {"track": r.get("track")}
