@@ -1,12 +1,12 @@
 """The Sun: position (low-precision analytic theory) and the Earth's shadow.
 
-Solar position: Meeus, *Astronomical Algorithms* (2nd ed., 1998), ch. 25
-"low accuracy" theory (mean longitude, mean anomaly and equation of centre
-in Julian centuries of TT; good to about 0.01 deg, i.e. ~36 arcsec, over
-1950-2050).  We return the **geometric** direction (no aberration, no
-light time), as Skyfield's ``(sun - earth).at(t)`` is, referred to the mean
-equator and equinox of date (the axes of SGP4's TEME to within the
-equation of the equinoxes, ~1 arcsec of time, < 20 arcsec of angle).
+Solar position: ERFA's ``epv00`` Earth ephemeris (the SOFA/IAU series,
+a few km, i.e. ~0.01 arcsec of direction) rotated to TEME.  A first version
+used Meeus's low-accuracy theory (0.01 deg); its ~15 arcsec error moved
+grazing eclipse times by several seconds, so it is kept only as
+:func:`sun_position_low_precision_km`.  We return the **geometric**
+direction (no aberration, no light time), as Skyfield's
+``(sun - earth).at(t)`` is.
 
 Shadow: exactly Skyfield's ``ICRF.is_sunlit`` geometry (skyfield/
 positionlib.py, skyfield/geometry.py ``intersect_line_and_sphere``): the
@@ -29,8 +29,35 @@ _J2000 = 2451545.0
 
 
 def sun_position_teme_km(times: Time) -> np.ndarray:
-    """Geometric geocentric Sun position, km, mean equator and equinox of
-    date (~TEME), shape ``(3,) + times.shape``."""
+    """Geometric geocentric Sun position, km, in TEME, shape ``(3,) +
+    times.shape``.
+
+    ERFA's ``epv00`` (Earth heliocentric position, VSOP2000-based series,
+    a few km over 1900-2100) gives the Sun in GCRS axes; the IAU 1976/1980
+    precession-nutation matrix (``pnm80``) and the equation of the equinoxes
+    (``eqeq94``) take it to TEME (true equator, mean equinox).
+    """
+    import erfa
+    whole, frac = times.jd_tt()
+    whole = np.asarray(whole, dtype=float)
+    frac = np.asarray(frac, dtype=float)
+    shape = whole.shape
+    w, f = whole.ravel(), frac.ravel()
+    pvh, _ = erfa.epv00(w, f)
+    r_gcrs = -pvh["p"] * AU_KM                          # (n, 3)
+    npb = erfa.pnm80(w, f)                              # (n, 3, 3) GCRS -> true of date
+    r_tod = np.einsum("nij,nj->ni", npb, r_gcrs)
+    ee = erfa.eqeq94(w, f)
+    c, s = np.cos(ee), np.sin(ee)
+    # TEME = R3(eqeq) TOD: the x-axis moves from the true to the mean equinox.
+    x = c * r_tod[:, 0] + s * r_tod[:, 1]
+    y = -s * r_tod[:, 0] + c * r_tod[:, 1]
+    return np.stack([x, y, r_tod[:, 2]]).reshape((3,) + shape)
+
+
+def sun_position_low_precision_km(times: Time) -> np.ndarray:
+    """Meeus (1998) ch. 25 low-accuracy Sun (0.01 deg), mean equator and
+    equinox of date: kept as a dependency-free cross-check."""
     whole, frac = times.jd_tt()
     t = ((whole - _J2000) + frac) / 36525.0
     l0 = np.radians(280.46646 + (36000.76983 + 0.0003032 * t) * t)
@@ -42,10 +69,8 @@ def sun_position_teme_km(times: Time) -> np.ndarray:
     nu = m + c
     r_km = 1.000001018 * (1 - e * e) / (1 + e * np.cos(nu)) * AU_KM
     eps = np.radians(23.439291111 - (0.013004167 + (1.6389e-7 - 5.0361e-7 * t) * t) * t)
-    x = r_km * np.cos(lon)
-    y = r_km * np.sin(lon) * np.cos(eps)
-    z = r_km * np.sin(lon) * np.sin(eps)
-    return np.stack([x, y, z])
+    return np.stack([r_km * np.cos(lon), r_km * np.sin(lon) * np.cos(eps),
+                     r_km * np.sin(lon) * np.sin(eps)])
 
 
 def sun_position_itrs_km(times: Time) -> np.ndarray:
