@@ -298,3 +298,31 @@ def test_rule_validation_messages():
         Rule(id=1, kind="conjunction")
     with pytest.raises(WatchError, match="must name its objects"):
         Rule(id=1, kind="pass", site_lat_deg=0, site_lon_deg=0, radius_km=10)
+
+
+def test_conjunction_rule_against_brute_force(full_catalog):
+    """A conjunction rule on one member of a Starlink train (2023-148, days
+    after launch): its alerts are the approaches under max_miss_km that a
+    brute-force scan (every second) finds."""
+    pytest.importorskip("satwatch.conjunctions")
+    from satwatch.alerts import screen_for_rules
+    from satwatch.watch import Rule, Update, evaluate
+    train = full_catalog.filter(predicate=lambda es: es.intl_designator.startswith("2023-148"))
+    primary, max_miss_km = 57942, 5.0
+    rule = Rule(id=3, kind="conjunction", norad_ids=(primary,), max_miss_km=max_miss_km)
+    t0 = utc("2023-10-13T00:00:00Z").ns
+    t1 = t0 + 7200 * NS_PER_S
+    facts = screen_for_rules(train, [rule], {}, t0, t1)
+    alerts = evaluate([rule], Update(catalog=train, conjunctions=facts))
+    times = Time(t0) + np.arange(0, 7201, 1.0)
+    st = train.propagate(times)
+    i = int(np.flatnonzero(train.norad_ids == primary)[0])
+    d = np.linalg.norm(st.r_teme_km - st.r_teme_km[:, i:i + 1, :], axis=0)
+    d[i] = np.inf
+    j, k = np.unravel_index(np.argmin(d), d.shape)
+    assert d[j, k] < max_miss_km and 0 < k < len(times) - 1
+    assert len(alerts) >= 1 and all(a.details["miss_km"] < max_miss_km for a in alerts)
+    hit = [a for a in alerts if int(train.norad_ids[j]) in
+           (a.details["norad_id_1"], a.details["norad_id_2"])]
+    assert hit and abs(hit[0].details["miss_km"] - d[j, k]) < 0.5
+    assert abs(hit[0].time_ns - int(times.ns[k])) < 5 * NS_PER_S
