@@ -23,6 +23,33 @@ from .settings import Settings
 POSITION_CACHE_ENTRIES = 256
 
 
+class SmallCache:
+    """A thread-safe LRU of a bounded number of entries."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+# Positions answers (JSON bytes) kept for identical questions in the same
+# second: 1,000 objects are ~56 kB; 64 of them ~4 MB.
+ANSWER_CACHE_ENTRIES = 64
+
+
 @dataclass
 class CatalogIndex:
     """A catalog with the lookups the API needs precomputed: the row of each
@@ -36,6 +63,7 @@ class CatalogIndex:
     sorted_ids: np.ndarray = None
     sorted_rows: np.ndarray = None
     _positions: OrderedDict = field(default_factory=OrderedDict)
+    answers: SmallCache = field(default_factory=lambda: SmallCache(ANSWER_CACHE_ENTRIES))
     _positions_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
