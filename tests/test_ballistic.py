@@ -77,9 +77,13 @@ def test_property_any_symmetric_arc_matches_closed_forms(v, phi, az, lat):
     rng, apo, t = bmw_symmetric(v, phi)
     arc = b.fly(lat, 30.0, v, phi, az, rotating=False, radius_km=R)
     assert arc.error == 0
-    # apogee = a (1 + e) - R cancels ~4 digits for arcs metres high: add 1 mm absolute
-    np.testing.assert_allclose([arc.range_km, arc.apogee_alt_km, arc.flight_time_s],
-                               [rng, apo, t], rtol=1e-8, atol=1e-6)
+    # The closed forms lose digits on very short arcs: apogee = a (1 + e) - R
+    # cancels (1 mm absolute), and arccos(x) with x near +-1 (psi/2 and E1)
+    # keeps only half the digits (10 cm on the range, 10 microseconds on the
+    # flight time).
+    np.testing.assert_allclose(arc.apogee_alt_km, apo, rtol=1e-8, atol=1e-6)
+    np.testing.assert_allclose(arc.range_km, rng, rtol=1e-8, atol=1e-4)
+    np.testing.assert_allclose(arc.flight_time_s, t, rtol=1e-8, atol=1e-5)
 
 
 @pytest.mark.parametrize("v", [1.5, 3.0, 5.0, 7.0])
