@@ -449,3 +449,20 @@ def test_conjunctions_match_brute_force(full_catalog, tmp_path):
         j = int(np.flatnonzero(catalog.norad_ids == other)[0])
         k = int(round(satwatch.utc(row["tca"]).seconds_since(times[0]) / BRUTE_STEP_S))
         assert abs(d[j, k] - row["miss_km"]) < BRUTE_MARGIN_KM
+
+
+def test_serve_get_answers_one_request_in_process(sample_path, tmp_path):
+    """``satwatch serve --get PATH`` (as Datasette's): the same app, no server."""
+    from typer.testing import CliRunner
+
+    from satwatch.cli import app
+    env = {"SATWATCH_CACHE_DIR": str(tmp_path / "c"), "SATWATCH_DATA_DIR": str(tmp_path / "d")}
+    result = CliRunner().invoke(app, ["serve", "--catalog", str(sample_path), "--db",
+                                      f"sqlite:///{tmp_path / 'g.sqlite'}", "--get",
+                                      "/api/v1/objects/25544"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout[result.stdout.index("{"):])["name"] == "ISS (ZARYA)"
+    result = CliRunner().invoke(app, ["serve", "--catalog", str(sample_path), "--db",
+                                      f"sqlite:///{tmp_path / 'g.sqlite'}", "--get",
+                                      "/api/v1/objects/999999"], env=env)
+    assert result.exit_code == 1 and '"not_found"' in result.stdout

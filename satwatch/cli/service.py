@@ -58,6 +58,9 @@ def register(app: typer.Typer):
                                           "starts at this UTC time and runs at real speed "
                                           "(for a catalog of the past)"),
         log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level"),
+        get: Optional[str] = typer.Option(None, "--get", help="Answer one GET request "
+                                          "in-process (e.g. /api/v1/catalog), print the "
+                                          "body and exit (non-zero on an error status)"),
     ):
         """Serve the REST API (OpenAPI at /openapi.json) and the page at /.
         Write endpoints need a token from SATWATCH_API_TOKENS."""
@@ -83,7 +86,16 @@ def register(app: typer.Typer):
             settings = Settings(db_url=db or default_db_url(), catalog_source=source,
                                 api_tokens=tokens, events_source=events,
                                 zones_paths=list(zones), clock_ns=clock)
-            uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+            app_ = create_app(settings)
+            if get is not None:
+                from fastapi.testclient import TestClient
+                with TestClient(app_) as client:
+                    response = client.get(get)
+                typer.echo(response.text)
+                if response.status_code >= 400:
+                    raise typer.Exit(1)
+                return
+            uvicorn.run(app_, host=host, port=port, log_level=log_level)
         run_guarded(body)
 
     @app.command()

@@ -145,8 +145,10 @@ class ServiceState:
 
     # -- catalog --------------------------------------------------------
     def load(self) -> None:
-        """Load the catalog once (at start-up)."""
+        """Load the catalog once and open the database (at start-up, so that
+        a bad catalog or database stops the service at once)."""
         self.index
+        self.alert_store
 
     @property
     def index(self) -> CatalogIndex:
