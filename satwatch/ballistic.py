@@ -259,7 +259,8 @@ def fly(lat_deg, lon_deg, burnout_speed_km_s, flight_path_angle_deg, azimuth_deg
 
     # apogee: nu = pi if it lies on the flown part, else burnout
     has_apo = (nu0 < np.pi) & (nu_i > np.pi) & ~desc
-    r_apo = p / (1 - e_) * -(pvec)
+    # a (1 + e), not p / (1 - e): near-vertical shots have p and 1 - e both tiny
+    r_apo = np.where(elliptic, a, 1.0) * (1 + e_) * -(pvec)
     _, _, apo_alt = _to_lat_lon(np.where(has_apo, r_apo, r0), radius_km)
     apo_t = np.where(has_apo, _time_from(nu0, np.full(shape, np.pi), e_, a), 0.0)
     rng, brg = ground_distance(lat_, lon_, ilat, ilon, radius_km)

@@ -70,7 +70,7 @@ def test_symmetric_arc_matches_bmw_closed_forms(v, phi):
     np.testing.assert_allclose(arc.bearing_deg, [90.0, 17.0, 233.0], atol=1e-7)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(v=st.floats(0.3, 7.6), phi=st.floats(1.0, 89.0), az=st.floats(0.0, 360.0),
        lat=st.floats(-89.0, 89.0))
 def test_property_any_symmetric_arc_matches_closed_forms(v, phi, az, lat):
