@@ -324,3 +324,26 @@ def test_docs_examples_run(reference_data, monkeypatch, capsys):
     exec(compile(code, "docs/launches.md", "exec"), {})
     out = capsys.readouterr().out
     assert "cannot be reached by direct ascent" in out and "'Japan', 'Philippines'" in out
+
+
+def test_soyuz_ms24_launched_at_the_iss_window(reference_data):
+    """Soyuz MS-24 lifted off from Baikonur Site 31 (GCAT lp.tsv GIK-5 LC31,
+    45.9960 N 63.5641 E) on 2023-09-15 at 15:44 UTC (NASA: 11:44 a.m. EDT;
+    Roscosmos: 18:44 Moscow time) for a two-orbit rendezvous with the ISS.
+    The ascending window into the ISS plane, from element sets 25 days
+    before and 24 days after, must agree with each other (the J2 drift over
+    weeks) and fall within minutes of the real lift-off (crew launches go a
+    few minutes before the site reaches the plane)."""
+    site = find_site("45.9960,63.5641")
+    times = []
+    for name in ("active-2023-08-22.txt", "full-3le-2023-10-13.txt"):
+        iss = satwatch.load_catalog(reference_data / "catalogs" / name).select(["25544"])
+        wins = L.launch_windows(site, L.Plane.from_elements(list(iss)),
+                                satwatch.utc("2023-09-15T12:00:00Z"),
+                                satwatch.utc("2023-09-15T18:00:00Z"))
+        asc = [w for w in wins if w["kind"] == "ascending"]
+        assert len(asc) == 1 and 55 < asc[0]["azimuth_relative_deg"] < 65
+        times.append(asc[0]["time_ns"])
+    assert abs(times[0] - times[1]) / 1e9 < 30.0
+    liftoff = satwatch.utc("2023-09-15T15:44:00Z").ns
+    assert all(0 < (t - liftoff) / 1e9 < 300.0 for t in times)
