@@ -469,8 +469,10 @@ def identify(catalog, site, launch_time: Time, *, time_uncertainty_s: float = 60
         else:
             why.append(f"inclination {inc[j]:.2f} deg is below the site's latitude: "
                        "not a direct ascent (dogleg or plane change)")
+        over = -phase[j] / rel_rate_deg_s[j]
         why.append(f"object {phase[j]:+.1f} deg along the orbit from the site at the launch "
-                   "time")
+                   f"time: its ground track passes over the site {abs(over):.0f} s "
+                   f"{'after' if over >= 0 else 'before'} it")
         if age[j] < -unc / 86400.0:
             why.append(f"element set epoch {-age[j]:.2f} days BEFORE the launch")
         else:
