@@ -38,9 +38,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import cKDTree
-
 from .errors import SatwatchError
+from .screening_grid import find_pair_steps
 from .time import NS_PER_DAY, NS_PER_S, Time
 
 MU_KM3_S2 = 398600.8  # WGS-72, as SGP4
@@ -83,6 +82,7 @@ class ScreeningSettings:
     block_steps: int = 60
     radial_slab_km: float = 10.0
     slow_speed_km_s: float = 8.0
+    use_numba: bool | None = None
 
     def check(self):
         if not self.threshold_km > 0:
@@ -258,63 +258,6 @@ def _hermite_error_km(objects: ObjectTable, h: float) -> np.ndarray:
     return 10.0 * h ** 4 / 384.0 * n_p ** 4 * rp
 
 
-# -- stage 2: spatial index at each sample ----------------------------------------
-
-def _pairs_at_sample(x, rn, pad_b, speed, valid, primary, settings, h):
-    """(i, j) object indices (i < j) passing the radial + spatial filter at
-    one sample.  ``x`` (n, 3), other arrays (n,)."""
-    d = settings.threshold_km
-    idx = np.flatnonzero(valid)
-    if len(idx) < 2:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    bg, vg = settings.radial_slab_km, settings.slow_speed_km_s + MAX_ACCEL_KM_S2 * h / 2
-    out_i, out_j = [], []
-    if primary is None:
-        low = (pad_b[idx] <= bg) & (speed[idx] <= vg)
-        li = idx[low]
-        if len(li) > 1:
-            r_low = d + vg * h + 2 * MARGIN_KM
-            lam = r_low / (2 * bg)
-            pts = np.empty((len(li), 4))
-            pts[:, :3] = x[li]
-            pts[:, 3] = lam * rn[li]
-            tree = cKDTree(pts, balanced_tree=False, compact_nodes=False)
-            pr = tree.query_pairs(r_low * np.sqrt(2.0), output_type="ndarray")
-            out_i.append(li[pr[:, 0]])
-            out_j.append(li[pr[:, 1]])
-        hi_ = idx[~low]
-        if len(hi_):
-            tree_all = cKDTree(x[idx], balanced_tree=False, compact_nodes=False)
-            tree_hi = cKDTree(x[hi_], balanced_tree=False, compact_nodes=False)
-            reach = d + (speed[hi_].max() + speed[idx].max()) * h / 2 + 2 * MARGIN_KM
-            m = tree_hi.sparse_distance_matrix(tree_all, reach, output_type="ndarray")
-            a, b = hi_[m["i"]], idx[m["j"]]
-            keep = (a != b) & ((pad_b[b] <= bg) & (speed[b] <= vg) | (a < b))
-            out_i.append(a[keep])
-            out_j.append(b[keep])
-    else:
-        pi = idx[primary[idx]]
-        if len(pi):
-            tree_all = cKDTree(x[idx], balanced_tree=False, compact_nodes=False)
-            tree_p = cKDTree(x[pi], balanced_tree=False, compact_nodes=False)
-            reach = d + (speed[pi].max() + speed[idx].max()) * h / 2 + 2 * MARGIN_KM
-            m = tree_p.sparse_distance_matrix(tree_all, reach, output_type="ndarray")
-            a, b = pi[m["i"]], idx[m["j"]]
-            keep = (a != b) & (~primary[b] | (a < b))
-            out_i.append(a[keep])
-            out_j.append(b[keep])
-    if not out_i:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    a, b = np.concatenate(out_i), np.concatenate(out_j)
-    # exact per-pair bounds
-    dx = x[a] - x[b]
-    dist = np.sqrt(np.einsum("pk,pk->p", dx, dx))
-    ok = (dist <= d + (speed[a] + speed[b]) * h / 2 + 2 * MARGIN_KM) & \
-         (np.abs(rn[a] - rn[b]) <= pad_b[a] + pad_b[b])
-    a, b = a[ok], b[ok]
-    return np.minimum(a, b), np.maximum(a, b)
-
-
 # -- stage 3: cubic Hermite minimum over a step -------------------------------------
 
 _S = np.linspace(0.0, 1.0, 9)
@@ -437,68 +380,29 @@ def screen_block(objects: ObjectTable, grid: Grid, k0: int, k1: int,
     m = len(t_ns)
     counts = {"samples": int(n * m), "samples_valid": int(valid.sum())}
 
-    # stage 2: spatial index at every sample (one k-d tree per instant)
-    found_i, found_j, found_k = [], [], []
-    for k in range(m):
-        a, b = _pairs_at_sample(np.ascontiguousarray(r[:, k, :]), rn[:, k], pad_b[:, k],
-                                speed[:, k], valid[:, k], primary, settings, h)
-        found_i.append(a)
-        found_j.append(b)
-        found_k.append(np.full(len(a), k, np.int64))
-    pi, pj, pk = (np.concatenate(found_i), np.concatenate(found_j),
-                  np.concatenate(found_k))
-    counts["pair_samples_spatial"] = int(len(pi))
-    counts["pairs_spatial"] = int(len(np.unique(pi * n + pj)))
-
-    # stage 3: Hermite minimum over the steps on both sides of each sample
-    left = pk > 0
-    right = pk < m - 1
-    ci = np.concatenate([pi[left], pi[right]])
-    cj = np.concatenate([pj[left], pj[right]])
-    ck = np.concatenate([pk[left] - 1, pk[right]])     # left end of the step
-    key = (ci * n + cj) * m + ck
-    key, first = np.unique(key, return_index=True)
-    ci, cj, ck = ci[first], cj[first], ck[first]
-    counts["pair_steps"] = int(len(ci))
-    s_min = np.empty(0)
+    # stages 2 and 3a: radial shell + spatial tests at every sample, chord test
+    # on the steps around it (satwatch.screening_grid)
+    herr = _hermite_error_km(objects, h)
+    ci, cj, ck, partial, n_ps = find_pair_steps(
+        r, rn, pad_b, speed, valid, primary, herr, h, d, MARGIN_KM,
+        slab_km=settings.radial_slab_km,
+        slow_km_s=settings.slow_speed_km_s + MAX_ACCEL_KM_S2 * h / 2,
+        use_numba=settings.use_numba)
+    counts["pair_samples_spatial"] = n_ps
+    counts["pair_steps_chord"] = int(len(ci))
+    # stage 3b: cubic Hermite minimum on the surviving steps
+    s_min = np.full(len(ci), 0.5)
     if len(ci):
-        p0 = r[cj, ck] - r[ci, ck]
-        w0 = v[cj, ck] - v[ci, ck]
-        p1 = r[cj, ck + 1] - r[ci, ck + 1]
-        w1 = v[cj, ck + 1] - v[ci, ck + 1]
-        ok_ends = valid[ci, ck] & valid[ci, ck + 1] & valid[cj, ck] & valid[cj, ck + 1]
-        herr = _hermite_error_km(objects, h)
-        # 3a. chord test: the relative path departs from the straight chord
-        # between the step ends by at most A h^2/8, A bounding the relative
-        # (gravity-gradient) acceleration, |a1 - a2| <= 2 mu |d| / r^3.
-        seg = p1 - p0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s_lin = np.clip(-np.einsum("pk,pk->p", p0, seg)
-                            / np.einsum("pk,pk->p", seg, seg), 0.0, 1.0)
-        s_lin = np.where(np.isfinite(s_lin), s_lin, 0.0)
-        chord = p0 + s_lin[:, None] * seg
-        d_chord = np.sqrt(np.einsum("pk,pk->p", chord, chord))
-        far = np.maximum(np.sqrt(np.einsum("pk,pk->p", p0, p0)),
-                         np.sqrt(np.einsum("pk,pk->p", p1, p1)))
-        r_min = np.maximum(np.minimum(np.minimum(rn[ci, ck], rn[ci, ck + 1]),
-                                      np.minimum(rn[cj, ck], rn[cj, ck + 1])) - 200.0, 5700.0)
-        accel = 4.5 * MU_KM3_S2 * (far + 50.0) / r_min ** 3 + EXTRA_RADIAL_ACCEL_KM_S2
-        sag = accel * h * h / 8
-        near = ok_ends & (d_chord - sag <= d + herr[ci] + herr[cj] + MARGIN_KM)
-        counts["pair_steps_chord"] = int(near.sum())
-        # 3b. cubic Hermite minimum on the survivors
-        s_min = s_lin.copy()
+        full = ~partial
         dmin = np.full(len(ci), np.inf)
-        if near.any():
-            s_min[near], dmin[near] = _hermite_minimum(p0[near], w0[near], p1[near],
-                                                       w1[near], h)
-        cand = ok_ends & (dmin <= d + herr[ci] + herr[cj] + MARGIN_KM)
-        # A step with an end sample missing (decay inside the block): refine anyway
+        if full.any():
+            a, b, k = ci[full], cj[full], ck[full]
+            s_min[full], dmin[full] = _hermite_minimum(
+                r[b, k] - r[a, k], v[b, k] - v[a, k], r[b, k + 1] - r[a, k + 1],
+                v[b, k + 1] - v[a, k + 1], h)
+        # A step with an end sample missing (decay inside the block) is refined
         # from its middle, so a last approach before decay is not lost silently.
-        partial = ~ok_ends & (valid[ci, ck] | valid[ci, ck + 1]) & \
-            (valid[cj, ck] | valid[cj, ck + 1])
-        s_min = np.where(partial, 0.5, s_min)
-        cand |= partial
+        cand = partial | (dmin <= d + herr[ci] + herr[cj] + MARGIN_KM)
         ci, cj, ck, s_min = ci[cand], cj[cand], ck[cand], s_min[cand]
     counts["candidates"] = int(len(ci))
 
