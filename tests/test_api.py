@@ -280,7 +280,7 @@ PASS_TIME_TOL_S = 1.0
 
 def test_site_passes_match_skyfield(client, sample):
     pytest.importorskip("satwatch.passes")
-    from skyfield.api import load, wgs84
+    from skyfield.api import wgs84
     r = client.get("/api/v1/sites/BAIKONUR/passes", params={
         "ids": "25544", "start": AT, "hours": 24, "min_elevation_deg": 10})
     assert r.status_code == 200, r.text
