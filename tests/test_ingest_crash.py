@@ -23,9 +23,9 @@ from satwatch.store import schema
 
 from test_store import fresh_pg_url  # noqa: F401  (fixture)
 
-BATCH = 400                  # small batches: many commits, so the kill lands between some
-KILL_AFTER_SETS = 6000       # kill once this many sets are committed (of ~26,000)
-POLL_S = 0.05
+BATCH = 100                  # small batches: many commits, so the kill lands between some
+KILL_AFTER_SETS = 2000       # kill once this many sets are committed (of ~26,000)
+POLL_S = 0.005
 WAIT_LIMIT_S = 300
 
 

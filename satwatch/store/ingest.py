@@ -81,7 +81,7 @@ def _objects_upsert(conn: Connection, rows: list[dict]) -> int:
     for i in range(0, len(ids), 500):
         known.update(conn.execute(select(t.c.norad_id).where(
             t.c.norad_id.in_(ids[i:i + 500]))).scalars())
-    ins = _insert(conn)(t).values(rows)
+    ins = _insert(conn)(t)
     ex = ins.excluded
     lo, hi = (func.least, func.greatest) if conn.dialect.name == "postgresql" else (func.min,
                                                                                    func.max)
@@ -94,7 +94,7 @@ def _objects_upsert(conn: Connection, rows: list[dict]) -> int:
         "intl_designator": case((t.c.intl_designator == "", ex.intl_designator),
                                 else_=t.c.intl_designator),
     })
-    conn.execute(stmt)
+    conn.execute(stmt, rows)              # executemany: compiled once per batch
     return len(set(ids) - known)
 
 
@@ -124,8 +124,24 @@ def write_batch(conn: Connection, sets: list[ElementSet]) -> tuple[int, int]:
     new_objects = _objects_upsert(conn, sorted(per_object.values(), key=lambda o: o["norad_id"]))
     t = schema.element_sets
     stmt = _insert(conn)(t).on_conflict_do_nothing(
-        index_elements=[t.c.norad_id, t.c.epoch_ns, t.c.elements_sha1]).returning(t.c.id)
-    stored = len(conn.execute(stmt, rows).all())
+        index_elements=[t.c.norad_id, t.c.epoch_ns, t.c.elements_sha1])
+    # executemany without RETURNING (psycopg's pipeline, sqlite3's
+    # executemany).  sqlite3 reports the rows inserted; psycopg does not for
+    # executemany, so there the batch's objects are counted before and after.
+    ids = list(per_object)
+
+    def count():
+        n = 0
+        for i in range(0, len(ids), 1000):
+            n += conn.execute(select(func.count()).select_from(t).where(
+                t.c.norad_id.in_(ids[i:i + 1000]))).scalar_one()
+        return n
+
+    counted = conn.dialect.name != "sqlite"
+    before = count() if counted else 0
+    stored = conn.execute(stmt, rows).rowcount
+    if counted:
+        stored = count() - before
     return stored, new_objects
 
 
