@@ -7,6 +7,8 @@ Outside references:
   here with this file's own greedy matcher, not satwatch's.
 - ISS semi-major-axis jumps derived independently from the A_KM column of
   ../shared/data/history/iss_25544_2020-2024_gp_clean.csv (rule below).
+- The operators' velocity increments in the benchmark's raw/ files (delta-v
+  and in-track/cross-track type of each manoeuvre).
 - Malligyong-1 (58400), March-August 2026: a smooth decay with no burns
   (../shared/data/README.md), as a real quiet history; steps injected into
   it are checked against the closed forms dv = v da / (2a) (vis-viva, small
@@ -98,6 +100,54 @@ def test_benchmark_subset_recall_and_precision(maneuver_data):
     recall, precision = tp / (tp + fn), tp / (tp + fp)
     assert recall >= MIN_RECALL, (recall, precision)
     assert precision >= MIN_PRECISION, (recall, precision)
+
+
+# The operators' own velocity increments (raw/*.txt of the benchmark, IDS/CNES
+# manoeuvre-history lines: per burn a time, its duration, then increments read
+# as radial, along-track, cross-track in m/s).  An along-track burn of dv
+# changes a by 2 a dv / v, which the TLEs show within their noise: the
+# median estimate must agree to DV_MEDIAN_RTOL.
+DV_SATELLITES = {"CryoSat-2": "cs2man.txt", "Sentinel-3A": "s3aman.txt"}
+DV_MEDIAN_RTOL = 0.2
+MIN_TYPE_RIGHT = 0.8
+
+
+def _operator_burns(path):
+    burns = []
+    for line in path.read_text().splitlines():
+        f = line.split()
+        if len(f) < 26:
+            continue
+        year, doy, hh, mm = (int(x) for x in f[1:5])
+        t = (np.datetime64(f"{year}-01-01T00:00", "ns") + np.timedelta64(doy - 1, "D")
+             + np.timedelta64(hh, "h") + np.timedelta64(mm, "m")).astype(np.int64)
+        along = sum(abs(float(f[11 + 15 * b + 7])) for b in range(int(f[10])))
+        cross = sum(abs(float(f[11 + 15 * b + 8])) for b in range(int(f[10])))
+        burns.append((int(t), along, cross))
+    return burns
+
+
+def test_delta_v_and_type_against_operator_values(maneuver_data):
+    for name, raw in DV_SATELLITES.items():
+        sets, _ = parse_elements((maneuver_data / "tle" / f"{name}.tle").read_text())
+        arr = _arrays(sets)
+        found = detect_maneuvers(**arr)
+        burns = [b for b in _operator_burns(maneuver_data / "raw" / raw)
+                 if arr["epoch_ns"][0] <= b[0] <= arr["epoch_ns"][-1]]
+        used, ratios, right = set(), [], []
+        tol = MATCH_DAYS * NS_PER_DAY
+        for t, along, cross in burns:
+            for j in range(len(found)):
+                if j not in used and found.window_start_ns[j] - tol <= t <= \
+                        found.window_end_ns[j] + tol:
+                    used.add(j)
+                    ratios.append(found.delta_v_m_s[j] / math.hypot(along, cross))
+                    right.append(found.kind[j] == ("in-track" if along >= cross
+                                                   else "cross-track"))
+                    break
+        assert len(ratios) > 30, name
+        assert np.median(ratios) == pytest.approx(1.0, rel=DV_MEDIAN_RTOL), name
+        assert np.mean(right) >= MIN_TYPE_RIGHT, name
 
 
 def _iss_reference_jumps(csv_path, threshold_km):
