@@ -69,6 +69,7 @@ class DetectorSettings:
     jump_rate_gaps: int = 21        # gaps in the median trend rate of the jump test
     jump_merge_sets: int = 2        # a jump this close to a window detection is the same
     nms_sets: int = 2               # picks closer than this many gaps are one change
+    settle_sets: int = 8            # sets over which the size of a change is measured
     z_threshold: float = 8.0        # step / standard error (in-track)
     z_cross: float = 40.0           # step / standard error (cross-track; see below)
     floor_a_km: float = 0.001       # smallest in-track step reported (LEO)
@@ -362,6 +363,15 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
             in_ok[gj] = True
             cross_ok[gj] = False
             g = np.sort(np.concatenate([g, gj]))
+    if cfg.settle_sets > ka and len(g):
+        # Size of an in-track change once the orbit fit has settled (it may
+        # show a burn as a ramp over days): the mean departure from the
+        # earlier trend of the settle_sets sets after the gap, where larger
+        # and of the same sign.
+        dl, _, _ = _trend_breaks(t, a, sa, k, cfg.settle_sets)
+        ok_l = np.isfinite(dl[g]) & (np.abs(np.nan_to_num(dl[g])) > np.abs(da[g]))
+        ok_l &= np.sign(np.nan_to_num(dl[g])) == np.sign(da[g])
+        da[g] = np.where(ok_l, dl[g], da[g])
     v_km_s = np.sqrt(MU_KM3_S2 / a_mid[g])
     dv_in = v_km_s * np.abs(da[g]) / (2 * a_mid[g]) * 1000.0
     dv_cross = 2 * v_km_s * np.sin(dtheta[g] / 2) * 1000.0
