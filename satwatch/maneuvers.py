@@ -487,7 +487,6 @@ def match_labels(window_start_ns, window_end_ns, label_ns,
     lab_to_det = np.full(len(lab), -1)
     if not len(ws) or not len(lab):
         return det_to_lab, lab_to_det
-    tol = tolerance_days * NS_PER_DAY
     before = (ws[:, None] - lab[None, :]).clip(min=0)
     after = (lab[None, :] - we[:, None]).clip(min=0)
     dist = np.maximum(before, after) / NS_PER_DAY
