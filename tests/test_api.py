@@ -466,3 +466,46 @@ def test_serve_get_answers_one_request_in_process(sample_path, tmp_path):
                                       f"sqlite:///{tmp_path / 'g.sqlite'}", "--get",
                                       "/api/v1/objects/999999"], env=env)
     assert result.exit_code == 1 and '"not_found"' in result.stdout
+
+
+def test_site_access_matches_skyfield(client, sample):
+    """Access with an elevation mask only is visibility: its windows are
+    Skyfield's rises and sets (find_events) of the ISS over Baikonur."""
+    pytest.importorskip("satwatch.access")
+    from skyfield.api import wgs84
+    r = client.get("/api/v1/sites/BAIKONUR/access", params={
+        "ids": "25544", "start": AT, "hours": 24, "min_elevation_deg": 10})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    site = client.get("/api/v1/sites/BAIKONUR").json()
+    _, _, _, sat, ts = skyfield_subpoints(sample, [25544], [AT])[25544]
+    topos = wgs84.latlon(site["lat_deg"], site["lon_deg"], site["alt_m"])
+    t0 = ts.from_datetime(dt.datetime(2023, 10, 13, tzinfo=dt.timezone.utc))
+    t, kind = sat.find_events(topos, t0, t0 + 1.0, altitude_degrees=10.0)
+    rises = [x.utc_datetime() for x, k in zip(t, kind) if k == 0]
+    windows = [w for w in body["windows"] if not w["start_partial"] and not w["end_partial"]]
+    assert len(windows) == len(rises) > 0
+    for w, rise in zip(windows, rises):
+        got = dt.datetime.fromisoformat(w["start_time"].replace("Z", "+00:00"))
+        assert abs((got - rise).total_seconds()) < PASS_TIME_TOL_S
+    assert body["targets"][0]["windows"] == len(body["windows"])
+    r = client.get("/api/v1/sites/BAIKONUR/access", params={"ids": "25544"})
+    assert r.status_code == 422 and "min_elevation_deg" in r.json()["error"]["message"]
+
+
+def test_area_access_is_bounded(client):
+    pytest.importorskip("satwatch.access")
+    huge = {"type": "Polygon", "coordinates": [[[-170, -80], [170, -80], [170, 80], [-170, 80],
+                                                [-170, -80]]]}
+    r = client.post("/api/v1/access", json={"ids": [25544], "area": huge, "spacing_km": 1,
+                                            "min_elevation_deg": 10})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "limit_exceeded"
+    box = {"type": "Polygon", "coordinates": [[[60, 44], [66, 44], [66, 48], [60, 48], [60, 44]]]}
+    r = client.post("/api/v1/access", json={"ids": [25544], "area": box, "spacing_km": 100,
+                                            "start": AT, "hours": 24, "min_elevation_deg": 10})
+    assert r.status_code == 200, r.text
+    # The box holds Baikonur: the area is seen at least as often as the site.
+    site = client.get("/api/v1/sites/BAIKONUR/access", params={
+        "ids": "25544", "start": AT, "hours": 24, "min_elevation_deg": 10}).json()
+    assert r.json()["targets"][0]["coverage_fraction"] >= \
+        site["targets"][0]["coverage_fraction"] > 0

@@ -5,8 +5,8 @@ from fastapi import FastAPI
 
 
 def mount_all(app: FastAPI, prefix: str) -> None:
-    from . import (catalog, conjunctions, events, feed, launches, positions, service, sites,
-                   watch)
-    for module in (service, catalog, positions, sites, conjunctions, launches, events, watch,
-                   feed):
+    from . import (access, catalog, conjunctions, events, feed, launches, positions, service,
+                   sites, watch)
+    for module in (service, catalog, positions, sites, access, conjunctions, launches, events,
+                   watch, feed):
         app.include_router(module.router, prefix=prefix)
