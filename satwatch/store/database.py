@@ -61,9 +61,13 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
+    # Transactions take the write lock at BEGIN (IMMEDIATE) unless the
+    # engine says they only read (Store's queries use a DEFERRED engine), so
+    # a writer never fails to upgrade a read lock and readers do not queue.
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = conn.get_execution_options().get("sqlite_read_only", False)
+        conn.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
 def create_store_engine(url: str) -> Engine:
@@ -94,6 +98,8 @@ class Store:
     def __init__(self, engine: Engine, url: str):
         self.engine = engine
         self.url = url
+        # Same pool; on SQLite its transactions start DEFERRED (reads only).
+        self._reader = engine.execution_options(sqlite_read_only=True)
 
     # -- life cycle --------------------------------------------------------
     def close(self) -> None:
@@ -110,7 +116,7 @@ class Store:
         return self.engine.dialect.name
 
     def schema_versions(self) -> list[int]:
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return sorted(conn.execute(select(schema.schema_version.c.version)).scalars())
 
     # -- ingest --------------------------------------------------------------
@@ -163,18 +169,18 @@ class Store:
     # -- queries -------------------------------------------------------------
     def element_sets(self, norad_id: int, start=None, end=None) -> list[ElementSet]:
         """Every stored set of one object, by epoch, optionally within [start, end]."""
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return queries.element_sets(conn, norad_id, _time_ns(start), _time_ns(end))
 
     def nearest(self, norad_id: int, time) -> ElementSet | None:
         """The set of ``norad_id`` nearest in epoch to ``time`` (None if none)."""
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return queries.nearest(conn, norad_id, _time_ns(time))
 
     def latest_catalog(self, at=None, norad_ids: Iterable[int] | None = None) -> Catalog:
         """The catalog as known at ``at``: each object's newest set with epoch
         at or before ``at`` (every object's newest set when None)."""
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             sets = queries.latest_sets(conn, _time_ns(at), norad_ids)
         label = f"store {self._safe_url()}" + (f" at {Time(_time_ns(at)).iso(0)}"
                                                 if at is not None else "")
@@ -182,14 +188,14 @@ class Store:
 
     def history_arrays(self, norad_ids=None, since=None, until=None):
         """``[(norad_id, {epoch_ns, mean_motion_rev_day, ...: array})]`` sorted by epoch."""
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return list(queries.history_arrays(conn, norad_ids, _time_ns(since),
                                                _time_ns(until)))
 
     def objects(self, query: str | None = None, norad_ids=None) -> list[dict]:
         """Object metadata: norad_id, name, intl_designator, owner, launch_date,
         object_type, decay_date, first_epoch_ns, last_epoch_ns."""
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return queries.objects(conn, query, norad_ids)
 
     def object(self, norad_id: int) -> dict | None:
@@ -197,7 +203,7 @@ class Store:
         return rows[0] if rows else None
 
     def counts(self) -> dict:
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             return queries.counts(conn)
 
     def _safe_url(self) -> str:
