@@ -91,3 +91,9 @@ def test_propagate_history_from_the_store(backend, iss_sets, tmp_path, request):
 
 
 from test_store import fresh_pg_url  # noqa: E402,F401  (fixture)
+
+
+def test_far_from_any_epoch_warns(iss_sets):
+    from satwatch.errors import StaleElementsWarning
+    with pytest.warns(StaleElementsWarning, match="days from"):
+        propagate_sets_nearest(iss_sets, utc(["2024-06-01T00:00:00Z"]))

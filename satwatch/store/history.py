@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..elements import ElementSet
-from ..errors import CatalogError
-from ..propagation import States, satrec
+import warnings
+
+from ..errors import CatalogError, StaleElementsWarning
+from ..propagation import STALE_AFTER_DAYS, States, satrec
 from ..time import Time
 
 
@@ -60,6 +62,12 @@ def propagate_sets_nearest(sets: list[ElementSet], times: Time) -> tuple[States,
         err[0, group] = e
     out = States(r_teme_km=r, v_teme_km_s=v, error=err, times=Time(t_ns),
                  norad_ids=np.array([sets[0].norad_id]))
+    worst_days = float(np.abs(t_ns - epochs[idx]).max()) / 86400e9
+    if worst_days > STALE_AFTER_DAYS:
+        warnings.warn(StaleElementsWarning(
+            f"NORAD {sets[0].norad_id}: the nearest element set is {worst_days:.0f} days from "
+            f"a requested time; positions are good to many km at best (ingest sets nearer "
+            f"that time)"), stacklevel=2)
     return out, epochs[idx]
 
 
