@@ -326,3 +326,58 @@ def test_conjunction_rule_against_brute_force(full_catalog):
            (a.details["norad_id_1"], a.details["norad_id_2"])]
     assert hit and abs(hit[0].details["miss_km"] - d[j, k]) < 0.5
     assert abs(hit[0].time_ns - int(times.ns[k])) < 5 * NS_PER_S
+
+
+# -- the alert store on SQLite and on a real PostgreSQL ---------------------------
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'alerts.sqlite'}"
+        return
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+    pg_url = request.getfixturevalue("pg_url")
+    u = make_url(pg_url)
+    name = "satwatch_alerts_" + uuid.uuid4().hex[:12]
+
+    def admin():
+        return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username,
+                               password=u.password, dbname=u.database or "postgres",
+                               autocommit=True)
+    with admin() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield u.set(database=name).render_as_string(hide_password=False)
+    with admin() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+
+
+def test_alert_store_keeps_each_alert_once(store_url):
+    from satwatch.alerts import AlertStore
+    from satwatch.watch import Alert
+    store = AlertStore.open(store_url)
+    try:
+        rule = store.add_rule("maneuver", {"norad_ids": [S6A]},
+                              {"webhooks": ["http://127.0.0.1:9/x"], "emails": ["a@b.org"]},
+                              now_ns=1)
+        alerts = [Alert(f"maneuver:{rule['id']}:{S6A}:{k}", rule["id"], "maneuver", S6A, k,
+                        f"burn {k}", {"k": k}) for k in (10, 20)]
+        channels = {rule["id"]: rule["channels"]}
+        assert len(store.record(alerts, channels, now_ns=2)) == 2
+        assert store.record(alerts + alerts, channels, now_ns=3) == []      # seen: kept once
+        items, total = store.alerts()
+        assert total == 2 and [a["time"] for a in items] == [Time(20).iso(0), Time(10).iso(0)]
+        pending = store.deliveries("pending")
+        assert sorted((d["channel"], d["target"]) for d in pending) == \
+            [("email", "a@b.org")] * 2 + [("webhook", "http://127.0.0.1:9/x")] * 2
+        store.mark(pending[0]["id"], ok=True, error=None, now_ns=4)
+        assert len(store.deliveries("pending")) == 3 and len(store.deliveries("sent")) == 1
+        store.set_state("k", {"v": 1})
+        store.set_state("k", {"v": 2})
+        assert store.get_state("k") == {"v": 2}
+        assert store.delete_rule(rule["id"]) and store.rule(rule["id"]) is None
+    finally:
+        store.close()
