@@ -381,3 +381,33 @@ def test_alert_store_keeps_each_alert_once(store_url):
         assert store.delete_rule(rule["id"]) and store.rule(rule["id"]) is None
     finally:
         store.close()
+
+
+def test_polygon_pass_rule_matches_skyfield(full_catalog):
+    """A pass rule over a lon/lat box: entries counted from Skyfield's
+    sub-satellite points with plain bounds checks (independent of shapely)."""
+    import datetime
+
+    from skyfield.api import EarthSatellite, load, wgs84
+
+    from satwatch.watch import Rule, Update, evaluate
+    lon0, lon1, lat0, lat1 = 55.0, 75.0, 40.0, 52.0
+    box = ((lon0, lat0), (lon1, lat0), (lon1, lat1), (lon0, lat1), (lon0, lat0))
+    iss = full_catalog.select([25544])
+    rule = Rule(id=9, kind="pass", norad_ids=(25544,), polygon_lon_lat_deg=box)
+    t0 = utc("2023-10-13T00:00:00Z").ns
+    update = Update(catalog=iss, window_start_ns=t0, window_end_ns=t0 + 86_400 * NS_PER_S,
+                    step_s=30.0)
+    alerts = evaluate([rule], update)
+    ts = load.timescale(builtin=True)
+    l1, l2 = iss.element_sets[0].source_text.strip().splitlines()[-2:]
+    sat = EarthSatellite(l1, l2, ts=ts)
+    times = Time(t0 + np.arange(2881, dtype=np.int64) * 30 * NS_PER_S).to_datetime()
+    sub = wgs84.subpoint_of(sat.at(ts.from_datetimes(
+        [x.replace(tzinfo=datetime.timezone.utc) for x in times])))
+    lat, lon = sub.latitude.degrees, sub.longitude.degrees
+    inside = (lon > lon0) & (lon < lon1) & (lat > lat0) & (lat < lat1)
+    entries = int(np.sum(np.diff(np.r_[0, inside.astype(int)]) == 1))
+    assert entries >= 1 and len(alerts) == entries
+    for a in alerts:
+        assert lon0 < a.details["lon_deg"] < lon1 and lat0 < a.details["lat_deg"] < lat1
