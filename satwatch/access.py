@@ -1,0 +1,294 @@
+"""Imaging access: which satellites can image a point or an area, when, and
+how often (revisit), for a whole catalog at once.
+
+A satellite has access to a target point when
+
+* the target sees it (elevation >= 0, or >= ``min_elevation_deg``), and
+* its sensor can point there: off-nadir angle <= ``max_off_nadir_deg`` (the
+  angle at the satellite between the geocentric nadir and the target), and
+* optionally, for optical imaging, the Sun is at least
+  ``min_sun_elevation_deg`` above the target's horizon.
+
+Each condition is a g-function of :mod:`satwatch.events` combined with
+``all_of`` (one minimum, evaluated on shared SGP4 states).  An area
+(a GeoJSON polygon) is represented by sample points: its vertices, its
+edges densified every ``spacing_km`` and an interior grid at the same
+spacing; a satellite has access to the area while it has access to any of
+those points (the union of the points' windows: ``any_of``).  Revisit
+statistics per target merge the windows of every satellite: coverage
+fraction, mean and maximum gap (gaps include the window edges).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import SatwatchError
+from .events import scan, to_intervals
+from .frames import GroundPoint, teme_to_itrs
+from .passes import Ephemeris, _PairG, catalog_ephemeris
+from .sun import sun_position_itrs_km
+from .time import NS_PER_S, Time
+
+EARTH_MEAN_RADIUS_KM = 6371.0088
+
+
+class AccessError(SatwatchError, ValueError):
+    """Bad access request or target file (names the file and field)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A point or an area to image; ``points`` sample it."""
+    name: str
+    points: tuple
+    geometry: dict | None = None          # GeoJSON geometry of an area
+    source: str = ""
+
+
+def point_target(site) -> Target:
+    gp = getattr(site, "ground_point", site)
+    name = getattr(site, "code", "") or gp.name or f"{gp.lat_deg:.4f},{gp.lon_deg:.4f}"
+    return Target(name, (gp,), None, getattr(site, "source", ""))
+
+
+def polygon_points(geometry: dict, spacing_km: float = 10.0) -> list[GroundPoint]:
+    """Sample points of a GeoJSON Polygon/MultiPolygon: vertices, edges every
+    ``spacing_km``, an interior grid at the same spacing (shapely)."""
+    from shapely.geometry import Point, shape
+    geom = shape(geometry)
+    if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise AccessError(f"expected a Polygon or MultiPolygon, got {geom.geom_type}")
+    step_deg = spacing_km / 111.2
+    pts = []
+    polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]
+    for poly in polys:
+        ring = poly.exterior
+        n = max(int(np.ceil(ring.length / step_deg)), len(ring.coords))
+        for d in np.linspace(0, ring.length, n, endpoint=False):
+            p = ring.interpolate(d)
+            pts.append((p.x, p.y))
+        pts += [tuple(c[:2]) for c in ring.coords[:-1]]
+        minx, miny, maxx, maxy = poly.bounds
+        xs = np.arange(minx + step_deg / 2, maxx, step_deg)
+        ys = np.arange(miny + step_deg / 2, maxy, step_deg)
+        for x in xs:
+            for y in ys:
+                if poly.contains(Point(x, y)):
+                    pts.append((x, y))
+        c = poly.representative_point()
+        pts.append((c.x, c.y))
+    uniq = sorted(set((round(x, 6), round(y, 6)) for x, y in pts))
+    return [GroundPoint(lat, lon, 0.0) for lon, lat in uniq]
+
+
+def targets_from_geojson(text: str, source: str = "<geojson>",
+                         spacing_km: float = 10.0) -> list[Target]:
+    """Targets from GeoJSON: Points become point targets, Polygons areas."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AccessError(f"{source}: line {exc.lineno}: not valid JSON: {exc.msg}") from None
+    if doc.get("type") == "FeatureCollection":
+        feats = doc.get("features") or []
+    elif doc.get("type") == "Feature":
+        feats = [doc]
+    else:
+        feats = [{"type": "Feature", "geometry": doc, "properties": {}}]
+    out = []
+    for i, f in enumerate(feats):
+        geom = (f or {}).get("geometry") or {}
+        name = ((f or {}).get("properties") or {}).get("name") or f"{source}#{i + 1}"
+        kind = geom.get("type")
+        if kind == "Point":
+            lon, lat = geom["coordinates"][:2]
+            out.append(Target(name, (GroundPoint(lat, lon, 0.0, name),), None, source))
+        elif kind in ("Polygon", "MultiPolygon"):
+            try:
+                pts = polygon_points(geom, spacing_km)
+            except AccessError as exc:
+                raise AccessError(f"{source}: features[{i}].geometry: {exc}") from None
+            out.append(Target(name, tuple(pts), geom, source))
+        else:
+            raise AccessError(f"{source}: features[{i}].geometry: type {kind!r} is not a "
+                              "Point, Polygon or MultiPolygon")
+    if not out:
+        raise AccessError(f"{source}: no features")
+    return out
+
+
+class AccessG(_PairG):
+    """min(off-nadir margin, elevation margin, sun margin) of every
+    (satellite, point) pair; >= 0 where the point can be imaged."""
+
+    def __init__(self, eph, points, max_off_nadir_deg=None, min_elevation_deg=0.0,
+                 min_sun_elevation_deg=None):
+        super().__init__(eph, points)
+        self.cos_max_off_nadir = (None if max_off_nadir_deg is None
+                                  else np.cos(np.radians(max_off_nadir_deg)))
+        self.sin_min_el = np.sin(np.radians(min_elevation_deg or 0.0))
+        self.sin_min_sun = (None if min_sun_elevation_deg is None
+                            else np.sin(np.radians(min_sun_elevation_deg)))
+
+    def geometry(self, obj, t_ns, exact=False):
+        """sin(elevation) and cos(off-nadir) of the pairs."""
+        r_teme, common = self._teme(obj, t_ns, exact)
+        times = Time(common if common is not None else t_ns)
+        r, _ = teme_to_itrs(r_teme, None, times)
+        site = obj % self.n_sites
+        o = self._r_site[:, site][:, :, None]
+        d = r - o
+        rng = np.sqrt((d * d).sum(axis=0))
+        sin_el = (d * self._up[:, site][:, :, None]).sum(axis=0) / rng
+        # off-nadir: angle at the satellite between nadir (-r) and the target (-d)
+        cos_nadir = (d * r).sum(axis=0) / (rng * np.sqrt((r * r).sum(axis=0)))
+        return sin_el, cos_nadir, times
+
+    def evaluate(self, obj, t_ns, exact=False):
+        obj = np.asarray(obj)
+        t_ns = np.asarray(t_ns, dtype=np.int64)
+        sin_el, cos_nadir, times = self.geometry(obj, t_ns, exact)
+        g = sin_el - self.sin_min_el
+        if self.cos_max_off_nadir is not None:
+            g = np.minimum(g, cos_nadir - self.cos_max_off_nadir)
+        if self.sin_min_sun is not None:
+            sun = sun_position_itrs_km(times)
+            if sun.ndim == 2:
+                sun = sun[:, None, :]
+            site = obj % self.n_sites
+            ds = sun - self._r_site[:, site][:, :, None]
+            sin_sun = (ds * self._up[:, site][:, :, None]).sum(axis=0) / np.sqrt(
+                (ds * ds).sum(axis=0))
+            g = np.minimum(g, sin_sun - self.sin_min_sun)
+        return g
+
+
+@dataclass
+class Access:
+    """Access windows (arrays, one entry per window) and revisit statistics
+    per target (``revisit``: list of dicts)."""
+    sat: np.ndarray
+    target: np.ndarray
+    start_ns: np.ndarray
+    end_ns: np.ndarray
+    start_partial: np.ndarray
+    end_partial: np.ndarray
+    start: Time
+    end: Time
+    targets: list
+    revisit: list = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.sat)
+
+    @property
+    def duration_s(self):
+        return (self.end_ns - self.start_ns) / NS_PER_S
+
+
+def merge_intervals(key, start_ns, end_ns, start_partial=None, end_partial=None):
+    """Union of intervals per key: returns (key, start, end, start_partial,
+    end_partial) with overlapping or touching intervals merged."""
+    n = len(key)
+    if start_partial is None:
+        start_partial = np.zeros(n, bool)
+    if end_partial is None:
+        end_partial = np.zeros(n, bool)
+    if not n:
+        z = np.zeros(0, np.int64)
+        return z, z, z, np.zeros(0, bool), np.zeros(0, bool)
+    # Sweep line: +1 at each start, -1 at each end; within a key the running
+    # count goes 0 -> 1 where a merged interval starts and 1 -> 0 where it
+    # ends (starts sort before ends at equal times, so touching ones merge).
+    key = np.asarray(key)
+    ev_key = np.r_[key, key]
+    ev_t = np.r_[start_ns, end_ns].astype(np.int64)
+    ev_d = np.r_[np.ones(n, np.int64), -np.ones(n, np.int64)]
+    ev_p = np.r_[start_partial, end_partial]
+    order = np.lexsort((-ev_d, ev_t, ev_key))
+    ev_key, ev_t, ev_d, ev_p = ev_key[order], ev_t[order], ev_d[order], ev_p[order]
+    count = np.cumsum(ev_d)
+    opens = np.flatnonzero((ev_d == 1) & (count == 1))
+    closes = np.flatnonzero((ev_d == -1) & (count == 0))
+    return ev_key[opens], ev_t[opens], ev_t[closes], ev_p[opens], ev_p[closes]
+
+
+def revisit_stats(target_idx, start_ns, end_ns, n_targets, t0: int, t1: int) -> list[dict]:
+    """Per target: coverage fraction, count of merged windows, mean and
+    maximum gap (s), gaps including the window edges."""
+    k, s, e, _, _ = merge_intervals(np.asarray(target_idx), np.asarray(start_ns),
+                                    np.asarray(end_ns))
+    span = (t1 - t0) / NS_PER_S
+    out = []
+    for j in range(n_targets):
+        m = k == j
+        ss, ee = s[m], e[m]
+        if not len(ss):
+            out.append({"coverage_fraction": 0.0, "windows": 0, "mean_gap_s": span,
+                        "max_gap_s": span})
+            continue
+        gaps = np.r_[ss[0] - t0, ss[1:] - ee[:-1], t1 - ee[-1]] / NS_PER_S
+        gaps = gaps[gaps > 0]
+        out.append({"coverage_fraction": float((ee - ss).sum() / NS_PER_S / span),
+                    "windows": int(len(ss)),
+                    "mean_gap_s": float(gaps.mean()) if len(gaps) else 0.0,
+                    "max_gap_s": float(gaps.max()) if len(gaps) else 0.0})
+    return out
+
+
+def find_access(catalog, targets, start: Time, end: Time, *, max_off_nadir_deg=None,
+                min_elevation_deg=None, min_sun_elevation_deg=None,
+                ephemeris: Ephemeris | None = None) -> Access:
+    """Access windows of every satellite to every target, with revisit
+    statistics per target.  Give ``max_off_nadir_deg`` or
+    ``min_elevation_deg`` (or both)."""
+    targets = [t if isinstance(t, Target) else point_target(t) for t in targets]
+    if not targets:
+        raise AccessError("no targets")
+    if max_off_nadir_deg is None and min_elevation_deg is None:
+        raise AccessError("give --max-off-nadir or --min-elevation")
+    if max_off_nadir_deg is not None and not 0 < max_off_nadir_deg < 90:
+        raise AccessError(f"max off-nadir {max_off_nadir_deg} deg must be between 0 and 90")
+    points, owner = [], []
+    for j, t in enumerate(targets):
+        points += list(t.points)
+        owner += [j] * len(t.points)
+    owner = np.asarray(owner)
+    eph = ephemeris or catalog_ephemeris(catalog)
+    g = AccessG(eph, points, max_off_nadir_deg, min_elevation_deg or 0.0,
+                min_sun_elevation_deg)
+    iv = to_intervals(scan(g, start, end).crossings)
+    sat = iv.obj // len(points)
+    tgt = owner[iv.obj % len(points)]
+    # union over the points of an area, per satellite
+    key = sat * len(targets) + tgt
+    k, s, e, sp, ep = merge_intervals(key, iv.start.ns, iv.end.ns, iv.start_partial,
+                                      iv.end_partial)
+    t0, t1 = int(start.ns), int(end.ns)
+    acc = Access(sat=k // len(targets), target=k % len(targets), start_ns=s, end_ns=e,
+                 start_partial=sp, end_partial=ep, start=Time(t0), end=Time(t1),
+                 targets=targets)
+    acc.revisit = revisit_stats(acc.target, s, e, len(targets), t0, t1)
+    return acc
+
+
+def access_rows(acc: Access, catalog) -> list[dict]:
+    sets = list(catalog)
+
+    def iso(ns):
+        return Time(int(ns)).iso(3)
+    rows = []
+    for i in range(len(acc)):
+        es = sets[acc.sat[i]]
+        rows.append({"target": acc.targets[acc.target[i]].name, "norad_id": es.norad_id,
+                     "name": es.name,
+                     "start_time": None if acc.start_partial[i] else iso(acc.start_ns[i]),
+                     "end_time": None if acc.end_partial[i] else iso(acc.end_ns[i]),
+                     "window_start": iso(max(acc.start_ns[i], acc.start.ns)),
+                     "window_end": iso(min(acc.end_ns[i], acc.end.ns)),
+                     "duration_s": round(float(acc.duration_s[i]), 3),
+                     "start_partial": bool(acc.start_partial[i]),
+                     "end_partial": bool(acc.end_partial[i])})
+    return rows
