@@ -61,6 +61,12 @@ NEWTON_ITERATIONS = 12
 # Two minima of the same pair closer than this are one event seen from two
 # steps (physically two minima of one pair are >= ~15 min apart).
 SAME_EVENT_S = 1.0
+EARTH_RADIUS_KM = 6378.135
+# Error code for states SGP4 returns without error that no orbiter can have
+# (sgp4's own codes are 1-6; see satwatch.propagation.SGP4_ERRORS).
+UNPHYSICAL_STATE = 7
+ERRORS = {UNPHYSICAL_STATE: "unphysical SGP4 state (at or above escape speed, or below the "
+                            "Earth's surface): treated as decayed"}
 
 
 class ConjunctionError(SatwatchError, ValueError):
@@ -233,8 +239,20 @@ class Conjunctions:
 
 # -- per-sample bounds --------------------------------------------------------------
 
+def physical(r, v) -> np.ndarray:
+    """False where an SGP4 state cannot be an Earth orbiter's: at or above the
+    escape speed, or below the Earth's surface.  sgp4 returns such states
+    without an error code for some decaying objects (we saw 3e7 km/s)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rr = np.einsum("...k,...k->...", r, r)
+        vv = np.einsum("...k,...k->...", v, v)
+        return np.isfinite(rr) & (rr > EARTH_RADIUS_KM ** 2) & (vv * np.sqrt(rr) < 2 * MU_KM3_S2)
+
+
 def _sample_bounds(r, v, err, objects: ObjectTable, h: float, d_km: float):
-    """Radius, radial pad B, speed bound and validity for (n, m) samples."""
+    """Radius, radial pad B, speed bound and validity for (n, m) samples.
+    Unphysical samples get error code UNPHYSICAL_STATE in ``err`` (in place)."""
+    err[(err == 0) & ~physical(r, v)] = UNPHYSICAL_STATE
     valid = (err == 0) & np.isfinite(r).all(axis=2)
     rn = np.sqrt(np.einsum("nmk,nmk->nm", r, r))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -358,7 +376,7 @@ def refine_tca(satrecs, i1, i2, t_ref_ns: int, t_guess_s, max_step_s: float):
         active[a_idx[done | bad]] = False
     r1, v1, e1 = states_at(satrecs, i1, t_ref_ns, t)
     r2, v2, e2 = states_at(satrecs, i2, t_ref_ns, t)
-    ok = (e1 == 0) & (e2 == 0) & ~active & np.isfinite(r1).all(1) & np.isfinite(r2).all(1)
+    ok = (e1 == 0) & (e2 == 0) & ~active & physical(r1, v1) & physical(r2, v2)
     return t, r1, v1, r2, v2, ok
 
 

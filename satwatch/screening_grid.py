@@ -286,7 +286,7 @@ if HAVE_NUMBA:  # pragma: no branch
                     y0, y1 = lo_off[i, 1], hi_off[i, 1]
                     z0, z1 = lo_off[i, 2], hi_off[i, 2]
                 else:
-                    rc = np.int64(np.ceil((d + (vi + vmax) * h / 2 + 2 * margin) / cell))
+                    rc = min(np.int64(np.ceil((d + (vi + vmax) * h / 2 + 2 * margin) / cell)), G)
                     x0, x1, y0, y1, z0, z1 = -rc, rc, -rc, rc, -rc, rc
                 for dx in range(x0, x1 + 1):
                     cx = cc[i, 0] + dx

@@ -236,3 +236,20 @@ def test_compiled_grid_and_kdtree_fallback_agree(shell_sample):
     assert a.stats["pair_samples_spatial"] == b.stats["pair_samples_spatial"]
     assert a.stats["pair_steps_chord"] == b.stats["pair_steps_chord"]
     assert np.array_equal(a.tca.ns, b.tca.ns) and np.array_equal(a.miss_km, b.miss_km)
+
+
+def test_unphysical_sgp4_states_are_data(full_catalog):
+    """sgp4 returns error code 0 with absurd states for some decaying objects
+    (RESURS O1 DEB, 46901, at 02:30 UTC on 2023-10-13: thousands of km/s).  No
+    Earth orbiter reaches escape speed (v^2 >= 2 mu / r, closed form): such
+    samples are reported as code 7 and left out, not screened.  (Before
+    02:21:30 sgp4 itself flags it with code 4.)"""
+    t = utc("2023-10-13T02:30:00Z")
+    sat = full_catalog.filter(norad_ids=[46901]).satrecs[0]
+    jd, fr = t.jd_utc()
+    e, r, v = sat.sgp4(float(jd), float(fr))
+    assert e == 0 and np.dot(v, v) > 2 * 398600.8 / np.linalg.norm(r)
+    sub = full_catalog.filter(norad_ids=np.r_[46901, full_catalog.norad_ids[:200]])
+    res = screen_conjunctions(sub, utc("2023-10-13T02:30:00Z"), utc("2023-10-13T03:30:00Z"), 5.0)
+    assert res.failed[46901] == 7
+    assert 46901 not in set(res.norad_id_1) | set(res.norad_id_2)
