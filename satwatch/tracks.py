@@ -1,0 +1,128 @@
+"""Ground tracks and sensor footprints as GeoJSON.
+
+Ground track: the sub-satellite point (WGS-84 geodetic latitude and
+longitude of the satellite, :func:`satwatch.frames.itrs_to_geodetic`) at
+regular times, as a MultiLineString split where it crosses the
+antimeridian.  Footprint: the ground circle from which the satellite is seen
+above ``min_elevation_deg`` (or within ``max_off_nadir_deg`` of nadir),
+computed on a sphere of the local Earth radius (central angle
+``acos(R cos(e) / r) - e``) and drawn as a geodesic circle with
+``pyproj.Geod`` on WGS-84.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .frames import WGS84_A_KM, itrs_to_geodetic, teme_to_itrs
+from .time import Time
+
+EARTH_MEAN_RADIUS_KM = 6371.0088
+
+
+def ground_track(catalog, times: Time):
+    """Geodetic sub-satellite points ``(lat_deg, lon_deg, alt_km)``, each
+    ``(n_sat, n_time)``; NaN where SGP4 failed."""
+    states = catalog.propagate(times)
+    r, _ = teme_to_itrs(states.r_teme_km, None, states.times)
+    geo = itrs_to_geodetic(r)
+    bad = states.error != 0
+    return (np.where(bad, np.nan, geo.lat_deg), np.where(bad, np.nan, geo.lon_deg),
+            np.where(bad, np.nan, geo.alt_km))
+
+
+def split_antimeridian(lon_deg, lat_deg):
+    """Lists of [lon, lat] segments, split where consecutive longitudes jump
+    by more than 180 deg, or at NaN."""
+    segments, current = [], []
+    prev = None
+    for lo, la in zip(np.asarray(lon_deg, float), np.asarray(lat_deg, float)):
+        if not (np.isfinite(lo) and np.isfinite(la)):
+            if len(current) > 1:
+                segments.append(current)
+            current, prev = [], None
+            continue
+        if prev is not None and abs(lo - prev) > 180.0:
+            if len(current) > 1:
+                segments.append(current)
+            current = []
+        current.append([round(float(lo), 6), round(float(la), 6)])
+        prev = lo
+    if len(current) > 1:
+        segments.append(current)
+    return segments
+
+
+def footprint_central_angle_rad(alt_km, min_elevation_deg=0.0, max_off_nadir_deg=None,
+                                earth_radius_km=EARTH_MEAN_RADIUS_KM):
+    """Earth central angle from the sub-satellite point to the footprint edge."""
+    r = earth_radius_km + np.asarray(alt_km, dtype=float)
+    e = np.radians(min_elevation_deg)
+    lam = np.arccos(np.clip(earth_radius_km * np.cos(e) / r, -1, 1)) - e
+    if max_off_nadir_deg is not None:
+        eta = np.radians(max_off_nadir_deg)
+        s = r / earth_radius_km * np.sin(eta)
+        # off-nadir beyond the horizon: the horizon circle limits it
+        lam_eta = np.where(s < 1, np.arcsin(np.clip(s, -1, 1)) - eta, lam)
+        lam = np.minimum(lam, lam_eta)
+    return lam
+
+
+def footprint_ring(lat_deg, lon_deg, alt_km, min_elevation_deg=0.0, max_off_nadir_deg=None,
+                   n_points=72):
+    """A closed ring of ``[lon, lat]`` around a sub-satellite point."""
+    from pyproj import Geod
+    geod = Geod(ellps="WGS84")
+    lam = float(footprint_central_angle_rad(alt_km, min_elevation_deg, max_off_nadir_deg))
+    dist_m = lam * EARTH_MEAN_RADIUS_KM * 1000.0
+    az = np.linspace(0.0, 360.0, n_points, endpoint=False)
+    lon, lat, _ = geod.fwd(np.full(n_points, lon_deg), np.full(n_points, lat_deg), az,
+                           np.full(n_points, dist_m))
+    lon = np.asarray(lon)
+    # keep the ring continuous around the centre (may pass beyond +-180)
+    lon = lon_deg + (lon - lon_deg + 180.0) % 360.0 - 180.0
+    ring = [[round(float(a), 6), round(float(b), 6)] for a, b in zip(lon, lat)]
+    return ring + [ring[0]]
+
+
+def tracks_geojson(catalog, times: Time, *, footprint_min_elevation_deg=None,
+                   footprint_max_off_nadir_deg=None, footprint_times: Time | None = None):
+    """A FeatureCollection: one MultiLineString ground track per satellite
+    and, when a footprint constraint is given, one Polygon footprint per
+    satellite and footprint time (default: the first time)."""
+    lat, lon, alt = ground_track(catalog, times)
+    iso = times.iso(0)
+    features = []
+    sets = list(catalog)
+    for i, es in enumerate(sets):
+        features.append({"type": "Feature",
+                         "geometry": {"type": "MultiLineString",
+                                      "coordinates": split_antimeridian(lon[i], lat[i])},
+                         "properties": {"kind": "ground track", "norad_id": es.norad_id,
+                                        "name": es.name, "start": iso[0], "end": iso[-1],
+                                        "step_s": float((times.ns[1] - times.ns[0]) / 1e9)
+                                        if len(times) > 1 else None,
+                                        "epoch": es.epoch.iso(3)}})
+    if footprint_min_elevation_deg is not None or footprint_max_off_nadir_deg is not None:
+        ft = footprint_times if footprint_times is not None else times[:1]
+        flat, flon, falt = ground_track(catalog, ft)
+        ft_iso = ft.iso(0)
+        for i, es in enumerate(sets):
+            for k in range(len(ft)):
+                if not np.isfinite(flat[i, k]):
+                    continue
+                ring = footprint_ring(flat[i, k], flon[i, k], falt[i, k],
+                                      footprint_min_elevation_deg or 0.0,
+                                      footprint_max_off_nadir_deg)
+                features.append({"type": "Feature",
+                                 "geometry": {"type": "Polygon", "coordinates": [ring]},
+                                 "properties": {"kind": "footprint", "norad_id": es.norad_id,
+                                                "name": es.name, "time": ft_iso[k],
+                                                "min_elevation_deg": footprint_min_elevation_deg,
+                                                "max_off_nadir_deg": footprint_max_off_nadir_deg,
+                                                "sub_lat_deg": float(flat[i, k]),
+                                                "sub_lon_deg": float(flon[i, k]),
+                                                "alt_km": float(falt[i, k])}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+del WGS84_A_KM
