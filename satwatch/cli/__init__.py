@@ -12,7 +12,7 @@ app = typer.Typer(name="satwatch", no_args_is_help=True, add_completion=False,
                   help="Space-domain awareness and launch monitoring: element sets, passes, "
                        "access, conjunctions, manoeuvres, launches.")
 
-COMMANDS = ["core", "service", "store", "conjunctions", "launch"]
+COMMANDS = ["core", "service", "store", "conjunctions", "launch", "passes"]
 
 for _name in COMMANDS:
     importlib.import_module(f"{__name__}.{_name}").register(app)
