@@ -78,6 +78,12 @@ class DetectorSettings:
     drag_days: float = 3.0          # in-track floor: this many days of the a-trend
     drag_fraction: float = 0.5      # ... or this fraction of the trend over the gap
     outlier_z: float = 8.0          # outlier: this many sigma from both neighbours
+    onset_sets: int = 3             # look this many sets back for a ramp's onset (0 = off)
+    onset_z: float = 2.0            # ... a set has left the earlier trend beyond this many sigma
+    along_sets: int = 3             # along-track check: residuals summed over this many gaps
+    along_noise_sets: int = 41      # sets in its rolling median / MAD
+    along_z: float = 2.5            # a weak in-track change needs this along-track support
+    along_strong_z: float = 15.0    # ... in-track changes above this z need none (0 = off)
 
 
 @dataclass
@@ -249,6 +255,105 @@ def _break_z(t, x, scale, kb, ka):
     return dev, rate, z
 
 
+def _ramp_onset(t, x, scale, g, sign, in_track, kb, back, z):
+    """Earliest gap, at most ``back`` gaps before each detected gap ``g``,
+    after which every set up to g has left the trend of the ``kb`` sets
+    before it by more than ``z`` noise scales in the change's ``sign``: where
+    a ramp (a TLE fit straddling a burn) starts.  Only for in-track changes;
+    else g itself."""
+    n = len(x)
+    out = g.copy()
+    for b in range(1, back + 1):            # loop over a few offsets, not over time
+        gb = g - b                          # candidate onset gap
+        lo = gb - kb + 1
+        ok = (lo >= 0) & in_track & (out == gb + 1)
+        if not ok.any():
+            break
+        idx = np.clip(lo[:, None] + np.arange(kb)[None, :], 0, n - 1)
+        tb, xb = t[idx], x[idx]
+        tbar, xbar = tb.mean(1, keepdims=True), xb.mean(1, keepdims=True)
+        sxx = ((tb - tbar) ** 2).sum(1, keepdims=True)
+        slope = ((tb - tbar) * (xb - xbar)).sum(1, keepdims=True) / np.where(sxx > 0, sxx, 1.0)
+        # sets gb+1 .. g (those between the candidate onset and the detection)
+        ja = np.clip(gb[:, None] + 1 + np.arange(b)[None, :], 0, n - 1)
+        r = (x[ja] - (xbar + slope * (t[ja] - tbar))) * sign[:, None]
+        left = (r > z * scale[ja]).all(axis=1)
+        out = np.where(ok & left, gb, out)
+    return out
+
+
+J2_WGS72 = 0.001082616
+XKE_PER_MIN = 60.0 / np.sqrt(EARTH_RADIUS_KM ** 3 / MU_KM3_S2)
+
+
+def _argument_of_latitude_rate(mean_motion_rev_day, eccentricity, inc_rad):
+    """Secular rate of the mean argument of latitude (mean anomaly plus
+    argument of perigee) in rad/day and SGP4's semi-major axis in km, from
+    SGP4's initialisation (Hoots & Roehrich, Spacetrack Report No. 3: the
+    Kozai mean motion recovered to Brouwer's, then the first-order J2
+    secular rates of M and omega)."""
+    k2 = 0.5 * J2_WGS72
+    n0 = np.asarray(mean_motion_rev_day, float) * 2 * np.pi / 1440.0
+    a1 = (XKE_PER_MIN / n0) ** (2.0 / 3.0)
+    cosi = np.cos(inc_rad)
+    th2 = cosi * cosi
+    x3thm1 = 3 * th2 - 1
+    b2 = 1 - np.asarray(eccentricity, float) ** 2
+    b = np.sqrt(b2)
+    del1 = 1.5 * k2 * x3thm1 / (a1 * a1 * b * b2)
+    ao = a1 * (1 - del1 * (1 / 3 + del1 * (1 + 134 / 81 * del1)))
+    delo = 1.5 * k2 * x3thm1 / (ao * ao * b * b2)
+    xnodp = n0 / (1 + delo)
+    aodp = ao / (1 - delo)
+    temp1 = 3 * k2 * xnodp / (aodp * aodp * b2 * b2)
+    mdot = xnodp + 0.5 * temp1 * b * x3thm1
+    omgdot = -0.5 * temp1 * (1 - 5 * th2)
+    return (mdot + omgdot) * 1440.0, aodp * EARTH_RADIUS_KM
+
+
+def along_track_residual_km(t_days, mean_motion_rev_day, eccentricity, inclination_rad,
+                            arg_perigee_rad, mean_anomaly_rad, ndot_rev_day2) -> np.ndarray:
+    """For each gap: where the set after it is along its orbit, minus where
+    the set before it, carried forward with its own mean motion, SGP4's J2
+    secular rates and its drag term (TLE ndot/2), puts it; in km.  A TLE's
+    mean motion may take days to follow a burn, but its position is fitted
+    to the tracking: a burn that raises ``a`` slows the satellite, and the
+    sets after it fall behind the earlier ones (negative), by about
+    1.5 v (da / a) per unit time."""
+    rate, a_km = _argument_of_latitude_rate(mean_motion_rev_day, eccentricity, inclination_rad)
+    u = np.asarray(arg_perigee_rad, float) + np.asarray(mean_anomaly_rad, float)
+    dt = np.diff(t_days)
+    pred = u[:-1] + rate[:-1] * dt + 2 * np.pi * np.asarray(ndot_rev_day2, float)[:-1] * dt ** 2
+    return np.angle(np.exp(1j * (u[1:] - pred))) * a_km[1:]
+
+
+def _rolling(x: np.ndarray, w: int, fn) -> np.ndarray:
+    """Centred rolling ``fn`` (median) over ``w`` samples, edges held."""
+    w = min(w, len(x))
+    m = fn(sliding_window_view(x, w), axis=1)
+    lo = (w - 1) // 2
+    return np.concatenate([np.full(lo, m[0]), m, np.full(len(x) - len(m) - lo, m[-1])])
+
+
+def _along_support(resid_km, g, sign, m, window):
+    """Along-track support of an in-track change at gaps ``g`` with sign
+    ``sign`` (of da): the along-track residuals, less their rolling median
+    (drag mismodelling), summed over ``m`` consecutive gaps, over their
+    noise (rolling MAD) times sqrt(m), with the sign a raise of ``a`` gives
+    (falling behind); the largest over the gaps from 3 before to 1 after g
+    (a ramp's onset, the label's lag)."""
+    n = len(resid_km)
+    if n < max(m, 3):
+        return np.full(len(g), np.inf)
+    r = resid_km - _rolling(resid_km, window, np.median)
+    s = 1.4826 * _rolling(np.abs(r), window, np.median)
+    c = np.concatenate([np.convolve(r, np.ones(m), "valid"), np.zeros(m - 1)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.nan_to_num(-c / (s * np.sqrt(m)))
+    idx = np.clip(g[:, None] + np.arange(-3, 2)[None, :], 0, n - 1)
+    return np.max(z[idx] * sign[:, None], axis=1)
+
+
 def _unit_normal(inc_rad, raan_rad):
     si = np.sin(inc_rad)
     return np.stack([si * np.sin(raan_rad), -si * np.cos(raan_rad), np.cos(inc_rad)])
@@ -256,9 +361,13 @@ def _unit_normal(inc_rad, raan_rad):
 
 def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_deg, raan_deg,
                      *, norad_id: int = 0, settings: DetectorSettings | None = None,
+                     arg_perigee_deg=None, mean_anomaly_deg=None, ndot_rev_day2=None,
                      **_ignored) -> Maneuvers:
     """Manoeuvres in one object's history (arrays sorted by epoch; duplicate
-    epochs are merged by keeping the last).  Returns :class:`Maneuvers`."""
+    epochs are merged by keeping the last).  Returns :class:`Maneuvers`.
+    With ``arg_perigee_deg``, ``mean_anomaly_deg`` and ``ndot_rev_day2``
+    (as ``Store.history_arrays()`` gives them), weak in-track changes must
+    also show in the along-track positions (see docs/maneuvers.md)."""
     cfg = settings or DetectorSettings()
     ep = np.asarray(epoch_ns, dtype=np.int64)
     order = np.argsort(ep, kind="stable")
@@ -275,6 +384,13 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     raan = np.unwrap(np.radians(np.asarray(raan_deg, float)[idx]))
     a = semi_major_axis_km(n_rev)
     t = (ep - ep[0]) / NS_PER_DAY
+    have_along = arg_perigee_deg is not None and mean_anomaly_deg is not None \
+        and ndot_rev_day2 is not None
+    if have_along:
+        argp = np.radians(np.asarray(arg_perigee_deg, float)[idx])
+        mean_an = np.radians(np.asarray(mean_anomaly_deg, float)[idx])
+        ndot = np.asarray(ndot_rev_day2, float)[idx]
+        ecc = np.asarray(eccentricity, float)[idx]
     # Cross-track coordinates: the normal's displacement in radians, along
     # the inclination and along the node (scaled by sin i), each detrended
     # by the fit itself.
@@ -286,6 +402,9 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     outliers = ep[bad]
     good = ~bad
     ep, t, a, inc, raan, node = ep[good], t[good], a[good], inc[good], raan[good], node[good]
+    if have_along:
+        along = along_track_residual_km(t, n_rev[good], ecc[good], inc, argp[good],
+                                        mean_an[good], ndot[good])
     if len(ep) < 2 * k:
         return _empty(norad_id, outliers)
     sa, si, sn = (robust_scale(x, t, cfg.noise_sets) for x in (a, inc, node))
@@ -372,6 +491,18 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
         ok_l = np.isfinite(dl[g]) & (np.abs(np.nan_to_num(dl[g])) > np.abs(da[g]))
         ok_l &= np.sign(np.nan_to_num(dl[g])) == np.sign(da[g])
         da[g] = np.where(ok_l, dl[g], da[g])
+    win_lo = g.copy()
+    if cfg.onset_sets > 0 and len(g):
+        win_lo = _ramp_onset(t, a, sa, g, np.sign(np.nan_to_num(da[g])), in_ok[g],
+                             k, cfg.onset_sets, cfg.onset_z)
+    if have_along and cfg.along_strong_z > 0 and len(g):
+        # A weak in-track change outside GEO must also show along the orbit
+        # (a TLE's a wanders by metres on its own; its positions do not).
+        is_in_g = np.where(in_ok[g] & cross_ok[g], za[g] >= np.maximum(zi[g], zn[g]), in_ok[g])
+        sup = _along_support(along, g, np.sign(np.nan_to_num(da[g])), cfg.along_sets,
+                             cfg.along_noise_sets)
+        veto = ~geo[g] & is_in_g & (score[g] < cfg.along_strong_z) & (sup < cfg.along_z)
+        g, win_lo = g[~veto], win_lo[~veto]
     v_km_s = np.sqrt(MU_KM3_S2 / a_mid[g])
     dv_in = v_km_s * np.abs(da[g]) / (2 * a_mid[g]) * 1000.0
     dv_cross = 2 * v_km_s * np.sin(dtheta[g] / 2) * 1000.0
@@ -379,7 +510,7 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     kind = np.where(is_in, "in-track", "cross-track")
     # Tangential and normal components are orthogonal: their vector sum.
     dv = np.hypot(np.where(in_ok[g], dv_in, 0.0), np.where(cross_ok[g], dv_cross, 0.0))
-    return Maneuvers(norad_id=norad_id, epoch_ns=ep[g + 1], window_start_ns=ep[g],
+    return Maneuvers(norad_id=norad_id, epoch_ns=ep[g + 1], window_start_ns=ep[win_lo],
                      window_end_ns=ep[g + 1], kind=kind, delta_v_m_s=dv,
                      delta_a_km=np.nan_to_num(da[g]),
                      delta_normal_deg=np.degrees(dtheta[g]),
