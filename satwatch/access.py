@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import SatwatchError
 from .events import scan, to_intervals
-from .frames import GroundPoint, teme_to_itrs
+from .frames import GroundPoint
 from .passes import Ephemeris, _PairG, catalog_ephemeris
 from .sun import sun_position_itrs_km
 from .time import NS_PER_S, Time
@@ -134,9 +134,7 @@ class AccessG(_PairG):
 
     def geometry(self, obj, t_ns, exact=False):
         """sin(elevation) and cos(off-nadir) of the pairs."""
-        r_teme, common = self._teme(obj, t_ns, exact)
-        times = Time(common if common is not None else t_ns)
-        r, _ = teme_to_itrs(r_teme, None, times)
+        r, times = self._itrs(obj, t_ns, exact)
         site = obj % self.n_sites
         o = self._r_site[:, site][:, :, None]
         d = r - o

@@ -42,13 +42,19 @@ from .time import NS_PER_S, Time
 # Root tolerance: brackets are refined until narrower than this (1 ms), far
 # below the 1 s the passes must agree with references to.
 ROOT_TOL_S = 1e-3
-# Extremum time tolerance of the golden-section search.  Culmination times are
-# ill-conditioned (the function is flat there), so 10 ms of search width
-# gives the peak value to ~1e-9 relative and its time to the precision the
-# physics allows.
-EXTREMUM_TOL_S = 1e-2
+# Extremum time tolerance of the golden-section search (on interpolated
+# values); each reported extremum is then polished by parabolic steps on
+# exact values (_polish_extremum), which fixes its time to well under 0.1 s.
+EXTREMUM_TOL_S = 0.2
 # Objects per chunk: bounds peak memory to a few hundred MB at most.
 CHUNK_ELEMENTS = 1_500_000
+# A sampled extremum is refined when it is within OVERSHOOT times the local
+# variation (|b-a| + |b-c| of the three samples) of the level: a smooth
+# function sampled at <= 1/12 of its period overshoots its sampled extremum
+# by about 1/8 of that variation (cosine); real elevation curves are sharper
+# near the top, and 1.0 missed 3 of 124,127 passes of the full catalog over
+# one site (found with 2.0), so 2.0 it is.
+OVERSHOOT = 2.0
 # Steps are rounded down onto 4 rungs per factor of two.
 STEP_LADDER_PER_OCTAVE = 4
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
@@ -370,12 +376,12 @@ def _may_reach(v, rows, cols, level, kind):
     """Could the true extremum between the neighbours reach ``level``?  A
     smooth function sampled finer than its features overshoots its sampled
     extremum by less than the local variation between samples; allow twice
-    that, plus the parabola through the three samples."""
+    that (see OVERSHOOT)."""
     a, b, c = v[rows, cols - 1], v[rows, cols], v[rows, cols + 1]
     var = np.abs(b - a) + np.abs(b - c)
     if kind == "max":
-        return b + 2.0 * var >= level
-    return b - 2.0 * var <= level
+        return b + OVERSHOOT * var >= level
+    return b - OVERSHOOT * var <= level
 
 
 def _golden(g, obj, lo, hi, kind):

@@ -168,6 +168,24 @@ class _PairG(GFunction):
             return r[:, inv, :], common
         return self.eph.states(sat, t_ns, exact=exact)[0], None
 
+    def _itrs(self, obj, t_ns, exact, polar_motion=True):
+        """ITRS positions of the pairs' satellites ``(3, n, m)`` and the
+        times; on a common grid each satellite is rotated once, then shared
+        by its sites."""
+        sat = obj // self.n_sites
+        common = None if exact else _common(t_ns)
+        if common is not None:
+            usat, inv = np.unique(sat, return_inverse=True)
+            r, _ = self.eph.grid_states(usat, common)
+            times = Time(common)
+            r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)
+            return (r_itrs if len(usat) == len(sat) and np.all(inv == np.arange(len(sat)))
+                    else r_itrs[:, inv, :]), times
+        times = Time(t_ns)
+        r, _ = self.eph.states(sat, t_ns, exact=exact)
+        r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)
+        return r_itrs, times
+
 
 class ElevationG(_PairG):
     """``sin(elevation) - sin(mask)`` of every (satellite, site) pair."""
@@ -178,9 +196,7 @@ class ElevationG(_PairG):
         self.polar_motion = polar_motion
 
     def sin_elevation(self, obj, t_ns, exact=False):
-        r_teme, common = self._teme(obj, t_ns, exact)
-        times = Time(common if common is not None else t_ns)
-        r, _ = teme_to_itrs(r_teme, None, times, polar_motion=self.polar_motion)
+        r, _ = self._itrs(obj, t_ns, exact, self.polar_motion)
         site = obj % self.n_sites
         d = r - self._r_site[:, site][:, :, None]
         up = self._up[:, site][:, :, None]
