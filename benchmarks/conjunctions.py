@@ -15,6 +15,7 @@ naive time to satwatch's.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import sys
@@ -88,19 +89,22 @@ def main():
     screen_conjunctions(catalog.filter(norad_ids=catalog.norad_ids[:300]), start, start + 600.0,
                         args.threshold_km)
 
-    times, res = [], None
+    times, cpu, res = [], [], None
     for _ in range(args.repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = screen_conjunctions(catalog, start, end, args.threshold_km, settings=settings)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     ours = statistics.median(times)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"events under {args.threshold_km:g} km: {len(res):,} "
           f"({res.stats['objects_failed_propagation']} objects could not be propagated)")
     print("stage pass-through:")
     stage_table(res.stats)
-    print(f"satwatch single process: median {ours:.1f} s over {args.repeat} run(s) "
-          f"{[round(t, 1) for t in times]}; peak memory (ru_maxrss) {peak_mb:,.0f} MB")
+    print(f"satwatch single process: median {ours:.1f} s wall over {args.repeat} run(s) "
+          f"{[round(t, 1) for t in times]}, median {statistics.median(cpu):.1f} s CPU "
+          f"(machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); "
+          f"peak memory (ru_maxrss) {peak_mb:,.0f} MB")
 
     if args.workers:
         from distributed import Client, LocalCluster

@@ -197,6 +197,9 @@ if HAVE_NUMBA:  # pragma: no branch
         k_pb = np.empty(n)
         k_sp = np.empty(n)
         k_pr = np.empty(n, np.bool_)
+        o_cc = np.empty((n, 3), np.int64)      # owners' cells and offsets, in owner order
+        o_lo = np.empty((n, 3), np.int64)
+        o_hi = np.empty((n, 3), np.int64)
         for k in range(m):
             cnt[:] = 0
             cnt_k[:] = 0
@@ -264,40 +267,45 @@ if HAVE_NUMBA:  # pragma: no branch
                 j = t_id[a]
                 t_x[a, 0], t_x[a, 1], t_x[a, 2] = r[k, j, 0], r[k, j, 1], r[k, j, 2]
                 t_pb[a], t_sp[a], t_pr[a] = pad_b[k, j], speed[k, j], prim[j]
+                for ax in range(3):
+                    o_cc[a, ax], o_lo[a, ax], o_hi[a, ax] = cc[j, ax], lo_off[j, ax], hi_off[j, ax]
             for a in range(acc_k):
                 j = k_id[a]
                 k_x[a, 0], k_x[a, 1], k_x[a, 2] = r[k, j, 0], r[k, j, 1], r[k, j, 2]
                 k_rn[a], k_pb[a], k_sp[a], k_pr[a] = rn[k, j], pad_b[k, j], speed[k, j], prim[j]
+                for ax in range(3):
+                    o_cc[acc + a, ax] = cc[j, ax]
             vmax = 0.0
             for i in range(n):
                 if valid[k, i] and speed[k, i] > vmax:
                     vmax = speed[k, i]
             # owners in cell order (neighbouring owners share cells: cache-friendly)
             for q in range(acc + acc_k):
-                i = t_id[q] if q < acc else k_id[q - acc]
-                vi = speed[k, i]
-                ri = rn[k, i]
-                bi = pad_b[k, i]
-                pi = prim[i]
-                xi0, xi1, xi2 = r[k, i, 0], r[k, i, 1], r[k, i, 2]
-                thin_i = thin[i]
+                thin_i = q < acc
                 if thin_i:
-                    x0, x1 = lo_off[i, 0], hi_off[i, 0]
-                    y0, y1 = lo_off[i, 1], hi_off[i, 1]
-                    z0, z1 = lo_off[i, 2], hi_off[i, 2]
+                    i = t_id[q]
+                    vi, ri, bi, pi = t_sp[q], t_rn[q], t_pb[q], t_pr[q]
+                    xi0, xi1, xi2 = t_x[q, 0], t_x[q, 1], t_x[q, 2]
+                    x0, x1 = o_lo[q, 0], o_hi[q, 0]
+                    y0, y1 = o_lo[q, 1], o_hi[q, 1]
+                    z0, z1 = o_lo[q, 2], o_hi[q, 2]
                 else:
+                    qa = q - acc
+                    i = k_id[qa]
+                    vi, ri, bi, pi = k_sp[qa], k_rn[qa], k_pb[qa], k_pr[qa]
+                    xi0, xi1, xi2 = k_x[qa, 0], k_x[qa, 1], k_x[qa, 2]
                     rc = min(np.int64(np.ceil((d + (vi + vmax) * h / 2 + 2 * margin) / cell)), G)
                     x0, x1, y0, y1, z0, z1 = -rc, rc, -rc, rc, -rc, rc
                 for dx in range(x0, x1 + 1):
-                    cx = cc[i, 0] + dx
+                    cx = o_cc[q, 0] + dx
                     if cx < 0 or cx >= G:
                         continue
                     for dy in range(y0, y1 + 1):
-                        cy = cc[i, 1] + dy
+                        cy = o_cc[q, 1] + dy
                         if cy < 0 or cy >= G:
                             continue
                         for dz in range(z0, z1 + 1):
-                            cz = cc[i, 2] + dz
+                            cz = o_cc[q, 2] + dz
                             if cz < 0 or cz >= G:
                                 continue
                             c = (cx * G + cy) * G + cz
@@ -305,8 +313,12 @@ if HAVE_NUMBA:  # pragma: no branch
                             s0 = start_t[c]
                             s1 = s0 + cnt[c]
                             if s1 > s0:
-                                # partners' pads are at most this cell's largest
-                                b = _lower_bound(t_rn, s0, s1, ri - bi - cell_pb[c])
+                                # partners' pads are at most this cell's largest.
+                                # thin-thin pairs: either one's reach covers the
+                                # pair, so the lower one (in radius) owns it and
+                                # looks upwards only
+                                b = _lower_bound(t_rn, s0, s1,
+                                                 ri if thin_i else ri - bi - cell_pb[c])
                                 top = ri + bi + cell_pb[c]
                                 while b < s1 and t_rn[b] <= top:
                                     a = b
@@ -314,10 +326,9 @@ if HAVE_NUMBA:  # pragma: no branch
                                     j = t_id[a]
                                     if j == i:
                                         continue
-                                    vj = t_sp[a]
-                                    # thin-thin: the faster one owns the pair
-                                    if thin_i and (vj > vi or (vj == vi and j < i)):
+                                    if thin_i and t_rn[a] == ri and j < i:
                                         continue
+                                    vj = t_sp[a]
                                     if abs(ri - t_rn[a]) > bi + t_pb[a]:
                                         continue
                                     if not (pi or t_pr[a]):
