@@ -35,7 +35,10 @@ from satwatch.maneuvers import (MATCH_TOLERANCE_DAYS, DetectorSettings, detect_m
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "maneuvers"
-FIELDS = ("epoch_ns", "mean_motion_rev_day", "eccentricity", "inclination_deg", "raan_deg")
+# The arrays Store.history_arrays() gives the detector (argument of perigee,
+# mean anomaly and ndot feed its along-track check).
+FIELDS = ("epoch_ns", "mean_motion_rev_day", "eccentricity", "inclination_deg", "raan_deg",
+          "arg_perigee_deg", "mean_anomaly_deg", "ndot_rev_day2")
 NS_PER_DAY = 86_400 * 10**9
 
 

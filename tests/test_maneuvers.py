@@ -9,6 +9,9 @@ Outside references:
   ../shared/data/history/iss_25544_2020-2024_gp_clean.csv (rule below).
 - The operators' velocity increments in the benchmark's raw/ files (delta-v
   and in-track/cross-track type of each manoeuvre).
+- SGP4 itself (the sgp4 package, Vallado's implementation): the along-track
+  residual of each element set against the one before it, propagated to its
+  epoch, from TEME positions and velocities.
 - Malligyong-1 (58400), March-August 2026: a smooth decay with no burns
   (../shared/data/README.md), as a real quiet history; steps injected into
   it are checked against the closed forms dv = v da / (2a) (vis-viva, small
@@ -24,12 +27,14 @@ import pytest
 import yaml
 
 from satwatch.elements import parse_elements
-from satwatch.maneuvers import (STALE_AFTER_DAYS, decay_status, detect_maneuvers, new_objects,
-                                semi_major_axis_km, stale_objects)
+from satwatch.maneuvers import (STALE_AFTER_DAYS, along_track_residual_km, decay_status,
+                                detect_maneuvers, new_objects, semi_major_axis_km, stale_objects)
 
 NS_PER_DAY = 86_400 * 10**9
 MU_KM3_S2 = 398600.8
-FIELDS = ("epoch_ns", "mean_motion_rev_day", "eccentricity", "inclination_deg", "raan_deg")
+# As Store.history_arrays() gives them: the last three feed the along-track check.
+FIELDS = ("epoch_ns", "mean_motion_rev_day", "eccentricity", "inclination_deg", "raan_deg",
+          "arg_perigee_deg", "mean_anomaly_deg", "ndot_rev_day2")
 
 # Benchmark subset (a LEO altimeter with drag, a LEO with tiny burns, a GEO):
 # floors well above chance and a margin below what the detector reaches
@@ -102,6 +107,38 @@ def test_benchmark_subset_recall_and_precision(maneuver_data):
     assert precision >= MIN_PRECISION, (recall, precision)
 
 
+# Jason-1 and TOPEX (1,336 km): burns of a few metres in a, the size of the
+# TLE's own wander.  Requiring weak in-track changes to show along the orbit
+# too must remove a good share of the false alarms against the operators'
+# list while keeping the true detections.
+ALONG_FP_RATIO = 0.75
+ALONG_TP_LOSS = 2
+
+
+def test_along_track_check_removes_false_alarms(maneuver_data):
+    counts = {}
+    for with_along in (False, True):
+        tp = fp = 0
+        for name in ("Jason-1", "TOPEX"):
+            sets, _ = parse_elements((maneuver_data / "tle" / f"{name}.tle").read_text())
+            arr = _arrays(sets)
+            if not with_along:
+                arr = {k: v for k, v in arr.items() if k in FIELDS[:5]}
+            labels = _labels(maneuver_data / "labels" / f"manoeuvres_{name}.yaml")
+            labels = labels[(labels >= arr["epoch_ns"][0]) & (labels <= arr["epoch_ns"][-1])]
+            found = detect_maneuvers(**arr)
+            keep = ((found.window_end_ns >= labels[0] - MATCH_DAYS * NS_PER_DAY)
+                    & (found.window_start_ns <= labels[-1] + MATCH_DAYS * NS_PER_DAY))
+            windows = list(zip(found.window_start_ns[keep], found.window_end_ns[keep]))
+            hits = _greedy_match(windows, labels, MATCH_DAYS)
+            tp += hits
+            fp += len(windows) - hits
+        counts[with_along] = (tp, fp)
+    (tp0, fp0), (tp1, fp1) = counts[False], counts[True]
+    assert fp1 <= ALONG_FP_RATIO * fp0, counts
+    assert tp1 >= tp0 - ALONG_TP_LOSS, counts
+
+
 # The operators' own velocity increments (raw/*.txt of the benchmark, IDS/CNES
 # manoeuvre-history lines: per burn a time, its duration, then increments read
 # as radial, along-track, cross-track in m/s).  An along-track burn of dv
@@ -148,6 +185,40 @@ def test_delta_v_and_type_against_operator_values(maneuver_data):
         assert len(ratios) > 30, name
         assert np.median(ratios) == pytest.approx(1.0, rel=DV_MEDIAN_RTOL), name
         assert np.mean(right) >= MIN_TYPE_RIGHT, name
+
+
+# The detector's along-track residuals use SGP4's secular rates only (no
+# periodic terms, TLE ndot for drag instead of B*): against SGP4 itself they
+# carry an offset (removed by the detector's rolling median) and differ by
+# the periodic terms, a few hundred metres at 1,300 km (Jason-3, TOPEX).
+ALONG_SAMPLE = slice(1000, 1060)
+ALONG_TOL_KM = 0.5
+ALONG_MIN_CORRELATION = 0.9
+
+
+@pytest.mark.parametrize("name", ["Jason-3", "TOPEX"])
+def test_along_track_residual_against_sgp4(maneuver_data, name):
+    from satwatch.propagation import satrec
+    sets, _ = parse_elements((maneuver_data / "tle" / f"{name}.tle").read_text())
+    sets = sorted(sets, key=lambda s: s.epoch_ns)[ALONG_SAMPLE]
+    ref = []
+    for s0, s1 in zip(sets[:-1], sets[1:]):
+        p0, p1 = satrec(s0), satrec(s1)
+        e0, r0, _ = p0.sgp4(p1.jdsatepoch, p1.jdsatepochF)
+        e1, r1, v1 = p1.sgp4(p1.jdsatepoch, p1.jdsatepochF)
+        assert e0 == 0 and e1 == 0
+        r1, v1 = np.array(r1), np.array(v1)
+        along = np.cross(np.cross(r1, v1), r1)
+        ref.append(np.dot(r1 - np.array(r0), along / np.linalg.norm(along)))
+    arr = _arrays(sets)
+    t = (arr["epoch_ns"] - arr["epoch_ns"][0]) / NS_PER_DAY
+    ours = along_track_residual_km(t, arr["mean_motion_rev_day"], arr["eccentricity"],
+                                   np.radians(arr["inclination_deg"]),
+                                   np.radians(arr["arg_perigee_deg"]),
+                                   np.radians(arr["mean_anomaly_deg"]), arr["ndot_rev_day2"])
+    diff = ours - np.array(ref)
+    assert np.max(np.abs(diff - np.median(diff))) < ALONG_TOL_KM
+    assert np.corrcoef(ours, ref)[0, 1] > ALONG_MIN_CORRELATION
 
 
 def _iss_reference_jumps(csv_path, threshold_km):
