@@ -412,11 +412,14 @@ def detect_maneuvers(store, previous: Catalog, update_sets, norad_ids=None
         return sma_jumps(prev, Catalog(newest, [], "update"))
     since = min(prev[n].epoch_ns for n in new_by_id) - int(MANEUVER_HISTORY_DAYS * 86_400 * NS_PER_S)
     history = dict(store.history_arrays(list(new_by_id), since=Time(since)))
-    cols = ("epoch_ns", "mean_motion_rev_day", "eccentricity", "inclination_deg", "raan_deg")
+    cols = ("epoch_ns", "mean_motion_rev_day", "eccentricity", "inclination_deg", "raan_deg",
+            "arg_perigee_deg", "mean_anomaly_deg", "ndot_rev_day2")
     facts = []
     for nid, sets in new_by_id.items():
         old = history.get(nid)
         if old is None:
+            continue
+        if not all(c in old for c in cols):
             continue
         before = {c: np.asarray(old[c]) for c in cols}
         extra = {c: np.array([getattr(es, c) for es in sets]) for c in cols}

@@ -142,9 +142,11 @@ def object_maneuvers(state: State,
     n = len(arrays["epoch_ns"])
     rows = []
     if n:
+        extra = {k: arrays[k] for k in ("arg_perigee_deg", "mean_anomaly_deg", "ndot_rev_day2")
+                 if k in arrays}
         found = detect_maneuvers(arrays["epoch_ns"], arrays["mean_motion_rev_day"],
                                  arrays["eccentricity"], arrays["inclination_deg"],
-                                 arrays["raan_deg"], norad_id=norad_id)
+                                 arrays["raan_deg"], norad_id=norad_id, **extra)
         rows = found.rows()
     ep = arrays["epoch_ns"]
     return {"norad_id": norad_id, "element_sets": n,
