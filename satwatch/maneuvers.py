@@ -24,7 +24,11 @@ consecutive sets, vectorised over gaps:
 
 Drag is not a burn: an in-track change must also exceed a floor (1 m LEO,
 1 km GEO), three days of the trend's own decay, and half the decay over a long
-gap in the data.
+gap in the data.  A ramp's epoch window is widened back to its onset, and a
+weak in-track change outside GEO must also show in the along-track
+positions (each set against the one before it carried forward at SGP4's
+secular rates), when the argument of perigee, mean anomaly and ndot are
+given.
 
 * in-track: delta-v = v * |da| / (2a) (vis-viva, small tangential burn).
 * cross-track: delta-v = 2 v sin(dtheta / 2), dtheta the angle between the
@@ -47,7 +51,7 @@ DAY_S = 86400.0
 
 __all__ = ["DetectorSettings", "Maneuvers", "detect_maneuvers", "semi_major_axis_km",
            "flag_outliers", "robust_scale", "decay_status", "DecayStatus", "new_objects",
-           "stale_objects", "STALE_AFTER_DAYS"]
+           "stale_objects", "STALE_AFTER_DAYS", "along_track_residual_km"]
 
 
 def semi_major_axis_km(mean_motion_rev_day) -> np.ndarray:
