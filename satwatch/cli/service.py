@@ -134,7 +134,9 @@ def register(app: typer.Typer):
                                "maneuvers": 0, "new_alerts": 0,
                                "delivered": counts["sent"], "pending": counts["pending"],
                                "failed": counts["failed"]}
-                    emit([row], format, title="watch")
+                    quiet = row["update"] == "none" and not (row["delivered"] or row["failed"])
+                    if once or not quiet:          # a loop reports only what happened
+                        emit([row], format, title="watch")
                     if once:
                         break
                     _time.sleep(interval_s)
