@@ -65,3 +65,27 @@ def test_block_size_does_not_change_events(sample):
 def test_needs_a_cluster(sample):
     with pytest.raises(ConjunctionError, match="scheduler"):
         screen_distributed(sample, utc(START), utc(END), 10.0)
+
+
+def test_cli_scheduler_option_gives_the_same_json(sample, tmp_path):
+    """``satwatch conjunctions --scheduler tcp://...`` against a real TCP
+    scheduler: the JSON equals the single-machine run's."""
+    import json
+
+    distributed = pytest.importorskip("distributed")
+    from typer.testing import CliRunner
+
+    from satwatch.cli import app
+    from satwatch.elements import write_tle_text
+    path = tmp_path / "sample.tle"
+    path.write_text(write_tle_text(list(sample)))
+    args = ["conjunctions", "--catalog", str(path), "--start", START, "--hours", "0.5",
+            "--threshold-km", "10", "--format", "json"]
+    local = CliRunner().invoke(app, args)
+    assert local.exit_code == 0, local.output
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  protocol="tcp://", dashboard_address=None) as lc:
+        assert lc.scheduler_address.startswith("tcp://")
+        remote = CliRunner().invoke(app, args + ["--scheduler", lc.scheduler_address])
+    assert remote.exit_code == 0, remote.output
+    assert json.loads(remote.output) == json.loads(local.output) != []
