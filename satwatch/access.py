@@ -28,11 +28,17 @@ import numpy as np
 from .errors import SatwatchError
 from .events import scan, to_intervals
 from .frames import GroundPoint
-from .passes import Ephemeris, _PairG, catalog_ephemeris
+from .frames import teme_to_itrs
+from .passes import Ephemeris, _common, _PairG, catalog_ephemeris
 from .sun import sun_position_itrs_km
 from .time import NS_PER_S, Time
 
 EARTH_MEAN_RADIUS_KM = 6371.0088
+# Screening (see AccessG._screen_cos): the WGS-84 polar radius, below every
+# point of the ellipsoid, and a margin on the footprint's central angle.
+SCREEN_EARTH_RADIUS_KM = 6356.752
+SCREEN_MARGIN_DEG = 0.5
+ACCESS_MIN_STEP_S = 10.0
 
 
 class AccessError(SatwatchError, ValueError):
@@ -131,6 +137,14 @@ class AccessG(_PairG):
         self.sin_min_el = np.sin(np.radians(min_elevation_deg or 0.0))
         self.sin_min_sun = (None if min_sun_elevation_deg is None
                             else np.sin(np.radians(min_sun_elevation_deg)))
+        self._site_unit = self._r_site / np.sqrt((self._r_site ** 2).sum(axis=0))
+        # Narrow sensors give windows far shorter than an orbit: sample each
+        # satellite at least twice while it crosses its screening circle.
+        if eph.period_s is not None:
+            lam = np.arccos(np.clip(self._screen_cos(eph.radius_km), -1, 1))
+            crossing_s = 2 * lam / (2 * np.pi) * eph.period_s
+            step = np.minimum(eph.step_s, np.maximum(0.5 * crossing_s, ACCESS_MIN_STEP_S))
+            self.step_s = np.repeat(step, self.n_sites)
 
     def geometry(self, obj, t_ns, exact=False):
         """sin(elevation) and cos(off-nadir) of the pairs."""
@@ -144,9 +158,62 @@ class AccessG(_PairG):
         cos_nadir = (d * r).sum(axis=0) / (rng * np.sqrt((r * r).sum(axis=0)))
         return sin_el, cos_nadir, times
 
+    def _screen_cos(self, r_km):
+        """cos of a geocentric angle beyond which no access is possible for a
+        satellite at radius ``r_km``: the footprint's central angle on a
+        sphere of the polar radius (larger than on the ellipsoid), with the
+        elevation mask lowered by 0.25 deg (geodetic vs geocentric up) and
+        0.5 deg of margin."""
+        R = SCREEN_EARTH_RADIUS_KM
+        eps = np.arcsin(self.sin_min_el) - np.radians(0.25)
+        lam = np.arccos(np.clip(R * np.cos(eps) / r_km, -1, 1)) - eps
+        if self.cos_max_off_nadir is not None:
+            eta = np.arccos(self.cos_max_off_nadir)
+            x = r_km / R * np.sin(eta)
+            lam = np.where(x < 1, np.minimum(lam, np.arcsin(np.minimum(x, 1)) - eta), lam)
+        return np.cos(np.minimum(lam + np.radians(SCREEN_MARGIN_DEG), np.pi))
+
     def evaluate(self, obj, t_ns, exact=False):
         obj = np.asarray(obj)
         t_ns = np.asarray(t_ns, dtype=np.int64)
+        common = None if exact else _common(t_ns)
+        if common is None:
+            return self._exact(obj, t_ns, exact)
+        # Sampling grid: screen every (satellite, point, time) with one
+        # geocentric dot product; evaluate the exact function only near.
+        sat, site = obj // self.n_sites, obj % self.n_sites
+        usat, inv = np.unique(sat, return_inverse=True)
+        r, _ = self.eph.grid_states(usat, common)
+        times = Time(common)
+        r_itrs, _ = teme_to_itrs(r, None, times)                      # (3, U, m)
+        rn = np.sqrt((r_itrs * r_itrs).sum(axis=0))
+        cos_theta = np.einsum("kum,ks->usm", r_itrs / rn, self._site_unit)
+        thr = self._screen_cos(rn)[:, None, :]
+        # Far: below -2, under any exact value (each term is >= -2), so that
+        # the sampled extrema of the mixed function are those of the exact
+        # one inside the screening circle.
+        g = (cos_theta - thr)[inv, site, :] - 2.0
+        ii, jj = np.nonzero(g >= -2.0)
+        if len(ii):
+            g[ii, jj] = self._exact_at(r_itrs[:, inv[ii], jj], site[ii], times[jj])
+        g[~np.isfinite(g)] = np.nan
+        return g
+
+    def _exact_at(self, r, site, times):
+        o = self._r_site[:, site]
+        d = r - o
+        rng = np.sqrt((d * d).sum(axis=0))
+        g = (d * self._up[:, site]).sum(axis=0) / rng - self.sin_min_el
+        if self.cos_max_off_nadir is not None:
+            cos_nadir = (d * r).sum(axis=0) / (rng * np.sqrt((r * r).sum(axis=0)))
+            g = np.minimum(g, cos_nadir - self.cos_max_off_nadir)
+        if self.sin_min_sun is not None:
+            ds = sun_position_itrs_km(times) - o
+            g = np.minimum(g, (ds * self._up[:, site]).sum(axis=0)
+                           / np.sqrt((ds * ds).sum(axis=0)) - self.sin_min_sun)
+        return g
+
+    def _exact(self, obj, t_ns, exact=False):
         sin_el, cos_nadir, times = self.geometry(obj, t_ns, exact)
         g = sin_el - self.sin_min_el
         if self.cos_max_off_nadir is not None:

@@ -53,9 +53,13 @@ class Ephemeris:
     cached, and cubic Hermite interpolation for other times of the last
     cached grid (exact SGP4 otherwise or when asked)."""
 
-    def __init__(self, satrecs, step_s):
+    def __init__(self, satrecs, step_s, period_s=None, radius_km=None):
         self.satrecs = list(satrecs)
         self.step_s = np.asarray(step_s, dtype=float)
+        # orbital period and mean radius (semi-major axis), for functions
+        # that adapt their own step (access)
+        self.period_s = None if period_s is None else np.asarray(period_s, dtype=float)
+        self.radius_km = None if radius_km is None else np.asarray(radius_km, dtype=float)
         self._cache = None          # (sat_idx sorted, grid_ns, r, v)
         self.sgp4_calls = 0
 
@@ -293,7 +297,8 @@ def catalog_ephemeris(catalog) -> Ephemeris:
     sets = list(catalog)
     period = np.array([es.period_min for es in sets])
     ecc = np.array([es.eccentricity for es in sets])
-    return Ephemeris(catalog.satrecs, sampling_step_s(period, ecc))
+    sma = np.array([es.semi_major_axis_km for es in sets])
+    return Ephemeris(catalog.satrecs, sampling_step_s(period, ecc), period * 60.0, sma)
 
 
 def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float = 0.0,
