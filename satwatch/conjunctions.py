@@ -263,26 +263,40 @@ def _propagate_block(sa, t_ns, objects: ObjectTable, every_other: bool):
     if not every_other or m < 3:
         err, r, v = sa.sgp4(np.ascontiguousarray(jd, float), np.ascontiguousarray(fr))
         return err, r, v, np.zeros((n, m))
-    exact = np.zeros(m, bool)
-    exact[::2] = True
-    exact[-1] = True
-    ke, ko = np.flatnonzero(exact), np.flatnonzero(~exact)
-    err_e, r_e, v_e = sa.sgp4(np.ascontiguousarray(jd[ke], float),
-                              np.ascontiguousarray(fr[ke]))
+    last = m - 1 if m % 2 else m - 2          # last interpolated index + 1
+    exact_idx = np.r_[np.arange(0, last + 1, 2), [m - 1] if m % 2 == 0 else []].astype(int)
+    err_e, r_e, v_e = sa.sgp4(np.ascontiguousarray(jd[exact_idx], float),
+                              np.ascontiguousarray(fr[exact_idx]))
     r = np.empty((n, m, 3))
     v = np.empty((n, m, 3))
     err = np.empty((n, m), err_e.dtype)
-    r[:, ke], v[:, ke], err[:, ke] = r_e, v_e, err_e
+    ne = len(range(0, last + 1, 2))
+    r[:, 0:last + 1:2], v[:, 0:last + 1:2], err[:, 0:last + 1:2] = \
+        r_e[:, :ne], v_e[:, :ne], err_e[:, :ne]
+    if m % 2 == 0:
+        r[:, m - 1], v[:, m - 1], err[:, m - 1] = r_e[:, -1], v_e[:, -1], err_e[:, -1]
     # odd samples sit halfway (to within 1 ns of integer rounding, 8e-9 km):
     # Hermite at s = 1/2 is r = (p0 + p1)/2 + H (v0 - v1)/8 and
-    # v = 3 (p1 - p0) / (2 H) - (v0 + v1)/4, H the span of the two neighbours
-    span = ((t_ns[ko + 1] - t_ns[ko - 1]) / NS_PER_S)[None, :, None]
-    p0, p1, w0, w1 = r[:, ko - 1], r[:, ko + 1], v[:, ko - 1], v[:, ko + 1]
-    r[:, ko] = 0.5 * (p0 + p1) + (span / 8) * (w0 - w1)
-    v[:, ko] = (1.5 / span) * (p1 - p0) - 0.25 * (w0 + w1)
-    err[:, ko] = np.maximum(err[:, ko - 1], err[:, ko + 1])
+    # v = 3 (p1 - p0) / (2 H) - (v0 + v1)/4, H the span of the two neighbours.
+    # Views and in-place arithmetic: no gathers of the (n, m, 3) arrays.
+    span = float(t_ns[2] - t_ns[0]) / NS_PER_S
+    p0, p1 = r[:, 0:last - 1:2], r[:, 2:last + 1:2]
+    w0, w1 = v[:, 0:last - 1:2], v[:, 2:last + 1:2]
+    out_r, out_v = r[:, 1:last:2], v[:, 1:last:2]
+    np.add(p0, p1, out=out_r)
+    out_r *= 0.5
+    tmp = np.subtract(w0, w1)
+    tmp *= span / 8
+    out_r += tmp
+    np.subtract(p1, p0, out=out_v)
+    out_v *= 1.5 / span
+    np.add(w0, w1, out=tmp)
+    tmp *= 0.25
+    out_v -= tmp
+    err[:, 1:last:2] = np.maximum(err[:, 0:last - 1:2], err[:, 2:last + 1:2])
+    ko = np.arange(1, last, 2)
     eps = np.zeros((n, m))
-    eps[:, ko] = _hermite_error_km(objects, float(span.max()))[:, None] + 1e-6
+    eps[:, ko] = _hermite_error_km(objects, span)[:, None] + 1e-6
     return err, r, v, eps
 
 
