@@ -137,7 +137,6 @@ class AccessG(_PairG):
         self.sin_min_el = np.sin(np.radians(min_elevation_deg or 0.0))
         self.sin_min_sun = (None if min_sun_elevation_deg is None
                             else np.sin(np.radians(min_sun_elevation_deg)))
-        self._site_unit = self._r_site / np.sqrt((self._r_site ** 2).sum(axis=0))
         # Narrow sensors give windows far shorter than an orbit: sample each
         # satellite at least twice while it crosses its screening circle.
         if eph.period_s is not None:
@@ -158,7 +157,7 @@ class AccessG(_PairG):
         cos_nadir = (d * r).sum(axis=0) / (rng * np.sqrt((r * r).sum(axis=0)))
         return sin_el, cos_nadir, times
 
-    def _screen_cos(self, r_km):
+    def _screen_cos(self, r_km, extra_rad=0.0):
         """cos of a geocentric angle beyond which no access is possible for a
         satellite at radius ``r_km``: the footprint's central angle on a
         sphere of the polar radius (larger than on the ellipsoid), with the
@@ -171,7 +170,7 @@ class AccessG(_PairG):
             eta = np.arccos(self.cos_max_off_nadir)
             x = r_km / R * np.sin(eta)
             lam = np.where(x < 1, np.minimum(lam, np.arcsin(np.minimum(x, 1)) - eta), lam)
-        return np.cos(np.minimum(lam + np.radians(SCREEN_MARGIN_DEG), np.pi))
+        return np.cos(np.minimum(lam + np.radians(SCREEN_MARGIN_DEG) + extra_rad, np.pi))
 
     def evaluate(self, obj, t_ns, exact=False):
         obj = np.asarray(obj)
@@ -179,25 +178,7 @@ class AccessG(_PairG):
         common = None if exact else _common(t_ns)
         if common is None:
             return self._exact(obj, t_ns, exact)
-        # Sampling grid: screen every (satellite, point, time) with one
-        # geocentric dot product; evaluate the exact function only near.
-        sat, site = obj // self.n_sites, obj % self.n_sites
-        usat, inv = np.unique(sat, return_inverse=True)
-        r, _ = self.eph.grid_states(usat, common)
-        times = Time(common)
-        r_itrs, _ = teme_to_itrs(r, None, times)                      # (3, U, m)
-        rn = np.sqrt((r_itrs * r_itrs).sum(axis=0))
-        cos_theta = np.einsum("kum,ks->usm", r_itrs / rn, self._site_unit)
-        thr = self._screen_cos(rn)[:, None, :]
-        # Far: below -2, under any exact value (each term is >= -2), so that
-        # the sampled extrema of the mixed function are those of the exact
-        # one inside the screening circle.
-        g = (cos_theta - thr)[inv, site, :] - 2.0
-        ii, jj = np.nonzero(g >= -2.0)
-        if len(ii):
-            g[ii, jj] = self._exact_at(r_itrs[:, inv[ii], jj], site[ii], times[jj])
-        g[~np.isfinite(g)] = np.nan
-        return g
+        return self._screened(obj, common, self._screen_cos, self._exact_at)
 
     def _exact_at(self, r, site, times):
         o = self._r_site[:, site]

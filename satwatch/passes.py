@@ -32,6 +32,11 @@ from .time import NS_PER_DAY, NS_PER_S, Time
 
 SAMPLES_PER_ORBIT = 20
 MAX_STEP_S = 900.0
+# Screening of sampling grids (see _PairG._screened): a sphere of the WGS-84
+# polar radius, below every site, and a margin on the horizon circle.
+SCREEN_EARTH_RADIUS_KM = 6356.752
+SCREEN_MARGIN_DEG = 0.5
+EARTH_ROTATION_RAD_S = 7.2921159e-5
 MIN_STEP_S = 10.0
 # Civil twilight: the site is "dark" for a visual pass when the Sun is below -6 deg.
 DARK_SUN_ELEVATION_DEG = -6.0
@@ -162,6 +167,7 @@ class _PairG(GFunction):
         self.step_s = np.repeat(eph.step_s, self.n_sites)
         self._r_site = np.stack([s.r_itrs_km for s in self.sites], axis=1)          # (3, S)
         self._up = np.stack([s.enu_matrix()[2] for s in self.sites], axis=1)       # (3, S)
+        self._site_unit = self._r_site / np.sqrt((self._r_site ** 2).sum(axis=0))
 
     def _teme(self, obj, t_ns, exact):
         sat = obj // self.n_sites
@@ -171,6 +177,40 @@ class _PairG(GFunction):
             r, v = self.eph.grid_states(usat, common)
             return r[:, inv, :], common
         return self.eph.states(sat, t_ns, exact=exact)[0], None
+
+    def _screened(self, obj, common, screen_cos, exact_at, polar_motion=True):
+        """Values on a sampling grid: each (satellite, site, time) is first
+        screened with one geocentric dot product (``cos theta`` against
+        ``screen_cos(r_km)``, a bound outside which the function is < 0); only
+        samples inside get ``exact_at(r_itrs (3, k), site (k,), times (k,))``.
+        Far samples get ``cos theta - bound - 2``: below any exact value
+        (functions of sines and cosines >= -2), so the sampled extrema of the
+        result are those of the exact function near the sites."""
+        sat, site = obj // self.n_sites, obj % self.n_sites
+        usat, inv = np.unique(sat, return_inverse=True)
+        r, _ = self.eph.grid_states(usat, common)
+        times = Time(common)
+        r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)   # (3, U, m)
+        rn = np.sqrt((r_itrs * r_itrs).sum(axis=0))
+        cos_theta = np.einsum("kum,ks->usm", r_itrs / rn, self._site_unit)
+        thr = screen_cos(rn, self._step_margin_rad(usat)[:, None])[:, None, :]
+        g = (cos_theta - thr)[inv, site, :] - 2.0
+        ii, jj = np.nonzero(g >= -2.0)
+        if len(ii):
+            g[ii, jj] = exact_at(r_itrs[:, inv[ii], jj], site[ii], times[jj])
+        return g
+
+    def _step_margin_rad(self, usat):
+        """How far (geocentric angle) each satellite can move in one sampling
+        step: its fastest angular rate (perigee) plus the Earth's rotation,
+        times the step.  Widening the screening circle by this much puts a
+        sample inside it for every pass, however grazing."""
+        step = np.asarray(self.step_s, dtype=float)[usat * self.n_sites]
+        if self.eph.period_s is None:
+            return np.full(len(usat), np.pi)
+        period = self.eph.period_s[usat]
+        fastest = 2 * np.pi / period * np.maximum(1.0, period / (SAMPLES_PER_ORBIT * self.eph.step_s[usat]))
+        return np.minimum((fastest + EARTH_ROTATION_RAD_S) * step, np.pi)
 
     def _itrs(self, obj, t_ns, exact, polar_motion=True):
         """ITRS positions of the pairs' satellites ``(3, n, m)`` and the
@@ -207,9 +247,28 @@ class ElevationG(_PairG):
         u = (d * up).sum(axis=0)
         return u / np.sqrt((d * d).sum(axis=0))
 
+    def screen_cos(self, r_km, extra_rad=0.0):
+        """cos of the largest geocentric angle at which a satellite at radius
+        ``r_km`` can be above the mask: the horizon circle on a sphere of the
+        WGS-84 polar radius (below every site), the mask lowered by 0.25 deg
+        (geodetic vs geocentric vertical), plus 0.5 deg of margin."""
+        eps = np.arcsin(self.sin_mask) - np.radians(0.25)
+        lam = np.arccos(np.clip(SCREEN_EARTH_RADIUS_KM * np.cos(eps) / r_km, -1, 1)) - eps
+        return np.cos(np.minimum(lam + np.radians(SCREEN_MARGIN_DEG) + extra_rad, np.pi))
+
+    def _exact_at(self, r, site, times):
+        d = r - self._r_site[:, site]
+        return (d * self._up[:, site]).sum(axis=0) / np.sqrt((d * d).sum(axis=0)) \
+            - self.sin_mask
+
     def evaluate(self, obj, t_ns, exact=False):
-        return self.sin_elevation(np.asarray(obj), np.asarray(t_ns, dtype=np.int64),
-                                  exact) - self.sin_mask
+        obj = np.asarray(obj)
+        t_ns = np.asarray(t_ns, dtype=np.int64)
+        common = None if exact else _common(t_ns)
+        if common is not None:
+            return self._screened(obj, common, self.screen_cos, self._exact_at,
+                                  self.polar_motion)
+        return self.sin_elevation(obj, t_ns, exact) - self.sin_mask
 
 
 class SunlitG(GFunction):
