@@ -421,19 +421,23 @@ def _polish_extremum(g, obj, t, v):
     extremum: corrects the interpolation error of functions that interpolate,
     which matters for flat peaks (no-op where ``exact`` changes nothing)."""
     h = 2.0 * NS_PER_S
+    t, v = t.copy(), v.copy()
+    todo = np.arange(len(t))
     for _ in range(3):
-        tt = t[:, None] + np.array([-h, 0, h], dtype=np.int64)[None, :]
-        f = np.asarray(g.evaluate(obj, tt, exact=True), dtype=float)
+        if not len(todo):
+            break
+        tt = t[todo, None] + np.array([-h, 0, h], dtype=np.int64)[None, :]
+        f = np.asarray(g.evaluate(obj[todo], tt, exact=True), dtype=float)
         a, b, c = f[:, 0], f[:, 1], f[:, 2]
         den = a - 2 * b + c
         ok = np.isfinite(den) & (den != 0)
         shift = np.where(ok, 0.5 * (a - c) / np.where(ok, den, 1.0), 0.0)
         good = ok & (np.abs(shift) <= 10.0)    # within 20 s: the peak is nearby
         shift = np.where(good, shift, 0.0)
-        v = np.where(good, b - 0.25 * (a - c) * shift, np.where(np.isfinite(b), b, v))
-        t = t + np.rint(shift * h).astype(np.int64)
-        if np.all(np.abs(shift) < 0.05):
-            break
+        v[todo] = np.where(good, b - 0.25 * (a - c) * shift,
+                           np.where(np.isfinite(b), b, v[todo]))
+        t[todo] = t[todo] + np.rint(shift * h).astype(np.int64)
+        todo = todo[np.abs(shift) >= 0.05]       # moved by more than 0.1 s: again
     return t, v
 
 

@@ -82,9 +82,10 @@ class Ephemeris:
         err, r, v = arr.sgp4(jd, fr)
         self.sgp4_calls += r.shape[0] * r.shape[1]
         r = np.where(err[..., None] == 0, r, np.nan)
-        r, v = np.moveaxis(r, -1, 0), np.moveaxis(v, -1, 0)
-        self._cache = (np.asarray(sats), np.asarray(t_ns), r, v)
-        return r, v
+        # keep sgp4's contiguous (n, m, 3) layout for interpolation gathers
+        self._cache = (np.asarray(sats), np.asarray(t_ns), r.reshape(-1, 3),
+                       v.reshape(-1, 3), r.shape[1])
+        return np.moveaxis(r, -1, 0), np.moveaxis(v, -1, 0)
 
     def exact_states(self, sats, t_ns):
         """Exact SGP4 at per-row times: ``sats`` (n,), ``t_ns`` (n, m)."""
@@ -113,36 +114,36 @@ class Ephemeris:
         t_ns = np.asarray(t_ns, dtype=np.int64)
         c = self._cache
         if not exact and c is not None:
-            cs, grid, cr, cv = c
+            cs, grid, cr, cv, m = c
             pos = np.searchsorted(cs, sats)
             pos_ok = pos < len(cs)
             hit = pos_ok & (cs[np.minimum(pos, len(cs) - 1)] == sats)
             if hit.all() and t_ns.min() >= grid[0] and t_ns.max() <= grid[-1]:
-                return _hermite(pos, t_ns, grid, cr, cv)
+                return _hermite(pos, t_ns, grid, cr, cv, m)
         return self.exact_states(sats, t_ns)
 
 
-def _hermite(rows, t_ns, grid, r, v):
+def _hermite(rows, t_ns, grid, r, v, m):
+    """Cubic Hermite interpolation of cached states: ``r``, ``v`` are
+    ``(n * m, 3)`` (row-major satellites x grid times)."""
     k = np.clip(np.searchsorted(grid, t_ns, side="right") - 1, 0, len(grid) - 2)
     t0 = grid[k]
     h = (grid[k + 1] - t0) / NS_PER_S
     s = (t_ns - t0) / NS_PER_S / h
-    s2, s3 = s * s, s * s * s
-    h00 = 2 * s3 - 3 * s2 + 1
-    h10 = (s3 - 2 * s2 + s) * h
-    h01 = -2 * s3 + 3 * s2
-    h11 = (s3 - s2) * h
-    rr = rows[:, None] if t_ns.ndim == 2 else rows
-    out_r = (h00 * r[:, rr, k] + h10 * v[:, rr, k] + h01 * r[:, rr, k + 1]
-             + h11 * v[:, rr, k + 1])
-    # velocity: derivative of the Hermite polynomial
-    d00 = (6 * s2 - 6 * s) / h
-    d10 = 3 * s2 - 4 * s + 1
-    d01 = (-6 * s2 + 6 * s) / h
-    d11 = 3 * s2 - 2 * s
-    out_v = (d00 * r[:, rr, k] + d10 * v[:, rr, k] + d01 * r[:, rr, k + 1]
-             + d11 * v[:, rr, k + 1])
-    return out_r, out_v
+    s2 = s * s
+    s3 = s2 * s
+    flat = (rows[:, None] if t_ns.ndim == 2 else rows) * m + k
+    r0, r1, v0, v1 = r[flat], r[flat + 1], v[flat], v[flat + 1]        # (..., 3)
+    h00 = (2 * s3 - 3 * s2 + 1)[..., None]
+    h10 = ((s3 - 2 * s2 + s) * h)[..., None]
+    h01 = (-2 * s3 + 3 * s2)[..., None]
+    h11 = ((s3 - s2) * h)[..., None]
+    out_r = h00 * r0 + h10 * v0 + h01 * r1 + h11 * v1
+    d00 = ((6 * s2 - 6 * s) / h)[..., None]
+    d10 = (3 * s2 - 4 * s + 1)[..., None]
+    d11 = (3 * s2 - 2 * s)[..., None]
+    out_v = d00 * (r0 - r1) + d10 * v0 + d11 * v1
+    return np.moveaxis(out_r, -1, 0), np.moveaxis(out_v, -1, 0)
 
 
 def _common(t_ns):
