@@ -28,7 +28,6 @@ import numpy as np
 from .errors import SatwatchError
 from .events import scan, to_intervals
 from .frames import GroundPoint
-from .frames import teme_to_itrs
 from .passes import Ephemeris, _common, _PairG, catalog_ephemeris
 from .sun import sun_position_itrs_km
 from .time import NS_PER_S, Time

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .events import GFunction, Scan, all_of, scan, to_intervals
-from .frames import GroundPoint, teme_to_itrs
+from .frames import teme_to_itrs
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
 from .time import NS_PER_DAY, NS_PER_S, Time
 
@@ -169,15 +169,6 @@ class _PairG(GFunction):
         self._r_site = np.stack([s.r_itrs_km for s in self.sites], axis=1)          # (3, S)
         self._up = np.stack([s.enu_matrix()[2] for s in self.sites], axis=1)       # (3, S)
         self._site_unit = self._r_site / np.sqrt((self._r_site ** 2).sum(axis=0))
-
-    def _teme(self, obj, t_ns, exact):
-        sat = obj // self.n_sites
-        common = None if exact else _common(t_ns)
-        if common is not None:
-            usat, inv = np.unique(sat, return_inverse=True)
-            r, v = self.eph.grid_states(usat, common)
-            return r[:, inv, :], common
-        return self.eph.states(sat, t_ns, exact=exact)[0], None
 
     def _screened(self, obj, common, screen_cos, exact_at, polar_motion=True):
         """Values on a sampling grid: each (satellite, site, time) is first
