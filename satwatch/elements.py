@@ -758,19 +758,20 @@ def parse_elements(text: str, *, source: str | None = None, strict: bool = False
 # --------------------------------------------------------------------------
 
 def _epoch_text(es: ElementSet) -> str:
-    return np.datetime_as_string(np.datetime64(es.epoch_ns // 1000, "us"), unit="us")
+    return np.datetime_as_string(np.datetime64(int(es.epoch_ns) // 1000, "us"), unit="us")
 
 
 def omm_dict(es: ElementSet) -> dict:
     """OMM keywords in CelesTrak's order, values typed as CelesTrak's JSON."""
     return {"OBJECT_NAME": es.name, "OBJECT_ID": es.intl_designator, "EPOCH": _epoch_text(es),
-            "MEAN_MOTION": es.mean_motion_rev_day, "ECCENTRICITY": es.eccentricity,
-            "INCLINATION": es.inclination_deg, "RA_OF_ASC_NODE": es.raan_deg,
-            "ARG_OF_PERICENTER": es.arg_perigee_deg, "MEAN_ANOMALY": es.mean_anomaly_deg,
-            "EPHEMERIS_TYPE": es.ephemeris_type, "CLASSIFICATION_TYPE": es.classification,
-            "NORAD_CAT_ID": es.norad_id, "ELEMENT_SET_NO": es.element_set_no,
-            "REV_AT_EPOCH": es.rev_at_epoch, "BSTAR": es.bstar_per_earth_radius,
-            "MEAN_MOTION_DOT": es.ndot_rev_day2, "MEAN_MOTION_DDOT": es.nddot_rev_day3}
+            "MEAN_MOTION": float(es.mean_motion_rev_day), "ECCENTRICITY": float(es.eccentricity),
+            "INCLINATION": float(es.inclination_deg), "RA_OF_ASC_NODE": float(es.raan_deg),
+            "ARG_OF_PERICENTER": float(es.arg_perigee_deg),
+            "MEAN_ANOMALY": float(es.mean_anomaly_deg), "EPHEMERIS_TYPE": int(es.ephemeris_type),
+            "CLASSIFICATION_TYPE": es.classification, "NORAD_CAT_ID": int(es.norad_id),
+            "ELEMENT_SET_NO": int(es.element_set_no), "REV_AT_EPOCH": int(es.rev_at_epoch),
+            "BSTAR": float(es.bstar_per_earth_radius), "MEAN_MOTION_DOT": float(es.ndot_rev_day2),
+            "MEAN_MOTION_DDOT": float(es.nddot_rev_day3)}
 
 
 def _text(value) -> str:
@@ -858,10 +859,10 @@ def write_tle(es: ElementSet, *, lossy: bool = False) -> tuple[str, str]:
         raise ElementsError(reason, source=es.source, line=es.line, field=fld)
 
     try:
-        satnum = int_to_alpha5(es.norad_id)
+        satnum = int_to_alpha5(int(es.norad_id))
     except ValueError as exc:
         fail("NORAD_CAT_ID", f"{exc}; write OMM instead")
-    days, rem = divmod(es.epoch_ns, NS_PER_DAY)
+    days, rem = divmod(int(es.epoch_ns), NS_PER_DAY)
     date = np.datetime64(days, "D").astype(object)
     if not 1957 <= date.year <= 2056:
         fail("EPOCH", f"epoch year {date.year} is outside the TLE's 1957..2056")

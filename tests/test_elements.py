@@ -173,6 +173,15 @@ def test_blank_padded_ids():
     assert (es.norad_id, es.name, es.inclination_deg) == (5, "VANGUARD 1", 34.243)
 
 
+def test_writers_take_numpy_integers():
+    import numpy as np
+    from dataclasses import replace
+    es = parse_elements(ISS_3LE)[0][0]
+    twin = replace(es, epoch_ns=np.int64(es.epoch_ns), norad_id=np.int64(es.norad_id))
+    assert write_tle(twin) == write_tle(es)
+    assert parse_elements(write_omm([twin], "json"))[0] == [es]
+
+
 def test_tle_writer_refuses_what_it_cannot_carry():
     from dataclasses import replace
     es = parse_elements(ISS_3LE)[0][0]
