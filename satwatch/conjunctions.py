@@ -1,7 +1,7 @@
 """All-vs-all conjunction screening: what passes within a threshold of what.
 
-Pure core (numpy + sgp4 + scipy's k-d tree); no I/O.  The window is cut
-into time *blocks* (the unit of work, also the unit that
+Pure core (numpy + sgp4; numba, else scipy, for the spatial index); no I/O.
+The window is cut into time *blocks* (the unit of work, also the unit that
 :mod:`satwatch.distributed` sends to Dask workers); each block runs the same
 four stages, and :func:`merge_blocks` joins them, so a run on one machine and
 a run on a cluster produce the same events, bit for bit.
@@ -16,15 +16,17 @@ Stages (see docs/conjunctions.md for the reasoning and measured numbers):
    ``B_i + B_j``: a per-sample apogee/perigee (radial shell) test.  The
    classic whole-orbit apogee/perigee pair count is reported for reference.
 2. **Spatial index (orbit path and time filter in one).**  At each sample a
-   k-d tree finds the pairs whose positions lie within
-   ``R = D + (vmax_i + vmax_j) h/2`` (the farthest two objects can close in
-   half a step) *and* whose radial shells overlap (a 4-D tree over
-   ``(x, y, z, lambda*r)``; objects with fast radial motion or high speed go
-   through a 3-D tree instead).
+   uniform grid (:mod:`satwatch.screening_grid`) finds the pairs whose
+   positions lie within ``R = D + (vb_i + vb_j) h/2`` (the farthest two
+   objects can close in half a step) *and* whose radial shells overlap; a
+   chord test then keeps the steps around the sample whose straight-line
+   relative path, padded by a gravity-gradient bound, comes under ``D``.
 3. **Candidate detection.**  For every surviving pair and the two steps
    around the sample, the relative motion is a cubic Hermite polynomial of
    the two SGP4 states at the step ends; its minimum (9 samples + Newton) is
-   compared with ``D`` plus the interpolation error bound.
+   compared with ``D`` plus the interpolation error bound.  (SGP4 runs at
+   every other sample; the odd ones are Hermite midpoints, and their error
+   bound is added to every pad.)
 4. **TCA refinement.**  Vectorised Newton iteration on the range-rate
    ``f(t) = d . w`` with exact SGP4 states at each candidate's own time, to
    a microsecond; events with miss distance <= ``D`` are kept.
@@ -38,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from .errors import SatwatchError
 from .screening_grid import find_pair_steps
 from .time import NS_PER_DAY, NS_PER_S, Time
@@ -105,8 +108,9 @@ class ScreeningSettings:
 
 @dataclass(frozen=True)
 class ObjectTable:
-    """What the screener needs of each object, as arrays (picklable, so it
-    can travel to Dask workers): ``element_lines`` rebuild the satrecs."""
+    """What the screener needs of each object, as arrays, with its SGP4
+    satellites (workers rebuild it from the element sets: see
+    :mod:`satwatch.distributed`)."""
 
     norad_ids: np.ndarray
     epochs_ns: np.ndarray
