@@ -64,6 +64,9 @@ NEWTON_ITERATIONS = 12
 # Two minima of the same pair closer than this are one event seen from two
 # steps (physically two minima of one pair are >= ~15 min apart).
 SAME_EVENT_S = 1.0
+# Below this relative speed (1 mm/s) two objects share one trajectory (the
+# ISS and the vehicles docked to it carry the same elements): no TCA exists.
+MIN_RELATIVE_SPEED_KM_S = 1e-6
 EARTH_RADIUS_KM = 6378.135
 # Error code for states SGP4 returns without error that no orbiter can have
 # (sgp4's own codes are 1-6; see satwatch.propagation.SGP4_ERRORS).
@@ -179,6 +182,7 @@ class BlockResult:
     radius_lo_km: np.ndarray  # per object, over the block's samples (NaN: never valid)
     radius_hi_km: np.ndarray
     error_code: np.ndarray    # per object: first non-zero SGP4 code in the block
+    coincident: np.ndarray = field(default_factory=lambda: np.empty((0, 2), np.int64))
 
 
 @dataclass
@@ -189,7 +193,9 @@ class Conjunctions:
     vector is object 2 minus object 1 in object 1's radial / in-track /
     cross-track frame.  ``stats`` holds the pass-through of every stage;
     ``failed`` maps NORAD id -> SGP4 error code for objects that could not be
-    propagated over part or all of the window.
+    propagated over part or all of the window.  ``coincident`` lists the
+    NORAD id pairs that share one trajectory (zero relative speed: docked
+    vehicles, duplicated element sets) within the threshold: no TCA, no event.
     """
 
     norad_id_1: np.ndarray
@@ -211,6 +217,7 @@ class Conjunctions:
     end: Time
     stats: dict
     failed: dict
+    coincident: list = field(default_factory=list)
 
     def __len__(self):
         return len(self.miss_km)
@@ -499,14 +506,25 @@ def screen_block(objects: ObjectTable, grid: Grid, k0: int, k1: int,
     inside = (tca_ns >= lo_ns) & (tca_ns < t_ns[-1]) if k1 < grid.n_steps else \
         (tca_ns >= lo_ns) & (tca_ns <= t_ns[-1])
     inside &= (tca_ns > grid.start_ns) & (tca_ns < grid.end_ns)
-    keep = ok & inside & (miss <= d)
+    # Pairs that share one trajectory (docked modules, duplicated element sets:
+    # relative speed zero) have no distance minimum: reported apart, no TCA.
+    if len(ci):
+        w = v2 - v1
+        rel = np.sqrt(np.einsum("pk,pk->p", w, w))
+    else:
+        rel = np.empty(0)
+    moving = rel > MIN_RELATIVE_SPEED_KM_S
+    still = ok & ~moving & (miss <= d)
+    coincident = np.unique(np.stack([ci[still], cj[still]], axis=1), axis=0) if still.any() \
+        else np.empty((0, 2), np.int64)
+    keep = ok & inside & (miss <= d) & moving
     counts["refined_converged"] = int(ok.sum())
     lo = np.where(valid, rn - pad_b, np.inf).min(axis=1)
     hi = np.where(valid, rn + pad_b, -np.inf).max(axis=1)
     lo, hi = np.where(np.isfinite(lo), lo, np.nan), np.where(np.isfinite(hi), hi, np.nan)
     first_err = np.where((err != 0).any(axis=1), err[np.arange(n), np.argmax(err != 0, axis=1)], 0)
     return BlockResult(ci[keep], cj[keep], tca_ns[keep], r1[keep], v1[keep], r2[keep],
-                       v2[keep], counts, lo, hi, first_err.astype(np.int16))
+                       v2[keep], counts, lo, hi, first_err.astype(np.int16), coincident)
 
 
 # -- merge and the front door ---------------------------------------------------------
@@ -578,6 +596,9 @@ def merge_blocks(objects: ObjectTable, grid: Grid, results: list[BlockResult],
     for b in results:
         errs = np.where(errs == 0, b.error_code, errs)
     failed = {int(ids[k]): int(errs[k]) for k in np.flatnonzero(errs)}
+    co = np.concatenate([b.coincident for b in results]) if results else np.empty((0, 2))
+    coincident = sorted({(int(min(ids[a], ids[b])), int(max(ids[a], ids[b])))
+                         for a, b in co.astype(np.int64)})
     stats = {
         "objects": n,
         "objects_failed_propagation": len(failed),
@@ -587,6 +608,7 @@ def merge_blocks(objects: ObjectTable, grid: Grid, results: list[BlockResult],
         "pairs_apogee_perigee": _count_overlapping_pairs(lo, hi, primary),
         **counts,
         "events": int(len(i1)),
+        "pairs_coincident": len(coincident),
     }
     order = np.lexsort((ids[i2], ids[i1], tca))
     sel = order
@@ -599,7 +621,7 @@ def merge_blocks(objects: ObjectTable, grid: Grid, results: list[BlockResult],
         age_1_days=(tca[sel] - objects.epochs_ns[i1][sel]) / NS_PER_DAY,
         age_2_days=(tca[sel] - objects.epochs_ns[i2][sel]) / NS_PER_DAY,
         threshold_km=settings.threshold_km, start=Time(grid.start_ns), end=Time(grid.end_ns),
-        stats=stats, failed=failed)
+        stats=stats, failed=failed, coincident=coincident)
 
 
 def to_rtn(r_km, v_km_s, vec):

@@ -253,3 +253,25 @@ def test_unphysical_sgp4_states_are_data(full_catalog):
     res = screen_conjunctions(sub, utc("2023-10-13T02:30:00Z"), utc("2023-10-13T03:30:00Z"), 5.0)
     assert res.failed[46901] == 7
     assert 46901 not in set(res.norad_id_1) | set(res.norad_id_2)
+
+
+def test_identical_trajectories_are_coincident_not_events(full_catalog):
+    """Vehicles docked to a station carry the station's element set: SGP4 gives
+    them the same trajectory (distance identically zero, closed form), which
+    has no closest approach.  Such pairs are listed apart, never as events."""
+    groups: dict = {}
+    for es in full_catalog:
+        key = (es.epoch_ns, es.mean_motion_rev_day, es.eccentricity, es.inclination_deg,
+               es.raan_deg, es.arg_perigee_deg, es.mean_anomaly_deg, es.bstar_per_earth_radius,
+               es.ndot_rev_day2, es.nddot_rev_day3)
+        groups.setdefault(key, []).append(es.norad_id)
+    twins = [sorted(g) for g in groups.values() if len(g) > 1]
+    assert twins, "the 2023-10-13 catalog has docked vehicles sharing element sets"
+    ids = sorted({n for g in twins for n in g})
+    sub = full_catalog.filter(norad_ids=ids + [int(n) for n in full_catalog.norad_ids[:300]])
+    res = screen_conjunctions(sub, utc(START), utc(START) + 1800.0, THRESHOLD_KM)
+    expected = {(a, b) for g in twins for i, a in enumerate(g) for b in g[i + 1:]}
+    assert expected <= set(res.coincident)
+    events = set(zip(res.norad_id_1.tolist(), res.norad_id_2.tolist()))
+    assert not events & expected
+    assert (res.relative_speed_km_s > 0).all()

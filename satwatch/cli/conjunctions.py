@@ -108,6 +108,11 @@ def register(app: typer.Typer):
                 f"{len(res)} events under {threshold_km:g} km, {t0.iso(0)} to {t1.iso(0)}, "
                 f"{s['objects']} objects from {cat.source} "
                 f"({s['objects_failed_propagation']} could not be propagated).\n"
+                + (f"{len(res.coincident)} pairs share one trajectory (docked vehicles or "
+                   f"duplicated element sets; no TCA, not events): "
+                   + ", ".join(f"{a}-{b}" for a, b in res.coincident[:10])
+                   + (" ..." if len(res.coincident) > 10 else "") + ".\n"
+                   if res.coincident else "") +
                 f"Stages: pairs {s['pairs_total']:,} -> apogee/perigee "
                 f"{s['pairs_apogee_perigee']:,} -> radial+spatial {s['pair_samples_spatial']:,} "
                 f"pair-samples -> chord {s['pair_steps_chord']:,} pair-steps -> candidates "
