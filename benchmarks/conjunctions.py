@@ -98,7 +98,8 @@ def main():
     ours = statistics.median(times)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"events under {args.threshold_km:g} km: {len(res):,} "
-          f"({res.stats['objects_failed_propagation']} objects could not be propagated)")
+          f"({res.stats['objects_failed_propagation']} objects could not be propagated; "
+          f"{len(res.coincident)} pairs share one trajectory, not events)")
     print("stage pass-through:")
     stage_table(res.stats)
     print(f"satwatch single process: median {ours:.1f} s wall over {args.repeat} run(s) "
