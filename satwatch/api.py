@@ -15,6 +15,28 @@ from .propagation import SGP4_ERRORS, States, propagate, satrec
 from .sources import load_catalog
 from .time import Time, utc, utc_range
 
+# The analyses, imported on first use so that ``import satwatch`` stays quick.
+_LAZY = {
+    "find_site": "sites", "builtin_sites": "sites", "Site": "sites",
+    "find_passes": "passes", "pass_rows": "passes", "find_access": "access",
+    "find_crossings": "events", "find_maxima": "events", "all_of": "events",
+    "any_of": "events", "negate": "events",
+    "screen_conjunctions": "conjunctions", "detect_maneuvers": "maneuvers",
+    "open_store": "store", "reach": "launches", "launch_windows": "launches",
+    "identify": "launches", "solve_arc": "ballistic", "ZoneSet": "zones",
+    "read_zones": "zones", "parse_cns": "reported_events", "analyze_event": "reported_events",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'satwatch' has no attribute {name!r}")
+    import importlib
+    target = "analyze" if name == "analyze_event" else name
+    return getattr(importlib.import_module(f"satwatch.{module}"), target)
+
+
 __all__ = ["Catalog", "ElementSet", "Rejection", "parse_elements", "write_omm", "write_tle",
            "write_tle_text", "CatalogError", "ElementsError", "SatwatchError", "SatwatchWarning",
            "SourceError", "StaleElementsWarning", "TimeError", "Geodetic", "GroundPoint",

@@ -85,3 +85,14 @@ def test_catalog_lookup_and_filters(full_catalog):
     with pytest.raises(satwatch.CatalogError, match="99999999"):
         full_catalog[99999999]
     assert len(full_catalog.select(["25544", "STARLINK-1007", "KMS 3-2"])) == 3
+
+
+def test_front_door_exports_every_analysis():
+    import importlib
+    from satwatch import api
+    for name, module in api._LAZY.items():
+        target = "analyze" if name == "analyze_event" else name
+        assert getattr(satwatch, name) is getattr(importlib.import_module(f"satwatch.{module}"),
+                                                  target)
+    with pytest.raises(AttributeError):
+        satwatch.no_such_thing
