@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .events import GFunction, Scan, all_of, scan, to_intervals
-from .frames import teme_to_itrs
+from .frames import gmst82_rad, teme_to_itrs
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
 from .time import NS_PER_DAY, NS_PER_S, Time
 
@@ -90,26 +90,35 @@ class Ephemeris:
     def exact_states(self, sats, t_ns):
         """Exact SGP4 at per-row times: ``sats`` (n,), ``t_ns`` (n, m)."""
         n, m = t_ns.shape
-        r = np.full((3, n, m), np.nan)
-        v = np.full((3, n, m), np.nan)
-        days, rem = np.divmod(t_ns, NS_PER_DAY)
-        jd = (days + _JD_UNIX).astype(float)
-        fr = rem / NS_PER_DAY
+        sats = np.asarray(sats)
         order = np.argsort(sats, kind="stable")
         s_sorted = sats[order]
-        bounds = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1], True])
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            rows = order[a:b]
-            sat = self.satrecs[s_sorted[a]]
-            e, rr, vv = sat.sgp4_array(jd[rows].ravel(), fr[rows].ravel())
-            rr = np.where(e[:, None] == 0, rr, np.nan)
-            r[:, rows, :] = rr.T.reshape(3, len(rows), m)
-            v[:, rows, :] = vv.T.reshape(3, len(rows), m)
+        # rows sorted by satellite, flattened: one contiguous run per satellite;
+        # sgp4 writes straight into slices of the preallocated outputs
+        t_sorted = t_ns[order].ravel()
+        days, rem = np.divmod(t_sorted, NS_PER_DAY)
+        jd = np.ascontiguousarray(days + _JD_UNIX, dtype=np.float64)
+        fr = np.ascontiguousarray(rem / NS_PER_DAY, dtype=np.float64)
+        err = np.zeros(n * m, dtype=np.uint8)
+        rr = np.empty((n * m, 3))
+        vv = np.empty((n * m, 3))
+        bounds = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1], True]) * m
+        satrecs = self.satrecs
+        for a, b, k in zip(bounds[:-1].tolist(), bounds[1:].tolist(),
+                           s_sorted[bounds[:-1] // m].tolist()):
+            satrecs[k]._sgp4(jd[a:b], fr[a:b], err[a:b], rr[a:b], vv[a:b])
+        bad = err != 0
+        rr[bad] = np.nan
+        r = np.empty((3, n, m))
+        v = np.empty((3, n, m))
+        r[:, order, :] = np.moveaxis(rr.reshape(n, m, 3), -1, 0)
+        v[:, order, :] = np.moveaxis(vv.reshape(n, m, 3), -1, 0)
         self.sgp4_calls += n * m
         return r, v
 
-    def states(self, sats, t_ns, exact=False):
-        """States ``(3, n, m)`` of satellites ``sats`` (n,) at ``t_ns`` (n, m)."""
+    def states(self, sats, t_ns, exact=False, velocity=True):
+        """States ``(3, n, m)`` of satellites ``sats`` (n,) at ``t_ns`` (n, m);
+        ``velocity=False`` may return None for v (interpolation skips it)."""
         sats = np.asarray(sats)
         t_ns = np.asarray(t_ns, dtype=np.int64)
         c = self._cache
@@ -119,11 +128,11 @@ class Ephemeris:
             pos_ok = pos < len(cs)
             hit = pos_ok & (cs[np.minimum(pos, len(cs) - 1)] == sats)
             if hit.all() and t_ns.min() >= grid[0] and t_ns.max() <= grid[-1]:
-                return _hermite(pos, t_ns, grid, cr, cv, m)
+                return _hermite(pos, t_ns, grid, cr, cv, m, velocity)
         return self.exact_states(sats, t_ns)
 
 
-def _hermite(rows, t_ns, grid, r, v, m):
+def _hermite(rows, t_ns, grid, r, v, m, velocity=True):
     """Cubic Hermite interpolation of cached states: ``r``, ``v`` are
     ``(n * m, 3)`` (row-major satellites x grid times)."""
     k = np.clip(np.searchsorted(grid, t_ns, side="right") - 1, 0, len(grid) - 2)
@@ -139,6 +148,8 @@ def _hermite(rows, t_ns, grid, r, v, m):
     h01 = (-2 * s3 + 3 * s2)[..., None]
     h11 = ((s3 - s2) * h)[..., None]
     out_r = h00 * r0 + h10 * v0 + h01 * r1 + h11 * v1
+    if not velocity:
+        return np.moveaxis(out_r, -1, 0), None
     d00 = ((6 * s2 - 6 * s) / h)[..., None]
     d10 = (3 * s2 - 4 * s + 1)[..., None]
     d11 = (3 * s2 - 2 * s)[..., None]
@@ -180,16 +191,31 @@ class _PairG(GFunction):
         result are those of the exact function near the sites."""
         sat, site = obj // self.n_sites, obj % self.n_sites
         usat, inv = np.unique(sat, return_inverse=True)
-        r, _ = self.eph.grid_states(usat, common)
+        r, _ = self.eph.grid_states(usat, common)                 # TEME (3, U, m)
         times = Time(common)
-        r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)   # (3, U, m)
-        rn = np.sqrt((r_itrs * r_itrs).sum(axis=0))
-        cos_theta = np.einsum("kum,ks->usm", r_itrs / rn, self._site_unit)
-        thr = screen_cos(rn, self._step_margin_rad(usat)[:, None])[:, None, :]
-        g = (cos_theta - thr)[inv, site, :] - 2.0
+        # The screen works in TEME: each site's unit vector is rotated into
+        # TEME once per time (GMST only: polar motion moves it by ~1e-6 rad,
+        # far inside the screen's margin), so no satellite sample is rotated
+        # except those that pass the screen.
+        theta, _ = gmst82_rad(times)
+        c, s = np.cos(theta), np.sin(theta)
+        ux, uy, uz = self._site_unit
+        sx = c[None, :] * ux[:, None] - s[None, :] * uy[:, None]     # (S, m)
+        sy = s[None, :] * ux[:, None] + c[None, :] * uy[:, None]
+        rn = np.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2])        # (U, m)
+        thr = screen_cos(rn, self._step_margin_rad(usat)[:, None])
+        if self.n_sites == 1:
+            cos_theta = (r[0] * sx[0] + r[1] * sy[0] + r[2] * uz[0]) / rn
+            g = (cos_theta - thr)[inv, :] - 2.0
+        else:
+            cos_theta = (np.einsum("um,sm->usm", r[0], sx) + np.einsum("um,sm->usm", r[1], sy)
+                         + r[2][:, None, :] * uz[None, :, None]) / rn[:, None, :]
+            g = (cos_theta - thr[:, None, :])[inv, site, :] - 2.0
         ii, jj = np.nonzero(g >= -2.0)
         if len(ii):
-            g[ii, jj] = exact_at(r_itrs[:, inv[ii], jj], site[ii], times[jj])
+            r_in, _ = teme_to_itrs(r[:, inv[ii], jj], None, times[jj],
+                                   polar_motion=polar_motion)
+            g[ii, jj] = exact_at(r_in, site[ii], times[jj])
         return g
 
     def _step_margin_rad(self, usat):
@@ -218,9 +244,36 @@ class _PairG(GFunction):
             return (r_itrs if len(usat) == len(sat) and np.all(inv == np.arange(len(sat)))
                     else r_itrs[:, inv, :]), times
         times = Time(t_ns)
-        r, _ = self.eph.states(sat, t_ns, exact=exact)
+        r, _ = self.eph.states(sat, t_ns, exact=exact, velocity=False)
+        if not exact:
+            theta = _fast_gmst(t_ns)
+            if theta is not None:
+                # Interpolated values (refinement): GMST from its rate, no
+                # polar motion (~10 m); every root and extremum is polished
+                # afterwards on exact values through the full rotation.
+                c, s = np.cos(theta), np.sin(theta)
+                return np.stack([c * r[0] + s * r[1], c * r[1] - s * r[0], r[2]]), times
         r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)
         return r_itrs, times
+
+
+# Largest disagreement (rad) between linear GMST and the full GMST-82 with
+# UT1 at the far end of a span before the fast path is refused (a leap
+# second or a UT1 step): 1e-7 rad is 0.6 m at the Earth's surface.
+FAST_GMST_TOL_RAD = 1e-7
+
+
+def _fast_gmst(t_ns):
+    """GMST (rad) at ``t_ns`` from GMST and its rate at the earliest time,
+    or None where that is not accurate to FAST_GMST_TOL_RAD at the latest."""
+    if t_ns.size == 0:
+        return None
+    lo, hi = int(t_ns.min()), int(t_ns.max())
+    th, rate = gmst82_rad(Time(np.array([lo, hi], dtype=np.int64)))
+    lin = th[0] + rate[0] * ((hi - lo) / NS_PER_S)
+    if abs(np.angle(np.exp(1j * (lin - th[1])))) > FAST_GMST_TOL_RAD:
+        return None
+    return th[0] + rate[0] * ((t_ns - lo) / NS_PER_S)
 
 
 class ElevationG(_PairG):
@@ -283,7 +336,7 @@ class SunlitG(GFunction):
             r = r[:, inv, :]
             sun = sun_position_teme_km(Time(common))[:, None, :]
         else:
-            r, _ = self.eph.states(sat, t_ns, exact=exact)
+            r, _ = self.eph.states(sat, t_ns, exact=exact, velocity=False)
             sun = sun_position_teme_km(Time(t_ns))
         return shadow_margin_km(r, sun)
 
@@ -352,9 +405,63 @@ def catalog_ephemeris(catalog) -> Ephemeris:
     return Ephemeris(catalog.satrecs, sampling_step_s(period, ecc), period * 60.0, sma)
 
 
+_POOL_JOB = None       # (eph, sites, start, end, mask, polar_motion) for forked workers
+
+
+def _pool_chunk(bounds):
+    eph, sites, start, end, mask, pm = _POOL_JOB
+    a, b = bounds
+    sub = Ephemeris(eph.satrecs[a:b], eph.step_s[a:b],
+                    None if eph.period_s is None else eph.period_s[a:b],
+                    None if eph.radius_km is None else eph.radius_km[a:b])
+    p = find_passes(None, sites, start, end, mask, ephemeris=sub, polar_motion=pm)
+    mx = p.maxima
+    return (a, p.sat, p.site, p.rise_ns, p.set_ns, p.rise_partial, p.set_partial,
+            p.culmination_ns, p.max_elevation_deg, p.culmination_azimuth_deg,
+            p.rise_azimuth_deg, p.set_azimuth_deg, mx.obj, mx.time.ns, mx.value)
+
+
+def _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
+                      dark_sun_elevation_deg, eph, polar_motion, workers):
+    """find_passes over contiguous satellite chunks in ``workers`` forked
+    processes; results are concatenated in satellite order (as one call
+    would give them), visibility is computed here on the merged passes."""
+    import multiprocessing as mp
+    from .events import Extrema
+    global _POOL_JOB
+    n = len(eph)
+    n_chunks = min(n, 4 * workers)
+    edges = np.linspace(0, n, n_chunks + 1).astype(int)
+    bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    _POOL_JOB = (eph, sites, start, end, min_elevation_deg, polar_motion)
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_pool_chunk, bounds)
+    finally:
+        _POOL_JOB = None
+    n_sites = len(sites)
+
+    def cat(i, offset=None):
+        arrs = [pt[i] + (0 if offset is None else offset(pt[0])) for pt in parts]
+        return np.concatenate(arrs)
+
+    mx = Extrema(cat(12, lambda a: a * n_sites), Time(cat(13)), cat(14))
+    passes = Passes(sat=cat(1, lambda a: a), site=cat(2), rise_ns=cat(3), set_ns=cat(4),
+                    rise_partial=cat(5), set_partial=cat(6), culmination_ns=cat(7),
+                    max_elevation_deg=cat(8), culmination_azimuth_deg=cat(9),
+                    rise_azimuth_deg=cat(10), set_azimuth_deg=cat(11),
+                    start=Time(int(start.ns)), end=Time(int(end.ns)),
+                    min_elevation_deg=float(min_elevation_deg), maxima=mx)
+    if visibility and len(passes):
+        passes.visibility = pass_visibility(passes, catalog, sites, eph,
+                                            dark_sun_elevation_deg)
+    return passes
+
+
 def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float = 0.0,
                 visibility: bool = False, dark_sun_elevation_deg=DARK_SUN_ELEVATION_DEG,
-                ephemeris: Ephemeris | None = None, polar_motion: bool = True) -> Passes:
+                ephemeris: Ephemeris | None = None, polar_motion: bool = True,
+                workers: int = 1) -> Passes:
     """Every pass of every satellite of ``catalog`` over every site in
     ``[start, end]`` reaching ``min_elevation_deg``.
 
@@ -362,10 +469,15 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     is still up at the window edge is cut there and flagged partial.
     ``polar_motion=False`` leaves out IERS polar motion (~10 m at the site), as
     Skyfield's ``find_events`` does: for like-for-like comparisons.
+    ``workers > 1`` splits the satellites over that many forked processes
+    (same results; the caller chooses, the core reads no CPU count).
     """
     sites = [getattr(s, "ground_point", s) for s in (sites if isinstance(sites, (list, tuple))
                                                      else [sites])]
     eph = ephemeris or catalog_ephemeris(catalog)
+    if workers > 1 and len(eph) >= 2 * workers:
+        return _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
+                                 dark_sun_elevation_deg, eph, polar_motion, int(workers))
     g = ElevationG(eph, sites, min_elevation_deg, polar_motion=polar_motion)
     result: Scan = scan(g, start, end, maxima=True, max_threshold=0.0)
     iv = to_intervals(result.crossings)
