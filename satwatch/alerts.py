@@ -40,8 +40,8 @@ from sqlalchemy import (BigInteger, Boolean, Column, Integer, MetaData, String, 
 from .catalog import Catalog
 from .errors import SatwatchError
 from .time import NS_PER_S, Time
-from .watch import (Alert, ConjunctionFact, ManeuverFact, Rule, Update, evaluate, new_objects,
-                    sma_jumps, watched)
+from .watch import (Alert, ConjunctionFact, LaunchFact, ManeuverFact, Rule, Update,
+                    attribute_launch_sites, evaluate, new_objects, sma_jumps, watched)
 
 log = logging.getLogger("satwatch.alerts")
 
@@ -469,6 +469,47 @@ def screen_for_rules(catalog: Catalog, rules, owners, start_ns: int, end_ns: int
         result.norad_id_1, result.norad_id_2, np.atleast_1d(result.tca.ns), result.miss_km)]
 
 
+# Reported launches up to this long before the new objects' first element sets
+# are tried against them: identify's epoch factor halves past ~12 days
+# (MAX_AGE_DAYS 7 + exponential tail), so older launches cannot reach the
+# attribution score; designators carry the attribution beyond that.
+LAUNCH_LOOKBACK_DAYS = 30.0
+LAUNCH_SITES_STATE = "launch_sites_by_launch"     # watch_state: launch (YYYY-NNN) -> site
+
+
+def launch_facts(store, new_sets) -> list[LaunchFact]:
+    """The reported launches (store's ``reported_events``, kind ``launch``,
+    with a known time and site, not failed) that the new objects may come
+    from: lift-off up to LAUNCH_LOOKBACK_DAYS before the oldest first element
+    set, and not after the newest."""
+    if not new_sets:
+        return []
+    from .launch_store import load_events
+    epochs = [es.epoch_ns for es in new_sets]
+    since = min(epochs) - int(LAUNCH_LOOKBACK_DAYS * 86_400 * NS_PER_S)
+    facts = []
+    for e in load_events(store, since_ns=since, until_ns=max(epochs)):
+        if (e.kind != "launch" or e.time_utc_ns is None or e.site_lat_deg is None
+                or e.site_lon_deg is None or e.outcome == "failure"):
+            continue
+        code = e.site_code or e.site_name or f"{e.site_lat_deg:.3f},{e.site_lon_deg:.3f}"
+        facts.append(LaunchFact(code, float(e.site_lat_deg), float(e.site_lon_deg),
+                                int(e.time_utc_ns), float(e.time_uncertainty_s or 60.0),
+                                " ".join(x for x in (e.event_id, e.vehicle) if x)))
+    return facts
+
+
+def gather_launch_sites(alert_store: AlertStore, new_sets) -> tuple[dict, dict, dict]:
+    """Attribute new objects to launch sites from the store's reported launches
+    and the launch -> site map kept from earlier updates (see
+    :func:`satwatch.watch.attribute_launch_sites`)."""
+    if not new_sets:
+        return {}, {}, alert_store.get_state(LAUNCH_SITES_STATE, {})
+    known = alert_store.get_state(LAUNCH_SITES_STATE, {})
+    facts = launch_facts(alert_store.store, new_sets)
+    return attribute_launch_sites(new_sets, facts, known)
+
+
 def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_s: float = 86_400,
                    step_s: float = 30.0, smtp: SmtpConfig | None = None, owners=None,
                    launch_sites=None, conjunctions=(), client=None,
@@ -477,7 +518,9 @@ def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_
     the alerts (once each) and deliver them.  ``catalog``: each object's
     newest set; ``element_sets``: every set of the update (default: the
     catalog's).  The first update into an empty store is a baseline: nothing
-    is new yet."""
+    is new yet.  ``launch_sites`` (NORAD id -> site code) defaults to the
+    attribution of :func:`gather_launch_sites` (the store's reported launches
+    and the launch -> site map kept from earlier updates)."""
     store = alert_store.store
     previous = store.latest_catalog()
     baseline = len(previous) == 0
@@ -498,14 +541,20 @@ def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_
     if conj_rules and not conjunctions:
         conjunctions = screen_for_rules(catalog, conj_rules, owners, t0,
                                         t0 + int(min(window_s, CONJUNCTION_WINDOW_S) * NS_PER_S))
+    reasons, by_launch = {}, None
+    if launch_sites is None:
+        launch_sites, reasons, by_launch = gather_launch_sites(alert_store, fresh)
     update_facts = Update(catalog=catalog, new_objects=fresh, maneuvers=maneuvers,
                           conjunctions=list(conjunctions), owners=owners,
-                          launch_sites=launch_sites or {}, window_start_ns=t0,
+                          launch_sites=launch_sites or {}, launch_site_reasons=reasons,
+                          window_start_ns=t0,
                           window_end_ns=t0 + int(window_s * NS_PER_S), step_s=step_s)
     alerts = evaluate([r for r, _ in rules], update_facts)
     # Alerts are recorded before the update is ingested: a crash in between
     # re-evaluates the same update on restart, and the keys drop the repeats.
     new_ids = alert_store.record(alerts, {r.id: ch for r, ch in rules}, now_ns=now_ns())
+    if by_launch:
+        alert_store.set_state(LAUNCH_SITES_STATE, by_launch)
     report = store.ingest_catalog(element_sets)
     deliveries = deliver_pending(alert_store, now_ns=now_ns, smtp=smtp, client=client)
     return UpdateReport(report.stored, len(fresh), len(maneuvers), len(alerts), len(new_ids),

@@ -17,7 +17,9 @@ Rule kinds
     a manoeuvre is detected on a watched object.
 ``new_object``
     an object appears that was not in the catalog before (optionally launched
-    from ``launch_site``, matched against the caller's launch-site mapping).
+    from ``launch_site``, matched against the caller's launch-site mapping,
+    which :func:`attribute_launch_sites` computes from reported launches and
+    international designators).
 ``conjunction``
     a conjunction with miss distance under ``max_miss_km`` involves a watched
     object.
@@ -31,6 +33,7 @@ object (allowed for ``maneuver``, ``new_object`` and ``conjunction``; a
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
@@ -136,6 +139,7 @@ class Update:
     conjunctions: Sequence[ConjunctionFact] = ()
     owners: Mapping[int, str] = field(default_factory=dict)
     launch_sites: Mapping[int, str] = field(default_factory=dict)
+    launch_site_reasons: Mapping[int, str] = field(default_factory=dict)
     window_start_ns: int | None = None
     window_end_ns: int | None = None
     step_s: float = 30.0
@@ -225,7 +229,9 @@ def _new_object_alerts(rule: Rule, update: Update) -> list[Alert]:
                          f"new object {es.name or es.norad_id} ({es.norad_id}, "
                          f"{es.intl_designator or 'no designator'}){where}",
                          {"name": es.name, "intl_designator": es.intl_designator,
-                          "launch_site": site, "epoch": Time(es.epoch_ns).iso(0),
+                          "launch_site": site,
+                          "launch_site_reason": update.launch_site_reasons.get(es.norad_id),
+                          "epoch": Time(es.epoch_ns).iso(0),
                           "perigee_alt_km": round(es.perigee_alt_km, 1),
                           "apogee_alt_km": round(es.apogee_alt_km, 1),
                           "inclination_deg": round(es.inclination_deg, 3)}))
@@ -362,6 +368,101 @@ def new_objects(previous_ids: Iterable[int], catalog: Catalog) -> list[ElementSe
     """Objects of ``catalog`` whose NORAD id was not known before."""
     known = set(int(n) for n in previous_ids)
     return [es for es in catalog if es.norad_id not in known]
+
+
+# -- launch-site attribution of new objects ----------------------------------------
+@dataclass(frozen=True)
+class LaunchFact:
+    """A reported launch: site code and position, lift-off time and its
+    uncertainty (from the store's reported events)."""
+
+    site_code: str
+    lat_deg: float
+    lon_deg: float
+    time_ns: int
+    time_uncertainty_s: float = 60.0
+    label: str = ""                      # e.g. the event id / vehicle, for reasons
+
+
+# Score of satwatch.launches.identify above which an object is taken as from
+# a launch.  The score is a product of plane, phase, epoch-age and designator
+# factors in [0, 1]; objects of the launch score ~0.8 (Vega VV23 from Kourou:
+# 0.79-0.82), objects of other launches days apart stay below ~0.15 (the
+# plane-crossing and phase Gaussians fall off fast), so 0.3 separates them
+# with a margin on both sides.
+ATTRIBUTION_MIN_SCORE = 0.3
+
+_LAUNCH_OF = re.compile(r"^\s*(\d{4}-\d{3})[A-Z]*\s*$")
+
+
+def launch_of(intl_designator: str | None) -> str | None:
+    """The launch part of an international designator: ``2023-155K`` ->
+    ``2023-155``; None when there is none."""
+    m = _LAUNCH_OF.match(intl_designator or "")
+    return m.group(1) if m else None
+
+
+def attribute_launch_sites(new_objects: Sequence[ElementSet], launches: Sequence[LaunchFact],
+                           known_by_launch: Mapping[str, str] | None = None, *,
+                           min_score: float = ATTRIBUTION_MIN_SCORE
+                           ) -> tuple[dict[int, str], dict[int, str], dict[str, str]]:
+    """Which launch site each new object came from.
+
+    (a) every reported launch ranks the new objects with
+    :func:`satwatch.launches.identify` (first element sets consistent with a
+    launch from that site at that time); an object scoring at least
+    ``min_score`` is attributed to the best-scoring launch's site;
+    (b) an object left over takes the site of its launch (the designator's
+    ``YYYY-NNN``) when objects of that launch were attributed, in this update
+    or before (``known_by_launch``: launch -> site).
+
+    Returns ``(sites, reasons, by_launch)``: NORAD id -> site code, NORAD id
+    -> why, and the launch -> site map including this update's findings.
+    Objects without evidence are left out (no site), never guessed.
+    """
+    from .launches import identify
+    by_launch = dict(known_by_launch or {})
+    best: dict[int, tuple[float, str, str]] = {}
+    if new_objects and launches:
+        catalog = Catalog(list(new_objects), [], "new objects")
+        for fact in launches:
+            site = _SitePoint(fact.lat_deg, fact.lon_deg)
+            for c in identify(catalog, site, Time(fact.time_ns),
+                              time_uncertainty_s=fact.time_uncertainty_s, top=None):
+                if c.score < min_score:
+                    break                       # ranked: the rest score lower
+                if c.norad_id not in best or c.score > best[c.norad_id][0]:
+                    what = f"the launch {fact.label}" if fact.label else "a launch"
+                    why = (f"fits {what} from {fact.site_code} at {Time(fact.time_ns).iso(0)} "
+                           f"(score {c.score:.2f}: " + "; ".join(c.reasons) + ")")
+                    best[c.norad_id] = (c.score, fact.site_code, why)
+    sites = {nid: b[1] for nid, b in best.items()}
+    reasons = {nid: b[2] for nid, b in best.items()}
+    # This update's launches: the site of each launch's best-scoring object.
+    found: dict[str, tuple[float, str]] = {}
+    for es in new_objects:
+        launch = launch_of(es.intl_designator)
+        if launch and es.norad_id in best:
+            score, code, _ = best[es.norad_id]
+            if launch not in found or score > found[launch][0]:
+                found[launch] = (score, code)
+    by_launch.update({k: v[1] for k, v in found.items()})
+    for es in new_objects:
+        if es.norad_id in sites:
+            continue
+        launch = launch_of(es.intl_designator)
+        if launch and launch in by_launch:
+            sites[es.norad_id] = by_launch[launch]
+            reasons[es.norad_id] = (f"international designator {es.intl_designator} shares "
+                                    f"launch {launch} with objects attributed to "
+                                    f"{by_launch[launch]}")
+    return sites, reasons, by_launch
+
+
+@dataclass(frozen=True)
+class _SitePoint:
+    lat_deg: float
+    lon_deg: float
 
 
 # Fallback manoeuvre test when satwatch.maneuvers is not installed: a change
