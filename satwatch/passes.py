@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .events import GFunction, Scan, all_of, scan, to_intervals
-from .frames import gmst82_rad, teme_to_itrs
+from .frames import _polar, gmst82_rad, teme_to_itrs
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
 from .time import NS_PER_DAY, NS_PER_S, Time
 
@@ -248,11 +248,15 @@ class _PairG(GFunction):
         if not exact:
             theta = _fast_gmst(t_ns)
             if theta is not None:
-                # Interpolated values (refinement): GMST from its rate, no
-                # polar motion (~10 m); every root and extremum is polished
-                # afterwards on exact values through the full rotation.
+                # Interpolated values (refinement): GMST from its rate (good
+                # to FAST_GMST_TOL_RAD), polar motion kept (~10 m matters for
+                # slowly crossing GEO windows, whose roots are ill-conditioned).
                 c, s = np.cos(theta), np.sin(theta)
-                return np.stack([c * r[0] + s * r[1], c * r[1] - s * r[0], r[2]]), times
+                rot = [c * r[0] + s * r[1], c * r[1] - s * r[0], r[2]]
+                if polar_motion:
+                    px, py = times.polar_motion_rad()
+                    rot = _polar(rot, px, py)
+                return np.stack(rot), times
         r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)
         return r_itrs, times
 
