@@ -63,3 +63,15 @@ def test_catalog_summary_lists_rejections(reference_data, tmp_path):
     assert "rejected" in table.stdout and "LEO" in table.stdout
     csv_out = runner.invoke(app, ["catalog", str(path), "--format", "csv"])
     assert csv_out.stdout.splitlines()[0] == "source,line,field,reason"
+
+
+def test_long_tables_are_cut_with_a_pointer_to_json(reference_data):
+    # the whole active catalog has 8854 objects: a table shows the first 500
+    path = reference_data / "catalogs" / "active-2023-11-19.txt"
+    result = runner.invoke(app, ["where", "*", "--at", "2023-11-19T22:00:00Z",
+                                 "--catalog", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "8354 more rows not shown (of 8854)" in result.stdout
+    full = runner.invoke(app, ["where", "*", "--at", "2023-11-19T22:00:00Z",
+                               "--catalog", str(path), "--format", "csv"])
+    assert len(full.stdout.splitlines()) == 8854 + 1

@@ -46,8 +46,14 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
+# A table is for reading: past this many rows it shows the first ones and
+# says how to get all (JSON and CSV always carry every row).  Rendering a
+# Rich table costs ~3 ms a row, so a whole-catalog answer would take minutes.
+MAX_TABLE_ROWS = 500
+
+
 def emit(rows, fmt: Format, *, columns=None, title: str | None = None, out=None,
-         document=None, footer: str | None = None):
+         document=None, footer: str | None = None, max_table_rows: int = MAX_TABLE_ROWS):
     """Print rows as a Rich table, a JSON array (or ``document`` when given)
     or CSV.  ``columns``: keys to show in table and CSV (all by default)."""
     out = out or sys.stdout
@@ -64,6 +70,11 @@ def emit(rows, fmt: Format, *, columns=None, title: str | None = None, out=None,
                              (json.dumps(r[c]) if isinstance(r.get(c), (list, dict)) else r[c])
                              for c in cols])
         return
+    if len(rows) > max_table_rows:
+        more = (f"{len(rows) - max_table_rows} more rows not shown (of {len(rows)}): "
+                "use --format json or --format csv for all")
+        footer = f"{footer}\n{more}" if footer else more
+        rows = rows[:max_table_rows]
     table = Table(title=title, show_lines=False, header_style="bold")
     for c in cols:
         table.add_column(c, overflow="fold")
