@@ -33,8 +33,21 @@ _J2000 = 2451545.0
 # motion; nutation terms of half a month and longer), so the spline's error,
 # (5/384) h^4 times the fourth derivative, is ~1e-6 km, while ERFA's series
 # costs ~30 us per instant, which dominated pass visibility on whole catalogs.
-_INTERPOLATE_ABOVE = 256
+_INTERPOLATE_ABOVE = 16
 _NODE_STEP_NS = 3600 * 10**9
+_NODE_CACHE: dict[int, np.ndarray] = {}     # hour index -> exact TEME Sun (memo only)
+
+
+def _sun_nodes(first_hour: int, n_nodes: int) -> np.ndarray:
+    hours = np.arange(first_hour, first_hour + n_nodes, dtype=np.int64)
+    missing = [h for h in hours.tolist() if h not in _NODE_CACHE]
+    if missing:
+        if len(_NODE_CACHE) > 100_000:
+            _NODE_CACHE.clear()
+        exact = _sun_position_teme_exact_km(Time(np.array(missing) * _NODE_STEP_NS))
+        for k, h in enumerate(missing):
+            _NODE_CACHE[h] = exact[:, k]
+    return np.stack([_NODE_CACHE[h] for h in hours.tolist()], axis=1)
 
 
 def sun_position_teme_km(times: Time) -> np.ndarray:
@@ -44,12 +57,11 @@ def sun_position_teme_km(times: Time) -> np.ndarray:
     if ns.size <= _INTERPOLATE_ABOVE:
         return _sun_position_teme_exact_km(times)
     from scipy.interpolate import CubicSpline
-    lo, hi = int(ns.min()), int(ns.max())
-    n_nodes = (hi - lo) // _NODE_STEP_NS + 5
-    node_ns = lo - 2 * _NODE_STEP_NS + np.arange(n_nodes, dtype=np.int64) * _NODE_STEP_NS
-    spline = CubicSpline((node_ns - lo) / 1e9, _sun_position_teme_exact_km(Time(node_ns)),
-                         axis=1)
-    return spline((ns - lo) / 1e9)
+    first_hour = int(ns.min()) // _NODE_STEP_NS - 2
+    n_nodes = int(ns.max()) // _NODE_STEP_NS + 3 - first_hour
+    node_ns = (first_hour + np.arange(n_nodes, dtype=np.int64)) * _NODE_STEP_NS
+    spline = CubicSpline((node_ns - node_ns[0]) / 1e9, _sun_nodes(first_hour, n_nodes), axis=1)
+    return spline((ns - node_ns[0]) / 1e9)
 
 
 def _sun_position_teme_exact_km(times: Time) -> np.ndarray:
