@@ -99,3 +99,33 @@ def skyfield_ts(tmp_path_factory):
     with load.open("finals2000A.all") as f:
         iers.install_polar_motion_table(ts, iers.parse_x_y_dut1_from_finals_all(f))
     return ts
+
+
+def start_satwatch_serve(args, env, *, timeout_s: float = 60.0):
+    """Start ``satwatch serve ARGS`` on a free loopback port in a subprocess
+    and wait until /api/v1/health answers; returns ``(process, url)``."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from satwatch.cli import main; main()", "serve",
+         "--host", "127.0.0.1", "--port", str(port), *map(str, args)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("satwatch serve did not start: " + (proc.stdout.read() or ""))
+        time.sleep(0.2)

@@ -10,10 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -23,6 +19,8 @@ from fastapi.testclient import TestClient
 
 import satwatch
 from satwatch.web import Settings, create_app
+
+from conftest import start_satwatch_serve
 
 TOKEN = "api-test-token"
 AT = "2023-10-13T00:00:00Z"
@@ -211,35 +209,14 @@ def test_openapi_lists_every_capability(client):
 
 
 # -- the real server ----------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(sample_path, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve")
-    port = free_port()
     env = dict(os.environ, SATWATCH_API_TOKENS=f"other,{TOKEN}",
                SATWATCH_CACHE_DIR=str(tmp / "cache"), SATWATCH_DATA_DIR=str(tmp / "data"))
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from satwatch.cli import main; main()", "serve",
-         "--host", "127.0.0.1", "--port", str(port), "--db", f"sqlite:///{tmp / 's.sqlite'}",
-         "--catalog", str(sample_path), "--log-level", "warning"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("satwatch serve did not start: " + (proc.stdout.read() or ""))
-        time.sleep(0.2)
+    proc, url = start_satwatch_serve(
+        ["--db", f"sqlite:///{tmp / 's.sqlite'}", "--catalog", sample_path,
+         "--log-level", "warning"], env)
     yield url
     proc.terminate()
     proc.wait(timeout=20)

@@ -11,14 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from conftest import start_satwatch_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "satwatch" / "web" / "static" / "dist"
@@ -33,12 +31,6 @@ LAND_RGB = (0xE9, 0xE4, 0xD8)         # .country fill in style.css
 # Land is 29 % of the sphere; Antarctica is stretched by the projection and
 # small islands are lost at 1:110m: accept 15-45 % of the sphere's pixels.
 LAND_SHARE = (0.15, 0.45)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -57,30 +49,15 @@ def server(full_catalog_path, tmp_path_factory):
             keep += lines[i:i + 3]
     sample = tmp / "sample.tle"
     sample.write_text("\n".join(keep) + "\n")
-    port = free_port()
     env = dict(os.environ, SATWATCH_CACHE_DIR=str(tmp / "cache"),
                SATWATCH_DATA_DIR=str(tmp / "data"))
     data = full_catalog_path.parent.parent
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from satwatch.cli import main; main()", "serve", "--port",
-         str(port), "--db", f"sqlite:///{tmp / 'p.sqlite'}", "--catalog", str(sample),
-         "--events", str(data / "events"),
-         "--zones", str(data / "geo" / "gfw_nk_eez_prk.json"),
-         "--zones", str(data / "geo" / "gfw_ocean_areas_eezs_simplified.json"),
-         "--log-level", "warning"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("satwatch serve did not start: " + (proc.stdout.read() or ""))
-        time.sleep(0.2)
+    proc, url = start_satwatch_serve(
+        ["--db", f"sqlite:///{tmp / 'p.sqlite'}", "--catalog", sample,
+         "--events", data / "events",
+         "--zones", data / "geo" / "gfw_nk_eez_prk.json",
+         "--zones", data / "geo" / "gfw_ocean_areas_eezs_simplified.json",
+         "--log-level", "warning"], env)
     yield url
     proc.terminate()
     proc.wait(timeout=20)
