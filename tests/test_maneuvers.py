@@ -85,23 +85,30 @@ def _labels(path):
                            for t in doc["manoeuvre_timestamps"]))
 
 
+def _score(maneuver_data, name, along_track=True):
+    """(matched labels, scored detections, labels) for one benchmark satellite,
+    by the rule of docs/maneuvers.md."""
+    sets, _ = parse_elements((maneuver_data / "tle" / f"{name}.tle").read_text())
+    arr = _arrays(sets)
+    if not along_track:
+        arr = {k: v for k, v in arr.items() if k in FIELDS[:5]}
+    labels = _labels(maneuver_data / "labels" / f"manoeuvres_{name}.yaml")
+    labels = labels[(labels >= arr["epoch_ns"][0]) & (labels <= arr["epoch_ns"][-1])]
+    found = detect_maneuvers(**arr)
+    # Only detections where the operator list is complete are scored.
+    keep = ((found.window_end_ns >= labels[0] - MATCH_DAYS * NS_PER_DAY)
+            & (found.window_start_ns <= labels[-1] + MATCH_DAYS * NS_PER_DAY))
+    windows = list(zip(found.window_start_ns[keep], found.window_end_ns[keep]))
+    return _greedy_match(windows, labels, MATCH_DAYS), len(windows), len(labels)
+
+
 def test_benchmark_subset_recall_and_precision(maneuver_data):
     tp = fp = fn = 0
     for name in SUBSET:
-        sets, rej = parse_elements((maneuver_data / "tle" / f"{name}.tle").read_text())
-        arr = _arrays(sets)
-        labels = _labels(maneuver_data / "labels" / f"manoeuvres_{name}.yaml")
-        lo, hi = arr["epoch_ns"][0], arr["epoch_ns"][-1]
-        labels = labels[(labels >= lo) & (labels <= hi)]
-        found = detect_maneuvers(**arr)
-        # Only detections where the operator list is complete are scored.
-        keep = ((found.window_end_ns >= labels[0] - MATCH_DAYS * NS_PER_DAY)
-                & (found.window_start_ns <= labels[-1] + MATCH_DAYS * NS_PER_DAY))
-        windows = list(zip(found.window_start_ns[keep], found.window_end_ns[keep]))
-        hits = _greedy_match(windows, labels, MATCH_DAYS)
+        hits, n_windows, n_labels = _score(maneuver_data, name)
         tp += hits
-        fp += len(windows) - hits
-        fn += len(labels) - hits
+        fp += n_windows - hits
+        fn += n_labels - hits
     recall, precision = tp / (tp + fn), tp / (tp + fp)
     assert recall >= MIN_RECALL, (recall, precision)
     assert precision >= MIN_PRECISION, (recall, precision)
@@ -120,19 +127,9 @@ def test_along_track_check_removes_false_alarms(maneuver_data):
     for with_along in (False, True):
         tp = fp = 0
         for name in ("Jason-1", "TOPEX"):
-            sets, _ = parse_elements((maneuver_data / "tle" / f"{name}.tle").read_text())
-            arr = _arrays(sets)
-            if not with_along:
-                arr = {k: v for k, v in arr.items() if k in FIELDS[:5]}
-            labels = _labels(maneuver_data / "labels" / f"manoeuvres_{name}.yaml")
-            labels = labels[(labels >= arr["epoch_ns"][0]) & (labels <= arr["epoch_ns"][-1])]
-            found = detect_maneuvers(**arr)
-            keep = ((found.window_end_ns >= labels[0] - MATCH_DAYS * NS_PER_DAY)
-                    & (found.window_start_ns <= labels[-1] + MATCH_DAYS * NS_PER_DAY))
-            windows = list(zip(found.window_start_ns[keep], found.window_end_ns[keep]))
-            hits = _greedy_match(windows, labels, MATCH_DAYS)
+            hits, n_windows, _ = _score(maneuver_data, name, along_track=with_along)
             tp += hits
-            fp += len(windows) - hits
+            fp += n_windows - hits
         counts[with_along] = (tp, fp)
     (tp0, fp0), (tp1, fp1) = counts[False], counts[True]
     assert fp1 <= ALONG_FP_RATIO * fp0, counts
