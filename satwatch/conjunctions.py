@@ -645,14 +645,44 @@ def primary_mask(catalog_or_table, norad_ids) -> np.ndarray | None:
     return mask
 
 
+_POOL_JOB = None   # (objects, grid, settings, primary, SatrecArray) for forked workers
+
+
+def _pool_block(bounds):
+    objects, grid, settings, primary, sa = _POOL_JOB
+    return screen_block(objects, grid, bounds[0], bounds[1], settings, primary, sa)
+
+
+def _blocks_in_pool(objects, grid, settings, primary, sa, workers, progress):
+    """The blocks in ``workers`` forked processes, results in block order (the
+    same list a loop gives, so the merge and the events are identical)."""
+    import multiprocessing as mp
+    global _POOL_JOB
+    _POOL_JOB = (objects, grid, settings, primary, sa)
+    results = []
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            for res in pool.imap(_pool_block, grid.blocks(), chunksize=1):
+                results.append(res)
+                if progress is not None:
+                    progress(1)
+    finally:
+        _POOL_JOB = None
+    return results
+
+
 def screen_conjunctions(catalog, start: Time, end: Time, threshold_km: float = 5.0, *,
                         primaries=None, settings: ScreeningSettings | None = None,
-                        progress=None) -> Conjunctions:
+                        progress=None, workers: int = 1) -> Conjunctions:
     """Every close approach under ``threshold_km`` between ``start`` and ``end``.
 
     ``catalog``: a :class:`satwatch.catalog.Catalog`.  ``primaries``: NORAD ids
     to screen against the whole catalog (``None``: all vs all).
     ``progress``: optional callable ``advance(n)`` called once per block.
+    ``workers > 1`` runs the blocks in that many forked processes (where the
+    platform can fork; else one process): the same blocks and merge, so the
+    same events, bit for bit.  The caller chooses (the core reads no CPU
+    count); each process holds one block's states (~0.5 GB, full catalog).
     """
     settings = settings or ScreeningSettings(threshold_km=threshold_km)
     if settings.threshold_km != threshold_km:
@@ -664,9 +694,14 @@ def screen_conjunctions(catalog, start: Time, end: Time, threshold_km: float = 5
     primary = primary_mask(objects, primaries)
     from sgp4.api import SatrecArray
     sa = SatrecArray(objects.satrecs)
-    results = []
-    for k0, k1 in grid.blocks():
-        results.append(screen_block(objects, grid, k0, k1, settings, primary, sa))
-        if progress is not None:
-            progress(1)
+    import multiprocessing as mp
+    workers = min(int(workers), len(grid.blocks()))
+    if workers > 1 and "fork" in mp.get_all_start_methods():
+        results = _blocks_in_pool(objects, grid, settings, primary, sa, workers, progress)
+    else:
+        results = []
+        for k0, k1 in grid.blocks():
+            results.append(screen_block(objects, grid, k0, k1, settings, primary, sa))
+            if progress is not None:
+                progress(1)
     return merge_blocks(objects, grid, results, settings, primary)

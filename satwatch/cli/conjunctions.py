@@ -1,6 +1,7 @@
 """``satwatch conjunctions``: all-vs-all (or primaries-vs-all) screening."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -45,6 +46,10 @@ def register(app: typer.Typer):
                                       help="FOSTER-1992 or CHAN-1997"),
         step_s: float = typer.Option(60.0, "--step-s", help="SGP4 sampling step of the "
                                      "screener (s)"),
+        workers: Optional[int] = typer.Option(None, "--workers", help="Processes that "
+                                              "screen the time blocks on this machine "
+                                              "(default: all cores; same events for any "
+                                              "number)"),
         format: Format = FormatOption,
     ):
         """Close approaches under a threshold: TCA, miss distance, relative speed,
@@ -81,8 +86,12 @@ def register(app: typer.Typer):
                                              primaries=primaries, settings=settings,
                                              progress=advance)
                 else:
+                    n_proc = workers if workers is not None else (os.cpu_count() or 1)
+                    if n_proc < 1:
+                        raise WindowError(f"--workers {n_proc}: give 1 or more")
                     res = screen_conjunctions(cat, t0, t1, threshold_km, primaries=primaries,
-                                              settings=settings, progress=advance)
+                                              settings=settings, progress=advance,
+                                              workers=n_proc)
             assumptions = PcAssumptions(hard_body_radius_km=hard_body_radius_m / 1000.0)
             pc = conjunction_probability(res, assumptions, pc_method)
             names = {es.norad_id: es.name for es in cat}
