@@ -13,10 +13,14 @@ detections outside the span of the operator's list.
 
 Prints precision, recall and F1 per satellite and overall, for satwatch's
 detector and for a naive baseline (a jump in consecutive semi-major axes
-larger than 5 robust standard deviations), the median time of each over
-several runs, and, as its last line, the ratio of the F1 scores.
+larger than 5 robust standard deviations), the chance level of the matching
+rule (F1 against the labels shifted by 20-30 days), with --split a
+held-out check (the main parameters chosen on the early half of every
+satellite's span and scored on the late half, and the reverse), the median
+time of each over several runs, and, as its last line, the ratio of the F1
+scores.
 
-    python benchmarks/maneuvers.py [--runs 3] [--tolerance-days 1.5]
+    python benchmarks/maneuvers.py [--runs 3] [--tolerance-days 1.5] [--split]
 """
 from __future__ import annotations
 
@@ -113,12 +117,18 @@ def naive_baseline(arrays):
     return ep[g], ep[g + 1]
 
 
-def score(window_start, window_end, labels, epochs, tol_days):
+def score(window_start, window_end, labels, epochs, tol_days, part=None):
+    """(TP, FP, FN) by the rule of docs/maneuvers.md.  ``part`` = (lo, hi)
+    in ns scores only the labels in [lo, hi) and the detections whose window
+    ends in it (a half of the span for the split check)."""
     labels = labels[(labels >= epochs[0]) & (labels <= epochs[-1])]
     if not len(labels):
         return 0, 0, 0
     lo, hi = labels[0] - tol_days * NS_PER_DAY, labels[-1] + tol_days * NS_PER_DAY
     keep = (window_end >= lo) & (window_start <= hi)
+    if part is not None:
+        labels = labels[(labels >= part[0]) & (labels < part[1])]
+        keep &= (window_end >= part[0]) & (window_end < part[1])
     d2l, l2d = match_labels(window_start[keep], window_end[keep], labels, tol_days)
     tp = int((l2d >= 0).sum())
     return tp, int((d2l < 0).sum()), int((l2d < 0).sum())
@@ -131,10 +141,74 @@ def prf(tp, fp, fn):
     return p, r, f
 
 
+def halves(labels, epochs):
+    """Split of one satellite's scored span at the middle label: (early, late)
+    as [lo, hi) intervals in ns."""
+    lab = labels[(labels >= epochs[0]) & (labels <= epochs[-1])]
+    mid = (int(lab[(len(lab) - 1) // 2]) + int(lab[len(lab) // 2])) // 2 + 1
+    big = np.iinfo(np.int64).max // 2
+    return (-big, mid), (mid, big)
+
+
+# The split check: the parameters that most change what is detected, on a
+# small grid around the defaults (DetectorSettings).
+GRID = {"z_threshold": (6.0, 7.0, 8.0, 9.0, 10.0), "z_jump": (20.0, 30.0, 40.0),
+        "along_z": (2.0, 2.5, 3.0)}
+
+
+def split_check(data, names, tol_days):
+    """Choose the GRID parameters on one half of every satellite's span
+    (early or late), report them on the other half and overall."""
+    import itertools
+    keys = list(GRID)
+    rows = []
+    for values in itertools.product(*(GRID[k] for k in keys)):
+        cfg = DetectorSettings(**dict(zip(keys, values)))
+        parts = np.zeros((3, 3), int)           # early, late, all  x  TP, FP, FN
+        for n in names:
+            arrays, labels, _ = data[n]
+            ep = arrays["epoch_ns"]
+            found = detect_maneuvers(**arrays, settings=cfg)
+            for i, part in enumerate((*halves(labels, ep), None)):
+                parts[i] += score(found.window_start_ns, found.window_end_ns, labels, ep,
+                                  tol_days, part)
+        rows.append((values, [prf(*parts[i])[2] for i in range(3)]))
+    print("split check: parameters chosen on one half of each satellite's span "
+          f"({', '.join(keys)}; {len(rows)} settings), F1 on each half and overall")
+    default = tuple(getattr(DetectorSettings(), k) for k in keys)
+    for values, f1 in rows:
+        if values == default:
+            print(f"  defaults {dict(zip(keys, values))}: early {f1[0]:.3f} late {f1[1]:.3f} "
+                  f"overall {f1[2]:.3f}")
+    for chosen, other, label in ((0, 1, "early"), (1, 0, "late")):
+        values, f1 = max(rows, key=lambda r: r[1][chosen])
+        print(f"  chosen on the {label} half {dict(zip(keys, values))}: {label} "
+              f"{f1[chosen]:.3f}, held-out half {f1[other]:.3f}, overall {f1[2]:.3f}")
+
+
+def chance_check(data, names, tol_days, shifts_days=(-30, -20, 20, 30)):
+    """F1 against the labels shifted by whole weeks: what the matching rule
+    gives by chance (the detections are unrelated to the shifted labels)."""
+    cfg = DetectorSettings()
+    f1s = []
+    for d in shifts_days:
+        tot = np.zeros(3, int)
+        for n in names:
+            arrays, labels, _ = data[n]
+            found = detect_maneuvers(**arrays, settings=cfg)
+            tot += score(found.window_start_ns, found.window_end_ns,
+                         labels + int(d * NS_PER_DAY), arrays["epoch_ns"], tol_days)
+        f1s.append(prf(*tot)[2])
+    print(f"chance level: F1 against labels shifted by {shifts_days} days: "
+          + ", ".join(f"{f:.3f}" for f in f1s))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tolerance-days", type=float, default=MATCH_TOLERANCE_DAYS)
+    ap.add_argument("--split", action="store_true",
+                    help="also choose parameters on half of each span, report the other half")
     args = ap.parse_args(argv)
     if not DATA.is_dir():
         sys.exit(f"benchmark data folder {DATA} is missing")
@@ -188,6 +262,9 @@ def main(argv=None):
     for n, ratio, right, count in dv_rows:
         print(f"  {n:13s} median estimated/operator delta-v {ratio:5.2f}, type right "
               f"{right:5.1%} ({count} manoeuvres)")
+    chance_check(data, names, args.tolerance_days)
+    if args.split:
+        split_check(data, names, args.tolerance_days)
     print(f"detector time, all satellites: median {statistics.median(det_times) * 1e3:.1f} ms "
           f"over {args.runs} runs; baseline {statistics.median(base_times) * 1e3:.1f} ms")
     print(f"ratio F1 detector / F1 naive baseline: {f / bf if bf else float('inf'):.2f}")
