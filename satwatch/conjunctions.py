@@ -87,9 +87,10 @@ class ScreeningSettings:
     (the unit of work and of memory: ~n_obj x block_steps x 48 bytes).
     ``radial_slab_km``: objects whose radial pad ``B`` stays below this are
     "thin" (sorted by radius in the grid); ``slow_speed_km_s``: speed cap for
-    thin objects.  ``sgp4_every_other``: SGP4 at every other sample, cubic
-    Hermite in between (its error bound is added to every pad; TCAs are
-    always refined with exact SGP4).  ``use_numba``: None = when installed.
+    thin objects.  ``sgp4_every``: SGP4 at every ``sgp4_every``-th sample
+    (and the block's last), cubic Hermite in between (its error bounds are
+    added to every pad; TCAs are always refined with exact SGP4); 1: SGP4 at
+    every sample.  ``use_numba``: None = when installed.
     """
 
     threshold_km: float = 5.0
@@ -98,7 +99,7 @@ class ScreeningSettings:
     radial_slab_km: float = 10.0
     slow_speed_km_s: float = 8.0
     use_numba: bool | None = None
-    sgp4_every_other: bool = True
+    sgp4_every: int = 2
 
     def check(self):
         if not self.threshold_km > 0:
@@ -107,6 +108,8 @@ class ScreeningSettings:
             raise ConjunctionError(f"step_s must be in (0, 600] s, got {self.step_s!r}")
         if int(self.block_steps) < 2:
             raise ConjunctionError("block_steps must be at least 2")
+        if int(self.sgp4_every) < 1:
+            raise ConjunctionError(f"sgp4_every must be 1 or more, got {self.sgp4_every!r}")
 
 
 @dataclass(frozen=True)
@@ -264,84 +267,100 @@ def physical(r, v) -> np.ndarray:
         return np.isfinite(rr) & (rr > EARTH_RADIUS_KM ** 2) & (vv * np.sqrt(rr) < 2 * MU_KM3_S2)
 
 
-def _propagate_block(sa, t_ns, objects: ObjectTable, every_other: bool):
-    """SGP4 states (n, m, 3) at ``t_ns``; with ``every_other``, SGP4 runs at
-    even samples (and the last) and odd samples are the cubic Hermite of their
-    two neighbours.  Returns ``(err, r, v, eps_km)``: ``eps_km`` (n, m) bounds
-    each sample's position error (0 where exact)."""
-    n, m = len(objects), len(t_ns)
-    jd, fr = Time(t_ns).jd_utc()
-    if not every_other or m < 3:
-        err, r, v = sa.sgp4(np.ascontiguousarray(jd, float), np.ascontiguousarray(fr))
-        return err, r, v, np.zeros((n, m))
-    last = m - 1 if m % 2 else m - 2          # last interpolated index + 1
-    exact_idx = np.r_[np.arange(0, last + 1, 2), [m - 1] if m % 2 == 0 else []].astype(int)
-    err_e, r_e, v_e = sa.sgp4(np.ascontiguousarray(jd[exact_idx], float),
-                              np.ascontiguousarray(fr[exact_idx]))
-    r = np.empty((n, m, 3))
-    v = np.empty((n, m, 3))
-    err = np.empty((n, m), err_e.dtype)
-    ne = len(range(0, last + 1, 2))
-    r[:, 0:last + 1:2], v[:, 0:last + 1:2], err[:, 0:last + 1:2] = \
-        r_e[:, :ne], v_e[:, :ne], err_e[:, :ne]
-    if m % 2 == 0:
-        r[:, m - 1], v[:, m - 1], err[:, m - 1] = r_e[:, -1], v_e[:, -1], err_e[:, -1]
-    # odd samples sit halfway (to within 1 ns of integer rounding, 8e-9 km):
-    # Hermite at s = 1/2 is r = (p0 + p1)/2 + H (v0 - v1)/8 and
-    # v = 3 (p1 - p0) / (2 H) - (v0 + v1)/4, H the span of the two neighbours.
-    # Views and in-place arithmetic: no gathers of the (n, m, 3) arrays.
-    span = float(t_ns[2] - t_ns[0]) / NS_PER_S
-    p0, p1 = r[:, 0:last - 1:2], r[:, 2:last + 1:2]
-    w0, w1 = v[:, 0:last - 1:2], v[:, 2:last + 1:2]
-    out_r, out_v = r[:, 1:last:2], v[:, 1:last:2]
-    np.add(p0, p1, out=out_r)
-    out_r *= 0.5
-    tmp = np.subtract(w0, w1)
-    tmp *= span / 8
-    out_r += tmp
-    np.subtract(p1, p0, out=out_v)
-    out_v *= 1.5 / span
-    np.add(w0, w1, out=tmp)
-    tmp *= 0.25
-    out_v -= tmp
-    err[:, 1:last:2] = np.maximum(err[:, 0:last - 1:2], err[:, 2:last + 1:2])
-    ko = np.arange(1, last, 2)
-    eps = np.zeros((n, m))
-    eps[:, ko] = _hermite_error_km(objects, span)[:, None] + 1e-6
-    return err, r, v, eps
-
-
-def _sample_bounds(r, v, err, objects: ObjectTable, h: float, d_km: float, eps=None):
-    """Radius, radial pad B, speed bound and validity for (n, m) samples.
-    Unphysical samples get error code UNPHYSICAL_STATE in ``err`` (in place).
-    ``eps`` (n, m): position error bound of interpolated samples, added to the
-    radial pad and (as 2 eps/h, plus 8 eps/(2h) of velocity error) to the
-    speed bound, so that the spatial test grows by eps_i + eps_j."""
-    err[(err == 0) & ~physical(r, v)] = UNPHYSICAL_STATE
-    valid = (err == 0) & np.isfinite(r).all(axis=2)
-    rn = np.sqrt(np.einsum("nmk,nmk->nm", r, r))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rdot = np.einsum("nmk,nmk->nm", r, v) / rn
-        rp = np.maximum(objects.perigee_radius_km, 6378.0 * 0.9)
-        accel_r = MU_KM3_S2 * (objects.eccentricity + ECC_ALLOWANCE) / rp ** 2 \
-            + EXTRA_RADIAL_ACCEL_KM_S2
-        pad_b = d_km / 2 + np.abs(rdot) * h / 2 + accel_r[:, None] * h * h / 8 + MARGIN_KM
-        speed = np.sqrt(np.einsum("nmk,nmk->nm", v, v)) + MAX_ACCEL_KM_S2 * h / 2
-    if eps is not None:
-        pad_b = pad_b + eps
-        speed = speed + 2 * eps / h + 8 * eps / (2 * h)
-    pad_b = np.where(valid, pad_b, np.inf)
-    return valid, rn, pad_b, speed
-
-
-def _hermite_error_km(objects: ObjectTable, h: float) -> np.ndarray:
-    """Bound on cubic Hermite interpolation error over a step (h^4/384 |r''''|,
-    with |r''''| ~ n_p^4 r_p at perigee, times 10 for safety)."""
+def _hermite_coef(objects: ObjectTable) -> np.ndarray:
+    """Cubic Hermite error over a span ``H`` is at most ``coef H^4``:
+    ``H^4/384 |r^(4)|`` with ``|r^(4)| ~ n_p^4 r_p`` at perigee, times 10."""
     rp = np.maximum(objects.perigee_radius_km, 6378.0 * 0.9)
     e = np.clip(objects.eccentricity, 0, 0.999)
     a = rp / (1 - e)
     n_p = np.sqrt(MU_KM3_S2 / a ** 3) * (1 + e) ** 2 / (1 - e * e) ** 1.5
-    return 10.0 * h ** 4 / 384.0 * n_p ** 4 * rp
+    return 10.0 / 384.0 * n_p ** 4 * rp
+
+
+def _radial_accel(objects: ObjectTable) -> np.ndarray:
+    """Bound on each object's radial acceleration (km/s^2): two-body
+    ``mu (e + 0.002) / r_p^2`` plus J2 and drag."""
+    rp = np.maximum(objects.perigee_radius_km, 6378.0 * 0.9)
+    return MU_KM3_S2 * (objects.eccentricity + ECC_ALLOWANCE) / rp ** 2 \
+        + EXTRA_RADIAL_ACCEL_KM_S2
+
+
+def _block_samples(sa, t_ns, objects: ObjectTable, h: float, d_km: float, every: int):
+    """States and per-sample bounds of one block, time-major.
+
+    SGP4 runs at samples ``0, every, 2 every, ...`` and the last; the samples
+    between are the cubic Hermite of their two SGP4 neighbours (span ``H``),
+    with position error ``eps = coef H^4`` (:func:`_hermite_coef`) and
+    velocity error ``dv = 8 eps / H`` (the cubic Hermite derivative error is
+    at most ``sqrt(3)/216 H^3 |r^(4)|``, i.e. ``0.31 eps / H`` for this eps:
+    a factor of 26 to spare).  An interpolated sample inherits its ends'
+    error codes.  Per sample: radius ``rn``, radial pad
+    ``B = D/2 + |rdot| h/2 + A h^2/8 + margin + eps + dv h/2``, speed bound
+    ``|v| + a_max h/2 + 2 eps/h + dv`` (so the spatial test grows by
+    ``eps_i + eps_j``), validity (SGP4 code 0 and a physical state; others
+    get UNPHYSICAL_STATE).  Returns ``(r, v, err, rn, pad_b, speed, valid,
+    eps_max, dv_max)``: r, v (m, n, 3), the others (m, n), and per object
+    the largest eps and dv."""
+    m = len(t_ns)
+    every = max(1, min(int(every), m - 1))
+    ke = np.arange(0, m, every)
+    if ke[-1] != m - 1:
+        ke = np.append(ke, m - 1)
+    jd, fr = Time(t_ns[ke]).jd_utc()
+    err_e, r_e, v_e = sa.sgp4(np.ascontiguousarray(jd, float), np.ascontiguousarray(fr, float))
+    t_s = (t_ns - t_ns[0]) / NS_PER_S
+    coef, accel_r = _hermite_coef(objects), _radial_accel(objects)
+    from .screening_grid import HAVE_NUMBA
+    if HAVE_NUMBA:
+        from .screening_grid import _block_samples_nb
+        return _block_samples_nb(r_e, v_e, err_e, ke.astype(np.int64), t_s, coef, accel_r,
+                                 float(h), float(d_km), MARGIN_KM, MAX_ACCEL_KM_S2,
+                                 EARTH_RADIUS_KM, MU_KM3_S2, UNPHYSICAL_STATE)
+    return _block_samples_np(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d_km)
+
+
+def _block_samples_np(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d_km):
+    """numpy twin of ``screening_grid._block_samples_nb`` (same formulas)."""
+    n, m = err_e.shape[0], len(t_s)
+    err_e = err_e.astype(np.int16)
+    err_e[(err_e == 0) & ~physical(r_e, v_e)] = UNPHYSICAL_STATE
+    r = np.empty((m, n, 3))
+    v = np.empty((m, n, 3))
+    err = np.empty((m, n), np.int16)
+    r[ke], v[ke], err[ke] = r_e.transpose(1, 0, 2), v_e.transpose(1, 0, 2), err_e.T
+    eps = np.zeros((m, n))
+    dv = np.zeros((m, n))
+    eps_max, dv_max = np.zeros(n), np.zeros(n)
+    ka, kb = ke[:-1], ke[1:]
+    for j in range(1, int(np.max(kb - ka, initial=1))):   # offsets inside a span (< every)
+        sel = ka + j < kb
+        a, b = ka[sel], kb[sel]
+        k = a + j
+        span = (t_s[b] - t_s[a])[:, None, None]
+        u = (t_s[k] - t_s[a])[:, None, None] / span
+        u2, u3 = u * u, u * u * u
+        p0, p1, w0, w1 = r[a], r[b], v[a], v[b]
+        r[k] = (2 * u3 - 3 * u2 + 1) * p0 + (u3 - 2 * u2 + u) * span * w0 \
+            + (-2 * u3 + 3 * u2) * p1 + (u3 - u2) * span * w1
+        v[k] = (6 * u2 - 6 * u) / span * p0 + (3 * u2 - 4 * u + 1) * w0 \
+            + (-6 * u2 + 6 * u) / span * p1 + (3 * u2 - 2 * u) * w1
+        err[k] = np.maximum(err[a], err[b])
+        e_pos = coef[None, :] * span[:, :, 0] ** 4 + 1e-6
+        eps[k], dv[k] = e_pos, 8.0 * e_pos / span[:, :, 0]
+        eps_max = np.maximum(eps_max, eps[k].max(axis=0))
+        dv_max = np.maximum(dv_max, dv[k].max(axis=0))
+    interp = eps > 0
+    err[interp & (err == 0) & ~physical(r, v)] = UNPHYSICAL_STATE
+    valid = (err == 0) & np.isfinite(r).all(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        rn = np.sqrt(np.einsum("mnk,mnk->mn", r, r))
+        rdot = np.where(valid, np.einsum("mnk,mnk->mn", r, v) / rn, 0.0)
+        pad_b = d_km / 2 + np.abs(rdot) * h / 2 + accel_r[None, :] * h * h / 8 + MARGIN_KM \
+            + eps + dv * h / 2
+        speed = np.sqrt(np.einsum("mnk,mnk->mn", v, v)) + MAX_ACCEL_KM_S2 * h / 2 \
+            + 2 * eps / h + dv
+    pad_b = np.where(valid, pad_b, np.inf)
+    return r, v, err, rn, pad_b, speed, valid, eps_max, dv_max
 
 
 # -- stage 3: cubic Hermite minimum over a step -------------------------------------
@@ -460,17 +479,17 @@ def screen_block(objects: ObjectTable, grid: Grid, k0: int, k1: int,
     d = settings.threshold_km
     t_ns = grid.times_ns(k0, k1)
     sa = satrec_array if satrec_array is not None else SatrecArray(objects.satrecs)
-    err, r, v, eps = _propagate_block(sa, t_ns, objects, settings.sgp4_every_other)
-    valid, rn, pad_b, speed = _sample_bounds(r, v, err, objects, h, d, eps)
+    r, v, err, rn, pad_b, speed, valid, eps_max, dv_max = _block_samples(
+        sa, t_ns, objects, h, d, settings.sgp4_every)
     m = len(t_ns)
     counts = {"samples": int(n * m), "samples_valid": int(valid.sum())}
 
     # stages 2 and 3a: radial shell + spatial tests at every sample, chord test
     # on the steps around it (satwatch.screening_grid).  Candidate pads: the
     # Hermite error over a step, plus the interpolated samples' own errors
-    # (position eps and, over a quarter step, velocity error 4 eps / h).
-    eps_max = eps.max(axis=1) if m else np.zeros(n)
-    herr = _hermite_error_km(objects, h) + eps_max + h * (4 * eps_max / h) / 4
+    # (position eps and velocity error dv, which moves a cubic Hermite over
+    # one step by at most h dv / 4).
+    herr = _hermite_coef(objects) * h ** 4 + eps_max + h * dv_max / 4
     ci, cj, ck, partial, n_ps = find_pair_steps(
         r, rn, pad_b, speed, valid, primary, herr, h, d, MARGIN_KM,
         slab_km=settings.radial_slab_km,
@@ -486,8 +505,8 @@ def screen_block(objects: ObjectTable, grid: Grid, k0: int, k1: int,
         if full.any():
             a, b, k = ci[full], cj[full], ck[full]
             s_min[full], dmin[full] = _hermite_minimum(
-                r[b, k] - r[a, k], v[b, k] - v[a, k], r[b, k + 1] - r[a, k + 1],
-                v[b, k + 1] - v[a, k + 1], h)
+                r[k, b] - r[k, a], v[k, b] - v[k, a], r[k + 1, b] - r[k + 1, a],
+                v[k + 1, b] - v[k + 1, a], h)
         # A step with an end sample missing (decay inside the block) is refined
         # from its middle, so a last approach before decay is not lost silently.
         cand = partial | (dmin <= d + herr[ci] + herr[cj] + MARGIN_KM)
@@ -519,10 +538,11 @@ def screen_block(objects: ObjectTable, grid: Grid, k0: int, k1: int,
         else np.empty((0, 2), np.int64)
     keep = ok & inside & (miss <= d) & moving
     counts["refined_converged"] = int(ok.sum())
-    lo = np.where(valid, rn - pad_b, np.inf).min(axis=1)
-    hi = np.where(valid, rn + pad_b, -np.inf).max(axis=1)
+    lo = np.where(valid, rn - pad_b, np.inf).min(axis=0)
+    hi = np.where(valid, rn + pad_b, -np.inf).max(axis=0)
     lo, hi = np.where(np.isfinite(lo), lo, np.nan), np.where(np.isfinite(hi), hi, np.nan)
-    first_err = np.where((err != 0).any(axis=1), err[np.arange(n), np.argmax(err != 0, axis=1)], 0)
+    bad = err != 0
+    first_err = np.where(bad.any(axis=0), err[np.argmax(bad, axis=0), np.arange(n)], 0)
     return BlockResult(ci[keep], cj[keep], tca_ns[keep], r1[keep], v1[keep], r2[keep],
                        v2[keep], counts, lo, hi, first_err.astype(np.int16), coincident)
 

@@ -94,10 +94,10 @@ def _pairs_kdtree(x, rn, pad_b, speed, valid, prim, h, d, margin, slab_km, slow_
 
 def _pair_steps_kdtree(r, rn, pad_b, speed, valid, prim, herr, h, d, margin, slab_km,
                        slow_km_s):
-    n, m = rn.shape
-    found = [(*_pairs_kdtree(np.ascontiguousarray(r[:, k, :]), rn[:, k], pad_b[:, k],
-                             speed[:, k], valid[:, k], prim, h, d, margin, slab_km,
-                             slow_km_s), k) for k in range(m)]   # one k-d tree per instant
+    m, n = rn.shape
+    found = [(*_pairs_kdtree(np.ascontiguousarray(r[k]), rn[k], pad_b[k], speed[k], valid[k],
+                             prim, h, d, margin, slab_km, slow_km_s), k)
+             for k in range(m)]   # one k-d tree per instant
     pi = np.concatenate([f[0] for f in found])
     pj = np.concatenate([f[1] for f in found])
     pk = np.concatenate([np.full(len(f[0]), f[2], np.int64) for f in found])
@@ -106,14 +106,14 @@ def _pair_steps_kdtree(r, rn, pad_b, speed, valid, prim, herr, h, d, margin, sla
     ci = np.concatenate([pi[left], pi[right]])
     cj = np.concatenate([pj[left], pj[right]])
     ck = np.concatenate([pk[left] - 1, pk[right]])
-    ok_ends = valid[ci, ck] & valid[ci, ck + 1] & valid[cj, ck] & valid[cj, ck + 1]
-    partial = ~ok_ends & (valid[ci, ck] | valid[ci, ck + 1]) & \
-        (valid[cj, ck] | valid[cj, ck + 1])
+    ok_ends = valid[ck, ci] & valid[ck + 1, ci] & valid[ck, cj] & valid[ck + 1, cj]
+    partial = ~ok_ends & (valid[ck, ci] | valid[ck + 1, ci]) & \
+        (valid[ck, cj] | valid[ck + 1, cj])
     keep = partial.copy()
     if ok_ends.any():
         a, b, k = ci[ok_ends], cj[ok_ends], ck[ok_ends]
-        rmin4 = np.minimum(np.minimum(rn[a, k], rn[a, k + 1]), np.minimum(rn[b, k], rn[b, k + 1]))
-        keep[ok_ends] = _chord_ok_np(r[b, k] - r[a, k], r[b, k + 1] - r[a, k + 1], rmin4,
+        rmin4 = np.minimum(np.minimum(rn[k, a], rn[k + 1, a]), np.minimum(rn[k, b], rn[k + 1, b]))
+        keep[ok_ends] = _chord_ok_np(r[k, b] - r[k, a], r[k + 1, b] - r[k + 1, a], rmin4,
                                      herr[a] + herr[b], h, d, margin)
     return ci[keep], cj[keep], ck[keep], partial[keep], n_pair_samples
 
@@ -149,13 +149,27 @@ if HAVE_NUMBA:  # pragma: no branch
 
     @_nb.njit(cache=True, nogil=True)
     def _lower_bound(arr, lo, hi, value):
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if arr[mid] < value:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+        """First index in [lo, hi) with arr >= value (branch-free halving:
+        the compare becomes a conditional move, no mispredicted jumps)."""
+        n = hi - lo
+        if n <= 0:
+            return lo
+        base = lo
+        while n > 1:
+            half = n >> 1
+            base = base + half if arr[base + half] < value else base
+            n -= half
+        return base + (1 if arr[base] < value else 0)
+
+    @_nb.njit(cache=True, nogil=True, inline="always")
+    def _gap(frac, off, cell):
+        """Distance along one axis from a point (at ``frac`` of its cell;
+        negative: clipped, position unknown) to the cell ``off`` cells away."""
+        if frac < 0.0 or off == 0:
+            return 0.0
+        if off < 0:
+            return (frac - 1.0 - off) * cell
+        return (off - frac) * cell
 
     @_nb.njit(cache=True, nogil=True)
     def _pair_steps_grid(r, rn, pad_b, speed, valid, prim, herr, h, d, margin, cell,
@@ -181,6 +195,8 @@ if HAVE_NUMBA:  # pragma: no branch
         cell_of = np.empty(n, np.int64)
         cc = np.empty((n, 3), np.int64)
         lo_off = np.empty((n, 3), np.int64)   # neighbour cells to visit per axis
+        frac = np.empty((n, 3))               # position inside the cell (-1: clipped)
+        o_fr = np.empty((n, 3))
         hi_off = np.empty((n, 3), np.int64)
         thin = np.empty(n, np.bool_)
         t_id = np.empty(n, np.int64)
@@ -214,8 +230,10 @@ if HAVE_NUMBA:  # pragma: no branch
                     # cells are at least twice the thin search radius: a thin
                     # object only needs the neighbour on its nearer side (both
                     # where clipped, whose in-cell position means nothing)
+                    frac[i, ax] = q - fl
                     if c < 0 or c >= G:
                         lo_off[i, ax], hi_off[i, ax] = -1, 1
+                        frac[i, ax] = -1.0
                     elif q - fl < 0.5:
                         lo_off[i, ax], hi_off[i, ax] = -1, 0
                     else:
@@ -269,12 +287,14 @@ if HAVE_NUMBA:  # pragma: no branch
                 t_pb[a], t_sp[a], t_pr[a] = pad_b[k, j], speed[k, j], prim[j]
                 for ax in range(3):
                     o_cc[a, ax], o_lo[a, ax], o_hi[a, ax] = cc[j, ax], lo_off[j, ax], hi_off[j, ax]
+                    o_fr[a, ax] = frac[j, ax]
             for a in range(acc_k):
                 j = k_id[a]
                 k_x[a, 0], k_x[a, 1], k_x[a, 2] = r[k, j, 0], r[k, j, 1], r[k, j, 2]
                 k_rn[a], k_pb[a], k_sp[a], k_pr[a] = rn[k, j], pad_b[k, j], speed[k, j], prim[j]
                 for ax in range(3):
                     o_cc[acc + a, ax] = cc[j, ax]
+                    o_fr[acc + a, ax] = frac[j, ax]
             vmax = 0.0
             for i in range(n):
                 if valid[k, i] and speed[k, i] > vmax:
@@ -289,6 +309,7 @@ if HAVE_NUMBA:  # pragma: no branch
                     x0, x1 = o_lo[q, 0], o_hi[q, 0]
                     y0, y1 = o_lo[q, 1], o_hi[q, 1]
                     z0, z1 = o_lo[q, 2], o_hi[q, 2]
+                    reach = d + (vi + slow) * h / 2 + 2 * margin   # thin partners only
                 else:
                     qa = q - acc
                     i = k_id[qa]
@@ -296,17 +317,33 @@ if HAVE_NUMBA:  # pragma: no branch
                     xi0, xi1, xi2 = k_x[qa, 0], k_x[qa, 1], k_x[qa, 2]
                     rc = min(np.int64(np.ceil((d + (vi + vmax) * h / 2 + 2 * margin) / cell)), G)
                     x0, x1, y0, y1, z0, z1 = -rc, rc, -rc, rc, -rc, rc
+                    reach = d + (vi + vmax) * h / 2 + 2 * margin
+                # cells farther than the reach (box distance) cannot hold a
+                # partner that passes the spatial test: skipped
+                reach2 = (reach * (1.0 + 1e-9) + 1e-6) ** 2
+                fx, fy, fz = o_fr[q, 0], o_fr[q, 1], o_fr[q, 2]
                 for dx in range(x0, x1 + 1):
                     cx = o_cc[q, 0] + dx
                     if cx < 0 or cx >= G:
+                        continue
+                    gx = _gap(fx, dx, cell)
+                    gx2 = gx * gx
+                    if gx2 > reach2:
                         continue
                     for dy in range(y0, y1 + 1):
                         cy = o_cc[q, 1] + dy
                         if cy < 0 or cy >= G:
                             continue
+                        gy = _gap(fy, dy, cell)
+                        gxy2 = gx2 + gy * gy
+                        if gxy2 > reach2:
+                            continue
                         for dz in range(z0, z1 + 1):
                             cz = o_cc[q, 2] + dz
                             if cz < 0 or cz >= G:
+                                continue
+                            gz = _gap(fz, dz, cell)
+                            if gxy2 + gz * gz > reach2:
                                 continue
                             c = (cx * G + cy) * G + cz
                             # thin partners inside the radial window
@@ -401,24 +438,116 @@ if HAVE_NUMBA:  # pragma: no branch
         return oi[:nout], oj[:nout], ok_[:nout], op[:nout], npair
 
 
+# -- block samples: SGP4 states (exact or Hermite), validity and pads ----------------
+
+if HAVE_NUMBA:  # pragma: no branch
+    @_nb.njit(cache=True, nogil=True)
+    def _block_samples_nb(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d, margin, max_acc,
+                          r_earth, mu, unphysical):
+        n, me = err_e.shape
+        m = len(t_s)
+        r = np.empty((m, n, 3))
+        v = np.empty((m, n, 3))
+        err = np.empty((m, n), np.int16)
+        rn = np.empty((m, n))
+        pad = np.empty((m, n))
+        speed = np.empty((m, n))
+        valid = np.empty((m, n), np.bool_)
+        eps_max = np.zeros(n)
+        dv_max = np.zeros(n)
+        eps = np.zeros(m)
+        dv = np.zeros(m)
+        for i in range(n):
+            for q in range(me):
+                k = ke[q]
+                e = np.int16(err_e[i, q])
+                for ax in range(3):
+                    r[k, i, ax] = r_e[i, q, ax]
+                    v[k, i, ax] = v_e[i, q, ax]
+                err[k, i] = e
+                eps[k] = 0.0
+                dv[k] = 0.0
+            for q in range(me - 1):
+                ka, kb = ke[q], ke[q + 1]
+                if kb - ka < 2:
+                    continue
+                span = t_s[kb] - t_s[ka]
+                e_pos = coef[i] * span ** 4 + 1e-6
+                e_vel = 8.0 * e_pos / span
+                eps_max[i] = max(eps_max[i], e_pos)
+                dv_max[i] = max(dv_max[i], e_vel)
+                for k in range(ka + 1, kb):
+                    u = (t_s[k] - t_s[ka]) / span
+                    u2 = u * u
+                    u3 = u2 * u
+                    h00 = 2 * u3 - 3 * u2 + 1
+                    h10 = (u3 - 2 * u2 + u) * span
+                    h01 = -2 * u3 + 3 * u2
+                    h11 = (u3 - u2) * span
+                    g00 = (6 * u2 - 6 * u) / span
+                    g10 = 3 * u2 - 4 * u + 1
+                    g01 = (-6 * u2 + 6 * u) / span
+                    g11 = 3 * u2 - 2 * u
+                    for ax in range(3):
+                        p0, p1 = r[ka, i, ax], r[kb, i, ax]
+                        w0, w1 = v[ka, i, ax], v[kb, i, ax]
+                        r[k, i, ax] = h00 * p0 + h10 * w0 + h01 * p1 + h11 * w1
+                        v[k, i, ax] = g00 * p0 + g10 * w0 + g01 * p1 + g11 * w1
+                    eps[k] = e_pos
+                    dv[k] = e_vel
+            # exact samples first (interpolated ones inherit their ends' codes)
+            for pass_ in range(2):
+                for k in range(m):
+                    exact = eps[k] == 0.0
+                    if exact != (pass_ == 0):
+                        continue
+                    if not exact:
+                        ka = k
+                        while eps[ka] != 0.0:
+                            ka -= 1
+                        kb = k
+                        while eps[kb] != 0.0:
+                            kb += 1
+                        err[k, i] = max(err[ka, i], err[kb, i])
+                    x, y, z = r[k, i, 0], r[k, i, 1], r[k, i, 2]
+                    vx, vy, vz = v[k, i, 0], v[k, i, 1], v[k, i, 2]
+                    rr = x * x + y * y + z * z
+                    vv = vx * vx + vy * vy + vz * vz
+                    ok = np.isfinite(rr) and rr > r_earth * r_earth and \
+                        vv * np.sqrt(rr) < 2 * mu
+                    if err[k, i] == 0 and not ok:
+                        err[k, i] = unphysical
+                    good = err[k, i] == 0 and np.isfinite(x) and np.isfinite(y) and \
+                        np.isfinite(z)
+                    valid[k, i] = good
+                    rk = np.sqrt(rr)
+                    rn[k, i] = rk
+                    rdot = (x * vx + y * vy + z * vz) / rk if good else 0.0
+                    if good:
+                        pad[k, i] = (d / 2 + abs(rdot) * h / 2 + accel_r[i] * h * h / 8
+                                     + margin + eps[k] + dv[k] * h / 2)
+                    else:
+                        pad[k, i] = np.inf
+                    speed[k, i] = np.sqrt(vv) + max_acc * h / 2 + 2 * eps[k] / h + dv[k]
+        return r, v, err, rn, pad, speed, valid, eps_max, dv_max
+
+
 def find_pair_steps(r, rn, pad_b, speed, valid, primary, herr, h, d, margin, *,
                     slab_km=10.0, slow_km_s=8.3, use_numba=None):
     """Pair-steps ``(i, j, kk, partial)`` (i < j, step ``[kk, kk+1]``) that may
     hold an approach under ``d``, and the count of pair-samples passing the
-    radial + spatial tests.  ``r`` (n, m, 3), others (n, m); ``primary`` (n,)
-    bool or None."""
-    n, m = rn.shape
+    radial + spatial tests.  Time-major: ``r`` (m, n, 3), others (m, n);
+    ``primary`` (n,) bool or None."""
+    m, n = rn.shape
     prim = np.ones(n, bool) if primary is None else np.asarray(primary, bool)
     use = HAVE_NUMBA if use_numba is None else use_numba
     if use:
         cell = 2 * (d + slow_km_s * h + 2 * margin)
-        # time-major copies: each instant's data contiguous in memory
+        # time-major: each instant's data contiguous in memory
         ci, cj, ck, part, nps = _pair_steps_grid(
-            np.ascontiguousarray(r.transpose(1, 0, 2)), np.ascontiguousarray(rn.T),
-            np.ascontiguousarray(pad_b.T), np.ascontiguousarray(speed.T),
-            np.ascontiguousarray(valid.T), prim, herr, float(h), float(d),
-                                                 float(margin), float(cell), float(slab_km),
-                                                 float(slow_km_s))
+            np.ascontiguousarray(r), np.ascontiguousarray(rn), np.ascontiguousarray(pad_b),
+            np.ascontiguousarray(speed), np.ascontiguousarray(valid), prim, herr, float(h),
+            float(d), float(margin), float(cell), float(slab_km), float(slow_km_s))
     else:
         ci, cj, ck, part, nps = _pair_steps_kdtree(r, rn, pad_b, speed, valid, prim, herr, h,
                                                    d, margin, slab_km, slow_km_s)

@@ -143,6 +143,71 @@ def test_every_event_is_a_reference_event(screened_and_reference):
     assert (ours.miss_km <= THRESHOLD_KM).all()
 
 
+@pytest.mark.parametrize("every", [1, 3, 4])
+def test_sgp4_stride_keeps_recall(shell_sample, screened_and_reference, every):
+    """SGP4 at every sample (1) or every 3rd / 4th with cubic Hermite between
+    (larger interpolation-error pads): still every reference event under the
+    threshold, none absent from the reference, same tolerances."""
+    _, ref = screened_and_reference
+    ours = screen_conjunctions(shell_sample, utc(START), utc(END), THRESHOLD_KM,
+                               settings=ScreeningSettings(threshold_km=THRESHOLD_KM,
+                                                          sgp4_every=every))
+    ref_under = [e for e in ref if e[3] <= THRESHOLD_KM - EDGE_KM]
+    got = {}
+    for k in range(len(ours)):
+        got.setdefault((int(ours.norad_id_1[k]), int(ours.norad_id_2[k])), []).append(k)
+    worst_dt, worst_dm = 0.0, 0.0
+    for n1, n2, tca_ns, miss in ref_under:
+        ks = got.get((n1, n2), [])
+        dt = [abs(int(ours.tca.ns[k]) - tca_ns) / 1e9 for k in ks]
+        assert dt and min(dt) <= 1.0, f"reference event {n1}-{n2} at {tca_ns} missed"
+        k = ks[int(np.argmin(dt))]
+        worst_dt = max(worst_dt, min(dt))
+        worst_dm = max(worst_dm, abs(float(ours.miss_km[k]) - miss))
+    assert worst_dt < TCA_TOL_S and worst_dm < MISS_TOL_KM
+    ref_times = {}
+    for e in ref:
+        ref_times.setdefault((e[0], e[1]), []).append(e[2])
+    for k in range(len(ours)):
+        times = ref_times.get((int(ours.norad_id_1[k]), int(ours.norad_id_2[k])), [])
+        assert any(abs(t - int(ours.tca.ns[k])) < 1e9 for t in times)
+
+
+def test_numpy_sampler_equals_compiled(full_catalog):
+    """The numpy twin of the compiled block sampler (used without numba):
+    same states, codes, validity and pads, to float round-off, for exact and
+    interpolated samples, over objects that decay or fail in the block."""
+    from satwatch.screening_grid import HAVE_NUMBA
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed: only the numpy sampler runs")
+    from sgp4.api import SatrecArray
+
+    import satwatch.conjunctions as cj
+    import satwatch.screening_grid as sg
+    sub = full_catalog.filter(norad_ids=np.r_[46901, full_catalog.norad_ids[::50]])
+    objects = cj.ObjectTable.from_catalog(sub)
+    sa = SatrecArray(objects.satrecs)
+    t_ns = utc("2023-10-13T02:00:00Z").ns + np.arange(0, 62) * 60 * 10**9
+    for every in (1, 2, 3, 4):
+        a = cj._block_samples(sa, t_ns, objects, 60.0, 5.0, every)
+        ke = np.r_[np.arange(0, 62, every), 61] if 61 % every else np.arange(0, 62, every)
+        jd, fr = cj.Time(t_ns[ke]).jd_utc()
+        e, r, v = sa.sgp4(jd, fr)
+        b = cj._block_samples_np(r, v, e, ke, (t_ns - t_ns[0]) / 1e9, cj._hermite_coef(objects),
+                                 cj._radial_accel(objects), 60.0, 5.0)
+        assert sg.HAVE_NUMBA
+        for x, y in zip(a, b):
+            x, y = np.asarray(x), np.asarray(y)
+            assert x.shape == y.shape
+            if x.dtype == bool or x.dtype.kind in "iu":
+                assert np.array_equal(x, y)
+            else:
+                ok = np.isfinite(y)
+                assert np.array_equal(np.isfinite(x), ok)
+                assert np.allclose(x[ok], y[ok], rtol=1e-12, atol=1e-9)
+        assert (a[2] == cj.UNPHYSICAL_STATE).any()
+
+
 def test_primary_mode_equals_all_vs_all_rows(shell_sample, screened_and_reference):
     """Screening a few primaries against everything finds exactly the
     all-vs-all events that involve them (the reference being the full run,
