@@ -57,6 +57,9 @@ EXTRA_RADIAL_ACCEL_KM_S2 = 2e-4
 ECC_ALLOWANCE = 0.002
 # Slack on every bound (float rounding, SGP4 velocity vs position derivative).
 MARGIN_KM = 0.5
+# Velocity error of a cubic Hermite sample per unit of its position error
+# bound over the span (see _block_samples: the true ratio is <= 0.31).
+HERMITE_DV_FACTOR = 2.0
 # Newton stops when the last correction is below this (far under the 10 ms
 # to which TCAs are required).
 TCA_TOL_S = 1e-6
@@ -99,7 +102,7 @@ class ScreeningSettings:
     radial_slab_km: float = 10.0
     slow_speed_km_s: float = 8.0
     use_numba: bool | None = None
-    sgp4_every: int = 2
+    sgp4_every: int = 3
 
     def check(self):
         if not self.threshold_km > 0:
@@ -291,9 +294,10 @@ def _block_samples(sa, t_ns, objects: ObjectTable, h: float, d_km: float, every:
     SGP4 runs at samples ``0, every, 2 every, ...`` and the last; the samples
     between are the cubic Hermite of their two SGP4 neighbours (span ``H``),
     with position error ``eps = coef H^4`` (:func:`_hermite_coef`) and
-    velocity error ``dv = 8 eps / H`` (the cubic Hermite derivative error is
-    at most ``sqrt(3)/216 H^3 |r^(4)|``, i.e. ``0.31 eps / H`` for this eps:
-    a factor of 26 to spare).  An interpolated sample inherits its ends'
+    velocity error ``dv = HERMITE_DV_FACTOR eps / H`` (the cubic Hermite
+    derivative error is at most ``sqrt(3)/216 H^3 |r^(4)|`` (Birkhoff and
+    Priver 1967), i.e. ``0.31 eps / H`` for this eps: a factor of 6.5 to
+    spare, on top of eps's own factor 10).  An interpolated sample inherits its ends'
     error codes.  Per sample: radius ``rn``, radial pad
     ``B = D/2 + |rdot| h/2 + A h^2/8 + margin + eps + dv h/2``, speed bound
     ``|v| + a_max h/2 + 2 eps/h + dv`` (so the spatial test grows by
@@ -315,7 +319,8 @@ def _block_samples(sa, t_ns, objects: ObjectTable, h: float, d_km: float, every:
         from .screening_grid import _block_samples_nb
         return _block_samples_nb(r_e, v_e, err_e, ke.astype(np.int64), t_s, coef, accel_r,
                                  float(h), float(d_km), MARGIN_KM, MAX_ACCEL_KM_S2,
-                                 EARTH_RADIUS_KM, MU_KM3_S2, UNPHYSICAL_STATE)
+                                 EARTH_RADIUS_KM, MU_KM3_S2, UNPHYSICAL_STATE,
+                                 HERMITE_DV_FACTOR)
     return _block_samples_np(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d_km)
 
 
@@ -346,7 +351,7 @@ def _block_samples_np(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d_km):
             + (-6 * u2 + 6 * u) / span * p1 + (3 * u2 - 2 * u) * w1
         err[k] = np.maximum(err[a], err[b])
         e_pos = coef[None, :] * span[:, :, 0] ** 4 + 1e-6
-        eps[k], dv[k] = e_pos, 8.0 * e_pos / span[:, :, 0]
+        eps[k], dv[k] = e_pos, HERMITE_DV_FACTOR * e_pos / span[:, :, 0]
         eps_max = np.maximum(eps_max, eps[k].max(axis=0))
         dv_max = np.maximum(dv_max, dv[k].max(axis=0))
     interp = eps > 0

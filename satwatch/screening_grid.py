@@ -357,51 +357,40 @@ if HAVE_NUMBA:  # pragma: no branch
                                 b = _lower_bound(t_rn, s0, s1,
                                                  ri if thin_i else ri - bi - cell_pb[c])
                                 top = ri + bi + cell_pb[c]
+                                # branch-free tests (most candidates fail
+                                # one: no mispredicted jumps); room first
+                                while nout + s1 - b > len(oi):
+                                    oi, oj, ok_ = _grow(oi, oj, ok_)
                                 while b < s1 and t_rn[b] <= top:
                                     a = b
                                     b += 1
                                     j = t_id[a]
-                                    if j == i:
-                                        continue
-                                    if thin_i and t_rn[a] == ri and j < i:
-                                        continue
-                                    vj = t_sp[a]
-                                    if abs(ri - t_rn[a]) > bi + t_pb[a]:
-                                        continue
-                                    if not (pi or t_pr[a]):
-                                        continue
+                                    dr = ri - t_rn[a]
                                     ex = xi0 - t_x[a, 0]
                                     ey = xi1 - t_x[a, 1]
                                     ez = xi2 - t_x[a, 2]
-                                    lim = d + (vi + vj) * h / 2 + 2 * margin
-                                    if ex * ex + ey * ey + ez * ez > lim * lim:
-                                        continue
-                                    if nout == len(oi):
-                                        oi, oj, ok_ = _grow(oi, oj, ok_)
+                                    lim = d + (vi + t_sp[a]) * h / 2 + 2 * margin
+                                    keep = (j != i) & (not (thin_i & (dr == 0.0) & (j < i))) \
+                                        & (abs(dr) <= bi + t_pb[a]) & (pi | t_pr[a]) \
+                                        & (ex * ex + ey * ey + ez * ez <= lim * lim)
                                     oi[nout], oj[nout], ok_[nout] = i, j, k
-                                    nout += 1
+                                    nout += np.int64(keep)
                             if thin_i:
                                 continue
                             # thick object: thick partners too (each pair once)
-                            for a in range(start_k[c], start_k[c] + cnt_k[c]):
+                            k0_, k1_ = start_k[c], start_k[c] + cnt_k[c]
+                            while nout + k1_ - k0_ > len(oi):
+                                oi, oj, ok_ = _grow(oi, oj, ok_)
+                            for a in range(k0_, k1_):
                                 j = k_id[a]
-                                if j <= i:
-                                    continue
-                                vj = k_sp[a]
-                                if abs(ri - k_rn[a]) > bi + k_pb[a]:
-                                    continue
-                                if not (pi or k_pr[a]):
-                                    continue
                                 ex = xi0 - k_x[a, 0]
                                 ey = xi1 - k_x[a, 1]
                                 ez = xi2 - k_x[a, 2]
-                                lim = d + (vi + vj) * h / 2 + 2 * margin
-                                if ex * ex + ey * ey + ez * ez > lim * lim:
-                                    continue
-                                if nout == len(oi):
-                                    oi, oj, ok_ = _grow(oi, oj, ok_)
+                                lim = d + (vi + k_sp[a]) * h / 2 + 2 * margin
+                                keep = (j > i) & (abs(ri - k_rn[a]) <= bi + k_pb[a]) \
+                                    & (pi | k_pr[a]) & (ex * ex + ey * ey + ez * ez <= lim * lim)
                                 oi[nout], oj[nout], ok_[nout] = i, j, k
-                                nout += 1
+                                nout += np.int64(keep)
         return _steps(r, rn, valid, herr, h, d, margin, oi[:nout], oj[:nout], ok_[:nout])
 
     @_nb.njit(cache=True, nogil=True)
@@ -443,7 +432,7 @@ if HAVE_NUMBA:  # pragma: no branch
 if HAVE_NUMBA:  # pragma: no branch
     @_nb.njit(cache=True, nogil=True)
     def _block_samples_nb(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d, margin, max_acc,
-                          r_earth, mu, unphysical):
+                          r_earth, mu, unphysical, dv_factor):
         n, me = err_e.shape
         m = len(t_s)
         r = np.empty((m, n, 3))
@@ -473,7 +462,7 @@ if HAVE_NUMBA:  # pragma: no branch
                     continue
                 span = t_s[kb] - t_s[ka]
                 e_pos = coef[i] * span ** 4 + 1e-6
-                e_vel = 8.0 * e_pos / span
+                e_vel = dv_factor * e_pos / span
                 eps_max[i] = max(eps_max[i], e_pos)
                 dv_max[i] = max(dv_max[i], e_vel)
                 for k in range(ka + 1, kb):
