@@ -146,6 +146,10 @@ class AccessG(_PairG):
 
     def geometry(self, obj, t_ns, exact=False):
         """sin(elevation) and cos(off-nadir) of the pairs."""
+        if not exact and _common(t_ns) is None:
+            fast = self._fast_look(obj, t_ns)
+            if fast is not None:
+                return fast[0], fast[1], Time(t_ns)
         r, times = self._itrs(obj, t_ns, exact)
         site = obj % self.n_sites
         o = self._r_site[:, site][:, :, None]

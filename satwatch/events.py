@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import SatwatchError
+from .kernels import (EXTREMA_ALL, EXTREMA_HIDDEN, EXTREMA_REACH,
+                      sample_features)
 from .time import NS_PER_S, Time
 
 # Root tolerance: brackets are refined until narrower than this (1 ms), far
@@ -276,27 +278,19 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
         v = np.where(np.isfinite(v), v, -np.inf)     # failed propagation: "out"
         in_start[idx] = v[:, 1] >= 0
         in_end[idx] = v[:, -2] >= 0
-        obj_b, lo_b, hi_b, lo_v, hi_v = _sign_brackets(idx, tt, v)
-        # Hidden pairs around sampled extrema (and the extrema themselves).
-        ext = _sampled_extrema(v)
+        max_mode = (EXTREMA_ALL if max_threshold is None else EXTREMA_REACH) if maxima \
+            else EXTREMA_HIDDEN
+        min_mode = EXTREMA_ALL if minima else EXTREMA_HIDDEN
+        br_r, br_c, mx_r, mx_c, mn_r, mn_c = sample_features(
+            v, max_mode, -np.inf if max_threshold is None else float(max_threshold),
+            min_mode, 0.0, OVERSHOOT)
+        obj_b, lo_b, hi_b = idx[br_r], times[br_c], times[br_c + 1]
+        lo_v, hi_v = v[br_r, br_c], v[br_r, br_c + 1]
         found_max = found_min = None
-        for kind, sel in (("max", ext[0]), ("min", ext[1])):
-            rows, cols = sel
+        for kind, rows, cols in (("max", mx_r, mx_c), ("min", mn_r, mn_c)):
             if not len(rows):
                 continue
             want_all = (kind == "max" and maxima) or (kind == "min" and minima)
-            vk = v[rows, cols]
-            if want_all:
-                if kind == "max" and max_threshold is not None:
-                    keep = _may_reach(v, rows, cols, max_threshold, kind)
-                    rows, cols = rows[keep], cols[keep]
-            else:
-                # only extrema on the "wrong" side that may cross zero
-                wrong = vk < 0 if kind == "max" else vk >= 0
-                near = _may_reach(v, rows, cols, 0.0, kind)
-                rows, cols = rows[wrong & near], cols[wrong & near]
-            if not len(rows):
-                continue
             te, ve = _golden(g, idx[rows], times[cols - 1], times[cols + 1], kind)
             ve_ok = np.isfinite(ve)
             if kind == "max":

@@ -27,6 +27,13 @@ SGP4_ERRORS = {
     5: "epoch elements are sub-orbital (unused)",
     6: "satellite has decayed",
 }
+# States SGP4 returns *without* an error code that no Earth orbiter can have
+# (decayed element sets propagated far past their epoch): code 7.
+UNPHYSICAL_STATE = 7
+_MU_KM3_S2 = 398600.8              # WGS-72, as SGP4
+# Lowest perigee radius allowed when bounding the speed from below (km): well
+# under the Earth's surface, so every real orbit passes.
+_MIN_PERIGEE_RADIUS_KM = 6000.0
 # Beyond this age, TLE accuracy has fallen to many km (a TLE is good to about
 # a kilometre at epoch and drifts by kilometres a day in LEO).
 STALE_AFTER_DAYS = 30.0
@@ -128,3 +135,38 @@ def propagate(sats: SatrecArray, times: Time, norad_ids=None, epochs_ns=None) ->
     return States(times=times,
                   norad_ids=np.asarray(norad_ids if norad_ids is not None else [], dtype=np.int64),
                   r_teme_km=np.moveaxis(r, -1, 0), v_teme_km_s=np.moveaxis(v, -1, 0), error=e)
+
+
+def physical_state(r_km, v_km_s, max_radius_km=None) -> np.ndarray:
+    """False where an SGP4 state ``(..., 3)`` cannot be an Earth orbiter's:
+    below the Earth's mean radius, at or above the escape speed, or slower
+    than any bound orbit through that radius with perigee above 6,000 km
+    (``v^2 >= 2 mu R / (r (r + R))``, the apogee speed of such an orbit).
+    sgp4 returns such states without an error code for element sets
+    propagated long after decay: speeds of 3e7 km/s and of a few m/s were
+    seen in the 2023-10-13 catalog.  ``max_radius_km`` (broadcast against
+    the states' leading shape) also rejects states farther out than the
+    element set allows (see :func:`max_radius_km`): decayed sets were seen
+    4.5 million km out at a few hundred m/s.  Use :data:`UNPHYSICAL_STATE`
+    as their error code."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        rr = np.einsum("...k,...k->...", r_km, r_km)
+        vv = np.einsum("...k,...k->...", v_km_s, v_km_s)
+        rn = np.sqrt(rr)
+        low = 2 * _MU_KM3_S2 * _MIN_PERIGEE_RADIUS_KM / (rn * (rn + _MIN_PERIGEE_RADIUS_KM))
+        ok = np.isfinite(rr) & (rr > 6378.135 ** 2) & (vv * rn < 2 * _MU_KM3_S2) & (vv >= low)
+        if max_radius_km is not None:
+            ok &= rn <= max_radius_km
+        return ok
+
+
+def max_radius_km(satrecs) -> np.ndarray:
+    """Farthest an SGP4 state of each satellite may be.  Near-Earth orbits
+    (SGP4's 'n' branch): the mean apogee radius plus 5 % plus 200 km (the
+    short-period terms move a state by tens of km, drag lowers the orbit, a
+    negative B* raises it slowly).  Deep-space orbits, whose lunar-solar
+    terms change the eccentricity: 1.5 times the mean apogee radius plus
+    1,000 km.  A decayed set propagated 54 days on was seen climbing from
+    8,300 to 10,800 km with a 6,814 km mean apogee."""
+    return np.array([(1.05 if s.method == "n" else 1.5) * s.a * (1 + s.ecco) * s.radiusearthkm
+                     + (200.0 if s.method == "n" else 1000.0) for s in satrecs])

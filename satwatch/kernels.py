@@ -1,0 +1,241 @@
+"""Compiled inner loops of the event engine and of the satellite-site
+g-functions (numba).  Pure: arrays in, arrays out.
+
+Why compiled: these steps each make one pass over every sample of a chunk
+(satellites x sites x times) or over every refinement point; in numpy each
+is a chain of temporaries the size of the chunk.  Measured on the whole
+2023-10-13 catalog over one site for 24 h (``benchmarks/passes.py``) and on
+the active catalog against 100 targets (``benchmarks/access.py``): see
+docs/passes.md, "Speed".  Each kernel is the numpy expression it replaces,
+written as a loop; tests compare the two (tests/test_kernels.py).
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+# -- the engine: sign changes and sampled extrema in one pass --------------------
+
+# Modes for extrema: 0 = not wanted, 1 = only those on the "wrong" side that
+# may cross zero (hidden root pairs), 2 = every one that may reach ``level``,
+# 3 = every one.
+EXTREMA_NONE, EXTREMA_HIDDEN, EXTREMA_REACH, EXTREMA_ALL = 0, 1, 2, 3
+
+
+@nb.njit(cache=True, nogil=True)
+def sample_features(v, max_mode, max_level, min_mode, min_level, overshoot):
+    """One pass over sampled values ``v`` (n, m) (non-finite = out):
+
+    * sign changes between columns j and j+1: ``(row, j)``;
+    * interior sampled maxima (``v[j] >= v[j-1]``, ``v[j] > v[j+1]``, all
+      three finite) and minima (mirror), kept by mode (see above) where the
+      true extremum may reach the level: ``b + overshoot * var >= level``
+      (maxima) or ``b - overshoot * var <= level`` (minima), ``var`` being
+      ``|b - a| + |b - c|``.
+
+    Returns ``(br_r, br_c, mx_r, mx_c, mn_r, mn_c)``.
+    """
+    n, m = v.shape
+    cap = max(n * max(m - 1, 1), 1)
+    br_r = np.empty(cap, np.int64)
+    br_c = np.empty(cap, np.int64)
+    mx_r = np.empty(cap, np.int64)
+    mx_c = np.empty(cap, np.int64)
+    mn_r = np.empty(cap, np.int64)
+    mn_c = np.empty(cap, np.int64)
+    nbr = nmx = nmn = 0
+    for i in range(n):
+        prev = v[i, 0] >= 0
+        for j in range(1, m):
+            cur = v[i, j] >= 0
+            if cur != prev:
+                br_r[nbr] = i
+                br_c[nbr] = j - 1
+                nbr += 1
+            prev = cur
+        if max_mode == 0 and min_mode == 0:
+            continue
+        for j in range(1, m - 1):
+            a = v[i, j - 1]
+            b = v[i, j]
+            c = v[i, j + 1]
+            if not (np.isfinite(a) and np.isfinite(b) and np.isfinite(c)):
+                continue
+            var = abs(b - a) + abs(b - c)
+            if b >= a and b > c:
+                if max_mode == 3 or (max_mode == 2 and b + overshoot * var >= max_level) or \
+                        (max_mode == 1 and b < 0 and b + overshoot * var >= 0.0):
+                    mx_r[nmx] = i
+                    mx_c[nmx] = j
+                    nmx += 1
+            elif b <= a and b < c:
+                if min_mode == 3 or (min_mode == 2 and b - overshoot * var <= min_level) or \
+                        (min_mode == 1 and b >= 0 and b - overshoot * var <= 0.0):
+                    mn_r[nmn] = i
+                    mn_c[nmn] = j
+                    nmn += 1
+    return (br_r[:nbr].copy(), br_c[:nbr].copy(), mx_r[:nmx].copy(), mx_c[:nmx].copy(),
+            mn_r[:nmn].copy(), mn_c[:nmn].copy())
+
+
+# -- satellite-site screening on a common grid -----------------------------------
+
+@nb.njit(cache=True, nogil=True)
+def screen_pairs(r, m, rn, thr, sx, sy, uz, sat_row, site):
+    """Geocentric screen of (satellite, site) pairs on a common grid.
+
+    ``r``: TEME positions ``(U * m, 3)`` (satellite-major, sgp4's layout);
+    ``rn``, ``thr``: radius and screening cosine per satellite sample
+    ``(U, m)``; ``sx``, ``sy`` ``(S, m)``, ``uz`` ``(S,)``: each site's unit
+    vector rotated into TEME per time; ``sat_row``, ``site`` ``(n,)``: the
+    pairs.  Returns ``g (n, m)`` = ``cos theta - thr - 2`` (below -2 outside
+    the screen; NaN where the state is NaN) and the ``(row, col)`` of the
+    samples inside the screen, which the caller replaces with exact values.
+    """
+    n = sat_row.shape[0]
+    g = np.empty((n, m))
+    ii = np.empty(n * m, np.int64)
+    jj = np.empty(n * m, np.int64)
+    k = 0
+    for p in range(n):
+        u = sat_row[p]
+        s = site[p]
+        zs = uz[s]
+        for j in range(m):
+            q = u * m + j
+            ct = (r[q, 0] * sx[s, j] + r[q, 1] * sy[s, j] + r[q, 2] * zs) / rn[u, j]
+            val = ct - thr[u, j] - 2.0
+            g[p, j] = val
+            if val >= -2.0:
+                ii[k] = p
+                jj[k] = j
+                k += 1
+    return g, ii[:k].copy(), jj[:k].copy()
+
+
+# -- refinement: Hermite state -> ITRS -> look geometry, fused --------------------
+
+@nb.njit(cache=True, nogil=True)
+def hermite_geometry(rows, t_ns, grid, r, v, m, t_ref_ns, th_ref, th_rate,
+                     px0, px_rate, py0, py_rate, site, r_site, up):
+    """Cubic Hermite interpolation of cached TEME states (``r``, ``v``:
+    ``(U * m, 3)`` on ``grid`` (m,) int ns), rotated to ITRS by GMST linear in
+    time (``th_ref + th_rate * dt``) and polar motion linear in time, then
+    seen from each row's site: returns ``sin(elevation)`` and
+    ``cos(off-nadir)`` ``(n, k)`` for ``rows`` (n,) at ``t_ns`` (n, k).
+
+    The same arithmetic as ``passes._hermite`` + ``frames.teme_to_itrs`` +
+    the sites' up vectors, one point at a time.
+    """
+    n, kk = t_ns.shape
+    sin_el = np.empty((n, kk))
+    cos_nadir = np.empty((n, kk))
+    last = grid.shape[0] - 2
+    for i in range(n):
+        base = rows[i] * m
+        s_i = site[i]
+        ox, oy, oz = r_site[s_i, 0], r_site[s_i, 1], r_site[s_i, 2]
+        ux, uy, uzz = up[s_i, 0], up[s_i, 1], up[s_i, 2]
+        for j in range(kk):
+            t = t_ns[i, j]
+            k = np.searchsorted(grid, t, side="right") - 1
+            if k < 0:
+                k = 0
+            elif k > last:
+                k = last
+            t0 = grid[k]
+            h = (grid[k + 1] - t0) / 1e9
+            s = (t - t0) / 1e9 / h
+            s2 = s * s
+            s3 = s2 * s
+            h00 = 2 * s3 - 3 * s2 + 1
+            h10 = (s3 - 2 * s2 + s) * h
+            h01 = -2 * s3 + 3 * s2
+            h11 = (s3 - s2) * h
+            a = base + k
+            x = h00 * r[a, 0] + h10 * v[a, 0] + h01 * r[a + 1, 0] + h11 * v[a + 1, 0]
+            y = h00 * r[a, 1] + h10 * v[a, 1] + h01 * r[a + 1, 1] + h11 * v[a + 1, 1]
+            z = h00 * r[a, 2] + h10 * v[a, 2] + h01 * r[a + 1, 2] + h11 * v[a + 1, 2]
+            dt = (t - t_ref_ns) / 1e9
+            th = th_ref + th_rate * dt
+            c = np.cos(th)
+            sn = np.sin(th)
+            xp = c * x + sn * y
+            yp = c * y - sn * x
+            # polar motion (frames._polar: IERS 2010 eq. 5.3)
+            pxv = px0 + px_rate * dt
+            pyv = py0 + py_rate * dt
+            cx, sxx, cy, sy = np.cos(pxv), np.sin(pxv), np.cos(pyv), np.sin(pyv)
+            x1 = cx * xp + sxx * z
+            z1 = cx * z - sxx * xp
+            y2 = cy * yp - sy * z1
+            z2 = sy * yp + cy * z1
+            dx, dy, dz = x1 - ox, y2 - oy, z2 - oz
+            rng = np.sqrt(dx * dx + dy * dy + dz * dz)
+            sin_el[i, j] = (dx * ux + dy * uy + dz * uzz) / rng
+            rr = np.sqrt(x1 * x1 + y2 * y2 + z2 * z2)
+            cos_nadir[i, j] = (dx * x1 + dy * y2 + dz * z2) / (rng * rr)
+    return sin_el, cos_nadir
+
+
+# -- which grid samples can matter: predicted direction vs the sites --------------
+
+@nb.njit(cache=True, nogil=True)
+def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_anchor,
+               use_track, cos_track, sin_plane, sx, sy, uz):
+    """For each satellite (rows) and grid time ``t_ns`` (m,): may it be
+    within its screening angle of any site?  The direction comes from mean
+    elements -- node ``node0 + node_rate dt``, argument of latitude ``u0 +
+    u_rate dt`` corrected by ``du_anchor`` (SGP4 minus mean at the grid
+    columns ``anchors``, unwrapped, interpolated linearly) -- and is compared
+    with each site's TEME unit vector (``sx``, ``sy`` (S, m), ``uz`` (S,)):
+    ``cos theta >= cos_track`` where ``use_track``, else the site's angle to
+    the orbital plane alone, ``|sin beta| <= sin_plane``.  Needed samples
+    are then widened by one column either side."""
+    n = incl.shape[0]
+    m = t_ns.shape[0]
+    n_sites = uz.shape[0]
+    need = np.zeros((n, m), np.bool_)
+    for i in range(n):
+        ci = np.cos(incl[i])
+        si = np.sin(incl[i])
+        a = 0
+        for j in range(m):
+            dt = (t_ns[j] - epoch_ns[i]) / 1e9
+            node = node0[i] + node_rate[i] * dt
+            cn = np.cos(node)
+            sn = np.sin(node)
+            hit = False
+            if use_track[i]:
+                while a < anchors.shape[0] - 2 and anchors[a + 1] <= j:
+                    a += 1
+                j0 = anchors[a]
+                j1 = anchors[a + 1]
+                w = (j - j0) / (j1 - j0)
+                u = u0[i] + u_rate[i] * dt + du_anchor[i, a] * (1 - w) + du_anchor[i, a + 1] * w
+                cu = np.cos(u)
+                su = np.sin(u)
+                px = cn * cu - sn * su * ci
+                py = sn * cu + cn * su * ci
+                pz = su * si
+                for k in range(n_sites):
+                    if px * sx[k, j] + py * sy[k, j] + pz * uz[k] >= cos_track[i]:
+                        hit = True
+                        break
+            else:
+                nx = si * sn
+                ny = -si * cn
+                for k in range(n_sites):
+                    if abs(nx * sx[k, j] + ny * sy[k, j] + ci * uz[k]) <= sin_plane[i]:
+                        hit = True
+                        break
+            need[i, j] = hit
+    out = need.copy()
+    for i in range(n):
+        for j in range(m):
+            if need[i, j]:
+                if j > 0:
+                    out[i, j - 1] = True
+                if j < m - 1:
+                    out[i, j + 1] = True
+    return out
