@@ -197,6 +197,10 @@ if HAVE_NUMBA:  # pragma: no branch
         lo_off = np.empty((n, 3), np.int64)   # neighbour cells to visit per axis
         frac = np.empty((n, 3))               # position inside the cell (-1: clipped)
         o_fr = np.empty((n, 3))
+        o_oct = np.empty(n, np.int64)         # thin owner's octant of its cell (8: clipped)
+        nb_c = np.empty(8, np.int64)          # one octant group's neighbour cells
+        nb_d = np.empty((8, 3), np.int64)
+        nb_p = np.empty(8, np.int64)
         hi_off = np.empty((n, 3), np.int64)
         thin = np.empty(n, np.bool_)
         t_id = np.empty(n, np.int64)
@@ -285,9 +289,15 @@ if HAVE_NUMBA:  # pragma: no branch
                 j = t_id[a]
                 t_x[a, 0], t_x[a, 1], t_x[a, 2] = r[k, j, 0], r[k, j, 1], r[k, j, 2]
                 t_pb[a], t_sp[a], t_pr[a] = pad_b[k, j], speed[k, j], prim[j]
+                code = 0
+                clipped = False
                 for ax in range(3):
                     o_cc[a, ax], o_lo[a, ax], o_hi[a, ax] = cc[j, ax], lo_off[j, ax], hi_off[j, ax]
                     o_fr[a, ax] = frac[j, ax]
+                    if hi_off[j, ax] == 1:
+                        code |= 4 >> ax
+                    clipped |= lo_off[j, ax] == -1 and hi_off[j, ax] == 1
+                o_oct[a] = 8 if clipped else code
             for a in range(acc_k):
                 j = k_id[a]
                 k_x[a, 0], k_x[a, 1], k_x[a, 2] = r[k, j, 0], r[k, j, 1], r[k, j, 2]
@@ -299,9 +309,81 @@ if HAVE_NUMBA:  # pragma: no branch
             for i in range(n):
                 if valid[k, i] and speed[k, i] > vmax:
                     vmax = speed[k, i]
-            # owners in cell order (neighbouring owners share cells: cache-friendly)
+            # thin owners, per cell and octant of the cell: one group's owners
+            # share their 8 neighbour cells and come in increasing radius, so
+            # in each neighbour the start of the radial window only moves up
+            # (one binary search per group and neighbour, then steps forward)
+            for c0 in range(ncell):
+                n_c = cnt[c0]
+                if n_c == 0:
+                    continue
+                s0c = start_t[c0]
+                c0x, c0y, c0z = c0 // (G * G), (c0 // G) % G, c0 % G
+                for octant in range(8):
+                    nn = 0
+                    for e in range(8):
+                        ix = (1 if octant & 4 else -1) if e & 4 else 0
+                        iy = (1 if octant & 2 else -1) if e & 2 else 0
+                        iz = (1 if octant & 1 else -1) if e & 1 else 0
+                        cx, cy, cz = c0x + ix, c0y + iy, c0z + iz
+                        if cx < 0 or cx >= G or cy < 0 or cy >= G or cz < 0 or cz >= G:
+                            continue
+                        c2 = (cx * G + cy) * G + cz
+                        if cnt[c2] == 0:
+                            continue
+                        nb_c[nn] = c2
+                        nb_d[nn, 0], nb_d[nn, 1], nb_d[nn, 2] = ix, iy, iz
+                        nb_p[nn] = -1
+                        nn += 1
+                    if nn == 0:
+                        continue
+                    for q in range(s0c, s0c + n_c):
+                        if o_oct[q] != octant:
+                            continue
+                        i = t_id[q]
+                        vi, ri, bi, pi = t_sp[q], t_rn[q], t_pb[q], t_pr[q]
+                        xi0, xi1, xi2 = t_x[q, 0], t_x[q, 1], t_x[q, 2]
+                        reach = d + (vi + slow) * h / 2 + 2 * margin   # thin partners only
+                        reach2 = (reach * (1.0 + 1e-9) + 1e-6) ** 2
+                        fx, fy, fz = o_fr[q, 0], o_fr[q, 1], o_fr[q, 2]
+                        for e in range(nn):
+                            gx = _gap(fx, nb_d[e, 0], cell)
+                            gy = _gap(fy, nb_d[e, 1], cell)
+                            gz = _gap(fz, nb_d[e, 2], cell)
+                            if gx * gx + gy * gy + gz * gz > reach2:
+                                continue
+                            c = nb_c[e]
+                            s0 = start_t[c]
+                            s1 = s0 + cnt[c]
+                            b = nb_p[e]
+                            if b < 0:
+                                b = _lower_bound(t_rn, s0, s1, ri)
+                            else:
+                                while b < s1 and t_rn[b] < ri:
+                                    b += 1
+                            nb_p[e] = b
+                            top = ri + bi + cell_pb[c]
+                            while nout + s1 - b > len(oi):
+                                oi, oj, ok_ = _grow(oi, oj, ok_)
+                            while b < s1 and t_rn[b] <= top:
+                                a = b
+                                b += 1
+                                j = t_id[a]
+                                dr = ri - t_rn[a]
+                                ex = xi0 - t_x[a, 0]
+                                ey = xi1 - t_x[a, 1]
+                                ez = xi2 - t_x[a, 2]
+                                lim = d + (vi + t_sp[a]) * h / 2 + 2 * margin
+                                keep = (j != i) & (not ((dr == 0.0) & (j < i))) \
+                                    & (abs(dr) <= bi + t_pb[a]) & (pi | t_pr[a]) \
+                                    & (ex * ex + ey * ey + ez * ez <= lim * lim)
+                                oi[nout], oj[nout], ok_[nout] = i, j, k
+                                nout += np.int64(keep)
+            # thick owners, and thin ones clipped into the boundary cells
             for q in range(acc + acc_k):
                 thin_i = q < acc
+                if thin_i and o_oct[q] != 8:
+                    continue
                 if thin_i:
                     i = t_id[q]
                     vi, ri, bi, pi = t_sp[q], t_rn[q], t_pb[q], t_pr[q]
