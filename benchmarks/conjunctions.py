@@ -79,7 +79,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3, help="runs on all cores (and of the "
                     "naive baseline)")
     ap.add_argument("--repeat-one", type=int, default=None, help="runs in one process "
-                    "(default: --repeat)")
+                    "(default: --repeat; 0: none, all-core runs only)")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                     help="processes of the all-core run (default: os.cpu_count())")
     ap.add_argument("--dask", type=int, default=0, help="also run on a Dask LocalCluster "
@@ -106,7 +106,7 @@ def main():
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
         loads.append(os.getloadavg()[0])
-    ours = statistics.median(times)
+    ours = statistics.median(times) if times else None
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     ptimes, pcpu, pres = [], [], None
@@ -122,6 +122,9 @@ def main():
             pcpu.append(c1.ru_utime + c1.ru_stime + time.process_time() - c0)
             loads.append(os.getloadavg()[0])
     ours_all = statistics.median(ptimes) if ptimes else ours
+    if ours_all is None:
+        raise SystemExit("nothing timed: give --repeat-one >= 1 or --workers >= 2")
+    res = res if res is not None else pres
     parent_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"events under {args.threshold_km:g} km: {len(res):,} "
@@ -129,9 +132,10 @@ def main():
           f"{len(res.coincident)} pairs share one trajectory, not events)")
     print("stage pass-through:")
     stage_table(res.stats)
-    print(f"satwatch, 1 process: median {ours:.1f} s wall over {len(times)} run(s) "
-          f"{[round(t, 1) for t in times]}, median {statistics.median(cpu):.1f} s CPU; "
-          f"peak memory (ru_maxrss) {peak_mb:,.0f} MB")
+    if times:
+        print(f"satwatch, 1 process: median {ours:.1f} s wall over {len(times)} run(s) "
+              f"{[round(t, 1) for t in times]}, median {statistics.median(cpu):.1f} s CPU; "
+              f"peak memory (ru_maxrss) {peak_mb:,.0f} MB")
     if ptimes:
         from satwatch.distributed import same_events
         print(f"satwatch, {args.workers} processes (the CLI default, one per core): median "
@@ -139,7 +143,7 @@ def main():
               f"{[round(t, 1) for t in ptimes]}, median {statistics.median(pcpu):.1f} s CPU "
               f"(all processes); peak memory: parent {parent_mb:,.0f} MB + {args.workers} "
               f"workers <= {child_mb:,.0f} MB each; events identical to 1 process: "
-              f"{same_events(res, pres) and res.stats == pres.stats}")
+              f"{same_events(res, pres) and res.stats == pres.stats if times else 'not run'}")
     print(f"machine load average (1 min) after each run: {[round(x, 1) for x in loads]} "
           f"on {os.cpu_count()} cores (shared machine)")
 
@@ -174,7 +178,8 @@ def main():
     print(f"naive all-pairs every {NAIVE_STEP_S:g} s: median {naive_sample:.2f} s for "
           f"{NAIVE_SAMPLE} objects x {NAIVE_SPAN_S:g} s; extrapolated to {n:,} objects x "
           f"{hours:g} h: {naive_full:,.0f} s ({naive_full / 86400:,.1f} days)")
-    print(f"ratio naive (1 process) / satwatch: {naive_full / ours:,.0f}x in 1 process, "
+    one = f"{naive_full / ours:,.0f}x in 1 process, " if times else ""
+    print(f"ratio naive (1 process) / satwatch: {one}"
           f"{naive_full / ours_all:,.0f}x on {args.workers if ptimes else 1} processes")
 
 
