@@ -441,11 +441,17 @@ def refine_tca(satrecs, i1, i2, t_ref_ns: int, t_guess_s, max_step_s: float):
     """Vectorised Newton iteration on the range-rate ``f = d . w`` of pairs
     ``(i1, i2)`` from ``t_guess_s`` (seconds after ``t_ref_ns``).
 
-    Returns ``(t_s, r1, v1, r2, v2, ok)``; ``ok`` is False where SGP4 failed
-    or the iteration did not converge.
+    A candidate stops when its next correction is under ``TCA_TOL_S``: its
+    TCA and states are those of that last evaluation (no further SGP4 call;
+    the TCA is then within a microsecond).  Returns ``(t_s, r1, v1, r2, v2,
+    ok)``; ``ok`` is False where SGP4 failed or the iteration did not
+    converge (their states are NaN).
     """
     t = np.asarray(t_guess_s, float).copy()
-    active = np.ones(len(t), bool)
+    n = len(t)
+    active = np.ones(n, bool)
+    out = [np.full((n, 3), np.nan) for _ in range(4)]
+    err = np.zeros(n, np.int16)
     for _ in range(NEWTON_ITERATIONS):
         if not active.any():
             break
@@ -453,22 +459,24 @@ def refine_tca(satrecs, i1, i2, t_ref_ns: int, t_guess_s, max_step_s: float):
         r1, v1, e1 = states_at(satrecs, i1[a_idx], t_ref_ns, t[a_idx])
         r2, v2, e2 = states_at(satrecs, i2[a_idx], t_ref_ns, t[a_idx])
         d, w = r2 - r1, v2 - v1
-        acc = (-MU_KM3_S2 * r2 / np.linalg.norm(r2, axis=1, keepdims=True) ** 3
-               + MU_KM3_S2 * r1 / np.linalg.norm(r1, axis=1, keepdims=True) ** 3)
-        f = np.einsum("pk,pk->p", d, w)
-        ww = np.einsum("pk,pk->p", w, w)
-        df = ww + np.einsum("pk,pk->p", d, acc)
-        df = np.where(df > 0.1 * ww, df, ww)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            acc = (-MU_KM3_S2 * r2 / np.linalg.norm(r2, axis=1, keepdims=True) ** 3
+                   + MU_KM3_S2 * r1 / np.linalg.norm(r1, axis=1, keepdims=True) ** 3)
+            f = np.einsum("pk,pk->p", d, w)
+            ww = np.einsum("pk,pk->p", w, w)
+            df = ww + np.einsum("pk,pk->p", d, acc)
+            df = np.where(df > 0.1 * ww, df, ww)
             step = np.clip(-f / df, -max_step_s, max_step_s)
         bad = ~np.isfinite(step) | (e1 != 0) | (e2 != 0)
-        step[bad] = 0.0
-        t[a_idx] += step
-        done = np.abs(step) < TCA_TOL_S
-        active[a_idx[done | bad]] = False
-    r1, v1, e1 = states_at(satrecs, i1, t_ref_ns, t)
-    r2, v2, e2 = states_at(satrecs, i2, t_ref_ns, t)
-    ok = (e1 == 0) & (e2 == 0) & ~active & physical(r1, v1) & physical(r2, v2)
+        done = bad | (np.abs(step) < TCA_TOL_S)
+        for arr, val in zip(out, (r1, v1, r2, v2)):
+            arr[a_idx[done]] = val[done]
+        err[a_idx[done]] = np.where(e1[done] != 0, e1[done], e2[done])
+        go = ~done
+        t[a_idx[go]] += step[go]
+        active[a_idx[done]] = False
+    r1, v1, r2, v2 = out
+    ok = (err == 0) & ~active & physical(r1, v1) & physical(r2, v2)
     return t, r1, v1, r2, v2, ok
 
 
