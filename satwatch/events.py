@@ -48,6 +48,9 @@ ROOT_TOL_S = 1e-3
 # values); each reported extremum is then polished by parabolic steps on
 # exact values (_polish_extremum), which fixes its time to well under 0.1 s.
 EXTREMUM_TOL_S = 0.2
+# With the derivative (g.value_and_rate), the stationary point is bracketed
+# to this (s): a few Illinois steps more buy a time far better than golden's.
+EXTREMUM_RATE_TOL_S = 0.01
 # Objects per chunk: bounds peak memory to a few hundred MB at most.
 CHUNK_ELEMENTS = 1_500_000
 # A sampled extremum is refined when it is within OVERSHOOT times the local
@@ -262,11 +265,16 @@ def _groups(g, max_elements: int, t0: int, t1: int):
 
 def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: bool = False,
          max_threshold: float | None = None, polish: bool = True,
-         chunk_elements: int = CHUNK_ELEMENTS) -> Scan:
+         chunk_elements: int = CHUNK_ELEMENTS, failure_crossings: bool = True) -> Scan:
     """Sample ``g`` once over ``[start, end]`` and return its crossings and,
     when asked, its local maxima/minima (maxima below ``max_threshold`` are
     dropped).  Hidden root pairs (a sign excursion shorter than a step) are
-    found by refining sampled extrema that approach zero."""
+    found by refining sampled extrema that approach zero.
+
+    Non-finite values (failed propagation) count as "out", and the edge of a
+    failed stretch is refined like any crossing; ``failure_crossings=False``
+    drops sign changes next to a non-finite sample instead (for functions
+    evaluated only near chosen windows, whose edges are not events)."""
     t0, t1 = _window(start, end)
     c_obj, c_t, c_dir, mx, mn = [], [], [], [], []
     in_start = np.zeros(g.n_obj, dtype=bool)
@@ -274,8 +282,9 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
     for idx, times in _groups(g, chunk_elements, t0, t1):
         n, m = len(idx), len(times)
         tt = np.broadcast_to(times, (n, m))
+        # Non-finite values (failed propagation) are "out": v >= 0 is False
+        # for NaN, and sample_features skips extrema next to them.
         v = np.asarray(g.evaluate(idx, tt), dtype=float)
-        v = np.where(np.isfinite(v), v, -np.inf)     # failed propagation: "out"
         in_start[idx] = v[:, 1] >= 0
         in_end[idx] = v[:, -2] >= 0
         max_mode = (EXTREMA_ALL if max_threshold is None else EXTREMA_REACH) if maxima \
@@ -286,12 +295,18 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
             min_mode, 0.0, OVERSHOOT)
         obj_b, lo_b, hi_b = idx[br_r], times[br_c], times[br_c + 1]
         lo_v, hi_v = v[br_r, br_c], v[br_r, br_c + 1]
+        if not failure_crossings:
+            keep = np.isfinite(lo_v) & np.isfinite(hi_v)
+            obj_b, lo_b, hi_b, lo_v, hi_v = (obj_b[keep], lo_b[keep], hi_b[keep], lo_v[keep],
+                                             hi_v[keep])
+        lo_v = np.where(np.isfinite(lo_v), lo_v, -np.inf)
+        hi_v = np.where(np.isfinite(hi_v), hi_v, -np.inf)
         found_max = found_min = None
         for kind, rows, cols in (("max", mx_r, mx_c), ("min", mn_r, mn_c)):
             if not len(rows):
                 continue
             want_all = (kind == "max" and maxima) or (kind == "min" and minima)
-            te, ve = _golden(g, idx[rows], times[cols - 1], times[cols + 1], kind)
+            te, ve = _extremum(g, idx[rows], times[cols - 1], times[cols + 1], kind)
             ve_ok = np.isfinite(ve)
             if kind == "max":
                 hidden = (v[rows, cols] < 0) & (ve >= 0) & ve_ok
@@ -376,6 +391,60 @@ def _may_reach(v, rows, cols, level, kind):
     if kind == "max":
         return b + OVERSHOOT * var >= level
     return b - OVERSHOOT * var <= level
+
+
+def _extremum(g, obj, lo, hi, kind):
+    """The extremum of each object's g in ``[lo, hi]`` (int ns): where g
+    offers ``value_and_rate(obj, t_ns)`` (its interpolated value and time
+    derivative), Illinois on the derivative, which converges in a few steps;
+    else, or where the derivative does not change sign across the bracket,
+    golden-section search.  Returns (time_ns, value)."""
+    vr = getattr(g, "value_and_rate", None)
+    first = vr(obj, lo) if vr is not None and len(obj) else None
+    if first is None:
+        return _golden(g, obj, lo, hi, kind)
+    sign = 1.0 if kind == "max" else -1.0
+    second = vr(obj, hi)
+    if second is None:
+        return _golden(g, obj, lo, hi, kind)
+    a, b = lo.astype(float), hi.astype(float)
+    fa, fb = sign * first[1], sign * second[1]
+    ok = np.isfinite(fa) & np.isfinite(fb) & (fa > 0) & (fb < 0)
+    t = np.zeros(len(obj), dtype=np.int64)
+    val = np.full(len(obj), np.nan)
+    if (~ok).any():
+        bad = np.flatnonzero(~ok)
+        t[bad], val[bad] = _golden(g, obj[bad], lo[bad], hi[bad], kind)
+    idx = np.flatnonzero(ok)
+    if len(idx):
+        a, b, fa, fb = a[idx], b[idx], fa[idx], fb[idx]
+        o = obj[idx]
+        side = np.zeros(len(idx), dtype=np.int8)
+        tol = EXTREMUM_RATE_TOL_S * NS_PER_S
+        for _ in range(100):
+            active = (b - a) > tol
+            if not active.any():
+                break
+            ia = np.flatnonzero(active)
+            fa_, fb_ = fa[ia], fb[ia]
+            x = (a[ia] * fb_ - b[ia] * fa_) / (fb_ - fa_)
+            w = b[ia] - a[ia]
+            x = np.clip(x, a[ia] + 0.01 * w, b[ia] - 0.01 * w)
+            res = vr(o[ia], np.rint(x).astype(np.int64))
+            fx = sign * res[1]
+            fx = np.where(np.isfinite(fx), fx, 0.0)
+            left = fx > 0                       # the extremum lies after x
+            new_side = np.where(left, 1, -1).astype(np.int8)
+            stay = side[ia] == new_side
+            a[ia] = np.where(left, x, a[ia])
+            fa[ia] = np.where(left, fx, np.where(stay, fa_ * 0.5, fa_))
+            b[ia] = np.where(left, b[ia], x)
+            fb[ia] = np.where(left, np.where(stay, fb_ * 0.5, fb_), fx)
+            side[ia] = new_side
+        tm = np.rint(0.5 * (a + b)).astype(np.int64)
+        t[idx] = tm
+        val[idx] = vr(o, tm)[0]
+    return t, val
 
 
 def _golden(g, obj, lo, hi, kind):
@@ -476,6 +545,17 @@ def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True):
 def _polish(g, obj, root, a, b):
     """One secant step on exact values over a 0.2 s base: corrects the
     interpolation error of functions that interpolate (no-op otherwise)."""
+    vr = getattr(g, "value_and_rate", None)
+    rate = vr(obj, np.rint(root).astype(np.int64)) if vr is not None and len(obj) else None
+    if rate is not None:
+        # Newton with the interpolated derivative: one exact value per root
+        f = np.asarray(g.evaluate(obj, np.rint(root).astype(np.int64)[:, None], exact=True),
+                       dtype=float)[:, 0]
+        slope = rate[1] / NS_PER_S
+        ok = np.isfinite(f) & np.isfinite(slope) & (slope != 0)
+        x = np.where(ok, root - f / np.where(ok, slope, 1.0), root)
+        good = ok & (np.abs(x - root) < 10 * NS_PER_S)
+        return np.where(good, x, root)
     h = 0.1 * NS_PER_S
     x0, x1 = root - h, root + h
     t = np.rint(np.stack([x0, x1], axis=1)).astype(np.int64)

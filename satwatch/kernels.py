@@ -239,3 +239,73 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
                 if j < m - 1:
                     out[i, j + 1] = True
     return out
+
+
+@nb.njit(cache=True, nogil=True)
+def hermite_elevation_rate(rows, t_ns, grid, r, v, m, t_ref_ns, th_ref, th_rate,
+                           px0, px_rate, py0, py_rate, site, r_site, up):
+    """As :func:`hermite_geometry`, for ``t_ns`` (n,): ``sin(elevation)`` and
+    its time derivative (1/s), from the Hermite position and velocity (the
+    derivative of the interpolating cubic) rotated to ITRS with the
+    Earth-rotation term, as ``frames.teme_to_itrs`` rotates velocities."""
+    n = t_ns.shape[0]
+    sin_el = np.empty(n)
+    rate = np.empty(n)
+    last = grid.shape[0] - 2
+    for i in range(n):
+        t = t_ns[i]
+        k = np.searchsorted(grid, t, side="right") - 1
+        if k < 0:
+            k = 0
+        elif k > last:
+            k = last
+        t0 = grid[k]
+        h = (grid[k + 1] - t0) / 1e9
+        s = (t - t0) / 1e9 / h
+        s2 = s * s
+        s3 = s2 * s
+        h00 = 2 * s3 - 3 * s2 + 1
+        h10 = (s3 - 2 * s2 + s) * h
+        h01 = -2 * s3 + 3 * s2
+        h11 = (s3 - s2) * h
+        d00 = (6 * s2 - 6 * s) / h
+        d10 = 3 * s2 - 4 * s + 1
+        d11 = 3 * s2 - 2 * s
+        a = rows[i] * m + k
+        pos = np.empty(3)
+        vel = np.empty(3)
+        for c in range(3):
+            r0, r1, v0, v1 = r[a, c], r[a + 1, c], v[a, c], v[a + 1, c]
+            pos[c] = h00 * r0 + h10 * v0 + h01 * r1 + h11 * v1
+            vel[c] = d00 * (r0 - r1) + d10 * v0 + d11 * v1
+        dt = (t - t_ref_ns) / 1e9
+        th = th_ref + th_rate * dt
+        cth = np.cos(th)
+        sth = np.sin(th)
+        xp = cth * pos[0] + sth * pos[1]
+        yp = cth * pos[1] - sth * pos[0]
+        zp = pos[2]
+        vxp = cth * vel[0] + sth * vel[1] + th_rate * yp
+        vyp = cth * vel[1] - sth * vel[0] - th_rate * xp
+        vzp = vel[2]
+        pxv = px0 + px_rate * dt
+        pyv = py0 + py_rate * dt
+        cx, sxx, cy, sy = np.cos(pxv), np.sin(pxv), np.cos(pyv), np.sin(pyv)
+        x1 = cx * xp + sxx * zp
+        z1 = cx * zp - sxx * xp
+        y2 = cy * yp - sy * z1
+        z2 = sy * yp + cy * z1
+        vx1 = cx * vxp + sxx * vzp
+        vz1 = cx * vzp - sxx * vxp
+        vy2 = cy * vyp - sy * vz1
+        vz2 = sy * vyp + cy * vz1
+        s_i = site[i]
+        dx, dy, dz = x1 - r_site[s_i, 0], y2 - r_site[s_i, 1], z2 - r_site[s_i, 2]
+        ux, uy, uz = up[s_i, 0], up[s_i, 1], up[s_i, 2]
+        rng = np.sqrt(dx * dx + dy * dy + dz * dz)
+        du = dx * ux + dy * uy + dz * uz
+        vu = vx1 * ux + vy2 * uy + vz2 * uz
+        dv = dx * vx1 + dy * vy2 + dz * vz2
+        sin_el[i] = du / rng
+        rate[i] = vu / rng - du * dv / (rng * rng * rng)
+    return sin_el, rate

@@ -27,7 +27,7 @@ import numpy as np
 
 from .events import GFunction, Scan, all_of, scan, to_intervals
 from .frames import _polar, gmst82_rad, teme_to_itrs
-from .kernels import hermite_geometry, screen_pairs, track_need
+from .kernels import hermite_elevation_rate, hermite_geometry, screen_pairs, track_need
 from .propagation import max_radius_km, physical_state
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
 from .time import NS_PER_DAY, NS_PER_S, Time
@@ -84,8 +84,19 @@ class Ephemeris:
         self.period_s = None if period_s is None else np.asarray(period_s, dtype=float)
         self.radius_km = None if radius_km is None else np.asarray(radius_km, dtype=float)
         self._cache = None          # (sat_idx sorted, grid_ns, r, v)
-        self.max_radius_km = max_radius_km(self.satrecs)
+        self._r_fwd = max_radius_km(self.satrecs)
+        self._r_bwd = max_radius_km(self.satrecs, backward=True)
+        self._epoch_ns = np.array([(s.jdsatepoch - _JD_UNIX + s.jdsatepochF) * NS_PER_DAY
+                                   for s in self.satrecs], dtype=float)
         self.sgp4_calls = 0
+
+    def radius_limit_km(self, sats, t_ns):
+        """Largest physical radius (propagation.max_radius_km) of satellites
+        ``sats`` at ``t_ns`` (broadcast together): the forward bound after
+        each element set's epoch, the wider backward one before it."""
+        sats = np.asarray(sats)
+        return np.where(np.asarray(t_ns, dtype=float) >= self._epoch_ns[sats],
+                        self._r_fwd[sats], self._r_bwd[sats])
 
     def __len__(self):
         return len(self.satrecs)
@@ -125,7 +136,8 @@ class Ephemeris:
         arr = SatrecArray([self.satrecs[i] for i in sats])
         err, r, v = arr.sgp4(jd, fr)
         self.sgp4_calls += r.shape[0] * r.shape[1]
-        ok = (err == 0) & physical_state(r, v, self.max_radius_km[np.asarray(sats)][:, None])
+        ok = (err == 0) & physical_state(r, v, self.radius_limit_km(np.asarray(sats)[:, None],
+                                                                    t_ns[None, :]))
         r = np.where(ok[..., None], r, np.nan)
         # keep sgp4's contiguous (n, m, 3) layout for interpolation gathers
         self._cache = (np.asarray(sats), np.asarray(t_ns), r.reshape(-1, 3),
@@ -146,9 +158,10 @@ class Ephemeris:
         satrecs = self.satrecs
         for a, b in zip(bounds[:-1].tolist() if k else [], bounds[1:].tolist() if k else []):
             satrecs[sats[rows[a]]]._sgp4(jd[a:b], fr[a:b], err[a:b], rr[a:b], vv[a:b])
-        rr[(err != 0) | ~physical_state(rr, vv, self.max_radius_km[sats[rows]])] = np.nan
+        rr[(err != 0) | ~physical_state(rr, vv, self.radius_limit_km(sats[rows],
+                                                                   t_ns[cols]))] = np.nan
         r = np.full((n * m, 3), np.nan)
-        v = np.full((n * m, 3), np.nan)
+        v = np.empty((n * m, 3))        # never read where r is NaN: Hermite gives NaN there
         q = rows * m + cols
         r[q] = rr
         v[q] = vv
@@ -176,7 +189,8 @@ class Ephemeris:
         for a, b, k in zip(bounds[:-1].tolist(), bounds[1:].tolist(),
                            s_sorted[bounds[:-1] // m].tolist()):
             satrecs[k]._sgp4(jd[a:b], fr[a:b], err[a:b], rr[a:b], vv[a:b])
-        bad = (err != 0) | ~physical_state(rr, vv, np.repeat(self.max_radius_km[s_sorted], m))
+        bad = (err != 0) | ~physical_state(rr, vv, self.radius_limit_km(
+            np.repeat(s_sorted, m), t_sorted))
         rr[bad] = np.nan
         r = np.empty((3, n, m))
         v = np.empty((3, n, m))
@@ -343,7 +357,8 @@ class _PairG(GFunction):
         u_rate = el["u_rate_rad_s"][idx]
         du = np.unwrap(np.angle(np.exp(1j * (u_true - (u0[:, None] + u_rate[:, None] * dt_a)))),
                        axis=1)
-        bad = ((err != 0) | ~physical_state(r, v, self.eph.max_radius_km[idx][:, None])).any(
+        bad = ((err != 0) | ~physical_state(r, v, self.eph.radius_limit_km(
+            idx[:, None], ta[None, :]))).any(
             axis=1) | ~np.isfinite(off).all(axis=1) | ~np.isfinite(du).all(axis=1)
         jumpy = (np.abs(np.diff(du, axis=1)) > np.radians(60.0)).any(axis=1) if du.shape[1] > 1 \
             else np.zeros(len(idx), bool)
@@ -378,13 +393,21 @@ class _PairG(GFunction):
         return np.minimum((fastest + EARTH_ROTATION_RAD_S) * step, np.pi)
 
     def _fast_look(self, obj, t_ns, polar_motion=True):
-        """``(sin elevation, cos off-nadir)`` of pairs at per-row times from
-        the cached grid (Hermite), in one compiled pass
+        """``(sin elevation, cos off-nadir)`` of pairs at per-row times
+        ``(n, k)`` from the cached grid (Hermite), in one compiled pass
         (kernels.hermite_geometry); None where that path does not apply
         (times outside the cached grid, a satellite not cached, or GMST not
         linear to FAST_GMST_TOL_RAD over the grid)."""
+        if t_ns.ndim != 2:
+            return None
+        args = self._fast_args(obj, t_ns, polar_motion)
+        return None if args is None else hermite_geometry(*args)
+
+    def _fast_args(self, obj, t_ns, polar_motion):
+        """Arguments of the compiled Hermite kernels for pairs ``obj`` at
+        ``t_ns``, or None where the fast path does not apply (see _fast_look)."""
         c = self.eph._cache
-        if c is None or t_ns.ndim != 2 or t_ns.size == 0:
+        if c is None or t_ns.size == 0:
             return None
         cs, grid, cr, cv, m = c
         sat = obj // self.n_sites
@@ -394,9 +417,9 @@ class _PairG(GFunction):
         model = self._rotation_model(int(grid[0]), int(grid[-1]), polar_motion)
         if model is None:
             return None
-        return hermite_geometry(pos.astype(np.int64), np.ascontiguousarray(t_ns), grid, cr, cv,
-                                m, *model, (obj % self.n_sites).astype(np.int64),
-                                self._r_site_rows, self._up_rows)
+        return (pos.astype(np.int64), np.ascontiguousarray(t_ns, dtype=np.int64), grid, cr, cv,
+                m, *model, (obj % self.n_sites).astype(np.int64), self._r_site_rows,
+                self._up_rows)
 
     def _rotation_model(self, lo, hi, polar_motion):
         """GMST and polar motion as linear functions of time over [lo, hi]
@@ -497,6 +520,16 @@ class ElevationG(_PairG):
         u = (d * up).sum(axis=0)
         return u / np.sqrt((d * d).sum(axis=0))
 
+    def value_and_rate(self, obj, t_ns):
+        """Interpolated g and its time derivative (1/s) for pairs ``obj`` (n,)
+        at ``t_ns`` (n,) (the engine's extremum search), or None."""
+        args = self._fast_args(np.asarray(obj), np.asarray(t_ns, dtype=np.int64),
+                               self.polar_motion)
+        if args is None:
+            return None
+        val, rate = hermite_elevation_rate(*args)
+        return val - self.sin_mask, rate
+
     def screen_cos(self, r_km, extra_rad=0.0):
         """cos of the largest geocentric angle at which a satellite at radius
         ``r_km`` can be above the mask: the horizon circle on a sphere of the
@@ -525,10 +558,31 @@ class SunlitG(GFunction):
     """Shadow margin (km, >= 0 sunlit) of satellites; objects as ElevationG's
     (the site index is ignored), so that it combines with it."""
 
-    def __init__(self, eph, n_sites=1):
+    def __init__(self, eph, n_sites=1, windows=None):
+        """``windows``: optional ``(sat, start_ns, end_ns)`` arrays; only
+        grid samples within two steps of a satellite's windows are then
+        propagated (NaN, i.e. "out", elsewhere), so that crossings are
+        exact inside the windows and meaningless far outside them."""
         self.eph, self.n_sites = eph, n_sites
         self.n_obj = len(eph) * n_sites
         self.step_s = np.repeat(eph.step_s, n_sites)
+        self.windows = windows
+
+    def _need(self, usat, common):
+        if self.windows is None:
+            return None
+        w_sat, w_a, w_b = self.windows
+        row = np.searchsorted(usat, w_sat)
+        keep = (row < len(usat)) & (usat[np.minimum(row, len(usat) - 1)] == w_sat)
+        row, w_a, w_b = row[keep], w_a[keep], w_b[keep]
+        pad = 2 * np.max(np.diff(common))
+        m = len(common)
+        lo = np.searchsorted(common, w_a - pad, side="left")
+        hi = np.searchsorted(common, w_b + pad, side="right")
+        marks = np.zeros((len(usat), m + 1), dtype=np.int32)
+        np.add.at(marks, (row, lo), 1)
+        np.add.at(marks, (row, hi), -1)
+        return np.cumsum(marks, axis=1)[:, :m] > 0
 
     def evaluate(self, obj, t_ns, exact=False):
         obj = np.asarray(obj)
@@ -537,7 +591,7 @@ class SunlitG(GFunction):
         common = None if exact else _common(t_ns)
         if common is not None:
             usat, inv = np.unique(sat, return_inverse=True)
-            r, _ = self.eph.grid_states(usat, common)
+            r, _ = self.eph.grid_states(usat, common, self._need(usat, common))
             r = r[:, inv, :]
             sun = sun_position_teme_km(Time(common))[:, None, :]
         else:
@@ -610,27 +664,28 @@ def catalog_ephemeris(catalog) -> Ephemeris:
     return Ephemeris(catalog.satrecs, sampling_step_s(period, ecc), period * 60.0, sma)
 
 
-_POOL_JOB = None       # (eph, sites, start, end, mask, polar_motion) for forked workers
+_POOL_JOB = None       # (eph, sites, start, end, mask, polar_motion, visibility, dark)
 
 
 def _pool_chunk(bounds):
-    eph, sites, start, end, mask, pm = _POOL_JOB
+    eph, sites, start, end, mask, pm, visibility, dark = _POOL_JOB
     a, b = bounds
     sub = Ephemeris(eph.satrecs[a:b], eph.step_s[a:b],
                     None if eph.period_s is None else eph.period_s[a:b],
                     None if eph.radius_km is None else eph.radius_km[a:b])
-    p = find_passes(None, sites, start, end, mask, ephemeris=sub, polar_motion=pm)
+    p = find_passes(None, sites, start, end, mask, visibility=visibility,
+                    dark_sun_elevation_deg=dark, ephemeris=sub, polar_motion=pm)
     mx = p.maxima
     return (a, p.sat, p.site, p.rise_ns, p.set_ns, p.rise_partial, p.set_partial,
             p.culmination_ns, p.max_elevation_deg, p.culmination_azimuth_deg,
-            p.rise_azimuth_deg, p.set_azimuth_deg, mx.obj, mx.time.ns, mx.value)
+            p.rise_azimuth_deg, p.set_azimuth_deg, mx.obj, mx.time.ns, mx.value, p.visibility)
 
 
 def _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
                       dark_sun_elevation_deg, eph, polar_motion, workers):
-    """find_passes over contiguous satellite chunks in ``workers`` forked
-    processes; results are concatenated in satellite order (as one call
-    would give them), visibility is computed here on the merged passes."""
+    """find_passes (and pass_visibility) over contiguous satellite chunks in
+    ``workers`` forked processes; results are concatenated in satellite
+    order, as one call would give them."""
     import multiprocessing as mp
     from .events import Extrema
     global _POOL_JOB
@@ -638,7 +693,8 @@ def _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
     n_chunks = min(n, 4 * workers)
     edges = np.linspace(0, n, n_chunks + 1).astype(int)
     bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    _POOL_JOB = (eph, sites, start, end, min_elevation_deg, polar_motion)
+    _POOL_JOB = (eph, sites, start, end, min_elevation_deg, polar_motion, visibility,
+                 dark_sun_elevation_deg)
     try:
         with mp.get_context("fork").Pool(workers) as pool:
             parts = pool.map(_pool_chunk, bounds)
@@ -658,8 +714,15 @@ def _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
                     start=Time(int(start.ns)), end=Time(int(end.ns)),
                     min_elevation_deg=float(min_elevation_deg), maxima=mx)
     if visibility and len(passes):
-        passes.visibility = pass_visibility(passes, catalog, sites, eph,
-                                            dark_sun_elevation_deg)
+        vis = [pt[15] for pt in parts if pt[15] is not None]
+        passes.visibility = {
+            "sunlit": np.concatenate([v["sunlit"] for v in vis]),
+            "sun_elevation_deg": np.concatenate([v["sun_elevation_deg"] for v in vis]),
+            "eclipse_entry_ns": [e for v in vis for e in v["eclipse_entry_ns"]],
+            "eclipse_exit_ns": [e for v in vis for e in v["eclipse_exit_ns"]],
+            "visible_start_ns": np.concatenate([v["visible_start_ns"] for v in vis]),
+            "visible_end_ns": np.concatenate([v["visible_end_ns"] for v in vis]),
+            "dark_sun_elevation_deg": dark_sun_elevation_deg}
     return passes
 
 
@@ -749,50 +812,106 @@ def pass_visibility(passes: Passes, catalog, sites, eph: Ephemeris,
                     dark_sun_elevation_deg=DARK_SUN_ELEVATION_DEG) -> dict:
     """Per pass: sunlit at rise/culmination/set, eclipse entry/exit times
     inside the pass, whether the site is dark, and the visible span (sunlit
-    satellite above the mask under a dark sky)."""
+    satellite above the mask under a dark sky: the first start and last end
+    of those stretches).
+
+    Eclipses come from one engine scan of the shadow margin (SunlitG), with
+    SGP4 only around the passes; dark spells from a scan of the Sun's
+    elevation at each site (DarkSiteG); the visible stretches are the pass
+    cut by both, as intervals."""
+    n = len(passes)
     n_sites = len(sites)
     sats = np.unique(passes.sat)
     sub = Ephemeris([eph.satrecs[i] for i in sats], eph.step_s[sats])
     local = np.searchsorted(sats, passes.sat)
     t0, t1 = passes.start, passes.end
-    sunlit = SunlitG(sub, 1)
-    sun_scan = scan(sunlit, t0, t1)
-    ecl = sun_scan.crossings                    # per satellite (object = local index)
-    elev = ElevationG(sub, sites, passes.min_elevation_deg)
-    dark = DarkSiteG(sites, len(sats), dark_sun_elevation_deg)
-    vis = to_intervals(scan(all_of(elev, SunlitG(sub, n_sites), dark), t0, t1).crossings)
-    n = len(passes)
-    entry = [[] for _ in range(n)]
-    exit_ = [[] for _ in range(n)]
-    # eclipse events inside each pass
-    pass_key = local
-    order = np.argsort(pass_key, kind="stable")
-    for k in range(len(ecl)):
-        s = ecl.obj[k]
-        t = int(ecl.time.ns[k])
-        lo, hi = np.searchsorted(pass_key[order], [s, s + 1])
-        for p in order[lo:hi]:
-            if passes.rise_ns[p] <= t <= passes.set_ns[p]:
-                (exit_ if ecl.direction[k] > 0 else entry)[p].append(t)
+    ecl = scan(SunlitG(sub, 1, windows=(local, passes.rise_ns, passes.set_ns)),
+               t0, t1, failure_crossings=False).crossings   # object = local satellite
+    dark_iv = to_intervals(scan(DarkSiteG(sites, 1, dark_sun_elevation_deg), t0, t1).crossings)
     # sunlit at rise, culmination and set: exact
     t3 = np.stack([passes.rise_ns, passes.culmination_ns, passes.set_ns], axis=1)
     r, _ = sub.exact_states(local, t3)
     lit = shadow_margin_km(r, sun_position_teme_km(Time(t3))) >= 0
     sun_el = _sun_elevation_at(sites, passes.site, t3)
-    vis_start = np.full(n, -1, dtype=np.int64)
+    # eclipse events inside each pass (passes of one satellite over one site
+    # never overlap, so each event belongs to at most one pass per site)
+    ev_pass, ev_t, ev_dir = [], [], []
+    for s_i in range(n_sites):
+        ps = np.flatnonzero(passes.site == s_i)
+        if not len(ps) or not len(ecl):
+            continue
+        order = np.lexsort((passes.rise_ns[ps], local[ps]))
+        ps = ps[order]
+        key_p = np.stack([local[ps], passes.rise_ns[ps]])
+        j = _searchsorted2(key_p, ecl.obj, ecl.time.ns) - 1
+        ok = j >= 0
+        jj = ps[np.maximum(j, 0)]
+        ok &= (local[jj] == ecl.obj) & (ecl.time.ns >= passes.rise_ns[jj]) & \
+            (ecl.time.ns <= passes.set_ns[jj])
+        ev_pass.append(jj[ok])
+        ev_t.append(ecl.time.ns[ok])
+        ev_dir.append(ecl.direction[ok])
+    ev_pass = np.concatenate(ev_pass) if ev_pass else np.zeros(0, np.int64)
+    ev_t = np.concatenate(ev_t) if ev_t else np.zeros(0, np.int64)
+    ev_dir = np.concatenate(ev_dir) if ev_dir else np.zeros(0, np.int8)
+    o = np.lexsort((ev_t, ev_pass))
+    ev_pass, ev_t, ev_dir = ev_pass[o], ev_t[o], ev_dir[o]
+    entry = [[] for _ in range(n)]
+    exit_ = [[] for _ in range(n)]
+    for p, t, d in zip(ev_pass.tolist(), ev_t.tolist(), ev_dir.tolist()):
+        (exit_ if d > 0 else entry)[p].append(t)
+    # sunlit stretches of each pass: from the rise, toggled at each event
+    seg_p = np.concatenate([np.arange(n), ev_pass])
+    seg_a = np.concatenate([passes.rise_ns, ev_t])
+    seg_lit = np.concatenate([lit[:, 0], ev_dir > 0])
+    first = np.concatenate([np.ones(n, bool), np.zeros(len(ev_pass), bool)])
+    o = np.lexsort((~first, seg_a, seg_p))
+    seg_p, seg_a, seg_lit = seg_p[o], seg_a[o], seg_lit[o]
+    same_next = np.r_[seg_p[1:] == seg_p[:-1], False]
+    seg_b = np.where(same_next, np.r_[seg_a[1:], 0], passes.set_ns[seg_p])
+    keep = seg_lit & (seg_b > seg_a)
+    seg_p, seg_a, seg_b = seg_p[keep], seg_a[keep], seg_b[keep]
+    # cut by the dark spells of each pass's site
+    vis_start = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     vis_end = np.full(n, -1, dtype=np.int64)
-    vobj_sat = vis.obj // n_sites
-    vobj_site = vis.obj % n_sites
-    for k in range(len(vis)):
-        m = np.flatnonzero((local == vobj_sat[k]) & (passes.site == vobj_site[k])
-                           & (passes.rise_ns <= vis.end.ns[k]) & (passes.set_ns >= vis.start.ns[k]))
-        for p in m:
-            if vis_start[p] < 0:
-                vis_start[p] = vis.start.ns[k]
-            vis_end[p] = vis.end.ns[k]
+    seg_site = passes.site[seg_p]
+    for k in range(len(dark_iv)):
+        here = seg_site == dark_iv.obj[k]
+        lo = np.maximum(seg_a[here], dark_iv.start.ns[k])
+        hi = np.minimum(seg_b[here], dark_iv.end.ns[k])
+        ok = lo < hi
+        np.minimum.at(vis_start, seg_p[here][ok], lo[ok])
+        np.maximum.at(vis_end, seg_p[here][ok], hi[ok])
+    vis_start[vis_end < 0] = -1
     return {"sunlit": lit, "sun_elevation_deg": sun_el, "eclipse_entry_ns": entry,
             "eclipse_exit_ns": exit_, "visible_start_ns": vis_start, "visible_end_ns": vis_end,
             "dark_sun_elevation_deg": dark_sun_elevation_deg}
+
+
+def _searchsorted2(keys, a, b):
+    """Insertion points (side right) of pairs ``(a, b)`` in the pairs
+    ``keys`` (2, n), sorted lexicographically."""
+    k0, k1 = keys
+    lo = np.searchsorted(k0, a, side="left")
+    hi = np.searchsorted(k0, a, side="right")
+    out = lo.copy()
+    # within each run of equal first keys, search the second key
+    for_run = hi > lo
+    if for_run.any():
+        idx = np.flatnonzero(for_run)
+        # runs are short (a satellite's passes over one site in the window):
+        # a vectorised binary search over each run
+        left, right = lo[idx].copy(), hi[idx].copy()
+        while True:
+            active = left < right
+            if not active.any():
+                break
+            mid = (left + right) // 2
+            go_right = active & (k1[np.minimum(mid, len(k1) - 1)] <= b[idx])
+            left = np.where(go_right, mid + 1, left)
+            right = np.where(active & ~go_right, mid, right)
+        out[idx] = left
+    return out
 
 
 def _sun_elevation_at(sites, site_idx, t_ns):
@@ -805,49 +924,66 @@ def _sun_elevation_at(sites, site_idx, t_ns):
 
 def pass_rows(passes: Passes, catalog, sites) -> list[dict]:
     """JSON-ready rows, one per pass (UTC ISO-8601 with Z; null for a rise or
-    set outside the window)."""
+    set outside the window).  Every value is a plain Python value, each
+    column converted once as an array."""
     sets = list(catalog)
     sites = [getattr(s, "ground_point", s) for s in (sites if isinstance(sites, (list, tuple))
                                                      else [sites])]
     names = [getattr(s, "name", "") for s in sites]
     vis = passes.visibility
+    n = len(passes)
+    if not n:
+        return []
 
     def iso(ns):
-        return Time(int(ns)).iso(3)
+        return Time(np.asarray(ns, dtype=np.int64)).iso(3) if len(ns) else []
 
-    rows = []
-    for p in range(len(passes)):
-        es = sets[passes.sat[p]]
-        row = {
-            "norad_id": es.norad_id, "name": es.name, "site": names[passes.site[p]],
-            "rise_time": None if passes.rise_partial[p] else iso(passes.rise_ns[p]),
-            "rise_azimuth_deg": None if passes.rise_partial[p] else
-            round(float(passes.rise_azimuth_deg[p]), 3),
-            "culmination_time": iso(passes.culmination_ns[p]),
-            "max_elevation_deg": round(float(passes.max_elevation_deg[p]), 4),
-            "culmination_azimuth_deg": round(float(passes.culmination_azimuth_deg[p]), 3),
-            "set_time": None if passes.set_partial[p] else iso(passes.set_ns[p]),
-            "set_azimuth_deg": None if passes.set_partial[p] else
-            round(float(passes.set_azimuth_deg[p]), 3),
-            "duration_s": round(float(passes.duration_s[p]), 3),
-            "rise_partial": bool(passes.rise_partial[p]),
-            "set_partial": bool(passes.set_partial[p]),
-            "window_start": iso(passes.start.ns), "window_end": iso(passes.end.ns),
-            "epoch": es.epoch.iso(3),
-        }
-        if vis is not None:
-            row.update({
-                "sunlit_at_culmination": bool(vis["sunlit"][p, 1]),
-                "sunlit": bool(vis["sunlit"][p].any() or vis["eclipse_exit_ns"][p]),
-                "site_dark": bool(vis["sun_elevation_deg"][p, 1] < vis["dark_sun_elevation_deg"]),
-                "sun_elevation_deg": round(float(vis["sun_elevation_deg"][p, 1]), 3),
-                "eclipse_entry_times": [iso(t) for t in vis["eclipse_entry_ns"][p]],
-                "eclipse_exit_times": [iso(t) for t in vis["eclipse_exit_ns"][p]],
-                "visible": bool(vis["visible_start_ns"][p] >= 0),
-                "visible_start": iso(vis["visible_start_ns"][p])
-                if vis["visible_start_ns"][p] >= 0 else None,
-                "visible_end": iso(vis["visible_end_ns"][p])
-                if vis["visible_end_ns"][p] >= 0 else None,
-            })
-        rows.append(row)
-    return rows
+    def rounded(x, digits):
+        x = np.asarray(x, dtype=float)
+        return nullable(np.round(x, digits).tolist(), ~np.isfinite(x))
+
+    def nullable(values, null):
+        return [None if z else v for v, z in zip(values, null.tolist())]
+
+    sat = passes.sat.tolist()
+    rise_p, set_p = passes.rise_partial, passes.set_partial
+    cols = {
+        "norad_id": [sets[i].norad_id for i in sat],
+        "name": [sets[i].name for i in sat],
+        "site": [names[i] for i in passes.site.tolist()],
+        "rise_time": nullable(iso(passes.rise_ns), rise_p),
+        "rise_azimuth_deg": nullable(rounded(passes.rise_azimuth_deg, 3), rise_p),
+        "culmination_time": iso(passes.culmination_ns),
+        "max_elevation_deg": rounded(passes.max_elevation_deg, 4),
+        "culmination_azimuth_deg": rounded(passes.culmination_azimuth_deg, 3),
+        "set_time": nullable(iso(passes.set_ns), set_p),
+        "set_azimuth_deg": nullable(rounded(passes.set_azimuth_deg, 3), set_p),
+        "duration_s": rounded(passes.duration_s, 3),
+        "rise_partial": rise_p.tolist(),
+        "set_partial": set_p.tolist(),
+        "window_start": [Time(int(passes.start.ns)).iso(3)] * n,
+        "window_end": [Time(int(passes.end.ns)).iso(3)] * n,
+        "epoch": iso(np.array([sets[i].epoch_ns for i in sat], dtype=np.int64)),
+    }
+    if vis is not None:
+        vs, ve = vis["visible_start_ns"], vis["visible_end_ns"]
+        entry, exit_ = vis["eclipse_entry_ns"], vis["eclipse_exit_ns"]
+        flat_in = iso(np.array([t for ts in entry for t in ts], dtype=np.int64))
+        flat_out = iso(np.array([t for ts in exit_ for t in ts], dtype=np.int64))
+        cut_in = np.cumsum([0] + [len(ts) for ts in entry]).tolist()
+        cut_out = np.cumsum([0] + [len(ts) for ts in exit_]).tolist()
+        cols.update({
+            "sunlit_at_culmination": vis["sunlit"][:, 1].tolist(),
+            "sunlit": (vis["sunlit"].any(axis=1)
+                       | np.array([bool(ts) for ts in exit_], dtype=bool)).tolist(),
+            "site_dark": (vis["sun_elevation_deg"][:, 1]
+                          < vis["dark_sun_elevation_deg"]).tolist(),
+            "sun_elevation_deg": rounded(vis["sun_elevation_deg"][:, 1], 3),
+            "eclipse_entry_times": [flat_in[cut_in[i]:cut_in[i + 1]] for i in range(n)],
+            "eclipse_exit_times": [flat_out[cut_out[i]:cut_out[i + 1]] for i in range(n)],
+            "visible": (vs >= 0).tolist(),
+            "visible_start": nullable(iso(np.maximum(vs, 0)), vs < 0),
+            "visible_end": nullable(iso(np.maximum(ve, 0)), ve < 0),
+        })
+    keys = list(cols)
+    return [dict(zip(keys, values)) for values in zip(*(cols[k] for k in keys))]

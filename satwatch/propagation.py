@@ -160,13 +160,18 @@ def physical_state(r_km, v_km_s, max_radius_km=None) -> np.ndarray:
         return ok
 
 
-def max_radius_km(satrecs) -> np.ndarray:
-    """Farthest an SGP4 state of each satellite may be.  Near-Earth orbits
-    (SGP4's 'n' branch): the mean apogee radius plus 5 % plus 200 km (the
-    short-period terms move a state by tens of km, drag lowers the orbit, a
-    negative B* raises it slowly).  Deep-space orbits, whose lunar-solar
-    terms change the eccentricity: 1.5 times the mean apogee radius plus
-    1,000 km.  A decayed set propagated 54 days on was seen climbing from
-    8,300 to 10,800 km with a 6,814 km mean apogee."""
-    return np.array([(1.05 if s.method == "n" else 1.5) * s.a * (1 + s.ecco) * s.radiusearthkm
-                     + (200.0 if s.method == "n" else 1000.0) for s in satrecs])
+def max_radius_km(satrecs, backward=False) -> np.ndarray:
+    """Farthest an SGP4 state of each satellite may be.  Forward in time,
+    near-Earth orbits (SGP4's 'n' branch): the mean apogee radius plus 5 %
+    plus 200 km (the short-period terms move a state by tens of km, drag
+    lowers the orbit, a negative B* raises it slowly).  Backward in time
+    (drag undone: a re-entering object was higher before its epoch) and for
+    deep-space orbits (lunar-solar terms change the eccentricity): 1.5 times
+    the mean apogee radius plus 1,000 km.  A decayed set propagated 54 days
+    forward was seen climbing from 8,300 to 10,800 km with a 6,814 km mean
+    apogee."""
+    wide = np.array([1.5 * s.a * (1 + s.ecco) * s.radiusearthkm + 1000.0 for s in satrecs])
+    if backward:
+        return wide
+    tight = np.array([1.05 * s.a * (1 + s.ecco) * s.radiusearthkm + 200.0 for s in satrecs])
+    return np.where([s.method == "n" for s in satrecs], tight, wide)

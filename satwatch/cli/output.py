@@ -22,7 +22,12 @@ class Format(str, Enum):
     csv = "csv"
 
 
+_PLAIN_TYPES = (str, int, bool, type(None))
+
+
 def _plain(value):
+    if isinstance(value, _PLAIN_TYPES):
+        return value
     if isinstance(value, (np.floating,)):
         value = float(value)
     if isinstance(value, (np.integer,)):
@@ -53,13 +58,23 @@ MAX_TABLE_ROWS = 500
 
 
 def emit(rows, fmt: Format, *, columns=None, title: str | None = None, out=None,
-         document=None, footer: str | None = None, max_table_rows: int = MAX_TABLE_ROWS):
+         document=None, footer: str | None = None, max_table_rows: int = MAX_TABLE_ROWS,
+         plain: bool = False):
     """Print rows as a Rich table, a JSON array (or ``document`` when given)
-    or CSV.  ``columns``: keys to show in table and CSV (all by default)."""
+    or CSV.  ``columns``: keys to show in table and CSV (all by default).
+    ``plain``: the rows hold only str/int/float/bool/None (finite floats) and
+    lists of those, so the conversion of numpy values is skipped."""
     out = out or sys.stdout
-    rows = [_plain(r) for r in rows]
+    if not plain:
+        rows = [_plain(r) for r in rows]
     if fmt == Format.json:
-        out.write(to_json(rows if document is None else document) + "\n")
+        if document is None:
+            # one row per line, each by json's C encoder (an indented dump of
+            # a whole-catalog answer takes the pure-Python encoder: ~10 s)
+            out.write("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in rows)
+                      + "\n]\n" if rows else "[]\n")
+        else:
+            out.write(to_json(document) + "\n")
         return
     cols = columns or (list(rows[0].keys()) if rows else [])
     if fmt == Format.csv:

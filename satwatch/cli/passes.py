@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -110,6 +111,8 @@ def register(app: typer.Typer):
                                         help="Sunlit / dark-site / eclipse times per pass"),
         sites_file: Optional[str] = SitesOption,
         format: str = typer.Option("table", "--format", "-f", help="table, json, csv or ics"),
+        workers: Optional[int] = typer.Option(None, "--workers", help="Processes that share "
+                                              "the satellites (default: every CPU core)"),
     ):
         """Passes of every matching object over one or more sites: rise, culmination,
         set, partial flags at the window edges, visibility."""
@@ -121,8 +124,12 @@ def register(app: typer.Typer):
             chosen = [find_site(s, extra) for s in site]
             t0, t1 = _window(start, end, hours)
             cat = _catalog(catalog, sat)
+            n_proc = workers if workers is not None else (os.cpu_count() or 1)
+            if n_proc < 1:
+                raise SatwatchError(f"--workers {n_proc}: give 1 or more")
             with progress(f"passes of {len(cat)} objects", total=None):
-                p = find_passes(cat, chosen, t0, t1, min_elevation, visibility=visibility)
+                p = find_passes(cat, chosen, t0, t1, min_elevation, visibility=visibility,
+                                workers=n_proc)
             rows = pass_rows(p, cat, chosen)
             rows.sort(key=lambda r: (r["rise_time"] or r["window_start"], r["norad_id"]))
             if fmt == "ics":
@@ -132,7 +139,7 @@ def register(app: typer.Typer):
                     "max_elevation_deg", "culmination_azimuth_deg", "set_time", "duration_s"]
             if visibility:
                 cols += ["visible", "sunlit", "site_dark"]
-            emit(rows, Format(fmt), columns=None if fmt == "json" else cols,
+            emit(rows, Format(fmt), columns=None if fmt == "json" else cols, plain=True,
                  title=f"{len(rows)} passes over {', '.join(s.code for s in chosen)} "
                        f"{t0.iso(0)} .. {t1.iso(0)} (mask {min_elevation:g} deg; "
                        f"catalog {cat.source})")
