@@ -364,35 +364,6 @@ def _pack(recs) -> Extrema:
     return Extrema(obj[order], Time(t[order]), v[order])
 
 
-def _sign_brackets(idx, tt, v):
-    s = v >= 0
-    r, c = np.nonzero(s[:, 1:] != s[:, :-1])
-    return (idx[r], tt[r, c].copy(), tt[r, c + 1].copy(), v[r, c], v[r, c + 1])
-
-
-def _sampled_extrema(v):
-    """Interior sampled local maxima and minima (plateaus count once)."""
-    left, mid, right = v[:, :-2], v[:, 1:-1], v[:, 2:]
-    finite = np.isfinite(left) & np.isfinite(mid) & np.isfinite(right)
-    is_max = finite & (mid >= left) & (mid > right)
-    is_min = finite & (mid <= left) & (mid < right)
-    r1, c1 = np.nonzero(is_max)
-    r2, c2 = np.nonzero(is_min)
-    return (r1, c1 + 1), (r2, c2 + 1)
-
-
-def _may_reach(v, rows, cols, level, kind):
-    """Could the true extremum between the neighbours reach ``level``?  A
-    smooth function sampled finer than its features overshoots its sampled
-    extremum by less than the local variation between samples; allow twice
-    that (see OVERSHOOT)."""
-    a, b, c = v[rows, cols - 1], v[rows, cols], v[rows, cols + 1]
-    var = np.abs(b - a) + np.abs(b - c)
-    if kind == "max":
-        return b + OVERSHOOT * var >= level
-    return b - OVERSHOOT * var <= level
-
-
 def _extremum(g, obj, lo, hi, kind):
     """The extremum of each object's g in ``[lo, hi]`` (int ns): where g
     offers ``value_and_rate(obj, t_ns)`` (its interpolated value and time

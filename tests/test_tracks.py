@@ -114,6 +114,21 @@ def test_cli_passes_json_and_ics(full_catalog_path):
     assert r.exit_code == 0 and r.output.count("BEGIN:VEVENT") == len(rows)
 
 
+def test_cli_passes_workers_give_the_same_answer(full_catalog_path):
+    """Satellites shared between forked processes (passes and visibility in
+    each), rows joined in satellite order: the JSON is the one-process JSON."""
+    outs = []
+    for workers in ("1", "2"):
+        r = _run(["passes", "SOHAE", "--start", "2023-10-13T00:00:00Z", "--hours", "24",
+                  "--sat", "STARLINK-11*", "--catalog", str(full_catalog_path),
+                  "--format", "json", "--workers", workers])
+        assert r.exit_code == 0, r.output
+        outs.append(json.loads(r.output))
+    assert len(outs[0]) > 100
+    assert outs[0] == outs[1]
+    assert any(row["eclipse_entry_times"] or row["eclipse_exit_times"] for row in outs[0])
+
+
 def test_cli_errors_are_one_line(full_catalog_path):
     r = _run(["passes", "ATLANTIS", "--catalog", str(full_catalog_path)])
     assert r.exit_code == 2

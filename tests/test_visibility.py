@@ -27,7 +27,7 @@ from satwatch.events import scan
 from satwatch.passes import SunlitG, catalog_ephemeris
 from satwatch.sun import sun_elevation_deg, sun_position_teme_km
 from satwatch.frames import GroundPoint
-from satwatch.time import NS_PER_S, utc, utc_range
+from satwatch.time import NS_PER_S, Time, utc, utc_range
 
 skyfield = pytest.importorskip("skyfield")
 from skyfield.api import EarthSatellite, load, load_file, wgs84  # noqa: E402
@@ -128,3 +128,89 @@ def test_eclipse_entry_exit_match_skyfield_is_sunlit(eph, shifted):
             regimes.add(regime_of(es))
     assert compared > 100
     assert {"LEO", "GEO"} <= regimes
+
+
+# Visible stretches are cut where the Sun at the site crosses -6 deg; the
+# Sun's elevation agrees with Skyfield's to SUN_ELEVATION_TOL_DEG (0.01 deg),
+# and near -6 deg at these latitudes it moves by ~0.15 deg a minute: 4 s.
+VISIBLE_TOL_S = 5.0
+
+
+def _spans(t0, t1, state0, transitions):
+    """Intervals of [t0, t1] where a two-state function is True, from its
+    state at t0 and its ``(time, new_state)`` transitions."""
+    out, start, state = [], t0, state0
+    for t, new in transitions:
+        if state and not new:
+            out.append((start, t))
+        if new and not state:
+            start = t
+        state = new
+    if state:
+        out.append((start, t1))
+    return out
+
+
+def _sky_times(ts, t_ns):
+    """Skyfield times for UTC ns (through TT: Unix time has no leap seconds)."""
+    whole, frac = Time(np.asarray(t_ns, dtype=np.int64)).jd_tt()
+    return ts.tt_jd(whole, frac)
+
+
+def test_pass_visibility_matches_skyfield(eph, shifted):
+    """Per pass: eclipse entry/exit inside the pass (Skyfield's is_sunlit
+    transitions, found with find_discrete) and the visible stretch (sunlit
+    satellite under a Sun below -6 deg at the site, Skyfield's apparent
+    Sun altitude sampled every second)."""
+    warnings.simplefilter("ignore")
+    from satwatch.passes import find_passes
+    from satwatch.sites import find_site
+    ts = load.timescale(builtin=True)
+    cat = satwatch.Catalog.from_element_sets(shifted)
+    checked_eclipses = checked_visible = 0
+    for code in ("VOSTOCHNY", "KOUROU"):
+        site = find_site(code)
+        p = find_passes(cat, site, T0, T1, 10.0, visibility=True)
+        vis = p.visibility
+        topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
+        observer = eph["earth"] + topos
+        for k in range(len(p)):
+            es = cat.element_sets[p.sat[k]]
+            l1, l2 = es.source_text.splitlines()[-2:]
+            sat = EarthSatellite(l1, l2, es.name, ts)
+            rise, set_ = p.rise_ns[k] / NS_PER_S, p.set_ns[k] / NS_PER_S
+            a, b = _sky_times(ts, np.array([p.rise_ns[k], p.set_ns[k]]))
+
+            def lit(t):
+                return sat.at(t).is_sunlit(eph)
+            lit.step_days = min(es.period_min / 200.0, 20.0 / 60.0) / 1440.0
+            tt, val = find_discrete(a, b, lit)
+            theirs = [(t.utc_datetime().timestamp(), bool(v)) for t, v in zip(tt, val)]
+            if any(min(abs(t - rise), abs(t - set_)) < ECLIPSE_TOL_S for t, _ in theirs):
+                continue                     # a transition at the pass edge: ambiguous
+            ours = sorted([(t / NS_PER_S, False) for t in vis["eclipse_entry_ns"][k]]
+                          + [(t / NS_PER_S, True) for t in vis["eclipse_exit_ns"][k]])
+            assert len(ours) == len(theirs), (es.norad_id, code, ours, theirs)
+            for (t1, d1), (t2, d2) in zip(ours, theirs):
+                assert d1 == d2 and abs(t1 - t2) < ECLIPSE_TOL_S, (es.norad_id, t1, t2)
+            checked_eclipses += len(theirs)
+            # the visible stretch: Skyfield's sunlit and dark spells inside
+            # the pass (find_discrete), intersected
+            def dark(t):
+                return observer.at(t).observe(eph["sun"]).apparent().altaz()[0].degrees < -6.0
+            dark.step_days = 600.0 / 86400.0
+            lit_spans = _spans(rise, set_, bool(lit(a)), theirs)
+            td, vd = find_discrete(a, b, dark)
+            dark_spans = _spans(rise, set_, bool(dark(a)),
+                                [(t.utc_datetime().timestamp(), bool(v)) for t, v in zip(td, vd)])
+            both = [(max(p0, q0), min(p1, q1)) for p0, p1 in lit_spans for q0, q1 in dark_spans
+                    if max(p0, q0) < min(p1, q1)]
+            vs, ve = vis["visible_start_ns"][k], vis["visible_end_ns"][k]
+            if not both:
+                assert vs < 0 or (ve - vs) / NS_PER_S < 2 * VISIBLE_TOL_S, (es.norad_id, code)
+                continue
+            assert vs >= 0, (es.norad_id, code, both)
+            assert abs(vs / NS_PER_S - both[0][0]) < VISIBLE_TOL_S, (es.norad_id, code, both)
+            assert abs(ve / NS_PER_S - both[-1][1]) < VISIBLE_TOL_S, (es.norad_id, code, both)
+            checked_visible += 1
+    assert checked_eclipses > 20 and checked_visible > 10, (checked_eclipses, checked_visible)

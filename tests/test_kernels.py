@@ -1,0 +1,149 @@
+"""The compiled kernels (satwatch/kernels.py) against the numpy expressions
+they replaced, and against finite differences for the derivative.
+
+The references below are the numpy code of satwatch.events and
+satwatch.passes before the kernels (git history: events._sign_brackets,
+events._sampled_extrema, events._may_reach, passes._PairG._screened,
+passes._hermite + frames.teme_to_itrs), kept here as the specification.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from satwatch import kernels
+from satwatch.events import OVERSHOOT
+from satwatch.frames import GroundPoint, gmst82_rad, teme_to_itrs
+from satwatch.passes import ElevationG, Ephemeris, _hermite, catalog_ephemeris
+from satwatch.time import NS_PER_S, Time, utc
+
+
+# -- references (numpy) ---------------------------------------------------------
+
+def _ref_brackets(v):
+    s = v >= 0
+    return np.nonzero(s[:, 1:] != s[:, :-1])
+
+
+def _ref_extrema(v):
+    left, mid, right = v[:, :-2], v[:, 1:-1], v[:, 2:]
+    finite = np.isfinite(left) & np.isfinite(mid) & np.isfinite(right)
+    r1, c1 = np.nonzero(finite & (mid >= left) & (mid > right))
+    r2, c2 = np.nonzero(finite & (mid <= left) & (mid < right))
+    return (r1, c1 + 1), (r2, c2 + 1)
+
+
+def _ref_may_reach(v, rows, cols, level, kind):
+    a, b, c = v[rows, cols - 1], v[rows, cols], v[rows, cols + 1]
+    var = np.abs(b - a) + np.abs(b - c)
+    return b + OVERSHOOT * var >= level if kind == "max" else b - OVERSHOOT * var <= level
+
+
+def _sorted_pairs(r, c):
+    return sorted(zip(np.asarray(r).tolist(), np.asarray(c).tolist()))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sample_features_equal_the_numpy_expressions(seed):
+    rng = np.random.default_rng(seed)
+    # smooth curves near zero with plateaus, NaN and -inf (failed samples)
+    t = np.linspace(0, 20, 400)
+    v = np.sin(t[None, :] * rng.uniform(0.3, 3.0, (60, 1)) + rng.uniform(0, 6, (60, 1))) \
+        + rng.uniform(-1.2, 1.2, (60, 1))
+    v[:, 50:54] = np.round(v[:, 50:54], 1)
+    v[rng.random(v.shape) < 0.02] = np.nan
+    v[rng.random(v.shape) < 0.01] = -np.inf
+    ref_br = _sorted_pairs(*_ref_brackets(v))
+    (mr, mc), (nr, nc) = _ref_extrema(v)
+    cases = {
+        # (max_mode, max_level, min_mode): expected maxima, minima
+        "hidden": (kernels.EXTREMA_HIDDEN, 0.0, kernels.EXTREMA_HIDDEN,
+                   (v[mr, mc] < 0) & _ref_may_reach(v, mr, mc, 0.0, "max"),
+                   (v[nr, nc] >= 0) & _ref_may_reach(v, nr, nc, 0.0, "min")),
+        "reach": (kernels.EXTREMA_REACH, 0.3, kernels.EXTREMA_ALL,
+                  _ref_may_reach(v, mr, mc, 0.3, "max"), np.ones(len(nr), bool)),
+        "all": (kernels.EXTREMA_ALL, -np.inf, kernels.EXTREMA_NONE,
+                np.ones(len(mr), bool), np.zeros(len(nr), bool)),
+    }
+    for name, (max_mode, level, min_mode, want_max, want_min) in cases.items():
+        br_r, br_c, mx_r, mx_c, mn_r, mn_c = kernels.sample_features(
+            v, max_mode, level, min_mode, 0.0, OVERSHOOT)
+        assert _sorted_pairs(br_r, br_c) == ref_br, name
+        assert _sorted_pairs(mx_r, mx_c) == _sorted_pairs(mr[want_max], mc[want_max]), name
+        assert _sorted_pairs(mn_r, mn_c) == _sorted_pairs(nr[want_min], nc[want_min]), name
+
+
+@pytest.fixture(scope="module")
+def leo_sample(full_catalog):
+    sets = [es for es in full_catalog if es.perigee_alt_km > 300 and es.period_min < 120
+            and es.norad_id < 100000][::400]
+    import satwatch
+    return satwatch.Catalog.from_element_sets(sets)
+
+
+LINEAR_GMST_SIN_TOL = 1e-6
+SITES = [GroundPoint(51.884, 128.334, 250.0, "Vostochny"), GroundPoint(-45.0, 170.0, 0.0, "S"),
+         GroundPoint(5.2, -52.8, 10.0, "Kourou")]
+
+
+def test_screen_pairs_equals_the_numpy_screen(leo_sample):
+    eph = catalog_ephemeris(leo_sample)
+    t0 = utc("2023-10-13T00:00:00Z")
+    grid = (t0.ns + np.arange(0, 86400, 240) * NS_PER_S).astype(np.int64)
+    usat = np.arange(len(eph))
+    r, _ = eph.grid_states(usat, grid)
+    theta, _ = gmst82_rad(Time(grid))
+    c, s = np.cos(theta), np.sin(theta)
+    unit = np.stack([p.r_itrs_km / np.linalg.norm(p.r_itrs_km) for p in SITES], axis=1)
+    sx = c[None, :] * unit[0][:, None] - s[None, :] * unit[1][:, None]
+    sy = s[None, :] * unit[0][:, None] + c[None, :] * unit[1][:, None]
+    rn = np.sqrt((r * r).sum(axis=0))
+    thr = np.cos(np.radians(30.0) + 0.0 * rn)
+    sat = np.repeat(usat, len(SITES))
+    site = np.tile(np.arange(len(SITES)), len(usat))
+    g, ii, jj = kernels.screen_pairs(eph._cache[2], len(grid), rn, thr, sx, sy, unit[2].copy(),
+                                     sat.astype(np.int64), site.astype(np.int64))
+    cos_theta = (r[0][sat] * sx[site] + r[1][sat] * sy[site] + r[2][sat] * unit[2][site][:, None]
+                 ) / rn[sat]
+    ref = cos_theta - thr[sat] - 2.0
+    np.testing.assert_allclose(g, ref, rtol=0, atol=1e-12)
+    ri, rj = np.nonzero(ref >= -2.0)
+    assert _sorted_pairs(ii, jj) == _sorted_pairs(ri, rj)
+    assert len(ii) > 0
+
+
+def test_hermite_kernels_equal_numpy_interpolation_and_rotation(leo_sample):
+    warnings.simplefilter("ignore")
+    eph = catalog_ephemeris(leo_sample)
+    g = ElevationG(eph, SITES, 10.0)
+    t0 = utc("2023-10-13T00:00:00Z")
+    grid = (t0.ns + np.arange(-240, 86400 + 480, 240) * NS_PER_S).astype(np.int64)
+    eph.grid_states(np.arange(len(eph)), grid)
+    rng = np.random.default_rng(4)
+    obj = rng.integers(0, g.n_obj, 500)
+    t = (t0.ns + rng.uniform(0, 86400, (500, 2)) * NS_PER_S).astype(np.int64)
+    sin_el, cos_nadir = g._fast_look(obj, t)
+    # numpy: Hermite states, full TEME -> ITRS rotation with IERS polar motion
+    cs, cgrid, cr, cv, m = eph._cache
+    r_teme, _ = _hermite(obj // g.n_sites, t, cgrid, cr, cv, m, velocity=False)
+    r_itrs, _ = teme_to_itrs(r_teme, None, Time(t))
+    site = obj % g.n_sites
+    d = r_itrs - g._r_site[:, site][:, :, None]
+    rng_km = np.sqrt((d * d).sum(axis=0))
+    ref_el = (d * g._up[:, site][:, :, None]).sum(axis=0) / rng_km
+    ref_nadir = (d * r_itrs).sum(axis=0) / (rng_km * np.sqrt((r_itrs ** 2).sum(axis=0)))
+    # The kernel's GMST is linear over the cached grid, good to
+    # FAST_GMST_TOL_RAD (1e-7 rad: under a metre at LEO radii, so ~1e-6 in
+    # sin(elevation) at the closest ranges, 0.2"); the values are only used
+    # between samples and every event is polished with the full rotation.
+    np.testing.assert_allclose(sin_el, ref_el, rtol=0, atol=LINEAR_GMST_SIN_TOL)
+    np.testing.assert_allclose(cos_nadir, ref_nadir, rtol=0, atol=LINEAR_GMST_SIN_TOL)
+    # the derivative against a central difference of the values (+-0.5 s)
+    val, rate = g.value_and_rate(obj, t[:, 0])
+    np.testing.assert_allclose(val + g.sin_mask, sin_el[:, 0], rtol=0, atol=1e-12)
+    h = NS_PER_S // 2
+    up, _ = g.value_and_rate(obj, t[:, 0] + h)
+    down, _ = g.value_and_rate(obj, t[:, 0] - h)
+    np.testing.assert_allclose(rate, (up - down) / 1.0, rtol=1e-4, atol=1e-9)
