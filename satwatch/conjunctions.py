@@ -25,8 +25,8 @@ Stages (see docs/conjunctions.md for the reasoning and measured numbers):
    around the sample, the relative motion is a cubic Hermite polynomial of
    the two SGP4 states at the step ends; its minimum (9 samples + Newton) is
    compared with ``D`` plus the interpolation error bound.  (SGP4 runs at
-   every other sample; the odd ones are Hermite midpoints, and their error
-   bound is added to every pad.)
+   every third sample, ``ScreeningSettings.sgp4_every``; the samples between
+   are cubic Hermite values, and their error bounds are added to every pad.)
 4. **TCA refinement.**  Vectorised Newton iteration on the range-rate
    ``f(t) = d . w`` with exact SGP4 states at each candidate's own time, to
    a microsecond; events with miss distance <= ``D`` are kept.
