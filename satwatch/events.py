@@ -390,28 +390,8 @@ def _extremum(g, obj, lo, hi, kind):
     if len(idx):
         a, b, fa, fb = a[idx], b[idx], fa[idx], fb[idx]
         o = obj[idx]
-        side = np.zeros(len(idx), dtype=np.int8)
-        tol = EXTREMUM_RATE_TOL_S * NS_PER_S
-        for _ in range(100):
-            active = (b - a) > tol
-            if not active.any():
-                break
-            ia = np.flatnonzero(active)
-            fa_, fb_ = fa[ia], fb[ia]
-            x = (a[ia] * fb_ - b[ia] * fa_) / (fb_ - fa_)
-            w = b[ia] - a[ia]
-            x = np.clip(x, a[ia] + 0.01 * w, b[ia] - 0.01 * w)
-            res = vr(o[ia], np.rint(x).astype(np.int64))
-            fx = sign * res[1]
-            fx = np.where(np.isfinite(fx), fx, 0.0)
-            left = fx > 0                       # the extremum lies after x
-            new_side = np.where(left, 1, -1).astype(np.int8)
-            stay = side[ia] == new_side
-            a[ia] = np.where(left, x, a[ia])
-            fa[ia] = np.where(left, fx, np.where(stay, fa_ * 0.5, fa_))
-            b[ia] = np.where(left, b[ia], x)
-            fb[ia] = np.where(left, np.where(stay, fb_ * 0.5, fb_), fx)
-            side[ia] = new_side
+        a, b = _illinois(lambda ia, x: sign * vr(o[ia], x)[1], a, b, fa, fb,
+                         EXTREMUM_RATE_TOL_S * NS_PER_S)
         tm = np.rint(0.5 * (a + b)).astype(np.int64)
         t[idx] = tm
         val[idx] = vr(o, tm)[0]
@@ -475,14 +455,14 @@ def _polish_extremum(g, obj, t, v):
     return t, v
 
 
-def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True):
-    """Illinois (modified regula falsi) on every bracket at once, then an
-    optional secant polish with exact values.  Returns root times (ns)."""
-    a, b = lo.astype(float), hi.astype(float)
-    fa, fb = lo_v.astype(float), hi_v.astype(float)
-    # infinite values (failed propagation) fall back to bisection
+def _illinois(values, a, b, fa, fb, tol):
+    """Illinois (modified regula falsi) on every bracket ``[a, b]`` (float
+    ns, ``fa`` and ``fb`` of opposite signs) at once, until narrower than
+    ``tol`` ns.  ``values(ia, x)`` gives the function at int ns ``x`` for the
+    brackets ``ia``; non-finite values count as negative, and brackets with a
+    non-finite end step by bisection.  Returns the final ``(a, b)``."""
+    a, b, fa, fb = a.copy(), b.copy(), fa.copy(), fb.copy()
     side = np.zeros(len(a), dtype=np.int8)
-    tol = ROOT_TOL_S * NS_PER_S
     for _ in range(100):
         active = (b - a) > tol
         if not active.any():
@@ -495,8 +475,7 @@ def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True):
         # keep the step strictly inside and avoid stalling at an end
         w = b[ia] - a[ia]
         x = np.clip(x, a[ia] + 0.01 * w, b[ia] - 0.01 * w)
-        fx = np.asarray(g.evaluate(obj[ia], np.rint(x).astype(np.int64)[:, None]),
-                        dtype=float)[:, 0]
+        fx = np.asarray(values(ia, np.rint(x).astype(np.int64)), dtype=float)
         fx = np.where(np.isfinite(fx), fx, -np.inf)
         same_as_a = (fx >= 0) == (fa_ >= 0)
         # Illinois: halve the retained end's value when the same end stays twice
@@ -507,6 +486,16 @@ def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True):
         b[ia] = np.where(same_as_a, b[ia], x)
         fb[ia] = np.where(same_as_a, np.where(stay, fb_ * 0.5, fb_), fx)
         side[ia] = new_side
+    return a, b
+
+
+def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True):
+    """Illinois (modified regula falsi) on every bracket at once, then an
+    optional secant polish with exact values.  Returns root times (ns)."""
+    a, b = _illinois(lambda ia, x: np.asarray(g.evaluate(obj[ia], x[:, None]),
+                                              dtype=float)[:, 0],
+                     lo.astype(float), hi.astype(float), lo_v.astype(float),
+                     hi_v.astype(float), ROOT_TOL_S * NS_PER_S)
     root = 0.5 * (a + b)
     if polish:
         root = _polish(g, obj, root, a, b)

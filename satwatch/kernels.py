@@ -116,6 +116,63 @@ def screen_pairs(r, m, rn, thr, sx, sy, uz, sat_row, site):
 # -- refinement: Hermite state -> ITRS -> look geometry, fused --------------------
 
 @nb.njit(cache=True, nogil=True)
+def _hermite_pv(grid, r, v, row, t, with_velocity):
+    """Cubic Hermite position (and velocity: the cubic's derivative) of
+    cached row ``row`` (states ``(U * m, 3)`` on ``grid``) at ``t`` (ns):
+    the arithmetic of ``passes._hermite``."""
+    last = grid.shape[0] - 2
+    k = np.searchsorted(grid, t, side="right") - 1
+    if k < 0:
+        k = 0
+    elif k > last:
+        k = last
+    t0 = grid[k]
+    h = (grid[k + 1] - t0) / 1e9
+    s = (t - t0) / 1e9 / h
+    s2 = s * s
+    s3 = s2 * s
+    h00 = 2 * s3 - 3 * s2 + 1
+    h10 = (s3 - 2 * s2 + s) * h
+    h01 = -2 * s3 + 3 * s2
+    h11 = (s3 - s2) * h
+    d00 = (6 * s2 - 6 * s) / h
+    d10 = 3 * s2 - 4 * s + 1
+    d11 = 3 * s2 - 2 * s
+    a = row * grid.shape[0] + k
+    x = h00 * r[a, 0] + h10 * v[a, 0] + h01 * r[a + 1, 0] + h11 * v[a + 1, 0]
+    y = h00 * r[a, 1] + h10 * v[a, 1] + h01 * r[a + 1, 1] + h11 * v[a + 1, 1]
+    z = h00 * r[a, 2] + h10 * v[a, 2] + h01 * r[a + 1, 2] + h11 * v[a + 1, 2]
+    if not with_velocity:
+        return (x, y, z), (0.0, 0.0, 0.0)
+    vx = d00 * (r[a, 0] - r[a + 1, 0]) + d10 * v[a, 0] + d11 * v[a + 1, 0]
+    vy = d00 * (r[a, 1] - r[a + 1, 1]) + d10 * v[a, 1] + d11 * v[a + 1, 1]
+    vz = d00 * (r[a, 2] - r[a + 1, 2]) + d10 * v[a, 2] + d11 * v[a + 1, 2]
+    return (x, y, z), (vx, vy, vz)
+
+
+@nb.njit(cache=True, nogil=True)
+def _teme_to_itrs(p, v, dt, th_ref, th_rate, px0, px_rate, py0, py_rate):
+    """``frames.teme_to_itrs`` for one state, with GMST and polar motion
+    linear in time (``dt`` s from the reference): position and Earth-fixed
+    velocity (the Earth-rotation term included)."""
+    th = th_ref + th_rate * dt
+    c = np.cos(th)
+    sn = np.sin(th)
+    xp = c * p[0] + sn * p[1]
+    yp = c * p[1] - sn * p[0]
+    vxp = c * v[0] + sn * v[1] + th_rate * yp
+    vyp = c * v[1] - sn * v[0] - th_rate * xp
+    # polar motion (frames._polar: IERS 2010 eq. 5.3)
+    pxv = px0 + px_rate * dt
+    pyv = py0 + py_rate * dt
+    cx, sx, cy, sy = np.cos(pxv), np.sin(pxv), np.cos(pyv), np.sin(pyv)
+    z1 = cx * p[2] - sx * xp
+    vz1 = cx * v[2] - sx * vxp
+    return ((cx * xp + sx * p[2], cy * yp - sy * z1, sy * yp + cy * z1),
+            (cx * vxp + sx * v[2], cy * vyp - sy * vz1, sy * vyp + cy * vz1))
+
+
+@nb.njit(cache=True, nogil=True)
 def hermite_geometry(rows, t_ns, grid, r, v, m, t_ref_ns, th_ref, th_rate,
                      px0, px_rate, py0, py_rate, site, r_site, up):
     """Cubic Hermite interpolation of cached TEME states (``r``, ``v``:
@@ -130,52 +187,44 @@ def hermite_geometry(rows, t_ns, grid, r, v, m, t_ref_ns, th_ref, th_rate,
     n, kk = t_ns.shape
     sin_el = np.empty((n, kk))
     cos_nadir = np.empty((n, kk))
-    last = grid.shape[0] - 2
     for i in range(n):
-        base = rows[i] * m
         s_i = site[i]
-        ox, oy, oz = r_site[s_i, 0], r_site[s_i, 1], r_site[s_i, 2]
-        ux, uy, uzz = up[s_i, 0], up[s_i, 1], up[s_i, 2]
         for j in range(kk):
             t = t_ns[i, j]
-            k = np.searchsorted(grid, t, side="right") - 1
-            if k < 0:
-                k = 0
-            elif k > last:
-                k = last
-            t0 = grid[k]
-            h = (grid[k + 1] - t0) / 1e9
-            s = (t - t0) / 1e9 / h
-            s2 = s * s
-            s3 = s2 * s
-            h00 = 2 * s3 - 3 * s2 + 1
-            h10 = (s3 - 2 * s2 + s) * h
-            h01 = -2 * s3 + 3 * s2
-            h11 = (s3 - s2) * h
-            a = base + k
-            x = h00 * r[a, 0] + h10 * v[a, 0] + h01 * r[a + 1, 0] + h11 * v[a + 1, 0]
-            y = h00 * r[a, 1] + h10 * v[a, 1] + h01 * r[a + 1, 1] + h11 * v[a + 1, 1]
-            z = h00 * r[a, 2] + h10 * v[a, 2] + h01 * r[a + 1, 2] + h11 * v[a + 1, 2]
-            dt = (t - t_ref_ns) / 1e9
-            th = th_ref + th_rate * dt
-            c = np.cos(th)
-            sn = np.sin(th)
-            xp = c * x + sn * y
-            yp = c * y - sn * x
-            # polar motion (frames._polar: IERS 2010 eq. 5.3)
-            pxv = px0 + px_rate * dt
-            pyv = py0 + py_rate * dt
-            cx, sxx, cy, sy = np.cos(pxv), np.sin(pxv), np.cos(pyv), np.sin(pyv)
-            x1 = cx * xp + sxx * z
-            z1 = cx * z - sxx * xp
-            y2 = cy * yp - sy * z1
-            z2 = sy * yp + cy * z1
-            dx, dy, dz = x1 - ox, y2 - oy, z2 - oz
+            pos, vel = _hermite_pv(grid, r, v, rows[i], t, False)
+            p, _ = _teme_to_itrs(pos, vel, (t - t_ref_ns) / 1e9, th_ref, th_rate,
+                                 px0, px_rate, py0, py_rate)
+            dx, dy, dz = p[0] - r_site[s_i, 0], p[1] - r_site[s_i, 1], p[2] - r_site[s_i, 2]
             rng = np.sqrt(dx * dx + dy * dy + dz * dz)
-            sin_el[i, j] = (dx * ux + dy * uy + dz * uzz) / rng
-            rr = np.sqrt(x1 * x1 + y2 * y2 + z2 * z2)
-            cos_nadir[i, j] = (dx * x1 + dy * y2 + dz * z2) / (rng * rr)
+            sin_el[i, j] = (dx * up[s_i, 0] + dy * up[s_i, 1] + dz * up[s_i, 2]) / rng
+            rr = np.sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2])
+            cos_nadir[i, j] = (dx * p[0] + dy * p[1] + dz * p[2]) / (rng * rr)
     return sin_el, cos_nadir
+
+
+@nb.njit(cache=True, nogil=True)
+def hermite_elevation_rate(rows, t_ns, grid, r, v, m, t_ref_ns, th_ref, th_rate,
+                           px0, px_rate, py0, py_rate, site, r_site, up):
+    """As :func:`hermite_geometry`, for ``t_ns`` (n,): ``sin(elevation)`` and
+    its time derivative (1/s), from the Hermite position and velocity
+    rotated to ITRS with the Earth-rotation term."""
+    n = t_ns.shape[0]
+    sin_el = np.empty(n)
+    rate = np.empty(n)
+    for i in range(n):
+        t = t_ns[i]
+        pos, vel = _hermite_pv(grid, r, v, rows[i], t, True)
+        p, w = _teme_to_itrs(pos, vel, (t - t_ref_ns) / 1e9, th_ref, th_rate,
+                             px0, px_rate, py0, py_rate)
+        s_i = site[i]
+        dx, dy, dz = p[0] - r_site[s_i, 0], p[1] - r_site[s_i, 1], p[2] - r_site[s_i, 2]
+        ux, uy, uz = up[s_i, 0], up[s_i, 1], up[s_i, 2]
+        rng = np.sqrt(dx * dx + dy * dy + dz * dz)
+        du = dx * ux + dy * uy + dz * uz
+        sin_el[i] = du / rng
+        rate[i] = (w[0] * ux + w[1] * uy + w[2] * uz) / rng \
+            - du * (dx * w[0] + dy * w[1] + dz * w[2]) / (rng * rng * rng)
+    return sin_el, rate
 
 
 # -- which grid samples can matter: predicted direction vs the sites --------------
@@ -239,73 +288,3 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
                 if j < m - 1:
                     out[i, j + 1] = True
     return out
-
-
-@nb.njit(cache=True, nogil=True)
-def hermite_elevation_rate(rows, t_ns, grid, r, v, m, t_ref_ns, th_ref, th_rate,
-                           px0, px_rate, py0, py_rate, site, r_site, up):
-    """As :func:`hermite_geometry`, for ``t_ns`` (n,): ``sin(elevation)`` and
-    its time derivative (1/s), from the Hermite position and velocity (the
-    derivative of the interpolating cubic) rotated to ITRS with the
-    Earth-rotation term, as ``frames.teme_to_itrs`` rotates velocities."""
-    n = t_ns.shape[0]
-    sin_el = np.empty(n)
-    rate = np.empty(n)
-    last = grid.shape[0] - 2
-    for i in range(n):
-        t = t_ns[i]
-        k = np.searchsorted(grid, t, side="right") - 1
-        if k < 0:
-            k = 0
-        elif k > last:
-            k = last
-        t0 = grid[k]
-        h = (grid[k + 1] - t0) / 1e9
-        s = (t - t0) / 1e9 / h
-        s2 = s * s
-        s3 = s2 * s
-        h00 = 2 * s3 - 3 * s2 + 1
-        h10 = (s3 - 2 * s2 + s) * h
-        h01 = -2 * s3 + 3 * s2
-        h11 = (s3 - s2) * h
-        d00 = (6 * s2 - 6 * s) / h
-        d10 = 3 * s2 - 4 * s + 1
-        d11 = 3 * s2 - 2 * s
-        a = rows[i] * m + k
-        pos = np.empty(3)
-        vel = np.empty(3)
-        for c in range(3):
-            r0, r1, v0, v1 = r[a, c], r[a + 1, c], v[a, c], v[a + 1, c]
-            pos[c] = h00 * r0 + h10 * v0 + h01 * r1 + h11 * v1
-            vel[c] = d00 * (r0 - r1) + d10 * v0 + d11 * v1
-        dt = (t - t_ref_ns) / 1e9
-        th = th_ref + th_rate * dt
-        cth = np.cos(th)
-        sth = np.sin(th)
-        xp = cth * pos[0] + sth * pos[1]
-        yp = cth * pos[1] - sth * pos[0]
-        zp = pos[2]
-        vxp = cth * vel[0] + sth * vel[1] + th_rate * yp
-        vyp = cth * vel[1] - sth * vel[0] - th_rate * xp
-        vzp = vel[2]
-        pxv = px0 + px_rate * dt
-        pyv = py0 + py_rate * dt
-        cx, sxx, cy, sy = np.cos(pxv), np.sin(pxv), np.cos(pyv), np.sin(pyv)
-        x1 = cx * xp + sxx * zp
-        z1 = cx * zp - sxx * xp
-        y2 = cy * yp - sy * z1
-        z2 = sy * yp + cy * z1
-        vx1 = cx * vxp + sxx * vzp
-        vz1 = cx * vzp - sxx * vxp
-        vy2 = cy * vyp - sy * vz1
-        vz2 = sy * vyp + cy * vz1
-        s_i = site[i]
-        dx, dy, dz = x1 - r_site[s_i, 0], y2 - r_site[s_i, 1], z2 - r_site[s_i, 2]
-        ux, uy, uz = up[s_i, 0], up[s_i, 1], up[s_i, 2]
-        rng = np.sqrt(dx * dx + dy * dy + dz * dz)
-        du = dx * ux + dy * uy + dz * uz
-        vu = vx1 * ux + vy2 * uy + vz2 * uz
-        dv = dx * vx1 + dy * vy2 + dz * vz2
-        sin_el[i] = du / rng
-        rate[i] = vu / rng - du * dv / (rng * rng * rng)
-    return sin_el, rate
