@@ -24,7 +24,8 @@ _LAZY = {
     "screen_conjunctions": "conjunctions", "detect_maneuvers": "maneuvers",
     "open_store": "store", "reach": "launches", "launch_windows": "launches",
     "identify": "launches", "solve_arc": "ballistic", "ZoneSet": "zones",
-    "read_zones": "zones", "parse_cns": "reported_events", "analyze_event": "reported_events",
+    "read_zones": "sources.files", "load_sites": "sources.files",
+    "parse_cns": "reported_events", "analyze_event": "reported_events",
 }
 
 

@@ -5,11 +5,15 @@ and programme sites users of this field ask about first, each with the
 reference row its coordinates were copied from (GCAT launch-pad and site
 tables by Jonathan McDowell, CC-BY 4.0; CNS North Korea Missile Test
 Database facility list).  Users add sites as ``lat,lon[,alt_m]`` text, or
-from CSV, GeoJSON, YAML/TOML/JSON config files (:func:`load_sites`).
+from CSV, GeoJSON, YAML/TOML/JSON config files.
 
-Parsing functions (:func:`parse_sites_csv`, :func:`parse_sites_geojson`,
-:func:`parse_sites_mapping`) are pure; :func:`load_sites` is the one thin
-reader of files.
+Everything here is pure: the parsers (:func:`parse_sites`,
+:func:`parse_sites_csv`, :func:`parse_sites_geojson`,
+:func:`parse_sites_mapping`) take text and a source name for their error
+messages; a user's file is read by :func:`satwatch.sources.files.load_sites`.
+The one read here is the built-in registry, package data shipped inside
+satwatch and read through ``importlib.resources`` -- the same exception
+``docs/design.md`` makes for the IERS tables, not a read of user disk.
 """
 from __future__ import annotations
 
@@ -21,7 +25,6 @@ import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 
 from .errors import SatwatchError
 from .frames import GroundPoint
@@ -313,44 +316,47 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 
-# -- files (the one place this module reads disk) ------------------------------
+# -- text of a whole file (pure: the reader is satwatch.sources.files) ----------
 
-def load_sites(path) -> list[Site]:
-    """Sites from a CSV, GeoJSON, JSON, YAML or TOML file (by extension)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SiteError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
-    suffix = path.suffix.lower()
-    src = str(path)
-    if suffix == ".csv":
-        return parse_sites_csv(text, src)
-    if suffix in (".geojson",):
-        return parse_sites_geojson(text, src)
-    if suffix == ".json":
+SITE_FORMATS = ("csv", "geojson", "json", "yaml", "toml")
+
+
+def parse_sites(text: str, source: str = "<sites>", *, format: str) -> list[Site]:
+    """Sites from the text of a CSV, GeoJSON, JSON, YAML or TOML file.
+
+    ``format`` is one of :data:`SITE_FORMATS` or a file suffix (``".yml"``);
+    JSON that is a GeoJSON object is read as GeoJSON.  Errors name
+    ``source``, the line and the field."""
+    fmt = format.lower().lstrip(".")
+    fmt = {"yml": "yaml"}.get(fmt, fmt)
+    if fmt == "csv":
+        return parse_sites_csv(text, source)
+    if fmt == "geojson":
+        return parse_sites_geojson(text, source)
+    if fmt == "json":
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise SiteError(f"not valid JSON: {exc.msg}", source=src, line=exc.lineno) from None
+            raise SiteError(f"not valid JSON: {exc.msg}", source=source,
+                            line=exc.lineno) from None
         if isinstance(doc, dict) and doc.get("type") in ("FeatureCollection", "Feature", "Point"):
-            return parse_sites_geojson(text, src)
-        return parse_sites_mapping(doc, src)
-    if suffix in (".yaml", ".yml"):
+            return parse_sites_geojson(text, source)
+        return parse_sites_mapping(doc, source)
+    if fmt == "yaml":
         import yaml
         try:
             doc = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            raise SiteError(f"not valid YAML: {getattr(exc, 'problem', exc)}", source=src,
+            raise SiteError(f"not valid YAML: {getattr(exc, 'problem', exc)}", source=source,
                             line=None if mark is None else mark.line + 1) from None
-        return parse_sites_mapping(doc, src)
-    if suffix == ".toml":
+        return parse_sites_mapping(doc, source)
+    if fmt == "toml":
         import tomllib
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise SiteError(f"not valid TOML: {exc}", source=src) from None
-        return parse_sites_mapping(doc, src)
+            raise SiteError(f"not valid TOML: {exc}", source=source) from None
+        return parse_sites_mapping(doc, source)
     raise SiteError("unknown site file type: use .csv, .geojson, .json, .yaml or .toml",
-                    source=src)
+                    source=source)

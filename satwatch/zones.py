@@ -16,8 +16,9 @@ from the centre -- and the distance is then measured on the WGS-84
 ellipsoid with ``pyproj.Geod``), the nearest boundaries of any zone, and
 which zones a track crosses.
 
-:func:`parse_zones` is pure (text in, zones out); :func:`read_zones` is the
-one reader of files.
+:func:`parse_zones` is pure (text in, zones out), like the rest of this
+module; a user's zone file is read by
+:func:`satwatch.sources.files.read_zones`.
 """
 from __future__ import annotations
 
@@ -213,16 +214,6 @@ def parse_zones(text: str, source: str = "<zones>", *, kind: str | None = None,
             raise ZoneError(f"{source}: feature {n} ({_name(props, '?')}): {exc}") from None
         zones.append(Zone(_name(props, f"{stem} #{n}"), k, g, source, ident, props))
     return zones
-
-
-def read_zones(path, *, kind: str | None = None, object_name: str | None = None) -> list[Zone]:
-    """Zones from a TopoJSON or GeoJSON file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ZoneError(f"{p}: cannot read zone file: {exc.strerror or exc}") from None
-    return parse_zones(text, str(p), kind=kind, object_name=object_name)
 
 
 # --------------------------------------------------------------------------

@@ -36,7 +36,8 @@ import satwatch
 from satwatch import launches as L
 from satwatch.frames import enu_matrix, geodetic_to_itrs
 from satwatch.sites import builtin_sites, find_site
-from satwatch.zones import ZoneSet, read_zones
+from satwatch.sources.files import read_zones
+from satwatch.zones import ZoneSet
 
 OMEGA = 7.292115e-5
 # The issue: a launch at a window puts the site in the target plane within 0.01 deg.

@@ -26,7 +26,8 @@ from satwatch.reported_events import (
     parse_events_csv,
     parse_events_json,
 )
-from satwatch.zones import ZoneSet, read_zones
+from satwatch.sources.files import read_zones
+from satwatch.zones import ZoneSet
 
 # The consistency requirement for a solved arc: 1 %.
 REPORT_RTOL = 0.01

@@ -10,8 +10,9 @@ import json
 import numpy as np
 import pytest
 
-from satwatch.sites import (Site, SiteError, builtin_sites, find_site, load_sites,
+from satwatch.sites import (Site, SiteError, builtin_sites, find_site, parse_sites,
                             parse_sites_csv)
+from satwatch.sources.files import load_sites
 
 # The registry copies the reference coordinates, which are given to 4-6
 # decimals: any difference beyond rounding means a transcription error.
@@ -145,3 +146,18 @@ def test_load_sites_errors_name_file_line_field(tmp_path):
     (tmp_path / "x.kml").write_text("<kml/>")
     with pytest.raises(SiteError, match="unknown site file type"):
         load_sites(tmp_path / "x.kml")
+
+
+def test_parse_sites_is_text_in_sites_out_and_reader_names_missing_file(tmp_path):
+    # The core parses text with a source name for its messages; only
+    # sources.files opens the file.  Same YAML text, same sites either way.
+    text = "sites:\n  Pier: {lat_deg: 39.1, lon_deg: 127.4}\n  Roof: '38.9,125.7,40'\n"
+    (tmp_path / "s.yml").write_text(text)
+    assert ([(s.name, s.lat_deg, s.lon_deg, s.alt_m) for s in load_sites(tmp_path / "s.yml")]
+            == [(s.name, s.lat_deg, s.lon_deg, s.alt_m)
+                for s in parse_sites(text, "s.yml", format=".yml")]
+            == [("Pier", 39.1, 127.4, 0.0), ("Roof", 38.9, 125.7, 40.0)])
+    with pytest.raises(SiteError, match=r"mine\.json, line 2"):
+        parse_sites('{"sites":\n  [oops]}', "mine.json", format="json")
+    with pytest.raises(SiteError, match="nowhere.csv: cannot read"):
+        load_sites(tmp_path / "nowhere.csv")

@@ -16,7 +16,8 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from satwatch.zones import ZoneError, ZoneSet, parse_zones, read_zones, track_geometry
+from satwatch.sources.files import read_zones
+from satwatch.zones import ZoneError, ZoneSet, parse_zones, track_geometry
 
 AREA_RTOL = 0.03
 # brute-force densification of 0.001 deg leaves at most ~50 m between the

@@ -43,7 +43,7 @@ def default_countries_path() -> Path | None:
 def _zone_args(paths):
     """``--zones`` values: ``FILE`` or ``LABEL=FILE`` (LABEL replaces the
     feature names of a one-feature file)."""
-    from ..zones import read_zones
+    from ..sources.files import read_zones
     zones = []
     for item in paths or []:
         label = None
@@ -123,7 +123,8 @@ def register(app: typer.Typer):
         countries under each azimuth's ascent ground track."""
         def body():
             from .. import launches as L
-            from ..zones import ZoneSet, read_zones
+            from ..sources.files import read_zones
+            from ..zones import ZoneSet
             s = _site(site)
             r = L.reach(s.lat_deg, s.lon_deg, azimuth_min, azimuth_max,
                         altitude_km=altitude_km, site_name=s.code or s.name)

@@ -19,7 +19,7 @@ SitesOption = typer.Option(None, "--sites", help="Extra sites: CSV, GeoJSON, YAM
 
 
 def _user_sites(path: Optional[str]):
-    from ..sites import load_sites
+    from ..sources.files import load_sites
     if path:
         return load_sites(path)
     for name in ("sites.yaml", "sites.yml", "sites.toml", "sites.csv", "sites.geojson"):

@@ -103,7 +103,8 @@ def all_events(state) -> list[dict]:
 def zone_set(state):
     zs = getattr(state, "_zone_set", None)
     if zs is None and state.settings.zones_paths:
-        from ...zones import ZoneSet, read_zones
+        from ...sources.files import read_zones
+        from ...zones import ZoneSet
         with _lock:
             zones = []
             for p in state.settings.zones_paths:
