@@ -37,12 +37,6 @@ def not_found(message: str, **details) -> ApiError:
     return ApiError(404, "not_found", message, details or None)
 
 
-def not_available(capability: str) -> ApiError:
-    return ApiError(501, "not_implemented",
-                    f"{capability} is not available in this installation of satwatch "
-                    "(the module providing it is missing)", {"capability": capability})
-
-
 def envelope(status: int, code: str, message: str, details=None, headers=None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, "details": details}},
                         status_code=status, headers=headers)

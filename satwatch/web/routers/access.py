@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from ... import access
 from ..deps import State, parse_ids, read_time
-from ..errors import ApiError, limit_exceeded, not_available
+from ..errors import ApiError, limit_exceeded
 from ..state import require_catalog
 from .sites import SiteCode, find
 
@@ -16,14 +17,6 @@ router = APIRouter(tags=["access"])
 
 # Sample points of one area at most (its vertices, edges and interior grid).
 MAX_AREA_POINTS = 400
-
-
-def _module():
-    try:
-        from ... import access
-    except ImportError:
-        raise not_available("access") from None
-    return access
 
 
 class AccessWindowOut(BaseModel):
@@ -50,7 +43,6 @@ class AccessOut(BaseModel):
 
 def _run(state, targets, ids_list, start, hours, max_off_nadir_deg, min_elevation_deg,
          min_sun_elevation_deg) -> dict:
-    mod = _module()
     limits = state.settings.limits
     index = state.index
     require_catalog(index)
@@ -73,12 +65,12 @@ def _run(state, targets, ids_list, start, hours, max_off_nadir_deg, min_elevatio
     t1 = t0 + hours * 3600.0
     sub = index.subset(rows)
     try:
-        acc = mod.find_access(sub, targets, t0, t1, max_off_nadir_deg=max_off_nadir_deg,
-                              min_elevation_deg=min_elevation_deg,
-                              min_sun_elevation_deg=min_sun_elevation_deg)
-    except mod.AccessError as exc:
+        acc = access.find_access(sub, targets, t0, t1, max_off_nadir_deg=max_off_nadir_deg,
+                                 min_elevation_deg=min_elevation_deg,
+                                 min_sun_elevation_deg=min_sun_elevation_deg)
+    except access.AccessError as exc:
         raise ApiError(422, "validation_error", str(exc)) from None
-    windows = sorted(mod.access_rows(acc, sub), key=lambda r: r["window_start"])
+    windows = sorted(access.access_rows(acc, sub), key=lambda r: r["window_start"])
     return {"start": t0.iso(3), "end": t1.iso(3), "catalog": index.catalog.source,
             "targets": [{"name": t.name, "points": len(t.points), **rev}
                         for t, rev in zip(acc.targets, acc.revisit)],
@@ -94,9 +86,8 @@ def site_access(state: State, code: SiteCode,
                 max_off_nadir_deg: Annotated[float | None, Query(gt=0, lt=90)] = None,
                 min_elevation_deg: Annotated[float | None, Query(ge=0, le=89)] = None,
                 min_sun_elevation_deg: Annotated[float | None, Query(ge=-90, le=90)] = None):
-    mod = _module()
     site = find(code)
-    return _run(state, [mod.point_target(site)], parse_ids(ids), start, hours,
+    return _run(state, [access.point_target(site)], parse_ids(ids), start, hours,
                 max_off_nadir_deg, min_elevation_deg, min_sun_elevation_deg)
 
 
@@ -120,7 +111,6 @@ class AreaAccessIn(BaseModel):
 @router.post("/access", response_model=AccessOut,
              summary="When chosen objects can image an area (a query: no token needed)")
 def area_access(state: State, body: AreaAccessIn):
-    mod = _module()
     geom = body.area.get("geometry", body.area) if body.area.get("type") == "Feature" \
         else body.area
     if geom.get("type") not in ("Polygon", "MultiPolygon"):
@@ -141,7 +131,7 @@ def area_access(state: State, body: AreaAccessIn):
             raise limit_exceeded(f"the area at spacing_km={body.spacing_km:g} needs about "
                                  f"{approx:.0f} sample points; at most {MAX_AREA_POINTS} "
                                  "(a wider spacing_km or a smaller area)")
-        points = mod.polygon_points(geom, body.spacing_km)
+        points = access.polygon_points(geom, body.spacing_km)
     except ApiError:
         raise
     except Exception as exc:
@@ -149,6 +139,6 @@ def area_access(state: State, body: AreaAccessIn):
     if len(points) > MAX_AREA_POINTS:
         raise limit_exceeded(f"the area has {len(points)} sample points at spacing_km="
                              f"{body.spacing_km:g}; at most {MAX_AREA_POINTS}")
-    target = mod.Target(body.name, tuple(points), geom, "POST /api/v1/access")
+    target = access.Target(body.name, tuple(points), geom, "POST /api/v1/access")
     return _run(state, [target], body.ids, body.start, body.hours, body.max_off_nadir_deg,
                 body.min_elevation_deg, body.min_sun_elevation_deg)

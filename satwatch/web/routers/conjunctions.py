@@ -9,9 +9,10 @@ import numpy as np
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
+from ... import conjunctions
 from ...watch import shell_candidates
 from ..deps import Page, Paging, State, page, parse_ids, read_time
-from ..errors import limit_exceeded, not_available
+from ..errors import limit_exceeded
 from ..state import require_catalog
 
 router = APIRouter(tags=["conjunctions"])
@@ -31,14 +32,6 @@ class ConjunctionOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-def _module():
-    try:
-        from ... import conjunctions
-    except ImportError:
-        raise not_available("conjunctions") from None
-    return conjunctions
-
-
 @router.get("/conjunctions", response_model=Page[ConjunctionOut],
             summary="Close approaches of chosen objects with the loaded catalog, by TCA")
 def list_conjunctions(request: Request, state: State, paging: Paging,
@@ -47,7 +40,6 @@ def list_conjunctions(request: Request, state: State, paging: Paging,
                       start: Annotated[str | None, Query(max_length=40)] = None,
                       hours: Annotated[float, Query(gt=0, le=24 * 14)] = 24.0,
                       threshold_km: Annotated[float, Query(gt=0, le=100)] = 10.0):
-    mod = _module()
     limit, offset = paging
     limits = state.settings.limits
     index = state.index
@@ -73,8 +65,8 @@ def list_conjunctions(request: Request, state: State, paging: Paging,
             rows = []
         else:
             rows_sub = index.subset(np.array([index.row_of[es.norad_id] for es in scope]))
-            result = mod.screen_conjunctions(rows_sub, t0, t0 + hours * 3600.0, threshold_km,
-                                             primaries=id_list)
+            result = conjunctions.screen_conjunctions(rows_sub, t0, t0 + hours * 3600.0,
+                                                      threshold_km, primaries=id_list)
             names = {es.norad_id: es.name for es in scope}
             rows = result.rows(names=names, sort="tca")
         with _lock:

@@ -12,8 +12,12 @@ import numpy as np
 from fastapi import APIRouter, Path as PathParam, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
+from ... import reported_events
+from ...launch_store import load_events, save_events
+from ...sources.files import read_zones
+from ...zones import ZoneSet
 from ..deps import Page, Paging, State, WriteToken, page
-from ..errors import ApiError, not_available, not_found
+from ..errors import ApiError, not_found
 
 router = APIRouter(tags=["events"])
 _lock = threading.Lock()
@@ -50,14 +54,6 @@ class AnalysisOut(BaseModel):
     analysis: dict
 
 
-def _module():
-    try:
-        from ... import reported_events
-    except ImportError:
-        raise not_available("reported events") from None
-    return reported_events
-
-
 def _event_out(d: dict) -> dict:
     who = d.get("vehicle") or d.get("kind") or "event"
     where = d.get("site_name") or d.get("site_code") or "an unknown site"
@@ -68,18 +64,18 @@ def _event_out(d: dict) -> dict:
 def _load_source(settings) -> list[dict]:
     if not settings.events_source:
         return []
-    mod = _module()
     path = Path(settings.events_source)
     if path.is_dir():
         text = lambda name: (path / name).read_text(encoding="utf-8")     # noqa: E731
         missile = (path / "missile.en.json")
-        events = mod.parse_cns(text("test.en.json"), text("facility.en.json"),
-                               missile.read_text(encoding="utf-8") if missile.exists() else None,
-                               source=str(path / "test.en.json"))
+        events = reported_events.parse_cns(
+            text("test.en.json"), text("facility.en.json"),
+            missile.read_text(encoding="utf-8") if missile.exists() else None,
+            source=str(path / "test.en.json"))
     elif path.suffix.lower() == ".csv":
-        events = mod.parse_events_csv(path.read_text(encoding="utf-8"), str(path))
+        events = reported_events.parse_events_csv(path.read_text(encoding="utf-8"), str(path))
     else:
-        events = mod.parse_events_json(path.read_text(encoding="utf-8"), str(path))
+        events = reported_events.parse_events_json(path.read_text(encoding="utf-8"), str(path))
     return [e.as_dict() for e in events]
 
 
@@ -91,10 +87,6 @@ def all_events(state) -> list[dict]:
     if cache is None:
         with _lock:
             cache = state._events_source = _load_source(state.settings)
-    try:
-        from ...launch_store import load_events
-    except ImportError:
-        return cache
     stored = [e.as_dict() for e in load_events(state.alert_store.store)]
     ids = {e["event_id"] for e in stored}
     return [e for e in cache if e["event_id"] not in ids] + stored
@@ -103,8 +95,6 @@ def all_events(state) -> list[dict]:
 def zone_set(state):
     zs = getattr(state, "_zone_set", None)
     if zs is None and state.settings.zones_paths:
-        from ...sources.files import read_zones
-        from ...zones import ZoneSet
         with _lock:
             zones = []
             for p in state.settings.zones_paths:
@@ -165,7 +155,6 @@ def _plain(value):
 @router.get("/events/{event_id}/analysis", response_model=AnalysisOut,
             summary="What a report implies: ballistic arc, impact point, economic zones")
 def event_analysis(state: State, event_id: EventId):
-    _module()
     event = _find(state, event_id)
     doc = _analysis(state, event_id, json.dumps(event, sort_keys=True, default=str))
     return Response(json.dumps(doc, default=str, allow_nan=False),
@@ -179,17 +168,16 @@ def _analysis(state, event_id: str, event_json: str) -> dict:
     key = (id(state), event_id, event_json)
     if key in _ANALYSES:
         return _ANALYSES[key]
-    mod = _module()
     d = json.loads(event_json)
-    fields = {k: d.get(k) for k in mod.ReportedEvent.__dataclass_fields__}
+    fields = {k: d.get(k) for k in reported_events.ReportedEvent.__dataclass_fields__}
     fields["flags"] = tuple(d.get("flags") or ())
-    event = mod.ReportedEvent(**fields)
+    event = reported_events.ReportedEvent(**fields)
     if not event.analyzable:
         raise ApiError(422, "not_analyzable", f"event {event_id} cannot be analysed: its "
                        "site or range is unknown", {"flags": list(event.flags)})
     zones = zone_set(state)
-    result = mod.analyze_event(event, zones)
-    gj = mod.analysis_geojson(result, zones)
+    result = reported_events.analyze_event(event, zones)
+    gj = reported_events.analysis_geojson(result, zones)
     arc = next((f["geometry"] for f in gj["features"] if f["properties"].get("role") == "arc"),
                None)
     if arc:
@@ -239,14 +227,14 @@ class EventsIn(BaseModel):
 
 @router.post("/events", status_code=201, summary="Add reported events (token needed)")
 def add_events(state: State, token: WriteToken, body: EventsIn):
-    mod = _module()
     if not body.events:
         raise ApiError(422, "validation_error", "events: give at least one event")
     if len(body.events) > 1000:
         raise ApiError(422, "limit_exceeded", "at most 1000 events per request")
     try:
-        events = mod.parse_events_json(json.dumps(body.events, default=str), "POST /events")
-    except mod.EventsError as exc:
+        events = reported_events.parse_events_json(json.dumps(body.events, default=str),
+                                                   "POST /events")
+    except reported_events.EventsError as exc:
         raise ApiError(422, "validation_error", str(exc)) from None
     known = {e["event_id"] for e in all_events(state)}
     clash = [e.event_id for e in events if e.event_id in known]
@@ -254,11 +242,7 @@ def add_events(state: State, token: WriteToken, body: EventsIn):
         raise ApiError(409, "conflict", f"event id {clash[0]!r} is already used",
                        {"event_id": clash[0]})
     try:
-        from ...launch_store import save_events
-    except ImportError:
-        raise not_available("the reported-events store") from None
-    try:
         save_events(state.alert_store.store, events)
-    except mod.EventsError as exc:
+    except reported_events.EventsError as exc:
         raise ApiError(422, "validation_error", str(exc)) from None
     return {"added": [e.event_id for e in events]}

@@ -1,11 +1,12 @@
 """The page's feed: alerts (manoeuvres, new objects, passes, conjunctions)
-and, where satwatch.launches is installed, launches, newest first."""
+and reported launches and missile flights, newest first."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from ..deps import Page, Paging, State, page
+from .events import all_events
 
 router = APIRouter(tags=["feed"])
 
@@ -35,18 +36,9 @@ def feed(request: Request, state: State, paging: Paging):
 
 
 def launch_items(state) -> list[dict]:
-    """Reported launches and missile flights (see /events); [] where
-    satwatch.reported_events is not installed."""
-    from ..errors import ApiError
-    from .events import all_events
-    try:
-        events = all_events(state)
-    except ApiError as exc:
-        if exc.status == 501:
-            return []
-        raise
+    """Reported launches and missile flights (see /events)."""
     out = []
-    for e in events:
+    for e in all_events(state):
         when = e.get("time_utc") or e.get("date")
         if not when:
             continue

@@ -8,22 +8,16 @@ import numpy as np
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict
 
+from ... import launches
 from ...catalog import Catalog
+from ...maneuvers import detect_maneuvers
 from ...time import NS_PER_S, Time
 from ..deps import State, read_time
-from ..errors import not_available, not_found
+from ..errors import not_found
 from ..state import require_catalog
 from .sites import SiteCode, find
 
 router = APIRouter(tags=["launches", "maneuvers"])
-
-
-def _launches():
-    try:
-        from ... import launches
-    except ImportError:
-        raise not_available("launch analysis") from None
-    return launches
 
 
 class ReachOut(BaseModel):
@@ -43,10 +37,9 @@ def site_reach(code: SiteCode,
                azimuth_min_deg: Annotated[float, Query(ge=-360, le=360)] = 0.0,
                azimuth_max_deg: Annotated[float, Query(ge=-360, le=720)] = 360.0,
                altitude_km: Annotated[float, Query(gt=100, le=2000)] = 500.0):
-    mod = _launches()
     site = find(code)
-    out = mod.reach(site.lat_deg, site.lon_deg, azimuth_min_deg, azimuth_max_deg,
-                    altitude_km=altitude_km, site_name=site.code or site.name)
+    out = launches.reach(site.lat_deg, site.lon_deg, azimuth_min_deg, azimuth_max_deg,
+                         altitude_km=altitude_km, site_name=site.code or site.name)
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
             for k, v in out.items()}
 
@@ -74,7 +67,6 @@ def identify_launch(state: State,
                     time: Annotated[str, Query(max_length=40, description="launch time, UTC")],
                     time_uncertainty_s: Annotated[float, Query(ge=0, le=86_400)] = 60.0,
                     top: Annotated[int, Query(ge=1, le=100)] = 20):
-    mod = _launches()
     where = find(site)
     index = state.index
     require_catalog(index)
@@ -86,7 +78,7 @@ def identify_launch(state: State,
     candidates = []
     if len(rows):
         sub: Catalog = index.subset(rows)
-        candidates = [c.as_dict() for c in mod.identify(
+        candidates = [c.as_dict() for c in launches.identify(
             sub, where, t, time_uncertainty_s=time_uncertainty_s, top=top)]
     return {"site": where.code or where.name, "launch_time": t.iso(0),
             "catalog": index.catalog.source,
@@ -121,10 +113,6 @@ def object_maneuvers(state: State,
                      norad_id: Annotated[int, Path(ge=1, le=999_999_999)],
                      since: Annotated[str | None, Query(max_length=40)] = None,
                      until: Annotated[str | None, Query(max_length=40)] = None):
-    try:
-        from ...maneuvers import detect_maneuvers
-    except ImportError:
-        raise not_available("manoeuvre detection") from None
     t1 = read_time(until, state, "until") if until else None
     t0 = read_time(since, state, "since") if since else None
     if t0 is not None and t1 is not None and int(t1.ns) < int(t0.ns):

@@ -2,10 +2,10 @@
 over a span, and visibility footprints."""
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import numpy as np
+import orjson
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
@@ -60,18 +60,11 @@ def _geodetic(sub, times: Time):
     return lat, lon, alt, states.error
 
 
-try:                                   # optional: 3-5x faster on big columns
-    import orjson as _orjson
-except ImportError:                    # pragma: no cover
-    _orjson = None
-
-
 def json_response(document: dict) -> Response:
-    if _orjson is not None:
-        body = _orjson.dumps(document, option=_orjson.OPT_SERIALIZE_NUMPY)
-    else:
-        body = json.dumps(document, separators=(",", ":"), allow_nan=False)
-    return Response(body, media_type="application/json")
+    """orjson (a dependency): 3-5x faster than json on big columns, and it
+    writes numpy arrays directly."""
+    return Response(orjson.dumps(document, option=orjson.OPT_SERIALIZE_NUMPY),
+                    media_type="application/json")
 
 
 @router.get("/positions", response_model=PositionsOut,

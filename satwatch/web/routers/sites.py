@@ -1,5 +1,4 @@
-"""Sites (launch and programme sites) and, where satwatch.passes is
-installed, the next passes over one."""
+"""Sites (launch and programme sites) and the next passes over one."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -7,8 +6,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...passes import find_passes, pass_rows
+from ...sites import builtin_sites, find_site
 from ..deps import Page, Paging, State, page, parse_ids, read_time
-from ..errors import limit_exceeded, not_available, not_found
+from ..errors import limit_exceeded, not_found
 from ..state import require_catalog
 
 router = APIRouter(tags=["sites"])
@@ -28,19 +29,7 @@ class SiteOut(BaseModel):
     ref: str
 
 
-def _sites():
-    try:
-        from ...sites import builtin_sites
-    except ImportError:
-        raise not_available("sites") from None
-    return builtin_sites()
-
-
 def find(code: str):
-    try:
-        from ...sites import find_site
-    except ImportError:
-        raise not_available("sites") from None
     try:
         return find_site(code)
     except Exception as exc:
@@ -52,7 +41,7 @@ def list_sites(request: Request, paging: Paging,
                kind: Literal["launch site", "missile site", "other"] | None = None,
                country: Annotated[str | None, Query(max_length=10)] = None):
     limit, offset = paging
-    sites = _sites()
+    sites = builtin_sites()
     if kind:
         sites = [s for s in sites if s.kind == kind]
     if country:
@@ -108,10 +97,6 @@ def site_passes(state: State, code: SiteCode,
                 hours: Annotated[float, Query(gt=0, le=24 * 366)] = 24.0,
                 min_elevation_deg: Annotated[float, Query(ge=-5, le=89)] = 0.0,
                 visibility: bool = False):
-    try:
-        from ...passes import find_passes, pass_rows
-    except ImportError:
-        raise not_available("passes") from None
     limits = state.settings.limits
     site = find(code)
     index = state.index

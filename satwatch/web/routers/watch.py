@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ...alerts import process_update
 from ...catalog import Catalog
 from ...elements import parse_elements
+from ...sites import find_site
 from ...watch import WatchError
 from ..deps import Page, Paging, State, WriteToken, page
 from ..errors import ApiError, limit_exceeded, not_found
@@ -106,11 +107,6 @@ def add_rule(state: State, token: WriteToken, rule: RuleIn):
 
 
 def _find_site(query: str):
-    try:
-        from ...sites import find_site
-    except ImportError:
-        raise ApiError(422, "validation_error", "site names need satwatch.sites; give "
-                       "site_lat_deg and site_lon_deg instead") from None
     try:
         return find_site(query)
     except Exception as exc:
