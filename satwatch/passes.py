@@ -28,7 +28,7 @@ import numpy as np
 from .events import GFunction, Scan, all_of, scan, to_intervals
 from .frames import _polar, gmst82_rad, teme_to_itrs
 from .kernels import hermite_elevation_rate, hermite_geometry, screen_pairs, track_need
-from .propagation import max_radius_km, physical_state
+from .propagation import UNPHYSICAL_STATE, max_radius_km, physical_state
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
 from .time import NS_PER_DAY, NS_PER_S, Time
 
@@ -89,6 +89,21 @@ class Ephemeris:
         self._epoch_ns = np.array([(s.jdsatepoch - _JD_UNIX + s.jdsatepochF) * NS_PER_DAY
                                    for s in self.satrecs], dtype=float)
         self.sgp4_calls = 0
+        # satellite index -> error code (SGP4's, or UNPHYSICAL_STATE) of the
+        # first failed sample seen on a grid: failures are data, reported
+        self.failed: dict[int, int] = {}
+
+    def _note_failures(self, sat, err, ok):
+        """Record satellites with failed samples: ``sat``, ``err``, ``ok``
+        broadcast together (one entry per sample)."""
+        bad = ~np.asarray(ok, dtype=bool)
+        if not bad.any():
+            return
+        sat_b = np.broadcast_to(sat, bad.shape)[bad]
+        err_b = np.broadcast_to(err, bad.shape)[bad]
+        u, first = np.unique(sat_b, return_index=True)
+        for k, e in zip(u.tolist(), err_b[first].tolist()):
+            self.failed.setdefault(int(k), int(e) if e else UNPHYSICAL_STATE)
 
     def radius_limit_km(self, sats, t_ns):
         """Largest physical radius (propagation.max_radius_km) of satellites
@@ -138,6 +153,7 @@ class Ephemeris:
         self.sgp4_calls += r.shape[0] * r.shape[1]
         ok = (err == 0) & physical_state(r, v, self.radius_limit_km(np.asarray(sats)[:, None],
                                                                     t_ns[None, :]))
+        self._note_failures(np.asarray(sats)[:, None], err, ok)
         r = np.where(ok[..., None], r, np.nan)
         # keep sgp4's contiguous (n, m, 3) layout for interpolation gathers
         self._cache = (np.asarray(sats), np.asarray(t_ns), r.reshape(-1, 3),
@@ -158,8 +174,9 @@ class Ephemeris:
         satrecs = self.satrecs
         for a, b in zip(bounds[:-1].tolist() if k else [], bounds[1:].tolist() if k else []):
             satrecs[sats[rows[a]]]._sgp4(jd[a:b], fr[a:b], err[a:b], rr[a:b], vv[a:b])
-        rr[(err != 0) | ~physical_state(rr, vv, self.radius_limit_km(sats[rows],
-                                                                   t_ns[cols]))] = np.nan
+        ok = (err == 0) & physical_state(rr, vv, self.radius_limit_km(sats[rows], t_ns[cols]))
+        self._note_failures(sats[rows], err, ok)
+        rr[~ok] = np.nan
         r = np.full((n * m, 3), np.nan)
         v = np.empty((n * m, 3))        # never read where r is NaN: Hermite gives NaN there
         q = rows * m + cols
@@ -357,8 +374,10 @@ class _PairG(GFunction):
         u_rate = el["u_rate_rad_s"][idx]
         du = np.unwrap(np.angle(np.exp(1j * (u_true - (u0[:, None] + u_rate[:, None] * dt_a)))),
                        axis=1)
-        bad = ((err != 0) | ~physical_state(r, v, self.eph.radius_limit_km(
-            idx[:, None], ta[None, :]))).any(
+        ok_a = (err == 0) & physical_state(r, v, self.eph.radius_limit_km(idx[:, None],
+                                                                          ta[None, :]))
+        self.eph._note_failures(idx[:, None], err, ok_a)
+        bad = (~ok_a).any(
             axis=1) | ~np.isfinite(off).all(axis=1) | ~np.isfinite(du).all(axis=1)
         jumpy = (np.abs(np.diff(du, axis=1)) > np.radians(60.0)).any(axis=1) if du.shape[1] > 1 \
             else np.zeros(len(idx), bool)
@@ -647,6 +666,9 @@ class Passes:
     min_elevation_deg: float
     maxima: object = None            # every local maximum (events.Extrema over pairs)
     visibility: dict | None = field(default=None)
+    # satellite index -> error code for objects SGP4 could not propagate over
+    # (part of) the window: SGP4's codes 1-6, or 7 for an unphysical state
+    failed: dict = field(default_factory=dict)
 
     def __len__(self):
         return len(self.sat)
@@ -678,7 +700,8 @@ def _pool_chunk(bounds):
     mx = p.maxima
     return (a, p.sat, p.site, p.rise_ns, p.set_ns, p.rise_partial, p.set_partial,
             p.culmination_ns, p.max_elevation_deg, p.culmination_azimuth_deg,
-            p.rise_azimuth_deg, p.set_azimuth_deg, mx.obj, mx.time.ns, mx.value, p.visibility)
+            p.rise_azimuth_deg, p.set_azimuth_deg, mx.obj, mx.time.ns, mx.value, p.visibility,
+            {a + k: c for k, c in p.failed.items()})
 
 
 def _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
@@ -712,7 +735,8 @@ def _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
                     max_elevation_deg=cat(8), culmination_azimuth_deg=cat(9),
                     rise_azimuth_deg=cat(10), set_azimuth_deg=cat(11),
                     start=Time(int(start.ns)), end=Time(int(end.ns)),
-                    min_elevation_deg=float(min_elevation_deg), maxima=mx)
+                    min_elevation_deg=float(min_elevation_deg), maxima=mx,
+                    failed={k: c for pt in parts for k, c in pt[16].items()})
     if visibility and len(passes):
         vis = [pt[15] for pt in parts if pt[15] is not None]
         passes.visibility = {
@@ -746,6 +770,7 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     if workers > 1 and len(eph) >= 2 * workers:
         return _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
                                  dark_sun_elevation_deg, eph, polar_motion, int(workers))
+    eph.failed = {}                       # failures of this window only
     g = ElevationG(eph, sites, min_elevation_deg, polar_motion=polar_motion)
     result: Scan = scan(g, start, end, maxima=True, max_threshold=0.0)
     iv = to_intervals(result.crossings)
@@ -785,6 +810,7 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
                     culmination_azimuth_deg=az[:, 1], rise_azimuth_deg=az[:, 0],
                     set_azimuth_deg=az[:, 2], start=Time(int(start.ns)), end=Time(int(end.ns)),
                     min_elevation_deg=float(min_elevation_deg), maxima=mx)
+    passes.failed = dict(sorted(eph.failed.items()))
     if visibility and n:
         passes.visibility = pass_visibility(passes, catalog, sites, eph,
                                             dark_sun_elevation_deg)

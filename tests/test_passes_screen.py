@@ -107,3 +107,30 @@ def test_unphysical_states_are_flagged_and_real_orbits_are_not(full_catalog):
     err, r, v = SatrecArray(sats).sgp4(jd, fr)
     ok = physical_state(r, v, max_radius_km(sats)[:, None])
     assert ok[err == 0].all()
+
+
+def test_failed_objects_are_reported(full_catalog):
+    """Failures are data: every object SGP4 cannot propagate over the window
+    (an error code, or an unphysical state) is in ``Passes.failed`` with its
+    code, and no other -- checked against sgp4 itself on a 5-minute grid."""
+    warnings.simplefilter("ignore")
+    t0 = utc("2023-10-13T00:00:00Z")
+    t = t0.ns + np.arange(0, 86400 + 300, 300) * NS_PER_S
+    days, rem = np.divmod(t, NS_PER_DAY)
+    err, r, v = SatrecArray(list(full_catalog.satrecs)).sgp4(
+        (days + 2440587.5).astype(float), rem / NS_PER_DAY)
+    eph = P.catalog_ephemeris(full_catalog)
+    ok = (err == 0) & physical_state(r, v, eph.radius_limit_km(
+        np.arange(len(full_catalog))[:, None], t[None, :]))
+    bad = np.flatnonzero(~ok.all(axis=1))
+    rng = np.random.default_rng(3)
+    good = rng.choice(np.flatnonzero(ok.all(axis=1)), 800, replace=False)
+    pick = np.sort(np.concatenate([bad, good]))
+    cat = satwatch.Catalog.from_element_sets([full_catalog.element_sets[i] for i in pick])
+    p = P.find_passes(cat, find_site("VOSTOCHNY"), t0, t0 + 86400.0, 10.0)
+    reported = {cat.element_sets[i].norad_id for i in p.failed}
+    expected = {full_catalog.element_sets[i].norad_id for i in bad}
+    assert reported == expected
+    codes = set(p.failed.values())
+    assert 6 in codes and 7 in codes                   # decayed, and unphysical
+    assert len(expected) > 250

@@ -11,7 +11,7 @@ import typer
 
 from ..errors import SatwatchError
 from .common import CatalogOption, data_dir, parse_time, resolve_catalog, run_guarded
-from .output import Format, emit, progress, to_json
+from .output import Format, console, emit, progress, to_json
 
 FORMATS = ("table", "json", "csv")
 SitesOption = typer.Option(None, "--sites", help="Extra sites: CSV, GeoJSON, YAML, TOML or "
@@ -143,6 +143,14 @@ def register(app: typer.Typer):
                  title=f"{len(rows)} passes over {', '.join(s.code for s in chosen)} "
                        f"{t0.iso(0)} .. {t1.iso(0)} (mask {min_elevation:g} deg; "
                        f"catalog {cat.source})")
+            if p.failed:
+                sets = list(cat)
+                ids = [str(sets[i].norad_id) for i in p.failed]
+                console(stderr=True).print(
+                    f"{len(ids)} objects could not be propagated over (part of) the window "
+                    "(SGP4 error or an unphysical state: decayed or invalid element sets) "
+                    f"and have no passes while they fail: {', '.join(ids[:20])}"
+                    + (" ..." if len(ids) > 20 else ""), highlight=False)
         run_guarded(body)
 
     @app.command()
