@@ -123,7 +123,7 @@ def test_cli_passes_workers_give_the_same_answer(full_catalog_path):
                   "--sat", "STARLINK-11*", "--catalog", str(full_catalog_path),
                   "--format", "json", "--workers", workers])
         assert r.exit_code == 0, r.output
-        outs.append(json.loads(r.output))
+        outs.append(json.loads(r.stdout))
     assert len(outs[0]) > 100
     assert outs[0] == outs[1]
     assert any(row["eclipse_entry_times"] or row["eclipse_exit_times"] for row in outs[0])
