@@ -287,12 +287,55 @@ def revisit_stats(target_idx, start_ns, end_ns, n_targets, t0: int, t1: int) -> 
     return out
 
 
+_POOL_JOB = None       # (eph, points, owner, n_targets, start, end, g-function options)
+
+
+def _windows(eph, points, owner, n_targets, start, end, options):
+    """Merged windows ``(key, start, end, start_partial, end_partial)`` of
+    every satellite of ``eph`` to every target, key = sat * n_targets + target."""
+    g = AccessG(eph, points, *options)
+    iv = to_intervals(scan(g, start, end).crossings)
+    sat = iv.obj // len(points)
+    tgt = owner[iv.obj % len(points)]
+    # union over the points of an area, per satellite
+    return merge_intervals(sat * n_targets + tgt, iv.start.ns, iv.end.ns, iv.start_partial,
+                           iv.end_partial)
+
+
+def _pool_chunk(bounds):
+    eph, points, owner, n_targets, start, end, options = _POOL_JOB
+    a, b = bounds
+    sub = Ephemeris(eph.satrecs[a:b], eph.step_s[a:b],
+                    None if eph.period_s is None else eph.period_s[a:b],
+                    None if eph.radius_km is None else eph.radius_km[a:b])
+    k, s, e, sp, ep = _windows(sub, points, owner, n_targets, start, end, options)
+    return k + a * n_targets, s, e, sp, ep
+
+
+def _windows_pool(eph, points, owner, n_targets, start, end, options, workers):
+    """_windows over contiguous satellite chunks in ``workers`` forked
+    processes, joined in satellite order (the one-process result)."""
+    import multiprocessing as mp
+    global _POOL_JOB
+    n = len(eph)
+    edges = np.linspace(0, n, min(n, 4 * workers) + 1).astype(int)
+    bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    _POOL_JOB = (eph, points, owner, n_targets, start, end, options)
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_pool_chunk, bounds)
+    finally:
+        _POOL_JOB = None
+    return tuple(np.concatenate([pt[i] for pt in parts]) for i in range(5))
+
+
 def find_access(catalog, targets, start: Time, end: Time, *, max_off_nadir_deg=None,
                 min_elevation_deg=None, min_sun_elevation_deg=None,
-                ephemeris: Ephemeris | None = None) -> Access:
+                ephemeris: Ephemeris | None = None, workers: int = 1) -> Access:
     """Access windows of every satellite to every target, with revisit
     statistics per target.  Give ``max_off_nadir_deg`` or
-    ``min_elevation_deg`` (or both)."""
+    ``min_elevation_deg`` (or both).  ``workers > 1`` splits the satellites
+    over that many forked processes (same result; the caller chooses)."""
     targets = [t if isinstance(t, Target) else point_target(t) for t in targets]
     if not targets:
         raise AccessError("no targets")
@@ -306,15 +349,12 @@ def find_access(catalog, targets, start: Time, end: Time, *, max_off_nadir_deg=N
         owner += [j] * len(t.points)
     owner = np.asarray(owner)
     eph = ephemeris or catalog_ephemeris(catalog)
-    g = AccessG(eph, points, max_off_nadir_deg, min_elevation_deg or 0.0,
-                min_sun_elevation_deg)
-    iv = to_intervals(scan(g, start, end).crossings)
-    sat = iv.obj // len(points)
-    tgt = owner[iv.obj % len(points)]
-    # union over the points of an area, per satellite
-    key = sat * len(targets) + tgt
-    k, s, e, sp, ep = merge_intervals(key, iv.start.ns, iv.end.ns, iv.start_partial,
-                                      iv.end_partial)
+    options = (max_off_nadir_deg, min_elevation_deg or 0.0, min_sun_elevation_deg)
+    if workers > 1 and len(eph) >= 2 * workers:
+        k, s, e, sp, ep = _windows_pool(eph, points, owner, len(targets), start, end, options,
+                                        int(workers))
+    else:
+        k, s, e, sp, ep = _windows(eph, points, owner, len(targets), start, end, options)
     t0, t1 = int(start.ns), int(end.ns)
     acc = Access(sat=k // len(targets), target=k % len(targets), start_ns=s, end_ns=e,
                  start_partial=sp, end_partial=ep, start=Time(t0), end=Time(t1),

@@ -170,3 +170,23 @@ def test_bad_requests_raise():
     with pytest.raises(AccessError, match="LineString"):
         targets_from_geojson(json.dumps({"type": "LineString", "coordinates": [[0, 0], [1, 1]]}),
                              "l.geojson")
+
+
+def test_workers_give_the_one_process_windows(full_catalog):
+    """Satellites shared between forked processes, windows joined in
+    satellite order: the arrays and the revisit statistics are the
+    one-process ones."""
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(8)
+    cat = satwatch.Catalog.from_element_sets(
+        [full_catalog.element_sets[i] for i in sorted(rng.choice(len(full_catalog), 600,
+                                                                 replace=False))])
+    targets = [point_target(satwatch.GroundPoint(lat, lon, 0.0, f"t{lat}"))
+               for lat, lon in ((40.0, 127.0), (-33.9, 18.4), (64.1, -21.9))]
+    one = find_access(cat, targets, T0, T0 + 43200.0, max_off_nadir_deg=MAX_OFF_NADIR_DEG)
+    two = find_access(cat, targets, T0, T0 + 43200.0, max_off_nadir_deg=MAX_OFF_NADIR_DEG,
+                      workers=2)
+    assert len(one) > 20
+    for name in ("sat", "target", "start_ns", "end_ns", "start_partial", "end_partial"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name), name)
+    assert one.revisit == two.revisit

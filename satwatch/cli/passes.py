@@ -14,6 +14,15 @@ from .common import CatalogOption, data_dir, parse_time, resolve_catalog, run_gu
 from .output import Format, console, emit, progress, to_json
 
 FORMATS = ("table", "json", "csv")
+
+
+def _workers(workers):
+    """--workers, or every CPU core (the interface reads the machine; the core
+    takes a number)."""
+    n_proc = workers if workers is not None else (os.cpu_count() or 1)
+    if n_proc < 1:
+        raise SatwatchError(f"--workers {n_proc}: give 1 or more")
+    return n_proc
 SitesOption = typer.Option(None, "--sites", help="Extra sites: CSV, GeoJSON, YAML, TOML or "
                            "JSON file (default: sites.yaml in the satwatch data folder, if any)")
 
@@ -124,12 +133,9 @@ def register(app: typer.Typer):
             chosen = [find_site(s, extra) for s in site]
             t0, t1 = _window(start, end, hours)
             cat = _catalog(catalog, sat)
-            n_proc = workers if workers is not None else (os.cpu_count() or 1)
-            if n_proc < 1:
-                raise SatwatchError(f"--workers {n_proc}: give 1 or more")
             with progress(f"passes of {len(cat)} objects", total=None):
                 p = find_passes(cat, chosen, t0, t1, min_elevation, visibility=visibility,
-                                workers=n_proc)
+                                workers=_workers(workers))
             rows = pass_rows(p, cat, chosen)
             rows.sort(key=lambda r: (r["rise_time"] or r["window_start"], r["norad_id"]))
             if fmt == "ics":
@@ -174,6 +180,8 @@ def register(app: typer.Typer):
         catalog: Optional[str] = CatalogOption,
         sites_file: Optional[str] = SitesOption,
         format: str = typer.Option("table", "--format", "-f", help="table, json or csv"),
+        workers: Optional[int] = typer.Option(None, "--workers", help="Processes that share "
+                                              "the satellites (default: every CPU core)"),
     ):
         """Which satellites can image the targets and when, with revisit statistics."""
         def body():
@@ -195,7 +203,8 @@ def register(app: typer.Typer):
             with progress(f"access of {len(cat)} objects", total=None):
                 acc = find_access(cat, targets, t0, t1, max_off_nadir_deg=max_off_nadir,
                                   min_elevation_deg=min_elevation,
-                                  min_sun_elevation_deg=min_sun_elevation)
+                                  min_sun_elevation_deg=min_sun_elevation,
+                                  workers=_workers(workers))
             rows = access_rows(acc, cat)
             rows.sort(key=lambda r: (r["window_start"], r["norad_id"]))
             revisit = [{"target": t.name, **st} for t, st in zip(targets, acc.revisit)]
