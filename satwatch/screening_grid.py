@@ -174,6 +174,31 @@ if HAVE_NUMBA:  # pragma: no branch
         return (off - frac) * cell
 
     @_nb.njit(cache=True, nogil=True)
+    def _scan_thin(t_id, t_rn, t_x, t_sp, t_pb, t_pr, b, s1, top, i, k, ri, bi, pi, vi,
+                   xi0, xi1, xi2, owner_thin, d, h, margin, oi, oj, ok_, nout):
+        """Object ``i`` at sample ``k`` against one cell's thin partners
+        ``[b, s1)`` (sorted by radius) up to radius ``top``: the radial shell
+        and spatial tests, branch-free (most candidates fail one: no
+        mispredicted jumps), written from ``nout`` on (the caller makes room
+        for ``s1 - b`` more).  A thin owner leaves a pair at the same radius
+        to the lower id.  Returns the new count."""
+        while b < s1 and t_rn[b] <= top:
+            a = b
+            b += 1
+            j = t_id[a]
+            dr = ri - t_rn[a]
+            ex = xi0 - t_x[a, 0]
+            ey = xi1 - t_x[a, 1]
+            ez = xi2 - t_x[a, 2]
+            lim = d + (vi + t_sp[a]) * h / 2 + 2 * margin
+            keep = (j != i) & (not (owner_thin & (dr == 0.0) & (j < i))) \
+                & (abs(dr) <= bi + t_pb[a]) & (pi | t_pr[a]) \
+                & (ex * ex + ey * ey + ez * ez <= lim * lim)
+            oi[nout], oj[nout], ok_[nout] = i, j, k
+            nout += np.int64(keep)
+        return nout
+
+    @_nb.njit(cache=True, nogil=True)
     def _pair_steps_grid(r, rn, pad_b, speed, valid, prim, herr, h, d, margin, cell,
                          slab, slow):
         """Dense uniform grid (G^3 cells of size ``cell``, coordinates clipped
@@ -364,23 +389,12 @@ if HAVE_NUMBA:  # pragma: no branch
                                 while b < s1 and t_rn[b] < ri:
                                     b += 1
                             nb_p[e] = b
-                            top = ri + bi + cell_pb[c]
                             while nout + s1 - b > len(oi):
                                 oi, oj, ok_ = _grow(oi, oj, ok_)
-                            while b < s1 and t_rn[b] <= top:
-                                a = b
-                                b += 1
-                                j = t_id[a]
-                                dr = ri - t_rn[a]
-                                ex = xi0 - t_x[a, 0]
-                                ey = xi1 - t_x[a, 1]
-                                ez = xi2 - t_x[a, 2]
-                                lim = d + (vi + t_sp[a]) * h / 2 + 2 * margin
-                                keep = (j != i) & (not ((dr == 0.0) & (j < i))) \
-                                    & (abs(dr) <= bi + t_pb[a]) & (pi | t_pr[a]) \
-                                    & (ex * ex + ey * ey + ez * ez <= lim * lim)
-                                oi[nout], oj[nout], ok_[nout] = i, j, k
-                                nout += np.int64(keep)
+                            nout = _scan_thin(
+                                t_id, t_rn, t_x, t_sp, t_pb, t_pr, b, s1, ri + bi + cell_pb[c],
+                                i, k, ri, bi, pi, vi, xi0, xi1, xi2, True, d, h, margin,
+                                oi, oj, ok_, nout)
             # thick owners, and thin ones clipped into the boundary cells
             for q in range(acc + acc_k):
                 thin_i = q < acc
@@ -440,25 +454,12 @@ if HAVE_NUMBA:  # pragma: no branch
                                 # looks upwards only
                                 b = _lower_bound(t_rn, s0, s1,
                                                  ri if thin_i else ri - bi - cell_pb[c])
-                                top = ri + bi + cell_pb[c]
-                                # branch-free tests (most candidates fail
-                                # one: no mispredicted jumps); room first
                                 while nout + s1 - b > len(oi):
                                     oi, oj, ok_ = _grow(oi, oj, ok_)
-                                while b < s1 and t_rn[b] <= top:
-                                    a = b
-                                    b += 1
-                                    j = t_id[a]
-                                    dr = ri - t_rn[a]
-                                    ex = xi0 - t_x[a, 0]
-                                    ey = xi1 - t_x[a, 1]
-                                    ez = xi2 - t_x[a, 2]
-                                    lim = d + (vi + t_sp[a]) * h / 2 + 2 * margin
-                                    keep = (j != i) & (not (thin_i & (dr == 0.0) & (j < i))) \
-                                        & (abs(dr) <= bi + t_pb[a]) & (pi | t_pr[a]) \
-                                        & (ex * ex + ey * ey + ez * ez <= lim * lim)
-                                    oi[nout], oj[nout], ok_[nout] = i, j, k
-                                    nout += np.int64(keep)
+                                nout = _scan_thin(
+                                    t_id, t_rn, t_x, t_sp, t_pb, t_pr, b, s1,
+                                    ri + bi + cell_pb[c], i, k, ri, bi, pi, vi, xi0, xi1, xi2,
+                                    thin_i, d, h, margin, oi, oj, ok_, nout)
                             if thin_i:
                                 continue
                             # thick object: thick partners too (each pair once)
