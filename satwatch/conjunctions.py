@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SatwatchError
+from .propagation import UNPHYSICAL_STATE
 from .screening_grid import find_pair_steps
 from .time import NS_PER_DAY, NS_PER_S, Time
 
@@ -71,9 +72,10 @@ SAME_EVENT_S = 1.0
 # ISS and the vehicles docked to it carry the same elements): no TCA exists.
 MIN_RELATIVE_SPEED_KM_S = 1e-6
 EARTH_RADIUS_KM = 6378.135
-# Error code for states SGP4 returns without error that no orbiter can have
-# (sgp4's own codes are 1-6; see satwatch.propagation.SGP4_ERRORS).
-UNPHYSICAL_STATE = 7
+# UNPHYSICAL_STATE (propagation): states SGP4 returns without an error code
+# that no orbiter can have (sgp4's own codes are 1-6).  The screener tests
+# escape speed and the surface (here and in its compiled sampler); passes use
+# propagation.physical_state, which adds a slow-speed and a radius bound.
 ERRORS = {UNPHYSICAL_STATE: "unphysical SGP4 state (at or above escape speed, or below the "
                             "Earth's surface): treated as decayed"}
 

@@ -1,7 +1,6 @@
 """Turn a catalog source (path, directory, URL, open stream, ``-``) into a Catalog."""
 from __future__ import annotations
 
-import io
 import os
 import sys
 from pathlib import Path
