@@ -28,7 +28,7 @@ import numpy as np
 from .errors import SatwatchError
 from .events import scan, to_intervals
 from .frames import GroundPoint
-from .passes import Ephemeris, _common, _PairG, catalog_ephemeris
+from .passes import Ephemeris, _common, _PairG, catalog_ephemeris, map_satellite_chunks
 from .sun import sun_position_itrs_km
 from .time import NS_PER_S, Time
 
@@ -287,9 +287,6 @@ def revisit_stats(target_idx, start_ns, end_ns, n_targets, t0: int, t1: int) -> 
     return out
 
 
-_POOL_JOB = None       # (eph, points, owner, n_targets, start, end, g-function options)
-
-
 def _windows(eph, points, owner, n_targets, start, end, options):
     """Merged windows ``(key, start, end, start_partial, end_partial)`` of
     every satellite of ``eph`` to every target, key = sat * n_targets + target."""
@@ -302,31 +299,9 @@ def _windows(eph, points, owner, n_targets, start, end, options):
                            iv.end_partial)
 
 
-def _pool_chunk(bounds):
-    eph, points, owner, n_targets, start, end, options = _POOL_JOB
-    a, b = bounds
-    sub = Ephemeris(eph.satrecs[a:b], eph.step_s[a:b],
-                    None if eph.period_s is None else eph.period_s[a:b],
-                    None if eph.radius_km is None else eph.radius_km[a:b])
+def _windows_chunk(sub, a, points, owner, n_targets, start, end, options):
     k, s, e, sp, ep = _windows(sub, points, owner, n_targets, start, end, options)
     return k + a * n_targets, s, e, sp, ep
-
-
-def _windows_pool(eph, points, owner, n_targets, start, end, options, workers):
-    """_windows over contiguous satellite chunks in ``workers`` forked
-    processes, joined in satellite order (the one-process result)."""
-    import multiprocessing as mp
-    global _POOL_JOB
-    n = len(eph)
-    edges = np.linspace(0, n, min(n, 4 * workers) + 1).astype(int)
-    bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    _POOL_JOB = (eph, points, owner, n_targets, start, end, options)
-    try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_pool_chunk, bounds)
-    finally:
-        _POOL_JOB = None
-    return tuple(np.concatenate([pt[i] for pt in parts]) for i in range(5))
 
 
 def find_access(catalog, targets, start: Time, end: Time, *, max_off_nadir_deg=None,
@@ -351,8 +326,9 @@ def find_access(catalog, targets, start: Time, end: Time, *, max_off_nadir_deg=N
     eph = ephemeris or catalog_ephemeris(catalog)
     options = (max_off_nadir_deg, min_elevation_deg or 0.0, min_sun_elevation_deg)
     if workers > 1 and len(eph) >= 2 * workers:
-        k, s, e, sp, ep = _windows_pool(eph, points, owner, len(targets), start, end, options,
-                                        int(workers))
+        parts = map_satellite_chunks(eph, _windows_chunk, (points, owner, len(targets), start,
+                                                           end, options), int(workers))
+        k, s, e, sp, ep = (np.concatenate([pt[i] for pt in parts]) for i in range(5))
     else:
         k, s, e, sp, ep = _windows(eph, points, owner, len(targets), start, end, options)
     t0, t1 = int(start.ns), int(end.ns)

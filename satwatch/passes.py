@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .events import GFunction, Scan, all_of, scan, to_intervals
+from .events import GFunction, Scan, scan, to_intervals
 from .frames import _polar, gmst82_rad, teme_to_itrs
 from .kernels import hermite_elevation_rate, hermite_geometry, screen_pairs, track_need
 from .propagation import UNPHYSICAL_STATE, max_radius_km, physical_state
@@ -686,15 +686,41 @@ def catalog_ephemeris(catalog) -> Ephemeris:
     return Ephemeris(catalog.satrecs, sampling_step_s(period, ecc), period * 60.0, sma)
 
 
-_POOL_JOB = None       # (eph, sites, start, end, mask, polar_motion, visibility, dark)
+_FORK_JOB = None       # (eph, fn, args) for forked workers (map_satellite_chunks)
 
 
-def _pool_chunk(bounds):
-    eph, sites, start, end, mask, pm, visibility, dark = _POOL_JOB
+def sub_ephemeris(eph: Ephemeris, a: int, b: int) -> Ephemeris:
+    """Satellites ``a:b`` of an ephemeris (their steps, periods and radii)."""
+    return Ephemeris(eph.satrecs[a:b], eph.step_s[a:b],
+                     None if eph.period_s is None else eph.period_s[a:b],
+                     None if eph.radius_km is None else eph.radius_km[a:b])
+
+
+def _fork_chunk(bounds):
+    eph, fn, args = _FORK_JOB
     a, b = bounds
-    sub = Ephemeris(eph.satrecs[a:b], eph.step_s[a:b],
-                    None if eph.period_s is None else eph.period_s[a:b],
-                    None if eph.radius_km is None else eph.radius_km[a:b])
+    return fn(sub_ephemeris(eph, a, b), a, *args)
+
+
+def map_satellite_chunks(eph: Ephemeris, fn, args, workers: int) -> list:
+    """``fn(sub_ephemeris, first_index, *args)`` over contiguous chunks of
+    the satellites (4 per worker, for balance) in ``workers`` forked
+    processes; the results in satellite order.  ``fn`` must be a module-level
+    function; the inputs reach the workers by fork, not by pickling."""
+    import multiprocessing as mp
+    global _FORK_JOB
+    n = len(eph)
+    edges = np.linspace(0, n, min(n, 4 * workers) + 1).astype(int)
+    bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    _FORK_JOB = (eph, fn, args)
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            return pool.map(_fork_chunk, bounds)
+    finally:
+        _FORK_JOB = None
+
+
+def _passes_chunk(sub, a, sites, start, end, mask, pm, visibility, dark):
     p = find_passes(None, sites, start, end, mask, visibility=visibility,
                     dark_sun_elevation_deg=dark, ephemeris=sub, polar_motion=pm)
     mx = p.maxima
@@ -709,20 +735,10 @@ def _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
     """find_passes (and pass_visibility) over contiguous satellite chunks in
     ``workers`` forked processes; results are concatenated in satellite
     order, as one call would give them."""
-    import multiprocessing as mp
     from .events import Extrema
-    global _POOL_JOB
-    n = len(eph)
-    n_chunks = min(n, 4 * workers)
-    edges = np.linspace(0, n, n_chunks + 1).astype(int)
-    bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-    _POOL_JOB = (eph, sites, start, end, min_elevation_deg, polar_motion, visibility,
-                 dark_sun_elevation_deg)
-    try:
-        with mp.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_pool_chunk, bounds)
-    finally:
-        _POOL_JOB = None
+    parts = map_satellite_chunks(eph, _passes_chunk,
+                                 (sites, start, end, min_elevation_deg, polar_motion,
+                                  visibility, dark_sun_elevation_deg), workers)
     n_sites = len(sites)
 
     def cat(i, offset=None):

@@ -3,7 +3,6 @@ progress bars.  Commands build plain rows (dicts) and hand them here."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import sys
