@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SatwatchError
-from .propagation import UNPHYSICAL_STATE
+from .propagation import (_MIN_PERIGEE_RADIUS_KM, UNPHYSICAL_STATE, max_radius_km,
+                          physical_state)
 from .screening_grid import find_pair_steps
 from .time import NS_PER_DAY, NS_PER_S, Time
 
@@ -72,12 +73,11 @@ SAME_EVENT_S = 1.0
 # ISS and the vehicles docked to it carry the same elements): no TCA exists.
 MIN_RELATIVE_SPEED_KM_S = 1e-6
 EARTH_RADIUS_KM = 6378.135
-# UNPHYSICAL_STATE (propagation): states SGP4 returns without an error code
-# that no orbiter can have (sgp4's own codes are 1-6).  The screener tests
-# escape speed and the surface (here and in its compiled sampler); passes use
-# propagation.physical_state, which adds a slow-speed and a radius bound.
-ERRORS = {UNPHYSICAL_STATE: "unphysical SGP4 state (at or above escape speed, or below the "
-                            "Earth's surface): treated as decayed"}
+# UNPHYSICAL_STATE (propagation.physical_state): states SGP4 returns without
+# an error code that no orbiter can have (sgp4's own codes are 1-6).
+ERRORS = {UNPHYSICAL_STATE: "unphysical SGP4 state (below the surface, at escape speed, too "
+                            "slow for any orbit through that radius, or beyond the element "
+                            "set's reach): treated as decayed"}
 
 
 class ConjunctionError(SatwatchError, ValueError):
@@ -128,16 +128,28 @@ class ObjectTable:
     eccentricity: np.ndarray
     perigee_radius_km: np.ndarray
     satrecs: list = field(repr=False, compare=False)
+    # farthest a physical state may be, after and before each epoch
+    # (propagation.max_radius_km)
+    max_radius_fwd_km: np.ndarray = field(repr=False, compare=False)
+    max_radius_bwd_km: np.ndarray = field(repr=False, compare=False)
 
     @classmethod
     def from_catalog(cls, catalog) -> "ObjectTable":
         sets = list(catalog)
         ecc = np.array([es.eccentricity for es in sets], float)
         a = np.array([es.semi_major_axis_km for es in sets], float)
+        satrecs = list(catalog.satrecs)
         return cls(norad_ids=np.array([es.norad_id for es in sets], np.int64),
                    epochs_ns=np.array([es.epoch_ns for es in sets], np.int64),
-                   eccentricity=ecc, perigee_radius_km=a * (1.0 - ecc),
-                   satrecs=list(catalog.satrecs))
+                   eccentricity=ecc, perigee_radius_km=a * (1.0 - ecc), satrecs=satrecs,
+                   max_radius_fwd_km=max_radius_km(satrecs),
+                   max_radius_bwd_km=max_radius_km(satrecs, backward=True))
+
+    def max_radius_at(self, t_ns: int) -> np.ndarray:
+        """Radius bound of every object over a block starting at ``t_ns``:
+        the forward one where the block starts after the epoch, else the
+        wider backward one."""
+        return np.where(t_ns >= self.epochs_ns, self.max_radius_fwd_km, self.max_radius_bwd_km)
 
     def __len__(self):
         return len(self.norad_ids)
@@ -262,16 +274,6 @@ class Conjunctions:
 
 # -- per-sample bounds --------------------------------------------------------------
 
-def physical(r, v) -> np.ndarray:
-    """False where an SGP4 state cannot be an Earth orbiter's: at or above the
-    escape speed, or below the Earth's surface.  sgp4 returns such states
-    without an error code for some decaying objects (we saw 3e7 km/s)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rr = np.einsum("...k,...k->...", r, r)
-        vv = np.einsum("...k,...k->...", v, v)
-        return np.isfinite(rr) & (rr > EARTH_RADIUS_KM ** 2) & (vv * np.sqrt(rr) < 2 * MU_KM3_S2)
-
-
 def _hermite_coef(objects: ObjectTable) -> np.ndarray:
     """Cubic Hermite error over a span ``H`` is at most ``coef H^4``:
     ``H^4/384 |r^(4)|`` with ``|r^(4)| ~ n_p^4 r_p`` at perigee, times 10."""
@@ -317,20 +319,21 @@ def _block_samples(sa, t_ns, objects: ObjectTable, h: float, d_km: float, every:
     t_s = (t_ns - t_ns[0]) / NS_PER_S
     coef, accel_r = _hermite_coef(objects), _radial_accel(objects)
     from .screening_grid import HAVE_NUMBA
+    r_max = objects.max_radius_at(int(t_ns[0]))
     if HAVE_NUMBA:
         from .screening_grid import _block_samples_nb
         return _block_samples_nb(r_e, v_e, err_e, ke.astype(np.int64), t_s, coef, accel_r,
                                  float(h), float(d_km), MARGIN_KM, MAX_ACCEL_KM_S2,
                                  EARTH_RADIUS_KM, MU_KM3_S2, UNPHYSICAL_STATE,
-                                 HERMITE_DV_FACTOR)
-    return _block_samples_np(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d_km)
+                                 HERMITE_DV_FACTOR, r_max, _MIN_PERIGEE_RADIUS_KM)
+    return _block_samples_np(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d_km, r_max)
 
 
-def _block_samples_np(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d_km):
+def _block_samples_np(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d_km, r_max):
     """numpy twin of ``screening_grid._block_samples_nb`` (same formulas)."""
     n, m = err_e.shape[0], len(t_s)
     err_e = err_e.astype(np.int16)
-    err_e[(err_e == 0) & ~physical(r_e, v_e)] = UNPHYSICAL_STATE
+    err_e[(err_e == 0) & ~physical_state(r_e, v_e, r_max[:, None])] = UNPHYSICAL_STATE
     r = np.empty((m, n, 3))
     v = np.empty((m, n, 3))
     err = np.empty((m, n), np.int16)
@@ -357,7 +360,7 @@ def _block_samples_np(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d_km):
         eps_max = np.maximum(eps_max, eps[k].max(axis=0))
         dv_max = np.maximum(dv_max, dv[k].max(axis=0))
     interp = eps > 0
-    err[interp & (err == 0) & ~physical(r, v)] = UNPHYSICAL_STATE
+    err[interp & (err == 0) & ~physical_state(r, v, r_max[None, :])] = UNPHYSICAL_STATE
     valid = (err == 0) & np.isfinite(r).all(axis=2)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         rn = np.sqrt(np.einsum("mnk,mnk->mn", r, r))
@@ -478,7 +481,7 @@ def refine_tca(satrecs, i1, i2, t_ref_ns: int, t_guess_s, max_step_s: float):
         t[a_idx[go]] += step[go]
         active[a_idx[done]] = False
     r1, v1, r2, v2 = out
-    ok = (err == 0) & ~active & physical(r1, v1) & physical(r2, v2)
+    ok = (err == 0) & ~active & physical_state(r1, v1) & physical_state(r2, v2)
     return t, r1, v1, r2, v2, ok
 
 

@@ -517,7 +517,7 @@ if HAVE_NUMBA:  # pragma: no branch
 if HAVE_NUMBA:  # pragma: no branch
     @_nb.njit(cache=True, nogil=True)
     def _block_samples_nb(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d, margin, max_acc,
-                          r_earth, mu, unphysical, dv_factor):
+                          r_earth, mu, unphysical, dv_factor, r_max, rp_min):
         n, me = err_e.shape
         m = len(t_s)
         r = np.empty((m, n, 3))
@@ -587,8 +587,12 @@ if HAVE_NUMBA:  # pragma: no branch
                     vx, vy, vz = v[k, i, 0], v[k, i, 1], v[k, i, 2]
                     rr = x * x + y * y + z * z
                     vv = vx * vx + vy * vy + vz * vz
+                    # propagation.physical_state: surface, escape speed, the
+                    # slowest orbit through this radius, the element set's reach
+                    rk0 = np.sqrt(rr)
                     ok = np.isfinite(rr) and rr > r_earth * r_earth and \
-                        vv * np.sqrt(rr) < 2 * mu
+                        vv * rk0 < 2 * mu and \
+                        vv >= 2 * mu * rp_min / (rk0 * (rk0 + rp_min)) and rk0 <= r_max[i]
                     if err[k, i] == 0 and not ok:
                         err[k, i] = unphysical
                     good = err[k, i] == 0 and np.isfinite(x) and np.isfinite(y) and \
