@@ -194,7 +194,8 @@ def test_numpy_sampler_equals_compiled(full_catalog):
         jd, fr = cj.Time(t_ns[ke]).jd_utc()
         e, r, v = sa.sgp4(jd, fr)
         b = cj._block_samples_np(r, v, e, ke, (t_ns - t_ns[0]) / 1e9, cj._hermite_coef(objects),
-                                 cj._radial_accel(objects), 60.0, 5.0)
+                                 cj._radial_accel(objects), 60.0, 5.0,
+                                 objects.max_radius_at(int(t_ns[0])))
         assert sg.HAVE_NUMBA
         for x, y in zip(a, b):
             x, y = np.asarray(x), np.asarray(y)
