@@ -693,18 +693,35 @@ def parse_omm_json(text: str, *, source: str | None = None, strict: bool = False
 
 def parse_omm_csv(text: str, *, source: str | None = None, strict: bool = False):
     """OMM as CSV with a header row of OMM keywords (CelesTrak, Space-Track)."""
-    reader = csv.reader(io.StringIO(text))
+    # newline="": the csv module sees every line ending itself (a stray
+    # carriage return ends a row instead of raising inside a field)
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().upper() for h in next(reader)]
     except StopIteration:
         raise ElementsError("empty CSV", source=source, line=1) from None
+    except csv.Error as exc:
+        raise ElementsError(f"unreadable CSV header: {exc}", source=source, line=1) from None
     missing = [k for k in ("EPOCH", "NORAD_CAT_ID", "MEAN_MOTION") if k not in header]
     if missing:
         raise ElementsError(f"CSV header lacks {', '.join(missing)}", source=source, line=1,
                             field=missing[0])
     lines = text.splitlines()
     rows, rejections = [], []
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            err = ElementsError(f"unreadable CSV row: {exc}", source=source,
+                                line=reader.line_num, field=None)
+            if strict:
+                raise err from None
+            bad = reader.line_num - 1
+            rejections.append(Rejection.from_error(err, lines[bad] if 0 <= bad < len(lines)
+                                                   else ""))
+            continue
         lineno = reader.line_num
         if not any(cell.strip() for cell in row):
             continue

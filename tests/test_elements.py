@@ -259,6 +259,21 @@ def test_omm_line_numbers():
         parse_elements(bad_xml, source="x.xml", strict=True)
 
 
+def test_omm_csv_stray_carriage_return_is_a_rejection_not_a_crash():
+    """Found by the Hypothesis corruption test: a lone carriage return inside
+    a CSV cell made the csv module raise its own error.  It now ends that row,
+    which is rejected with its line; the other rows are kept."""
+    first, row = CELESTRAK_CSV.splitlines()[:2]
+    cells = row.split(",")
+    broken = ",".join(cells[:3] + [cells[3][:2] + "\r" + cells[3][2:]] + cells[4:])
+    text = "\n".join([first, row, broken, row]) + "\n"
+    sets, rejections = parse_elements(text, source="cr.csv")
+    assert len(sets) == 2
+    assert rejections and all(r.source == "cr.csv" and r.line >= 3 for r in rejections)
+    with pytest.raises(ElementsError, match="cr.csv"):
+        parse_elements(text, source="cr.csv", strict=True)
+
+
 def test_writers_round_trip_every_format():
     es = parse_elements(ISS_3LE)[0][0]
     for fmt in ("kvn", "xml", "json", "csv"):

@@ -79,6 +79,14 @@ def test_oversized_bodies_are_refused(client):
     assert r.status_code == 413
 
 
+@pytest.mark.parametrize("ids", ["25544,\u00b2", "\u0663", "1\u2075", "25544,-1"])
+def test_non_ascii_digits_in_ids_are_a_422(client, ids):
+    """Found by the fuzzing test: '\u00b2' passed str.isdigit() and then broke
+    int() with a 500."""
+    r = client.get("/api/v1/positions", params={"ids": ids})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
+
+
 def test_malformed_requests_get_4xx(client):
     r = client.post("/api/v1/rules", content=b"{not json", headers={
         **AUTH, "Content-Type": "application/json"})

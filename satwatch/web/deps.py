@@ -98,7 +98,10 @@ def read_time(text: str | None, state: ServiceState, name: str = "at") -> Time:
     return t
 
 
-_IDS_RE = re.compile(r"\d{1,9}(?:,\d{1,9})*")
+# ASCII digits only: str.isdigit and \d also accept other scripts' digits
+# and superscripts, which int() or numpy then refuse or read differently.
+_IDS_RE = re.compile(r"[0-9]{1,9}(?:,[0-9]{1,9})*")
+_ID_RE = re.compile(r"[0-9]{1,9}")
 
 
 def parse_ids(text: str, field: str = "ids", max_count: int = 10_000) -> list[int]:
@@ -116,7 +119,7 @@ def parse_ids(text: str, field: str = "ids", max_count: int = 10_000) -> list[in
                        f"{max_count} per request", {"field": field, "max_objects": max_count})
     out = []
     for p in parts:
-        if not p.isdigit() or len(p) > 9:
+        if not _ID_RE.fullmatch(p):
             raise ApiError(422, "validation_error", f"{field}: {p[:20]!r} is not a NORAD "
                            "catalog number", {"field": field})
         out.append(int(p))
