@@ -25,8 +25,11 @@ inside one step by refining every sampled local extremum that comes near
 zero (a pass shorter than the step shows as a peak below zero between two
 samples; refining the peak reveals it).  Brackets are refined all at once by
 a vectorised Illinois (modified regula falsi) iteration, extrema by
-vectorised golden-section search; no Python loop runs over time or over
-objects, only over refinement iterations and chunks of objects.
+Illinois on the derivative where the g-function offers one
+(``value_and_rate``), else by vectorised golden-section search; the one pass
+over the samples is compiled (:func:`satwatch.kernels.sample_features`).  No
+Python loop runs over time or over objects, only over refinement iterations
+and chunks of objects.
 
 See docs/events.md for the contract and examples.
 """
