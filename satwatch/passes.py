@@ -40,7 +40,7 @@ SCREEN_EARTH_RADIUS_KM = 6356.752
 SCREEN_MARGIN_DEG = 0.5
 EARTH_ROTATION_RAD_S = 7.2921159e-5
 MIN_STEP_S = 10.0
-# Orbital-plane screen (_PairG._plane_need): the plane of each near-Earth
+# Sample screen (_PairG._needed_samples): the plane of each near-Earth
 # satellite from its mean elements (inclination, node with SGP4's secular
 # node rate), checked against SGP4's osculating plane at every 16th grid
 # sample; the largest difference seen there plus this margin bounds the
@@ -50,10 +50,15 @@ MIN_STEP_S = 10.0
 # 0.25 deg is over 7 times that.
 PLANE_ANCHOR_EVERY = 16
 PLANE_MARGIN_DEG = 0.25
+# The argument of latitude from mean elements, corrected by the anchors
+# (interpolated linearly), strays from SGP4's by at most 4e + 0.30 deg over
+# the same catalog and spans (4e: the equation of centre, twice over):
+# 0.6 deg allowed beyond 4e.
 TRACK_MARGIN_DEG = 0.6
-# At most this many sites for the plane screen (beyond that nearly every
-# sample is near some site's plane band and the screen costs more than it saves).
-PLANE_MAX_SITES = 8
+# At most this many sites for the sample screen (_needed_samples): beyond
+# that nearly every sample is near some site and the screen costs more than
+# it saves.
+SAMPLE_SCREEN_MAX_SITES = 8
 # Sparse SGP4 on a grid only pays below this fraction of needed samples.
 SPARSE_GRID_MAX_FRACTION = 0.7
 # Civil twilight: the site is "dark" for a visual pass when the Sun is below -6 deg.
@@ -304,9 +309,9 @@ class _PairG(GFunction):
         sx = c[None, :] * ux[:, None] - s[None, :] * uy[:, None]     # (S, m)
         sy = s[None, :] * ux[:, None] + c[None, :] * uy[:, None]
         sites_here = np.unique(site)
-        need = (self._plane_need(usat, common, screen_cos, sx[sites_here], sy[sites_here],
+        need = (self._needed_samples(usat, common, screen_cos, sx[sites_here], sy[sites_here],
                                  uz[sites_here])
-                if len(sites_here) <= PLANE_MAX_SITES else None)
+                if len(sites_here) <= SAMPLE_SCREEN_MAX_SITES else None)
         r, _ = self.eph.grid_states(usat, common, need)           # TEME (3, U, m)
         rn = np.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2])        # (U, m)
         thr = screen_cos(rn, self._step_margin_rad(usat)[:, None])
@@ -321,7 +326,7 @@ class _PairG(GFunction):
             g[ii, jj] = exact_at(r_in, site[ii], times[jj])
         return g
 
-    def _plane_need(self, usat, common, screen_cos, sx, sy, uz):
+    def _needed_samples(self, usat, common, screen_cos, sx, sy, uz):
         """Which grid samples of satellites ``usat`` can matter: ``(U, m)``
         bool, or None (all).  Only these get SGP4 (kernels.track_need).
 

@@ -1,5 +1,5 @@
 """The pass search propagates only grid samples where a satellite can be near
-a site (passes._PairG._plane_need, predicted from mean elements and checked
+a site (passes._PairG._needed_samples, predicted from mean elements and checked
 at SGP4 anchors).  Checked here against SGP4 itself (sgp4, Vallado's code):
 no sample near a site is ever left out, and the passes are exactly those of
 the search that propagates every sample.  Also the unphysical-state bound
@@ -48,7 +48,7 @@ def test_every_sample_near_a_site_is_propagated(near_earth, start):
     ux, uy, uz = g._site_unit
     sx = c[None, :] * ux[:, None] - s[None, :] * uy[:, None]
     sy = s[None, :] * ux[:, None] + c[None, :] * uy[:, None]
-    need = g._plane_need(usat, grid, g.screen_cos, sx, sy, uz)
+    need = g._needed_samples(usat, grid, g.screen_cos, sx, sy, uz)
     # the truth: SGP4 at every sample, angle to each site against the
     # screening angle at the satellite's actual radius
     days, rem = np.divmod(grid, NS_PER_DAY)
@@ -76,7 +76,7 @@ def test_sparse_search_gives_the_passes_of_the_full_search(full_catalog, monkeyp
     sites = [find_site(s) for s in SITES]
     t0 = utc("2023-10-12T06:00:00Z")
     sparse = P.find_passes(cat, sites, t0, t0 + 86400.0, 10.0)
-    monkeypatch.setattr(P, "PLANE_MAX_SITES", 0)           # every sample propagated
+    monkeypatch.setattr(P, "SAMPLE_SCREEN_MAX_SITES", 0)           # every sample propagated
     dense = P.find_passes(cat, sites, t0, t0 + 86400.0, 10.0)
     assert len(sparse) == len(dense) > 3000
     for name in ("sat", "site", "rise_ns", "set_ns", "rise_partial", "set_partial"):
