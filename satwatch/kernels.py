@@ -116,6 +116,17 @@ def screen_pairs(r, m, rn, thr, sx, sy, uz, sat_row, site):
 # -- refinement: Hermite state -> ITRS -> look geometry, fused --------------------
 
 @nb.njit(cache=True, nogil=True)
+def hermite_basis(s, h):
+    """Cubic Hermite weights at fraction ``s`` of a span ``h`` (s):
+    position ``p = h00 p0 + h10 v0 + h01 p1 + h11 v1`` and its derivative
+    ``v = d00 (p0 - p1) + d10 v0 + d11 v1``."""
+    s2 = s * s
+    s3 = s2 * s
+    return ((2 * s3 - 3 * s2 + 1, (s3 - 2 * s2 + s) * h, -2 * s3 + 3 * s2, (s3 - s2) * h),
+            ((6 * s2 - 6 * s) / h, 3 * s2 - 4 * s + 1, 3 * s2 - 2 * s))
+
+
+@nb.njit(cache=True, nogil=True)
 def _hermite_pv(grid, r, v, row, t, with_velocity):
     """Cubic Hermite position (and velocity: the cubic's derivative) of
     cached row ``row`` (states ``(U * m, 3)`` on ``grid``) at ``t`` (ns):
@@ -128,16 +139,7 @@ def _hermite_pv(grid, r, v, row, t, with_velocity):
         k = last
     t0 = grid[k]
     h = (grid[k + 1] - t0) / 1e9
-    s = (t - t0) / 1e9 / h
-    s2 = s * s
-    s3 = s2 * s
-    h00 = 2 * s3 - 3 * s2 + 1
-    h10 = (s3 - 2 * s2 + s) * h
-    h01 = -2 * s3 + 3 * s2
-    h11 = (s3 - s2) * h
-    d00 = (6 * s2 - 6 * s) / h
-    d10 = 3 * s2 - 4 * s + 1
-    d11 = 3 * s2 - 2 * s
+    (h00, h10, h01, h11), (d00, d10, d11) = hermite_basis((t - t0) / 1e9 / h, h)
     a = row * grid.shape[0] + k
     x = h00 * r[a, 0] + h10 * v[a, 0] + h01 * r[a + 1, 0] + h11 * v[a + 1, 0]
     y = h00 * r[a, 1] + h10 * v[a, 1] + h01 * r[a + 1, 1] + h11 * v[a + 1, 1]

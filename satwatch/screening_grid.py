@@ -33,6 +33,7 @@ CHORD_EXTRA_ACCEL_KM_S2 = 2e-4
 
 try:  # pragma: no cover - exercised when numba is installed
     import numba as _nb
+    from .kernels import hermite_basis
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover
     _nb = None
@@ -551,22 +552,13 @@ if HAVE_NUMBA:  # pragma: no branch
                 eps_max[i] = max(eps_max[i], e_pos)
                 dv_max[i] = max(dv_max[i], e_vel)
                 for k in range(ka + 1, kb):
-                    u = (t_s[k] - t_s[ka]) / span
-                    u2 = u * u
-                    u3 = u2 * u
-                    h00 = 2 * u3 - 3 * u2 + 1
-                    h10 = (u3 - 2 * u2 + u) * span
-                    h01 = -2 * u3 + 3 * u2
-                    h11 = (u3 - u2) * span
-                    g00 = (6 * u2 - 6 * u) / span
-                    g10 = 3 * u2 - 4 * u + 1
-                    g01 = (-6 * u2 + 6 * u) / span
-                    g11 = 3 * u2 - 2 * u
+                    (h00, h10, h01, h11), (g00, g10, g11) = hermite_basis(
+                        (t_s[k] - t_s[ka]) / span, span)
                     for ax in range(3):
                         p0, p1 = r[ka, i, ax], r[kb, i, ax]
                         w0, w1 = v[ka, i, ax], v[kb, i, ax]
                         r[k, i, ax] = h00 * p0 + h10 * w0 + h01 * p1 + h11 * w1
-                        v[k, i, ax] = g00 * p0 + g10 * w0 + g01 * p1 + g11 * w1
+                        v[k, i, ax] = g00 * (p0 - p1) + g10 * w0 + g11 * w1
                     eps[k] = e_pos
                     dv[k] = e_vel
             # exact samples first (interpolated ones inherit their ends' codes)
