@@ -38,6 +38,11 @@ OMM_FIELDS = ("OBJECT_NAME", "OBJECT_ID", "EPOCH", "MEAN_MOTION", "ECCENTRICITY"
               "INCLINATION", "RA_OF_ASC_NODE", "ARG_OF_PERICENTER", "MEAN_ANOMALY",
               "EPHEMERIS_TYPE", "CLASSIFICATION_TYPE", "NORAD_CAT_ID", "ELEMENT_SET_NO",
               "REV_AT_EPOCH", "BSTAR", "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT")
+# CCSDS 502.0 (OMM) epochs: calendar format, upper-case T and optional
+# upper-case Z.  Stricter than satwatch.time's reader (which takes "t", "z",
+# a space or "UTC" from people): in a file a lower-case "z" where a digit
+# belongs is damage, and would otherwise silently drop that digit.
+_OMM_EPOCH_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?")
 _OMM_REQUIRED = ("EPOCH", "MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE",
                  "ARG_OF_PERICENTER", "MEAN_ANOMALY", "NORAD_CAT_ID", "BSTAR",
                  "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT")
@@ -513,6 +518,9 @@ def element_set_from_omm(record: dict, *, source: str | None = None, line: int |
     epoch_raw = record["EPOCH"]
     if not isinstance(epoch_raw, str):
         fail("EPOCH", f"EPOCH is {epoch_raw!r}, not ISO-8601 text")
+    if not _OMM_EPOCH_RE.fullmatch(epoch_raw.strip()):
+        fail("EPOCH", f"EPOCH {epoch_raw!r} is not a CCSDS UTC time "
+                      "(YYYY-MM-DDThh:mm:ss[.f...][Z], upper-case T and Z)")
     try:
         epoch_ns = _parse_iso_ns(epoch_raw)
     except Exception:

@@ -274,6 +274,20 @@ def test_omm_csv_stray_carriage_return_is_a_rejection_not_a_crash():
         parse_elements(text, source="cr.csv", strict=True)
 
 
+def test_omm_epoch_must_be_ccsds_text():
+    """Found by the Hypothesis corruption test: a last epoch digit replaced by
+    a lower-case 'z' read as a valid time 2 us off.  OMM epochs follow CCSDS
+    502.0 (upper-case T and Z); the damaged one is refused, naming EPOCH."""
+    damaged = CELESTRAK_KVN.replace("EPOCH = 2023-11-19T21:48:41.788800",
+                                    "EPOCH = 2023-11-19T21:48:41.78880z")
+    sets, rejections = parse_elements(damaged, source="z.kvn")
+    assert not sets and rejections[0].field == "EPOCH" and rejections[0].source == "z.kvn"
+    zulu = CELESTRAK_KVN.replace("EPOCH = 2023-11-19T21:48:41.788800",
+                                 "EPOCH = 2023-11-19T21:48:41.788800Z")
+    sets, rejections = parse_elements(zulu, source="Z.kvn")
+    assert not rejections and sets[0].epoch.iso(6) == "2023-11-19T21:48:41.788800Z"
+
+
 def test_writers_round_trip_every_format():
     es = parse_elements(ISS_3LE)[0][0]
     for fmt in ("kvn", "xml", "json", "csv"):
