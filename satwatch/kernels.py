@@ -175,7 +175,7 @@ def _teme_to_itrs(p, v, dt, th_ref, th_rate, px0, px_rate, py0, py_rate):
 
 
 @nb.njit(cache=True, nogil=True)
-def hermite_geometry(rows, t_ns, grid, r, v, m, t_ref_ns, th_ref, th_rate,
+def hermite_geometry(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
                      px0, px_rate, py0, py_rate, site, r_site, up):
     """Cubic Hermite interpolation of cached TEME states (``r``, ``v``:
     ``(U * m, 3)`` on ``grid`` (m,) int ns), rotated to ITRS by GMST linear in
@@ -205,7 +205,7 @@ def hermite_geometry(rows, t_ns, grid, r, v, m, t_ref_ns, th_ref, th_rate,
 
 
 @nb.njit(cache=True, nogil=True)
-def hermite_elevation_rate(rows, t_ns, grid, r, v, m, t_ref_ns, th_ref, th_rate,
+def hermite_elevation_rate(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
                            px0, px_rate, py0, py_rate, site, r_site, up):
     """As :func:`hermite_geometry`, for ``t_ns`` (n,): ``sin(elevation)`` and
     its time derivative (1/s), from the Hermite position and velocity

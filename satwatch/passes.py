@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .events import GFunction, Scan, scan, to_intervals
-from .frames import _polar, gmst82_rad, teme_to_itrs
+from .frames import gmst82_rad, teme_to_itrs
 from .kernels import hermite_elevation_rate, hermite_geometry, screen_pairs, track_need
 from .propagation import UNPHYSICAL_STATE, max_radius_km, physical_state
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
@@ -61,6 +61,10 @@ TRACK_MARGIN_DEG = 0.6
 SAMPLE_SCREEN_MAX_SITES = 8
 # Sparse SGP4 on a grid only pays below this fraction of needed samples.
 SPARSE_GRID_MAX_FRACTION = 0.7
+# Largest disagreement (rad) between linear GMST and the full GMST-82 with
+# UT1 at the far end of a span before the fast path is refused (a leap
+# second or a UT1 step): 1e-7 rad is 0.6 m at the Earth's surface.
+FAST_GMST_TOL_RAD = 1e-7
 # Civil twilight: the site is "dark" for a visual pass when the Sun is below -6 deg.
 DARK_SUN_ELEVATION_DEG = -6.0
 _JD_UNIX = 2440587.5
@@ -133,8 +137,7 @@ class Ephemeris:
                 "incl_rad": np.array([s.inclo for s in sr], dtype=float),
                 "node_rad": np.array([s.nodeo for s in sr], dtype=float),
                 "node_rate_rad_s": np.array([s.nodedot for s in sr], dtype=float) / 60.0,
-                "epoch_ns": np.array([(s.jdsatepoch - _JD_UNIX + s.jdsatepochF) * NS_PER_DAY
-                                      for s in sr], dtype=float),
+                "epoch_ns": self._epoch_ns,
                 "r_max_km": np.array([s.a * (1 + s.ecco) * s.radiusearthkm + 100.0
                                       for s in sr], dtype=float),
                 "ecc": np.array([s.ecco for s in sr], dtype=float),
@@ -165,29 +168,39 @@ class Ephemeris:
                        v.reshape(-1, 3), r.shape[1])
         return np.moveaxis(r, -1, 0), np.moveaxis(v, -1, 0)
 
+    def _sgp4_runs(self, sat, t_ns):
+        """Exact SGP4 at per-sample satellites ``sat`` (sorted: one
+        contiguous run per satellite) and times ``t_ns`` (flat): one call per
+        satellite, sgp4 writing straight into slices of the outputs.  Returns
+        ``(ok, r, v)`` ``(k,)``, ``(k, 3)``, ``(k, 3)``, r NaN where not ok;
+        failures are recorded (``failed``)."""
+        k = len(sat)
+        days, rem = np.divmod(t_ns, NS_PER_DAY)
+        jd = np.ascontiguousarray(days + _JD_UNIX, dtype=np.float64)
+        fr = np.ascontiguousarray(rem / NS_PER_DAY, dtype=np.float64)
+        err = np.zeros(k, dtype=np.uint8)
+        r = np.empty((k, 3))
+        v = np.empty((k, 3))
+        if k:
+            bounds = np.flatnonzero(np.r_[True, sat[1:] != sat[:-1], True]).tolist()
+            satrecs = self.satrecs
+            for a, b in zip(bounds[:-1], bounds[1:]):
+                satrecs[sat[a]]._sgp4(jd[a:b], fr[a:b], err[a:b], r[a:b], v[a:b])
+        ok = (err == 0) & physical_state(r, v, self.radius_limit_km(sat, t_ns))
+        self._note_failures(sat, err, ok)
+        r[~ok] = np.nan
+        self.sgp4_calls += k
+        return ok, r, v
+
     def _sparse_grid_states(self, sats, t_ns, need):
         n, m = need.shape
         rows, cols = np.nonzero(need)                  # sorted by satellite
-        days, rem = np.divmod(t_ns, NS_PER_DAY)
-        jd = np.ascontiguousarray((days + _JD_UNIX).astype(float)[cols])
-        fr = np.ascontiguousarray((rem / NS_PER_DAY)[cols])
-        k = len(rows)
-        err = np.zeros(k, dtype=np.uint8)
-        rr = np.empty((k, 3))
-        vv = np.empty((k, 3))
-        bounds = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1], True]) if k else [0]
-        satrecs = self.satrecs
-        for a, b in zip(bounds[:-1].tolist() if k else [], bounds[1:].tolist() if k else []):
-            satrecs[sats[rows[a]]]._sgp4(jd[a:b], fr[a:b], err[a:b], rr[a:b], vv[a:b])
-        ok = (err == 0) & physical_state(rr, vv, self.radius_limit_km(sats[rows], t_ns[cols]))
-        self._note_failures(sats[rows], err, ok)
-        rr[~ok] = np.nan
+        _, rr, vv = self._sgp4_runs(sats[rows], t_ns[cols])
         r = np.full((n * m, 3), np.nan)
         v = np.empty((n * m, 3))        # never read where r is NaN: Hermite gives NaN there
         q = rows * m + cols
         r[q] = rr
         v[q] = vv
-        self.sgp4_calls += k
         self._cache = (sats, t_ns, r, v, m)
         return (np.moveaxis(r.reshape(n, m, 3), -1, 0), np.moveaxis(v.reshape(n, m, 3), -1, 0))
 
@@ -196,29 +209,12 @@ class Ephemeris:
         n, m = t_ns.shape
         sats = np.asarray(sats)
         order = np.argsort(sats, kind="stable")
-        s_sorted = sats[order]
-        # rows sorted by satellite, flattened: one contiguous run per satellite;
-        # sgp4 writes straight into slices of the preallocated outputs
-        t_sorted = t_ns[order].ravel()
-        days, rem = np.divmod(t_sorted, NS_PER_DAY)
-        jd = np.ascontiguousarray(days + _JD_UNIX, dtype=np.float64)
-        fr = np.ascontiguousarray(rem / NS_PER_DAY, dtype=np.float64)
-        err = np.zeros(n * m, dtype=np.uint8)
-        rr = np.empty((n * m, 3))
-        vv = np.empty((n * m, 3))
-        bounds = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1], True]) * m
-        satrecs = self.satrecs
-        for a, b, k in zip(bounds[:-1].tolist(), bounds[1:].tolist(),
-                           s_sorted[bounds[:-1] // m].tolist()):
-            satrecs[k]._sgp4(jd[a:b], fr[a:b], err[a:b], rr[a:b], vv[a:b])
-        bad = (err != 0) | ~physical_state(rr, vv, self.radius_limit_km(
-            np.repeat(s_sorted, m), t_sorted))
-        rr[bad] = np.nan
+        # rows sorted by satellite, flattened: one contiguous run per satellite
+        _, rr, vv = self._sgp4_runs(np.repeat(sats[order], m), t_ns[order].ravel())
         r = np.empty((3, n, m))
         v = np.empty((3, n, m))
         r[:, order, :] = np.moveaxis(rr.reshape(n, m, 3), -1, 0)
         v[:, order, :] = np.moveaxis(vv.reshape(n, m, 3), -1, 0)
-        self.sgp4_calls += n * m
         return r, v
 
     def states(self, sats, t_ns, exact=False, velocity=True):
@@ -433,7 +429,7 @@ class _PairG(GFunction):
         c = self.eph._cache
         if c is None or t_ns.size == 0:
             return None
-        cs, grid, cr, cv, m = c
+        cs, grid, cr, cv, _ = c
         sat = obj // self.n_sites
         pos = np.minimum(np.searchsorted(cs, sat), len(cs) - 1)
         if not np.all(cs[pos] == sat) or t_ns.min() < grid[0] or t_ns.max() > grid[-1]:
@@ -442,7 +438,7 @@ class _PairG(GFunction):
         if model is None:
             return None
         return (pos.astype(np.int64), np.ascontiguousarray(t_ns, dtype=np.int64), grid, cr, cv,
-                m, *model, (obj % self.n_sites).astype(np.int64), self._r_site_rows,
+                *model, (obj % self.n_sites).astype(np.int64), self._r_site_rows,
                 self._up_rows)
 
     def _rotation_model(self, lo, hi, polar_motion):
@@ -487,41 +483,12 @@ class _PairG(GFunction):
             r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)
             return (r_itrs if len(usat) == len(sat) and np.all(inv == np.arange(len(sat)))
                     else r_itrs[:, inv, :]), times
+        # exact values, or (rare) interpolated ones the compiled path cannot
+        # serve (_fast_look): the full rotation
         times = Time(t_ns)
         r, _ = self.eph.states(sat, t_ns, exact=exact, velocity=False)
-        if not exact:
-            theta = _fast_gmst(t_ns)
-            if theta is not None:
-                # Interpolated values (refinement): GMST from its rate (good
-                # to FAST_GMST_TOL_RAD), polar motion kept (~10 m matters for
-                # slowly crossing GEO windows, whose roots are ill-conditioned).
-                c, s = np.cos(theta), np.sin(theta)
-                rot = [c * r[0] + s * r[1], c * r[1] - s * r[0], r[2]]
-                if polar_motion:
-                    px, py = times.polar_motion_rad()
-                    rot = _polar(rot, px, py)
-                return np.stack(rot), times
         r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)
         return r_itrs, times
-
-
-# Largest disagreement (rad) between linear GMST and the full GMST-82 with
-# UT1 at the far end of a span before the fast path is refused (a leap
-# second or a UT1 step): 1e-7 rad is 0.6 m at the Earth's surface.
-FAST_GMST_TOL_RAD = 1e-7
-
-
-def _fast_gmst(t_ns):
-    """GMST (rad) at ``t_ns`` from GMST and its rate at the earliest time,
-    or None where that is not accurate to FAST_GMST_TOL_RAD at the latest."""
-    if t_ns.size == 0:
-        return None
-    lo, hi = int(t_ns.min()), int(t_ns.max())
-    th, rate = gmst82_rad(Time(np.array([lo, hi], dtype=np.int64)))
-    lin = th[0] + rate[0] * ((hi - lo) / NS_PER_S)
-    if abs(np.angle(np.exp(1j * (lin - th[1])))) > FAST_GMST_TOL_RAD:
-        return None
-    return th[0] + rate[0] * ((t_ns - lo) / NS_PER_S)
 
 
 class ElevationG(_PairG):
