@@ -590,6 +590,29 @@ def intervals(g: GFunction, start: Time, end: Time, **kw) -> Intervals:
     return to_intervals(find_crossings(g, start, end, **kw))
 
 
+def latest_at_or_before(obj, t_ns, q_obj, q_t_ns) -> np.ndarray:
+    """For each query ``(q_obj, q_t_ns)``: the index of the entry of
+    ``(obj, t_ns)`` (any order) with the same object and the latest time at
+    or before the query's, or -1.  Exact on int64 ns (one lexsort and a
+    running maximum): e.g. which interval (by its start) an event falls in."""
+    obj, t_ns = np.asarray(obj), np.asarray(t_ns, dtype=np.int64)
+    q_obj, q_t_ns = np.asarray(q_obj), np.asarray(q_t_ns, dtype=np.int64)
+    n = len(obj)
+    all_obj = np.concatenate([obj, q_obj])
+    all_t = np.concatenate([t_ns, q_t_ns])
+    is_query = np.r_[np.zeros(n, bool), np.ones(len(q_obj), bool)]
+    order = np.lexsort((is_query, all_t, all_obj))      # entries before queries at a tie
+    pos = np.where(is_query[order], -1, np.arange(len(order)))
+    last = np.maximum.accumulate(pos) if len(pos) else pos
+    found = np.where(last >= 0, order[np.maximum(last, 0)], -1)
+    out = np.empty(len(q_obj), dtype=np.int64)
+    q_sorted = is_query[order]
+    out[order[q_sorted] - n] = found[q_sorted]
+    same = out >= 0
+    same[same] = obj[out[same]] == q_obj[same]
+    return np.where(same, out, -1)
+
+
 def interval_stats(iv: Intervals, n_obj: int, start: Time, end: Time) -> dict:
     """Coverage fraction, mean and maximum gap (s) per object over the window
     (arrays ``(n_obj,)``); gaps include the edges of the window."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .events import GFunction, Scan, scan, to_intervals
+from .events import GFunction, Scan, latest_at_or_before, scan, to_intervals
 from .frames import gmst82_rad, teme_to_itrs
 from .kernels import hermite_elevation_rate, hermite_geometry, screen_pairs, track_need
 from .propagation import UNPHYSICAL_STATE, max_radius_km, physical_state
@@ -769,13 +769,9 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     cul = np.full(n, -1, dtype=np.int64)
     cul_val = np.full(n, -np.inf)
     if len(mx) and n:
-        key_iv = iv.obj.astype(np.float64) * 1e20 + (iv.start.ns - int(start.ns))
-        key_mx = mx.obj.astype(np.float64) * 1e20 + (mx.time.ns - int(start.ns))
-        j = np.searchsorted(key_iv, key_mx, side="right") - 1
-        ok = (j >= 0)
+        j = latest_at_or_before(iv.obj, iv.start.ns, mx.obj, mx.time.ns)
         jj = np.maximum(j, 0)
-        ok &= (iv.obj[jj] == mx.obj) & (mx.time.ns <= iv.end.ns[jj]) & \
-            (mx.time.ns >= iv.start.ns[jj])
+        ok = (j >= 0) & (mx.time.ns <= iv.end.ns[jj])
         for_j, t_m, v_m = jj[ok], mx.time.ns[ok], mx.value[ok]
         order = np.lexsort((v_m, for_j))            # highest last per interval
         for_j, t_m, v_m = for_j[order], t_m[order], v_m[order]
@@ -854,14 +850,9 @@ def pass_visibility(passes: Passes, catalog, sites, eph: Ephemeris,
         ps = np.flatnonzero(passes.site == s_i)
         if not len(ps) or not len(ecl):
             continue
-        order = np.lexsort((passes.rise_ns[ps], local[ps]))
-        ps = ps[order]
-        key_p = np.stack([local[ps], passes.rise_ns[ps]])
-        j = _searchsorted2(key_p, ecl.obj, ecl.time.ns) - 1
-        ok = j >= 0
+        j = latest_at_or_before(local[ps], passes.rise_ns[ps], ecl.obj, ecl.time.ns)
         jj = ps[np.maximum(j, 0)]
-        ok &= (local[jj] == ecl.obj) & (ecl.time.ns >= passes.rise_ns[jj]) & \
-            (ecl.time.ns <= passes.set_ns[jj])
+        ok = (j >= 0) & (ecl.time.ns <= passes.set_ns[jj])
         ev_pass.append(jj[ok])
         ev_t.append(ecl.time.ns[ok])
         ev_dir.append(ecl.direction[ok])
@@ -900,32 +891,6 @@ def pass_visibility(passes: Passes, catalog, sites, eph: Ephemeris,
     return {"sunlit": lit, "sun_elevation_deg": sun_el, "eclipse_entry_ns": entry,
             "eclipse_exit_ns": exit_, "visible_start_ns": vis_start, "visible_end_ns": vis_end,
             "dark_sun_elevation_deg": dark_sun_elevation_deg}
-
-
-def _searchsorted2(keys, a, b):
-    """Insertion points (side right) of pairs ``(a, b)`` in the pairs
-    ``keys`` (2, n), sorted lexicographically."""
-    k0, k1 = keys
-    lo = np.searchsorted(k0, a, side="left")
-    hi = np.searchsorted(k0, a, side="right")
-    out = lo.copy()
-    # within each run of equal first keys, search the second key
-    for_run = hi > lo
-    if for_run.any():
-        idx = np.flatnonzero(for_run)
-        # runs are short (a satellite's passes over one site in the window):
-        # a vectorised binary search over each run
-        left, right = lo[idx].copy(), hi[idx].copy()
-        while True:
-            active = left < right
-            if not active.any():
-                break
-            mid = (left + right) // 2
-            go_right = active & (k1[np.minimum(mid, len(k1) - 1)] <= b[idx])
-            left = np.where(go_right, mid + 1, left)
-            right = np.where(active & ~go_right, mid, right)
-        out[idx] = left
-    return out
 
 
 def _sun_elevation_at(sites, site_idx, t_ns):

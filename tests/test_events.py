@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from satwatch.events import (EventError, FunctionG, all_of, any_of, find_crossings,
-                             find_extrema, find_maxima, interval_stats, intervals, negate,
-                             scan, to_intervals)
+                             find_extrema, find_maxima, interval_stats, intervals,
+                             latest_at_or_before, negate, scan, to_intervals)
 from satwatch.time import NS_PER_S, utc
 
 # Roots are refined to 1 ms (ROOT_TOL_S); closed-form agreement to 5 ms leaves
@@ -192,3 +192,23 @@ def test_docs_examples_run(doc, reference_data, monkeypatch, capsys):
     code = "\n".join(blocks).replace('DATA = "../shared/data"', f'DATA = "{reference_data}"')
     exec(compile(code, f"docs/{doc}", "exec"), {})
     assert capsys.readouterr().out.strip()
+
+
+def test_latest_at_or_before_matches_a_loop():
+    """Against the obvious loop, with ties, unknown objects and times near
+    2**62 ns (where float keys would merge neighbours)."""
+    rng = np.random.default_rng(9)
+    base = 2 ** 62
+    obj = rng.integers(0, 40, 300)
+    t = base + rng.integers(0, 1000, 300)
+    q_obj = rng.integers(0, 45, 500)
+    q_t = base + rng.integers(-10, 1010, 500)
+    q_t[:50] = t[:50]                                   # exact ties count as "at"
+    q_obj[:50] = obj[:50]
+    got = latest_at_or_before(obj, t, q_obj, q_t)
+    for k in range(len(q_obj)):
+        cand = np.flatnonzero((obj == q_obj[k]) & (t <= q_t[k]))
+        if not len(cand):
+            assert got[k] == -1
+        else:
+            assert got[k] in cand and t[got[k]] == t[cand].max()
