@@ -334,25 +334,7 @@ def store_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'alerts.sqlite'}"
         return
-    import uuid
-
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-    pg_url = request.getfixturevalue("pg_url")
-    u = make_url(pg_url)
-    name = "satwatch_alerts_" + uuid.uuid4().hex[:12]
-
-    def admin():
-        return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                               password=u.password, dbname=u.database or "postgres",
-                               autocommit=True)
-    with admin() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield u.set(database=name).render_as_string(hide_password=False)
-    with admin() as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+    yield request.getfixturevalue("fresh_pg_url")
 
 
 def test_alert_store_keeps_each_alert_once(store_url):

@@ -90,7 +90,6 @@ def test_propagate_history_from_the_store(backend, iss_sets, tmp_path, request):
     store.close()
 
 
-from test_store import fresh_pg_url  # noqa: E402,F401  (fixture)
 
 
 def test_far_from_any_epoch_warns(iss_sets):

@@ -21,7 +21,7 @@ from satwatch.elements import parse_elements
 from satwatch.store import open_store
 from satwatch.store import schema
 
-from test_store import fresh_pg_url  # noqa: F401  (fixture)
+from conftest import scratch_pg_database
 
 BATCH = 100                  # small batches: many commits, so the kill lands between some
 KILL_AFTER_SETS = 2000       # kill once this many sets are committed (of ~26,000)
@@ -106,24 +106,13 @@ def test_kill_during_ingest_sqlite(tmp_path, full_catalog_path):
 
 
 @pytest.fixture
-def second_pg_url(fresh_pg_url, pg_url):   # noqa: F811
+def second_pg_url(pg_url):
     """Another fresh PostgreSQL database for the reference ingest."""
-    import uuid
-
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-
-    from test_store import _pg_admin
-    name = "satwatch_ref_" + uuid.uuid4().hex[:12]
-    with _pg_admin(pg_url) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    with _pg_admin(pg_url) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+    with scratch_pg_database(pg_url, "satwatch_ref_") as url:
+        yield url
 
 
 @pytest.mark.slow
-def test_kill_during_ingest_postgresql(fresh_pg_url, second_pg_url,  # noqa: F811
+def test_kill_during_ingest_postgresql(fresh_pg_url, second_pg_url,
                                        full_catalog_path):
     _crash_and_rerun(fresh_pg_url, second_pg_url, full_catalog_path)

@@ -16,7 +16,7 @@ import pytest
 from satwatch import kernels
 from satwatch.events import OVERSHOOT
 from satwatch.frames import GroundPoint, gmst82_rad, teme_to_itrs
-from satwatch.passes import ElevationG, Ephemeris, _hermite, catalog_ephemeris
+from satwatch.passes import ElevationG, _hermite, catalog_ephemeris
 from satwatch.time import NS_PER_S, Time, utc
 
 

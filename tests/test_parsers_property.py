@@ -8,7 +8,6 @@ in an OMM value is undetectable by any reader; for OMM the "no wrong number"
 property is checked for corruptions by characters that cannot form a number.
 """
 import string
-from dataclasses import astuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings

@@ -17,7 +17,7 @@ from sgp4.api import SatrecArray
 import satwatch
 import satwatch.passes as P
 from satwatch.catalog import regime_of
-from satwatch.frames import GroundPoint, gmst82_rad
+from satwatch.frames import gmst82_rad
 from satwatch.propagation import max_radius_km, physical_state
 from satwatch.sites import find_site
 from satwatch.time import NS_PER_DAY, NS_PER_S, Time, utc

@@ -245,21 +245,9 @@ def test_store_round_trip_sqlite(cns, tmp_path):
     _roundtrip(f"sqlite:///{tmp_path / 'ev.db'}", events)
 
 
-def test_store_round_trip_postgresql(cns, pg_url):
-    import uuid
-
-    from sqlalchemy import create_engine, text
+def test_store_round_trip_postgresql(cns, fresh_pg_url):
     events, _ = cns
-    name = "sw_ev_" + uuid.uuid4().hex[:8]
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        _roundtrip(pg_url.rsplit("/", 1)[0] + "/" + name, events)
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    _roundtrip(fresh_pg_url, events)
 
 
 def test_cli_import_list_analyze(reference_data, tmp_path):

@@ -8,7 +8,6 @@ of the SQL the store runs.
 """
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -21,30 +20,6 @@ from satwatch.store.migrations import MIGRATIONS
 from satwatch.time import utc
 
 SAMPLE_OBJECTS = 400      # objects of the full catalog used in most tests (keeps them fast)
-
-
-def _pg_admin(pg_url: str):
-    import psycopg
-    from sqlalchemy.engine import make_url
-    u = make_url(pg_url)
-    return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                           password=u.password, dbname=u.database or "postgres",
-                           autocommit=True)
-
-
-@pytest.fixture
-def fresh_pg_url(pg_url):
-    """A new, empty PostgreSQL database (random name), dropped afterwards."""
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-    name = "satwatch_test_" + uuid.uuid4().hex[:12]
-    with _pg_admin(pg_url) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with _pg_admin(pg_url) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
