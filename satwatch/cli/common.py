@@ -60,6 +60,15 @@ def _resolve_catalog(source: str | None, *, strict: bool = False) -> Catalog:
     return load_catalog(source, strict=strict, cache=get_cache())
 
 
+def worker_count(workers: int | None) -> int:
+    """``--workers``, or every CPU core: the interface reads the machine, the
+    core takes a number."""
+    n_proc = workers if workers is not None else (os.cpu_count() or 1)
+    if n_proc < 1:
+        raise SatwatchError(f"--workers {n_proc}: give 1 or more")
+    return n_proc
+
+
 def parse_time(text: str | None, default_now: bool = True) -> Time:
     """``--at``/``--start`` values: ISO-8601 UTC, or ``now`` (the only place
     the clock is read)."""

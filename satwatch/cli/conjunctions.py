@@ -1,14 +1,13 @@
 """``satwatch conjunctions``: all-vs-all (or primaries-vs-all) screening."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from ..errors import SatwatchError
-from .common import CatalogOption, parse_time, resolve_catalog, run_guarded
+from .common import CatalogOption, parse_time, resolve_catalog, run_guarded, worker_count
 from .output import Format, emit, progress
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
@@ -86,12 +85,9 @@ def register(app: typer.Typer):
                                              primaries=primaries, settings=settings,
                                              progress=advance)
                 else:
-                    n_proc = workers if workers is not None else (os.cpu_count() or 1)
-                    if n_proc < 1:
-                        raise WindowError(f"--workers {n_proc}: give 1 or more")
                     res = screen_conjunctions(cat, t0, t1, threshold_km, primaries=primaries,
                                               settings=settings, progress=advance,
-                                              workers=n_proc)
+                                              workers=worker_count(workers))
             assumptions = PcAssumptions(hard_body_radius_km=hard_body_radius_m / 1000.0)
             pc = conjunction_probability(res, assumptions, pc_method)
             names = {es.norad_id: es.name for es in cat}

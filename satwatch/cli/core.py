@@ -4,13 +4,12 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-import numpy as np
 import typer
 
 from ..errors import SourceError
 from ..sources import CELESTRAK_GP_URL, SPACETRACK_URL, fetch_celestrak, fetch_spacetrack
 from .common import CatalogOption, get_cache, parse_time, resolve_catalog, run_guarded
-from .output import Format, emit, to_json
+from .output import Format, emit
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -10,19 +9,12 @@ from typing import List, Optional
 import typer
 
 from ..errors import SatwatchError
-from .common import CatalogOption, data_dir, parse_time, resolve_catalog, run_guarded
+from .common import (CatalogOption, data_dir, parse_time, resolve_catalog, run_guarded,
+                     worker_count)
 from .output import Format, console, emit, progress, to_json
 
 FORMATS = ("table", "json", "csv")
 
-
-def _workers(workers):
-    """--workers, or every CPU core (the interface reads the machine; the core
-    takes a number)."""
-    n_proc = workers if workers is not None else (os.cpu_count() or 1)
-    if n_proc < 1:
-        raise SatwatchError(f"--workers {n_proc}: give 1 or more")
-    return n_proc
 SitesOption = typer.Option(None, "--sites", help="Extra sites: CSV, GeoJSON, YAML, TOML or "
                            "JSON file (default: sites.yaml in the satwatch data folder, if any)")
 
@@ -135,7 +127,7 @@ def register(app: typer.Typer):
             cat = _catalog(catalog, sat)
             with progress(f"passes of {len(cat)} objects", total=None):
                 p = find_passes(cat, chosen, t0, t1, min_elevation, visibility=visibility,
-                                workers=_workers(workers))
+                                workers=worker_count(workers))
             rows = pass_rows(p, cat, chosen)
             rows.sort(key=lambda r: (r["rise_time"] or r["window_start"], r["norad_id"]))
             if fmt == "ics":
@@ -204,7 +196,7 @@ def register(app: typer.Typer):
                 acc = find_access(cat, targets, t0, t1, max_off_nadir_deg=max_off_nadir,
                                   min_elevation_deg=min_elevation,
                                   min_sun_elevation_deg=min_sun_elevation,
-                                  workers=_workers(workers))
+                                  workers=worker_count(workers))
             rows = access_rows(acc, cat)
             rows.sort(key=lambda r: (r["window_start"], r["norad_id"]))
             revisit = [{"target": t.name, **st} for t, st in zip(targets, acc.revisit)]
