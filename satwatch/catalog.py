@@ -3,7 +3,6 @@ filtered, and propagated all at once."""
 from __future__ import annotations
 
 import fnmatch
-import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
@@ -12,7 +11,7 @@ import numpy as np
 from .elements import ElementSet, Rejection
 from .errors import CatalogError
 from .propagation import States, propagate, satrec
-from .time import NS_PER_DAY, Time
+from .time import Time
 
 # Orbit regimes by period and eccentricity (conventional boundaries: LEO
 # below 128 min, GEO 1436 +- 10% min with e < 0.1, HEO e >= 0.25).
