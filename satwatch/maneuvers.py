@@ -72,6 +72,7 @@ class DetectorSettings:
     z_jump: float = 30.0            # single-gap jump test (0 = off); not at GEO
     jump_rate_gaps: int = 21        # gaps in the median trend rate of the jump test
     jump_merge_sets: int = 2        # a jump this close to a window detection is the same
+    z_step: float = 200.0           # ... unless this many noise scales: a step, not a ramp (0 = off)
     nms_sets: int = 2               # picks closer than this many gaps are one change
     settle_sets: int = 8            # sets over which the size of a change is measured
     z_threshold: float = 8.0        # step / standard error (in-track)
@@ -478,7 +479,14 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
             pos = np.clip(np.searchsorted(g, gj), 1, len(g)) - 1
             nearest = np.minimum(np.abs(gj - g[pos]),
                                  np.abs(gj - g[np.clip(pos + 1, 0, len(g) - 1)]))
-            gj = gj[nearest > cfg.jump_merge_sets]
+            keep = nearest > cfg.jump_merge_sets
+            if cfg.z_step > 0:
+                # A jump far beyond anything an orbit fit would spread over
+                # several sets (a fit through it would miss the tracking by
+                # hundreds of noise scales) is a burn of its own, next to
+                # another: burn sequences of a day apart.
+                keep |= (nearest > 0) & (zj[gj] > cfg.z_step)
+            gj = gj[keep]
         if len(gj):
             da[gj] = jump[gj]
             za[gj] = zj[gj]
