@@ -1,0 +1,425 @@
+"""Compiled SGP4 for near-Earth element sets: any mix of (satellite, time)
+samples in one call (numba).  Pure: arrays in, arrays out.
+
+Why: python-sgp4 evaluates one satellite per call (``Satrec._sgp4``) or a
+dense satellites x times grid (``SatrecArray._sgp4``).  Sparse samples
+(refinement points, per-satellite time lists) therefore cost one Python
+call per satellite, about a microsecond each before any SGP4 work.  Here
+one call takes flat arrays ``sat_idx``, ``jd``, ``fr`` of any length and
+order.  Measured in ``benchmarks/sgp4_kernel.py``.
+
+What is ported: the near-Earth branch (``method == 'n'``) of Vallado's
+C++ ``SGP4Funcs::sgp4init`` and ``SGP4Funcs::sgp4`` (SGP4.cpp, 2020
+version, as compiled into python-sgp4's ``sgp4.vallado_cpp``), statement
+by statement and in the same operation order, so that results are the
+C++ results bit for bit on this platform (tested against the C++ itself:
+tests/test_sgp4_kernel.py).  The compiled Satrec does not expose its
+initialised coefficients, so ``pack_near_earth`` re-runs the near-Earth
+part of sgp4init from the elements and gravity constants the Satrec does
+expose (bstar, ecco, argpo, inclo, mo, no_kozai, nodeo; radiusearthkm,
+xke, j2, j3oj2, j4); the epoch only feeds sidereal time, which the
+near-Earth model does not use.  Deep-space sets (``method == 'd'``,
+period >= 225 min) are refused: use python-sgp4 for those.
+
+Conventions copied from python-sgp4's C++ wrapper (wrapper.cpp,
+``_vectorized_sgp4``):
+
+* ``tsince_min = (jd - jdsatepoch) * 1440.0 + (fr - jdsatepochF) * 1440.0``;
+* error codes: 0 ok, 1 mean eccentricity out of range, 2 mean motion <= 0,
+  4 semi-latus rectum < 0, 6 decayed (mrt < 1 Earth radius).  Code 3
+  (perturbed eccentricity) only arises in the deep-space branch;
+* codes 1-5 give NaN position and velocity; code 6 keeps the computed
+  (below-surface) state, as the C++ does.
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+# -- parameter rows -------------------------------------------------------------
+# One row per satellite: what the C++ elsetrec holds after sgp4init that the
+# near-Earth sgp4() reads, plus the epoch split.  Column indices:
+(P_JD, P_JDF, P_ISIMP, P_MO, P_MDOT, P_ARGPO, P_ARGPDOT, P_NODEO, P_NODEDOT,
+ P_NODECF, P_CC1, P_BSTAR, P_CC4, P_T2COF, P_OMGCOF, P_ETA, P_XMCOF, P_DELMO,
+ P_D2, P_D3, P_D4, P_CC5, P_SINMAO, P_T3COF, P_T4COF, P_T5COF, P_NO_UNKOZAI,
+ P_ECCO, P_INCLO, P_XKE, P_AYCOF, P_XLCOF, P_J2, P_CON41, P_X1MTH2, P_X7THM1,
+ P_RADIUS_KM, P_VKMPERSEC) = range(38)
+N_PARAMS = 38
+
+# Inputs read from each Satrec, in the order _init_rows takes them.
+_ELEMENT_ATTRS = ("jdsatepoch", "jdsatepochF", "bstar", "ecco", "argpo", "inclo", "mo",
+                  "no_kozai", "nodeo", "radiusearthkm", "xke", "j2", "j3oj2", "j4")
+
+PI = 3.14159265358979323846          # SGP4.cpp's #define pi
+TWOPI = 2.0 * PI
+X2O3 = 2.0 / 3.0
+
+
+@nb.njit(cache=True, nogil=True)
+def _init_row(el, out):
+    """Near-Earth part of SGP4.cpp ``initl`` + ``sgp4init`` for one element
+    row ``el`` (see _ELEMENT_ATTRS); writes the parameter row ``out``.
+    Returns False for a deep-space orbit (period >= 225 min)."""
+    bstar = el[2]
+    ecco = el[3]
+    argpo = el[4]
+    inclo = el[5]
+    mo = el[6]
+    no_kozai = el[7]
+    radiusearthkm = el[9]
+    xke = el[10]
+    j2 = el[11]
+    j3oj2 = el[12]
+    j4 = el[13]
+    temp4 = 1.5e-12
+    for c in range(N_PARAMS):
+        out[c] = 0.0
+    out[P_JD] = el[0]
+    out[P_JDF] = el[1]
+    out[P_BSTAR] = bstar
+    out[P_ECCO] = ecco
+    out[P_ARGPO] = argpo
+    out[P_INCLO] = inclo
+    out[P_MO] = mo
+    out[P_NODEO] = el[8]
+    out[P_XKE] = xke
+    out[P_J2] = j2
+    out[P_RADIUS_KM] = radiusearthkm
+    out[P_VKMPERSEC] = radiusearthkm * xke / 60.0
+
+    ss = 78.0 / radiusearthkm + 1.0
+    qzms2ttemp = (120.0 - 78.0) / radiusearthkm
+    qzms2t = qzms2ttemp * qzms2ttemp * qzms2ttemp * qzms2ttemp
+
+    # ---- initl
+    eccsq = ecco * ecco
+    omeosq = 1.0 - eccsq
+    rteosq = np.sqrt(omeosq)
+    cosio = np.cos(inclo)
+    cosio2 = cosio * cosio
+    ak = (xke / no_kozai) ** X2O3
+    d1 = 0.75 * j2 * (3.0 * cosio2 - 1.0) / (rteosq * omeosq)
+    dl = d1 / (ak * ak)
+    adel = ak * (1.0 - dl * dl - dl * (1.0 / 3.0 + 134.0 * dl * dl / 81.0))
+    dl = d1 / (adel * adel)
+    no_unkozai = no_kozai / (1.0 + dl)
+    ao = (xke / no_unkozai) ** X2O3
+    sinio = np.sin(inclo)
+    po = ao * omeosq
+    con42 = 1.0 - 5.0 * cosio2
+    con41 = -con42 - cosio2 - cosio2
+    posq = po * po
+    rp = ao * (1.0 - ecco)
+    out[P_NO_UNKOZAI] = no_unkozai
+    out[P_CON41] = con41
+
+    if omeosq >= 0.0 or no_unkozai >= 0.0:
+        isimp = 0
+        if rp < (220.0 / radiusearthkm + 1.0):
+            isimp = 1
+        sfour = ss
+        qzms24 = qzms2t
+        perige = (rp - 1.0) * radiusearthkm
+        if perige < 156.0:
+            sfour = perige - 78.0
+            if perige < 98.0:
+                sfour = 20.0
+            qzms24temp = (120.0 - sfour) / radiusearthkm
+            qzms24 = qzms24temp * qzms24temp * qzms24temp * qzms24temp
+            sfour = sfour / radiusearthkm + 1.0
+        pinvsq = 1.0 / posq
+        tsi = 1.0 / (ao - sfour)
+        eta = ao * ecco * tsi
+        etasq = eta * eta
+        eeta = ecco * eta
+        psisq = abs(1.0 - etasq)
+        coef = qzms24 * tsi ** 4.0
+        coef1 = coef / psisq ** 3.5
+        cc2 = coef1 * no_unkozai * (ao * (1.0 + 1.5 * etasq + eeta *
+                                          (4.0 + etasq)) + 0.375 * j2 * tsi / psisq * con41 *
+                                    (8.0 + 3.0 * etasq * (8.0 + etasq)))
+        cc1 = bstar * cc2
+        cc3 = 0.0
+        if ecco > 1.0e-4:
+            cc3 = -2.0 * coef * tsi * j3oj2 * no_unkozai * sinio / ecco
+        x1mth2 = 1.0 - cosio2
+        cc4 = 2.0 * no_unkozai * coef1 * ao * omeosq * \
+            (eta * (2.0 + 0.5 * etasq) + ecco *
+             (0.5 + 2.0 * etasq) - j2 * tsi / (ao * psisq) *
+             (-3.0 * con41 * (1.0 - 2.0 * eeta + etasq *
+                              (1.5 - 0.5 * eeta)) + 0.75 * x1mth2 *
+              (2.0 * etasq - eeta * (1.0 + etasq)) * np.cos(2.0 * argpo)))
+        cc5 = 2.0 * coef1 * ao * omeosq * (1.0 + 2.75 * (etasq + eeta) + eeta * etasq)
+        cosio4 = cosio2 * cosio2
+        temp1 = 1.5 * j2 * pinvsq * no_unkozai
+        temp2 = 0.5 * temp1 * j2 * pinvsq
+        temp3 = -0.46875 * j4 * pinvsq * pinvsq * no_unkozai
+        mdot = no_unkozai + 0.5 * temp1 * rteosq * con41 + 0.0625 * \
+            temp2 * rteosq * (13.0 - 78.0 * cosio2 + 137.0 * cosio4)
+        argpdot = -0.5 * temp1 * con42 + 0.0625 * temp2 * \
+            (7.0 - 114.0 * cosio2 + 395.0 * cosio4) + \
+            temp3 * (3.0 - 36.0 * cosio2 + 49.0 * cosio4)
+        xhdot1 = -temp1 * cosio
+        nodedot = xhdot1 + (0.5 * temp2 * (4.0 - 19.0 * cosio2) +
+                            2.0 * temp3 * (3.0 - 7.0 * cosio2)) * cosio
+        omgcof = bstar * cc3 * np.cos(argpo)
+        xmcof = 0.0
+        if ecco > 1.0e-4:
+            xmcof = -X2O3 * coef * bstar / eeta
+        nodecf = 3.5 * omeosq * xhdot1 * cc1
+        t2cof = 1.5 * cc1
+        if abs(cosio + 1.0) > 1.5e-12:
+            xlcof = -0.25 * j3oj2 * sinio * (3.0 + 5.0 * cosio) / (1.0 + cosio)
+        else:
+            xlcof = -0.25 * j3oj2 * sinio * (3.0 + 5.0 * cosio) / temp4
+        aycof = -0.5 * j3oj2 * sinio
+        delmotemp = 1.0 + eta * np.cos(mo)
+        delmo = delmotemp * delmotemp * delmotemp
+        sinmao = np.sin(mo)
+        x7thm1 = 7.0 * cosio2 - 1.0
+
+        if (2 * PI / no_unkozai) >= 225.0:
+            return False                      # deep space: not ported
+
+        out[P_ETA] = eta
+        out[P_CC1] = cc1
+        out[P_CC4] = cc4
+        out[P_CC5] = cc5
+        out[P_X1MTH2] = x1mth2
+        out[P_MDOT] = mdot
+        out[P_ARGPDOT] = argpdot
+        out[P_NODEDOT] = nodedot
+        out[P_OMGCOF] = omgcof
+        out[P_XMCOF] = xmcof
+        out[P_NODECF] = nodecf
+        out[P_T2COF] = t2cof
+        out[P_XLCOF] = xlcof
+        out[P_AYCOF] = aycof
+        out[P_DELMO] = delmo
+        out[P_SINMAO] = sinmao
+        out[P_X7THM1] = x7thm1
+        out[P_ISIMP] = isimp
+        if isimp != 1:
+            cc1sq = cc1 * cc1
+            d2 = 4.0 * ao * tsi * cc1sq
+            temp = d2 * tsi * cc1 / 3.0
+            d3 = (17.0 * ao + sfour) * temp
+            d4 = 0.5 * temp * ao * tsi * (221.0 * ao + 31.0 * sfour) * cc1
+            out[P_D2] = d2
+            out[P_D3] = d3
+            out[P_D4] = d4
+            out[P_T3COF] = d2 + 2.0 * cc1sq
+            out[P_T4COF] = 0.25 * (3.0 * d3 + cc1 * (12.0 * d2 + 10.0 * cc1sq))
+            out[P_T5COF] = 0.2 * (3.0 * d4 + 12.0 * cc1 * d3 + 6.0 * d2 * d2 +
+                                  15.0 * cc1sq * (2.0 * d2 + cc1sq))
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def _init_rows(elements, params):
+    """Rows of ``params`` from ``elements``; returns the first deep-space
+    row index, or -1."""
+    for i in range(elements.shape[0]):
+        if not _init_row(elements[i], params[i]):
+            return i
+    return -1
+
+
+def pack_near_earth(satrecs) -> np.ndarray:
+    """Parameter rows ``(n, N_PARAMS)`` float64 for ``sgp4_near``, one per
+    ``sgp4.api.Satrec`` (any gravity model; the constants are read from
+    each Satrec).  Raises ValueError naming the first deep-space satrec."""
+    satrecs = list(satrecs)
+    n = len(satrecs)
+    elements = np.empty((n, len(_ELEMENT_ATTRS)))
+    for i, s in enumerate(satrecs):
+        if s.method != "n":
+            raise ValueError(f"satrec {i} (NORAD {s.satnum}) is deep space (method "
+                             f"{s.method!r}); sgp4_kernel ports near-Earth SGP4 only")
+        elements[i] = [getattr(s, a) for a in _ELEMENT_ATTRS]
+    params = np.empty((n, N_PARAMS))
+    bad = _init_rows(elements, params)
+    if bad >= 0:          # method said 'n' but the period test says deep space
+        raise ValueError(f"satrec {bad} (NORAD {satrecs[bad].satnum}) is deep space; "
+                         "sgp4_kernel ports near-Earth SGP4 only")
+    return params
+
+
+# -- propagation ------------------------------------------------------------------
+
+@nb.njit(cache=True, nogil=True)
+def _sgp4_one(p, tsince, r, v):
+    """SGP4.cpp ``sgp4`` near-Earth branch for parameter row ``p`` at
+    ``tsince`` minutes; writes ``r`` (km), ``v`` (km/s) (3,) unless the
+    code is 1-4.  Returns the error code."""
+    t = tsince
+    xmdf = p[P_MO] + p[P_MDOT] * t
+    argpdf = p[P_ARGPO] + p[P_ARGPDOT] * t
+    nodedf = p[P_NODEO] + p[P_NODEDOT] * t
+    argpm = argpdf
+    mm = xmdf
+    t2 = t * t
+    nodem = nodedf + p[P_NODECF] * t2
+    tempa = 1.0 - p[P_CC1] * t
+    tempe = p[P_BSTAR] * p[P_CC4] * t
+    templ = p[P_T2COF] * t2
+    if p[P_ISIMP] != 1.0:
+        delomg = p[P_OMGCOF] * t
+        delmtemp = 1.0 + p[P_ETA] * np.cos(xmdf)
+        delm = p[P_XMCOF] * (delmtemp * delmtemp * delmtemp - p[P_DELMO])
+        temp = delomg + delm
+        mm = xmdf + temp
+        argpm = argpdf - temp
+        t3 = t2 * t
+        t4 = t3 * t
+        tempa = tempa - p[P_D2] * t2 - p[P_D3] * t3 - p[P_D4] * t4
+        tempe = tempe + p[P_BSTAR] * p[P_CC5] * (np.sin(mm) - p[P_SINMAO])
+        templ = templ + p[P_T3COF] * t3 + t4 * (p[P_T4COF] + t * p[P_T5COF])
+
+    no_unkozai = p[P_NO_UNKOZAI]
+    xke = p[P_XKE]
+    nm = no_unkozai
+    em = p[P_ECCO]
+    inclm = p[P_INCLO]
+    if nm <= 0.0:
+        return 2
+    am = (xke / nm) ** X2O3 * tempa * tempa
+    nm = xke / am ** 1.5
+    em = em - tempe
+    if em >= 1.0 or em < -0.001:
+        return 1
+    if em < 1.0e-6:
+        em = 1.0e-6
+    mm = mm + no_unkozai * templ
+    xlm = mm + argpm + nodem
+
+    nodem = np.fmod(nodem, TWOPI)
+    argpm = np.fmod(argpm, TWOPI)
+    xlm = np.fmod(xlm, TWOPI)
+    mm = np.fmod(xlm - argpm - nodem, TWOPI)
+
+    sinim = np.sin(inclm)
+    cosim = np.cos(inclm)
+    ep = em
+    xincp = inclm
+    argpp = argpm
+    nodep = nodem
+    mp = mm
+    sinip = sinim
+    cosip = cosim
+
+    axnl = ep * np.cos(argpp)
+    temp = 1.0 / (am * (1.0 - ep * ep))
+    aynl = ep * np.sin(argpp) + temp * p[P_AYCOF]
+    xl = mp + argpp + nodep + temp * p[P_XLCOF] * axnl
+
+    u = np.fmod(xl - nodep, TWOPI)
+    eo1 = u
+    tem5 = 9999.9
+    ktr = 1
+    sineo1 = 0.0
+    coseo1 = 0.0
+    while abs(tem5) >= 1.0e-12 and ktr <= 10:
+        sineo1 = np.sin(eo1)
+        coseo1 = np.cos(eo1)
+        tem5 = 1.0 - coseo1 * axnl - sineo1 * aynl
+        tem5 = (u - aynl * coseo1 + axnl * sineo1 - eo1) / tem5
+        if abs(tem5) >= 0.95:
+            tem5 = 0.95 if tem5 > 0.0 else -0.95
+        eo1 = eo1 + tem5
+        ktr = ktr + 1
+
+    ecose = axnl * coseo1 + aynl * sineo1
+    esine = axnl * sineo1 - aynl * coseo1
+    el2 = axnl * axnl + aynl * aynl
+    pl = am * (1.0 - el2)
+    if pl < 0.0:
+        return 4
+    rl = am * (1.0 - ecose)
+    rdotl = np.sqrt(am) * esine / rl
+    rvdotl = np.sqrt(pl) / rl
+    betal = np.sqrt(1.0 - el2)
+    temp = esine / (1.0 + betal)
+    sinu = am / rl * (sineo1 - aynl - axnl * temp)
+    cosu = am / rl * (coseo1 - axnl + aynl * temp)
+    su = np.arctan2(sinu, cosu)
+    sin2u = (cosu + cosu) * sinu
+    cos2u = 1.0 - 2.0 * sinu * sinu
+    temp = 1.0 / pl
+    temp1 = 0.5 * p[P_J2] * temp
+    temp2 = temp1 * temp
+
+    con41 = p[P_CON41]
+    x1mth2 = p[P_X1MTH2]
+    mrt = rl * (1.0 - 1.5 * temp2 * betal * con41) + 0.5 * temp1 * x1mth2 * cos2u
+    su = su - 0.25 * temp2 * p[P_X7THM1] * sin2u
+    xnode = nodep + 1.5 * temp2 * cosip * sin2u
+    xinc = xincp + 1.5 * temp2 * cosip * sinip * cos2u
+    mvt = rdotl - nm * temp1 * x1mth2 * sin2u / xke
+    rvdot = rvdotl + nm * temp1 * (x1mth2 * cos2u + 1.5 * con41) / xke
+
+    sinsu = np.sin(su)
+    cossu = np.cos(su)
+    snod = np.sin(xnode)
+    cnod = np.cos(xnode)
+    sini = np.sin(xinc)
+    cosi = np.cos(xinc)
+    xmx = -snod * cosi
+    xmy = cnod * cosi
+    ux = xmx * sinsu + cnod * cossu
+    uy = xmy * sinsu + snod * cossu
+    uz = sini * sinsu
+    vx = xmx * cossu - cnod * sinsu
+    vy = xmy * cossu - snod * sinsu
+    vz = sini * cossu
+
+    radius = p[P_RADIUS_KM]
+    vkmpersec = p[P_VKMPERSEC]
+    r[0] = (mrt * ux) * radius
+    r[1] = (mrt * uy) * radius
+    r[2] = (mrt * uz) * radius
+    v[0] = (mvt * ux + rvdot * vx) * vkmpersec
+    v[1] = (mvt * uy + rvdot * vy) * vkmpersec
+    v[2] = (mvt * uz + rvdot * vz) * vkmpersec
+    if mrt < 1.0:
+        return 6
+    return 0
+
+
+@nb.njit(cache=True, nogil=True)
+def sgp4_near_into(params, sat_idx, jd, fr, err, r, v):
+    """``sgp4_near`` writing into caller-provided ``err`` (k,) uint8, ``r``
+    and ``v`` (k, 3) float64 (C-contiguous)."""
+    k = sat_idx.shape[0]
+    for i in range(k):
+        p = params[sat_idx[i]]
+        tsince = (jd[i] - p[P_JD]) * 1440.0 + (fr[i] - p[P_JDF]) * 1440.0
+        e = _sgp4_one(p, tsince, r[i], v[i])
+        if e != 0 and e < 6:
+            for c in range(3):
+                r[i, c] = np.nan
+                v[i, c] = np.nan
+        err[i] = e
+
+
+def sgp4_near(params, sat_idx, jd, fr):
+    """SGP4 states of satellites ``params[sat_idx]`` (rows from
+    ``pack_near_earth``) at split Julian dates ``jd + fr`` (UTC, as
+    python-sgp4 takes them): ``sat_idx``, ``jd``, ``fr`` (k,), any order.
+    Returns ``(err (k,) uint8, r_teme_km (k, 3), v_teme_km_s (k, 3))`` with
+    python-sgp4's codes and NaN conventions (see the module docstring)."""
+    sat_idx = np.ascontiguousarray(sat_idx, dtype=np.int64)
+    jd = np.ascontiguousarray(jd, dtype=np.float64)
+    fr = np.ascontiguousarray(fr, dtype=np.float64)
+    k = sat_idx.shape[0]
+    if jd.shape != (k,) or fr.shape != (k,):
+        raise ValueError(f"sat_idx, jd and fr must all be (k,): got {sat_idx.shape}, "
+                         f"{jd.shape}, {fr.shape}")
+    if k and (sat_idx.min() < 0 or sat_idx.max() >= len(params)):
+        raise ValueError(f"sat_idx must lie in [0, {len(params)}): got "
+                         f"{sat_idx.min()}..{sat_idx.max()}")
+    err = np.empty(k, dtype=np.uint8)
+    r = np.empty((k, 3))
+    v = np.empty((k, 3))
+    sgp4_near_into(np.ascontiguousarray(params, dtype=np.float64), sat_idx, jd, fr, err, r, v)
+    return err, r, v
