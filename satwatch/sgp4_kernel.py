@@ -248,39 +248,40 @@ def pack_near_earth(satrecs) -> np.ndarray:
 # -- propagation ------------------------------------------------------------------
 
 @nb.njit(cache=True, nogil=True)
-def _sgp4_one(p, tsince, r, v):
-    """SGP4.cpp ``sgp4`` near-Earth branch for parameter row ``p`` at
-    ``tsince`` minutes; writes ``r`` (km), ``v`` (km/s) (3,) unless the
-    code is 1-4.  Returns the error code."""
+def _sgp4_one(params, s, tsince, r, v, i):
+    """SGP4.cpp ``sgp4`` near-Earth branch for parameter row ``params[s]``
+    at ``tsince`` minutes; writes ``r[i]`` (km), ``v[i]`` (km/s) unless the
+    code is 1-4.  Returns the error code.  (Indices, not row views: no
+    per-sample array views in the loop.)"""
     t = tsince
-    xmdf = p[P_MO] + p[P_MDOT] * t
-    argpdf = p[P_ARGPO] + p[P_ARGPDOT] * t
-    nodedf = p[P_NODEO] + p[P_NODEDOT] * t
+    xmdf = params[s, P_MO] + params[s, P_MDOT] * t
+    argpdf = params[s, P_ARGPO] + params[s, P_ARGPDOT] * t
+    nodedf = params[s, P_NODEO] + params[s, P_NODEDOT] * t
     argpm = argpdf
     mm = xmdf
     t2 = t * t
-    nodem = nodedf + p[P_NODECF] * t2
-    tempa = 1.0 - p[P_CC1] * t
-    tempe = p[P_BSTAR] * p[P_CC4] * t
-    templ = p[P_T2COF] * t2
-    if p[P_ISIMP] != 1.0:
-        delomg = p[P_OMGCOF] * t
-        delmtemp = 1.0 + p[P_ETA] * np.cos(xmdf)
-        delm = p[P_XMCOF] * (delmtemp * delmtemp * delmtemp - p[P_DELMO])
+    nodem = nodedf + params[s, P_NODECF] * t2
+    tempa = 1.0 - params[s, P_CC1] * t
+    tempe = params[s, P_BSTAR] * params[s, P_CC4] * t
+    templ = params[s, P_T2COF] * t2
+    if params[s, P_ISIMP] != 1.0:
+        delomg = params[s, P_OMGCOF] * t
+        delmtemp = 1.0 + params[s, P_ETA] * np.cos(xmdf)
+        delm = params[s, P_XMCOF] * (delmtemp * delmtemp * delmtemp - params[s, P_DELMO])
         temp = delomg + delm
         mm = xmdf + temp
         argpm = argpdf - temp
         t3 = t2 * t
         t4 = t3 * t
-        tempa = tempa - p[P_D2] * t2 - p[P_D3] * t3 - p[P_D4] * t4
-        tempe = tempe + p[P_BSTAR] * p[P_CC5] * (np.sin(mm) - p[P_SINMAO])
-        templ = templ + p[P_T3COF] * t3 + t4 * (p[P_T4COF] + t * p[P_T5COF])
+        tempa = tempa - params[s, P_D2] * t2 - params[s, P_D3] * t3 - params[s, P_D4] * t4
+        tempe = tempe + params[s, P_BSTAR] * params[s, P_CC5] * (np.sin(mm) - params[s, P_SINMAO])
+        templ = templ + params[s, P_T3COF] * t3 + t4 * (params[s, P_T4COF] + t * params[s, P_T5COF])
 
-    no_unkozai = p[P_NO_UNKOZAI]
-    xke = p[P_XKE]
+    no_unkozai = params[s, P_NO_UNKOZAI]
+    xke = params[s, P_XKE]
     nm = no_unkozai
-    em = p[P_ECCO]
-    inclm = p[P_INCLO]
+    em = params[s, P_ECCO]
+    inclm = params[s, P_INCLO]
     if nm <= 0.0:
         return 2
     am = (xke / nm) ** X2O3 * tempa * tempa
@@ -310,8 +311,8 @@ def _sgp4_one(p, tsince, r, v):
 
     axnl = ep * np.cos(argpp)
     temp = 1.0 / (am * (1.0 - ep * ep))
-    aynl = ep * np.sin(argpp) + temp * p[P_AYCOF]
-    xl = mp + argpp + nodep + temp * p[P_XLCOF] * axnl
+    aynl = ep * np.sin(argpp) + temp * params[s, P_AYCOF]
+    xl = mp + argpp + nodep + temp * params[s, P_XLCOF] * axnl
 
     u = np.fmod(xl - nodep, TWOPI)
     eo1 = u
@@ -346,13 +347,13 @@ def _sgp4_one(p, tsince, r, v):
     sin2u = (cosu + cosu) * sinu
     cos2u = 1.0 - 2.0 * sinu * sinu
     temp = 1.0 / pl
-    temp1 = 0.5 * p[P_J2] * temp
+    temp1 = 0.5 * params[s, P_J2] * temp
     temp2 = temp1 * temp
 
-    con41 = p[P_CON41]
-    x1mth2 = p[P_X1MTH2]
+    con41 = params[s, P_CON41]
+    x1mth2 = params[s, P_X1MTH2]
     mrt = rl * (1.0 - 1.5 * temp2 * betal * con41) + 0.5 * temp1 * x1mth2 * cos2u
-    su = su - 0.25 * temp2 * p[P_X7THM1] * sin2u
+    su = su - 0.25 * temp2 * params[s, P_X7THM1] * sin2u
     xnode = nodep + 1.5 * temp2 * cosip * sin2u
     xinc = xincp + 1.5 * temp2 * cosip * sinip * cos2u
     mvt = rdotl - nm * temp1 * x1mth2 * sin2u / xke
@@ -373,14 +374,14 @@ def _sgp4_one(p, tsince, r, v):
     vy = xmy * cossu - snod * sinsu
     vz = sini * cossu
 
-    radius = p[P_RADIUS_KM]
-    vkmpersec = p[P_VKMPERSEC]
-    r[0] = (mrt * ux) * radius
-    r[1] = (mrt * uy) * radius
-    r[2] = (mrt * uz) * radius
-    v[0] = (mvt * ux + rvdot * vx) * vkmpersec
-    v[1] = (mvt * uy + rvdot * vy) * vkmpersec
-    v[2] = (mvt * uz + rvdot * vz) * vkmpersec
+    radius = params[s, P_RADIUS_KM]
+    vkmpersec = params[s, P_VKMPERSEC]
+    r[i, 0] = (mrt * ux) * radius
+    r[i, 1] = (mrt * uy) * radius
+    r[i, 2] = (mrt * uz) * radius
+    v[i, 0] = (mvt * ux + rvdot * vx) * vkmpersec
+    v[i, 1] = (mvt * uy + rvdot * vy) * vkmpersec
+    v[i, 2] = (mvt * uz + rvdot * vz) * vkmpersec
     if mrt < 1.0:
         return 6
     return 0
@@ -389,12 +390,16 @@ def _sgp4_one(p, tsince, r, v):
 @nb.njit(cache=True, nogil=True)
 def sgp4_near_into(params, sat_idx, jd, fr, err, r, v):
     """``sgp4_near`` writing into caller-provided ``err`` (k,) uint8, ``r``
-    and ``v`` (k, 3) float64 (C-contiguous)."""
+    and ``v`` (k, 3) float64; ``params`` (n, N_PARAMS) float64, ``sat_idx``
+    (k,) int64 in [0, n) (not checked here: an index out of range reads
+    out of bounds), ``jd``, ``fr`` (k,) float64.  C-contiguous arrays of
+    exactly these dtypes use the cached compilation; others compile anew.
+    Releases the GIL (callers may run chunks in threads)."""
     k = sat_idx.shape[0]
     for i in range(k):
-        p = params[sat_idx[i]]
-        tsince = (jd[i] - p[P_JD]) * 1440.0 + (fr[i] - p[P_JDF]) * 1440.0
-        e = _sgp4_one(p, tsince, r[i], v[i])
+        s = sat_idx[i]
+        tsince = (jd[i] - params[s, P_JD]) * 1440.0 + (fr[i] - params[s, P_JDF]) * 1440.0
+        e = _sgp4_one(params, s, tsince, r, v, i)
         if e != 0 and e < 6:
             for c in range(3):
                 r[i, c] = np.nan
