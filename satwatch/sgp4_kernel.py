@@ -36,6 +36,10 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from .time import NS_PER_DAY
+
+JD_UNIX_EPOCH = 2440587.5            # Julian date of 1970-01-01T00:00:00 UTC
+
 # -- parameter rows -------------------------------------------------------------
 # One row per satellite: what the C++ elsetrec holds after sgp4init that the
 # near-Earth sgp4() reads, plus the epoch split.  Column indices:
@@ -388,6 +392,19 @@ def _sgp4_one(params, s, tsince, r, v, i):
 
 
 @nb.njit(cache=True, nogil=True)
+def _sample(params, s, jd, fr, err, r, v, i):
+    """Sample ``i``: satellite row ``s`` at ``jd + fr``, with python-sgp4's
+    tsince and NaN conventions (wrapper.cpp ``_vectorized_sgp4``)."""
+    tsince = (jd - params[s, P_JD]) * 1440.0 + (fr - params[s, P_JDF]) * 1440.0
+    e = _sgp4_one(params, s, tsince, r, v, i)
+    if e != 0 and e < 6:
+        for c in range(3):
+            r[i, c] = np.nan
+            v[i, c] = np.nan
+    err[i] = e
+
+
+@nb.njit(cache=True, nogil=True)
 def sgp4_near_into(params, sat_idx, jd, fr, err, r, v):
     """``sgp4_near`` writing into caller-provided ``err`` (k,) uint8, ``r``
     and ``v`` (k, 3) float64; ``params`` (n, N_PARAMS) float64, ``sat_idx``
@@ -397,14 +414,20 @@ def sgp4_near_into(params, sat_idx, jd, fr, err, r, v):
     Releases the GIL (callers may run chunks in threads)."""
     k = sat_idx.shape[0]
     for i in range(k):
-        s = sat_idx[i]
-        tsince = (jd[i] - params[s, P_JD]) * 1440.0 + (fr[i] - params[s, P_JDF]) * 1440.0
-        e = _sgp4_one(params, s, tsince, r, v, i)
-        if e != 0 and e < 6:
-            for c in range(3):
-                r[i, c] = np.nan
-                v[i, c] = np.nan
-        err[i] = e
+        _sample(params, sat_idx[i], jd[i], fr[i], err, r, v, i)
+
+
+@nb.njit(cache=True, nogil=True)
+def sgp4_near_ns_into(params, sat_idx, t_ns, err, r, v):
+    """``sgp4_near_into`` at UTC times ``t_ns`` (k,) int64 ns since 1970,
+    split as satwatch.passes splits them for python-sgp4:
+    ``jd = t_ns // NS_PER_DAY + 2440587.5``, ``fr = (t_ns % NS_PER_DAY) /
+    NS_PER_DAY`` (floor division: fr in [0, 1)), without the temporaries."""
+    k = sat_idx.shape[0]
+    for i in range(k):
+        days = t_ns[i] // NS_PER_DAY
+        _sample(params, sat_idx[i], days + JD_UNIX_EPOCH, (t_ns[i] - days * NS_PER_DAY) / NS_PER_DAY,
+                err, r, v, i)
 
 
 def sgp4_near(params, sat_idx, jd, fr):

@@ -20,7 +20,9 @@ import sgp4
 from hypothesis import given, settings, strategies as st
 from sgp4.api import WGS72, WGS84, Satrec
 
-from satwatch.sgp4_kernel import N_PARAMS, pack_near_earth, sgp4_near, sgp4_near_into
+from satwatch.sgp4_kernel import (N_PARAMS, pack_near_earth, sgp4_near, sgp4_near_into,
+                                  sgp4_near_ns_into)
+from satwatch.time import NS_PER_DAY
 
 SGP4_DIR = Path(sgp4.__file__).parent
 
@@ -289,6 +291,17 @@ def test_shapes_order_and_into(catalog_near):
     np.testing.assert_array_equal(err, e)
     np.testing.assert_array_equal(r3, r)
     np.testing.assert_array_equal(v3, v)
+    # integer ns times, split as satwatch.passes splits them for python-sgp4
+    t_ns = np.sort(np.random.default_rng(4).integers(
+        1_690_000_000 * 10**9, 1_700_000_000 * 10**9, len(idx)))
+    days, rem = np.divmod(t_ns, NS_PER_DAY)
+    jd_ns, fr_ns = days + 2440587.5, rem / NS_PER_DAY
+    sgp4_near_ns_into(params, idx, t_ns, err, r3, v3)
+    assert_matches((err, r3, v3), reference_sgp4(near, idx, jd_ns, fr_ns), "ns times")
+    e4, r4, v4 = sgp4_near(params, idx, jd_ns, fr_ns)
+    np.testing.assert_array_equal(err, e4)
+    np.testing.assert_array_equal(r3, r4)
+    np.testing.assert_array_equal(v3, v4)
     # empty input
     e0, r0, v0 = sgp4_near(params, np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
     assert e0.shape == (0,) and r0.shape == (0, 3) and v0.shape == (0, 3)
