@@ -393,8 +393,8 @@ def _extremum(g, obj, lo, hi, kind):
     if len(idx):
         a, b, fa, fb = a[idx], b[idx], fa[idx], fb[idx]
         o = obj[idx]
-        a, b = _illinois(lambda ia, x: sign * vr(o[ia], x)[1], a, b, fa, fb,
-                         EXTREMUM_RATE_TOL_S * NS_PER_S)
+        a, b = _solve(g, int(sign), o, a, b, fa, fb, EXTREMUM_RATE_TOL_S * NS_PER_S,
+                      lambda ia, x: sign * vr(o[ia], x)[1])
         tm = np.rint(0.5 * (a + b)).astype(np.int64)
         t[idx] = tm
         val[idx] = vr(o, tm)[0]
@@ -436,7 +436,13 @@ def _golden(g, obj, lo, hi, kind):
 def _polish_extremum(g, obj, t, v):
     """Vertex of the parabola through exact values 2 s either side of each
     extremum: corrects the interpolation error of functions that interpolate,
-    which matters for flat peaks (no-op where ``exact`` changes nothing)."""
+    which matters for flat peaks (no-op where ``exact`` changes nothing).
+    Functions that interpolate their rate take Newton steps instead
+    (_newton_extremum): two exact evaluations per step, not three."""
+    if getattr(g, "value_and_rate", None) is not None:
+        out = _newton_extremum(g, obj, t, v)
+        if out is not None:
+            return out
     h = 2.0 * NS_PER_S
     t, v = t.copy(), v.copy()
     todo = np.arange(len(t))
@@ -455,6 +461,43 @@ def _polish_extremum(g, obj, t, v):
                            np.where(np.isfinite(b), b, v[todo]))
         t[todo] = t[todo] + np.rint(shift * h).astype(np.int64)
         todo = todo[np.abs(shift) >= 0.05]       # moved by more than 0.1 s: again
+    return t, v
+
+
+def _newton_extremum(g, obj, t, v):
+    """Newton on the time derivative with exact values: the slope from
+    exact values 1 s either side of each extremum, the curvature from the
+    interpolated rate there (only its size matters: it scales a step that
+    is already small; a constant bias of the interpolated rate cancels), and
+    the vertex value of that parabola.  Two exact evaluations per step,
+    repeated (at most 3 steps) while a step moves by more than 0.1 s; steps
+    over 20 s are not trusted (the interpolated extremum is kept).  None
+    where g cannot interpolate its rate there.  Exact values, not an exact
+    rate: SGP4's velocity is not the derivative of its position (by up to
+    ~1 m/s), which would move a flat peak by seconds."""
+    h = NS_PER_S
+    t, v = t.copy(), v.copy()
+    todo = np.arange(len(t))
+    for _ in range(3):
+        if not len(todo):
+            break
+        o, tt = obj[todo], t[todo]
+        f = np.asarray(g.evaluate(o, tt[:, None] + np.array([-h, h], dtype=np.int64)[None, :],
+                                  exact=True), dtype=float)
+        lo, hi = g.value_and_rate(o, tt - h), g.value_and_rate(o, tt + h)
+        if lo is None or hi is None:
+            return None
+        curv = (hi[1] - lo[1]) / 2.0                       # 1/s^2 (base 2 s)
+        slope = (f[:, 1] - f[:, 0]) / 2.0                   # 1/s at tt
+        mid = 0.5 * (f[:, 0] + f[:, 1]) - 0.5 * curv        # value at tt
+        ok = np.isfinite(slope) & np.isfinite(mid) & np.isfinite(curv) & (curv != 0)
+        step_s = np.where(ok, -slope / np.where(ok, curv, 1.0), 0.0)
+        good = ok & (np.abs(step_s) <= 20.0)
+        step_s = np.where(good, step_s, 0.0)
+        v[todo] = np.where(good, mid + 0.5 * slope * step_s,
+                           np.where(np.isfinite(mid), mid, v[todo]))
+        t[todo] = tt + np.rint(step_s * NS_PER_S).astype(np.int64)
+        todo = todo[np.abs(step_s) >= 0.1]
     return t, v
 
 
@@ -492,13 +535,23 @@ def _illinois(values, a, b, fa, fb, tol):
     return a, b
 
 
+def _solve(g, mode, obj, a, b, fa, fb, tol, values):
+    """``_illinois`` on g's brackets: mode 0 for roots of g, +1 / -1 for
+    roots of +- its time derivative (maxima / minima), ``values`` giving
+    those numbers.  A g-function may offer ``illinois(mode, obj, a, b, fa,
+    fb, tol)``, the same iteration compiled for its own interpolant (None
+    where that does not apply): the engine's answer either way."""
+    fast = getattr(g, "illinois", None)
+    out = fast(mode, obj, a, b, fa, fb, tol) if fast is not None and len(obj) else None
+    return out if out is not None else _illinois(values, a, b, fa, fb, tol)
+
+
 def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True):
     """Illinois (modified regula falsi) on every bracket at once, then an
     optional secant polish with exact values.  Returns root times (ns)."""
-    a, b = _illinois(lambda ia, x: np.asarray(g.evaluate(obj[ia], x[:, None]),
-                                              dtype=float)[:, 0],
-                     lo.astype(float), hi.astype(float), lo_v.astype(float),
-                     hi_v.astype(float), ROOT_TOL_S * NS_PER_S)
+    a, b = _solve(g, 0, obj, lo.astype(float), hi.astype(float), lo_v.astype(float),
+                  hi_v.astype(float), ROOT_TOL_S * NS_PER_S,
+                  lambda ia, x: np.asarray(g.evaluate(obj[ia], x[:, None]), dtype=float)[:, 0])
     root = 0.5 * (a + b)
     if polish:
         root = _polish(g, obj, root, a, b)

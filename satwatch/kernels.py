@@ -205,6 +205,26 @@ def hermite_geometry(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
 
 
 @nb.njit(cache=True, nogil=True)
+def _elevation_at(grid, r, v, row, t, t_ref_ns, th_ref, th_rate, px0, px_rate, py0, py_rate,
+                  s_i, r_site, up, with_rate):
+    """``sin(elevation)`` of cached row ``row`` from site ``s_i`` at ``t``
+    (ns), and (``with_rate``) its time derivative (1/s): the arithmetic of
+    :func:`hermite_geometry` for one point."""
+    pos, vel = _hermite_pv(grid, r, v, row, t, with_rate)
+    p, w = _teme_to_itrs(pos, vel, (t - t_ref_ns) / 1e9, th_ref, th_rate,
+                         px0, px_rate, py0, py_rate)
+    dx, dy, dz = p[0] - r_site[s_i, 0], p[1] - r_site[s_i, 1], p[2] - r_site[s_i, 2]
+    ux, uy, uz = up[s_i, 0], up[s_i, 1], up[s_i, 2]
+    rng = np.sqrt(dx * dx + dy * dy + dz * dz)
+    du = dx * ux + dy * uy + dz * uz
+    if not with_rate:
+        return du / rng, 0.0
+    rate = (w[0] * ux + w[1] * uy + w[2] * uz) / rng \
+        - du * (dx * w[0] + dy * w[1] + dz * w[2]) / (rng * rng * rng)
+    return du / rng, rate
+
+
+@nb.njit(cache=True, nogil=True)
 def hermite_elevation_rate(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
                            px0, px_rate, py0, py_rate, site, r_site, up):
     """As :func:`hermite_geometry`, for ``t_ns`` (n,): ``sin(elevation)`` and
@@ -214,19 +234,60 @@ def hermite_elevation_rate(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
     sin_el = np.empty(n)
     rate = np.empty(n)
     for i in range(n):
-        t = t_ns[i]
-        pos, vel = _hermite_pv(grid, r, v, rows[i], t, True)
-        p, w = _teme_to_itrs(pos, vel, (t - t_ref_ns) / 1e9, th_ref, th_rate,
-                             px0, px_rate, py0, py_rate)
-        s_i = site[i]
-        dx, dy, dz = p[0] - r_site[s_i, 0], p[1] - r_site[s_i, 1], p[2] - r_site[s_i, 2]
-        ux, uy, uz = up[s_i, 0], up[s_i, 1], up[s_i, 2]
-        rng = np.sqrt(dx * dx + dy * dy + dz * dz)
-        du = dx * ux + dy * uy + dz * uz
-        sin_el[i] = du / rng
-        rate[i] = (w[0] * ux + w[1] * uy + w[2] * uz) / rng \
-            - du * (dx * w[0] + dy * w[1] + dz * w[2]) / (rng * rng * rng)
+        sin_el[i], rate[i] = _elevation_at(grid, r, v, rows[i], t_ns[i], t_ref_ns, th_ref,
+                                           th_rate, px0, px_rate, py0, py_rate, site[i],
+                                           r_site, up, True)
     return sin_el, rate
+
+
+@nb.njit(cache=True, nogil=True)
+def hermite_elevation_illinois(mode, offset, rows, a, b, fa, fb, tol, grid, r, v, t_ref_ns,
+                               th_ref, th_rate, px0, px_rate, py0, py_rate, site, r_site, up):
+    """``events._illinois`` on every bracket ``[a, b]`` (float ns) at once,
+    for the Hermite elevation of rows ``rows`` seen from ``site``: mode 0
+    solves ``sin(elevation) - offset = 0``, mode +1 / -1 solves ``+-`` its
+    time derivative ``= 0`` (a maximum / minimum).  The same steps as the
+    numpy loop (regula falsi kept strictly inside, Illinois halving,
+    non-finite values negative), one bracket at a time, so that a bracket's
+    grid segment stays in cache.  Returns the final ``(a, b)``."""
+    n = rows.shape[0]
+    a_out = a.copy()
+    b_out = b.copy()
+    for i in range(n):
+        ai, bi, fai, fbi = a[i], b[i], fa[i], fb[i]
+        side = 0
+        for _ in range(100):
+            if not (bi - ai > tol):
+                break
+            if np.isfinite(fai) and np.isfinite(fbi) and fbi != fai:
+                x = (ai * fbi - bi * fai) / (fbi - fai)
+            else:
+                x = 0.5 * (ai + bi)
+            w = bi - ai
+            x = min(max(x, ai + 0.01 * w), bi - 0.01 * w)
+            se, rt = _elevation_at(grid, r, v, rows[i], np.int64(np.rint(x)), t_ref_ns, th_ref,
+                                   th_rate, px0, px_rate, py0, py_rate, site[i], r_site, up,
+                                   mode != 0)
+            fx = se - offset if mode == 0 else mode * rt
+            if not np.isfinite(fx):
+                fx = -np.inf
+            same_as_a = (fx >= 0) == (fai >= 0)
+            new_side = 1 if same_as_a else -1
+            stay = side == new_side
+            if same_as_a:
+                ai = x
+                fai = fx
+                if stay:
+                    fbi = fbi * 0.5
+            else:
+                bi = x
+                fbi = fx
+                if stay:
+                    fai = fai * 0.5
+            side = new_side
+        a_out[i] = ai
+        b_out[i] = bi
+    return a_out, b_out
 
 
 # -- which grid samples can matter: predicted direction vs the sites --------------

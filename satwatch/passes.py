@@ -27,7 +27,8 @@ import numpy as np
 
 from .events import GFunction, Scan, latest_at_or_before, scan, to_intervals
 from .frames import gmst82_rad, teme_to_itrs
-from .kernels import hermite_elevation_rate, hermite_geometry, screen_pairs, track_need
+from .kernels import (hermite_elevation_illinois, hermite_elevation_rate, hermite_geometry,
+                      screen_pairs, track_need)
 from .propagation import UNPHYSICAL_STATE, max_radius_km, physical_state
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
 from .time import NS_PER_DAY, NS_PER_S, Time
@@ -520,6 +521,18 @@ class ElevationG(_PairG):
             return None
         val, rate = hermite_elevation_rate(*args)
         return val - self.sin_mask, rate
+
+    def illinois(self, mode, obj, a, b, fa, fb, tol):
+        """The engine's Illinois iteration (events._solve) on the Hermite
+        elevation, compiled (kernels.hermite_elevation_illinois); None where
+        the compiled look path does not apply."""
+        args = self._fast_args(np.asarray(obj), np.stack([np.floor(a), np.ceil(b)], axis=1)
+                               .astype(np.int64), self.polar_motion)
+        if args is None:
+            return None
+        rows, _, *rest = args
+        return hermite_elevation_illinois(int(mode), self.sin_mask, rows, a, b, fa, fb,
+                                          float(tol), *rest)
 
     def screen_cos(self, r_km, extra_rad=0.0):
         """cos of the largest geocentric angle at which a satellite at radius

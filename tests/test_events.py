@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from satwatch.events import (EventError, FunctionG, all_of, any_of, find_crossings,
+from satwatch.events import (EventError, FunctionG, GFunction, all_of, any_of, find_crossings,
                              find_extrema, find_maxima, interval_stats, intervals,
                              latest_at_or_before, negate, scan, to_intervals)
 from satwatch.time import NS_PER_S, utc
@@ -21,6 +21,9 @@ ROOT_TOL_S = 5e-3
 # Golden-section extremum times: 10 ms search width; on a sine the peak time
 # is known to that, with margin.
 PEAK_TOL_S = 0.05
+# Polished peaks (Newton on exact values, repeated while a step exceeds
+# 0.1 s): well inside 0.1 s of the closed form.
+POLISHED_PEAK_TOL_S = 0.1
 
 T0 = utc("2023-10-13T00:00:00Z")
 T1 = T0 + 86400.0
@@ -72,6 +75,46 @@ def test_maxima_and_minima_closed_form():
                                    atol=PEAK_TOL_S)
     above = find_maxima(g, T0, T1, threshold=2.0)
     assert len(above) == 0
+
+
+class _Interpolating(GFunction):
+    """Like an SGP4-backed g: its interpolated values are off the exact ones
+    (a 3 s time shift) and its interpolated rate carries a bias (0.1 % of
+    its amplitude, seconds of peak time) that the values do not have (SGP4's velocity is not the derivative of
+    its position).  Exact: ``sin(2 pi t / P)``, peaks at P/4 + k P."""
+
+    def __init__(self, periods):
+        self.periods = np.asarray(periods, dtype=float)
+        self.n_obj = len(self.periods)
+        self.step_s = self.periods / 20.0
+
+    def _x(self, obj, t):
+        return (np.asarray(t) - T0.ns) / NS_PER_S, self.periods[np.asarray(obj)]
+
+    def evaluate(self, obj, t_ns, exact=False):
+        x, p = self._x(obj, t_ns)
+        shift = 0.0 if exact else 3.0
+        return np.sin(2 * np.pi * (x - shift) / p[:, None])
+
+    def value_and_rate(self, obj, t_ns):
+        x, p = self._x(obj, t_ns)
+        w = 2 * np.pi / p
+        return np.sin(w * (x - 3.0)), w * (np.cos(w * (x - 3.0)) + 1e-3)
+
+
+def test_extremum_polish_lands_on_the_exact_peak():
+    """The interpolated peaks are 3 s late and the interpolated rate is
+    biased; the polish (exact values only) must put each peak at P/4 + k P
+    (closed form) and its value at 1."""
+    periods = [5400.0, 43080.0]
+    mx = find_maxima(_Interpolating(periods), T0, T1)
+    for i, p in enumerate(periods):
+        want = p / 4 + np.arange(0, 86400 / p + 1) * p
+        want = want[want < 86400]
+        got = (mx.time.ns[mx.obj == i] - T0.ns) / NS_PER_S
+        assert len(got) == len(want)
+        np.testing.assert_allclose(got, want, atol=POLISHED_PEAK_TOL_S)
+        np.testing.assert_allclose(mx.value[mx.obj == i], 1.0, atol=1e-12)
 
 
 def test_hidden_pulses_shorter_than_the_step_are_found():

@@ -114,13 +114,20 @@ def test_screen_pairs_equals_the_numpy_screen(leo_sample):
     assert len(ii) > 0
 
 
-def test_hermite_kernels_equal_numpy_interpolation_and_rotation(leo_sample):
+def _cached_elevation(leo_sample):
+    """Elevation g-function of the sample over SITES, SGP4 cached on a 240 s
+    grid over 2023-10-13 (the Hermite kernels' input)."""
     warnings.simplefilter("ignore")
     eph = catalog_ephemeris(leo_sample)
     g = ElevationG(eph, SITES, 10.0)
     t0 = utc("2023-10-13T00:00:00Z")
     grid = (t0.ns + np.arange(-240, 86400 + 480, 240) * NS_PER_S).astype(np.int64)
     eph.grid_states(np.arange(len(eph)), grid)
+    return eph, g, t0
+
+
+def test_hermite_kernels_equal_numpy_interpolation_and_rotation(leo_sample):
+    eph, g, t0 = _cached_elevation(leo_sample)
     rng = np.random.default_rng(4)
     obj = rng.integers(0, g.n_obj, 500)
     t = (t0.ns + rng.uniform(0, 86400, (500, 2)) * NS_PER_S).astype(np.int64)
@@ -147,3 +154,37 @@ def test_hermite_kernels_equal_numpy_interpolation_and_rotation(leo_sample):
     up, _ = g.value_and_rate(obj, t[:, 0] + h)
     down, _ = g.value_and_rate(obj, t[:, 0] - h)
     np.testing.assert_allclose(rate, (up - down) / 1.0, rtol=1e-4, atol=1e-9)
+
+
+def test_compiled_illinois_takes_the_engines_steps(leo_sample):
+    """kernels.hermite_elevation_illinois (via ElevationG.illinois) against
+    the engine's numpy Illinois (events._illinois) on the same Hermite
+    values: the same iteration, so the same final brackets, bit for bit,
+    for roots of the elevation and for maxima and minima of it."""
+    from satwatch.events import _illinois
+    eph, g, t0 = _cached_elevation(leo_sample)
+    obj = np.arange(g.n_obj)
+    t = np.broadcast_to(t0.ns + np.arange(0, 86400, 60) * NS_PER_S, (g.n_obj, 1440))
+    val = g._fast_look(obj, t)[0] - g.sin_mask
+    rate = np.stack([g.value_and_rate(obj, t[:, j])[1] for j in range(t.shape[1])], axis=1)
+    for mode, f in ((0, val), (1, rate), (-1, -rate)):
+        r, c = np.nonzero((f[:, :-1] >= 0) != (f[:, 1:] >= 0))
+        if mode:
+            keep = f[r, c] > 0                       # + to -: an extremum of this kind
+            r, c = r[keep], c[keep]
+        assert len(r) > 50
+        o = obj[r]
+        a, b = t[r, c].astype(float), t[r, c + 1].astype(float)
+        fa, fb = f[r, c], f[r, c + 1]
+        if mode == 0:
+            def values(ia, x):
+                return g._fast_look(o[ia], x[:, None])[0][:, 0] - g.sin_mask
+        else:
+            def values(ia, x, s=mode):
+                return s * g.value_and_rate(o[ia], x)[1]
+        tol = 1e-3 * NS_PER_S if mode == 0 else 1e-2 * NS_PER_S
+        ref_a, ref_b = _illinois(values, a, b, fa, fb, tol)
+        got_a, got_b = g.illinois(mode, o, a, b, fa, fb, tol)
+        np.testing.assert_array_equal(got_a, ref_a)
+        np.testing.assert_array_equal(got_b, ref_b)
+        assert np.all(ref_b - ref_a <= tol)
