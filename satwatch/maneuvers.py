@@ -89,6 +89,8 @@ class DetectorSettings:
     along_noise_sets: int = 41      # sets in its rolling median / MAD
     along_z: float = 2.5            # a weak in-track change needs this along-track support
     along_strong_z: float = 15.0    # ... in-track changes above this z need none (0 = off)
+    z_weak: float = 6.0             # weak in-track changes down to this z (0 = off) are kept
+    along_weak_z: float = 4.0       # ... with this along-track support
 
 
 @dataclass
@@ -433,6 +435,9 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     score = np.where(in_ok, za, 0.0)
     score = np.maximum(score, np.where(cross_ok, np.maximum(zi, zn), 0.0))
     cand = score > 0
+    # Weak in-track changes are kept only where the along-track check runs.
+    weak = (za > cfg.z_weak) & (np.abs(np.nan_to_num(da)) > floor_a) & ~geo \
+        & (cfg.z_weak > 0 and have_along and cfg.along_strong_z > 0)
     # A change makes a run of significant gaps (a step is seen by every
     # window that holds it; a TLE fit straddling a burn draws a ramp).
     # Report each run at its first local maximum: where the departure from
@@ -463,6 +468,7 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     own = in_ok[g] | cross_ok[g]
     src = np.where(own, g, g0)
     in_ok_g, cross_ok_g = in_ok[g0], cross_ok[g0]
+    za_raw = za.copy()
     da, dtheta, di = da.copy(), dtheta.copy(), di.copy()
     da[g], dtheta[g], di[g] = da[src], dtheta[src], di[src]
     za[g], zi[g], zn[g], score[g] = za[g0], zi[g0], zn[g0], score[g0]
@@ -494,6 +500,29 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
             in_ok[gj] = True
             cross_ok[gj] = False
             g = np.sort(np.concatenate([g, gj]))
+    if weak.any():
+        # Weak in-track changes (z_weak < z <= z_threshold), each run of them
+        # at its first local maximum, where no stronger change is near: kept
+        # only with a strong along-track support (below).
+        zw = np.where(weak, za_raw, 0.0)
+        nxt = np.concatenate([zw[1:], [0.0]])
+        prv = np.concatenate([[0.0], zw[:-1]])
+        rid = np.cumsum(weak & ~(prv > 0))
+        strong_run = np.zeros(rid.max() + 1, bool)
+        strong_run[rid[weak & cand]] = True
+        gw_all = np.flatnonzero(weak & (zw >= nxt) & ~strong_run[rid])
+        _, first = np.unique(rid[gw_all], return_index=True)
+        gw = gw_all[first]
+        if len(g) and len(gw):
+            pos = np.clip(np.searchsorted(g, gw), 1, len(g)) - 1
+            nearest = np.minimum(np.abs(gw - g[pos]),
+                                 np.abs(gw - g[np.clip(pos + 1, 0, len(g) - 1)]))
+            gw = gw[nearest > cfg.jump_merge_sets]
+        if len(gw):
+            in_ok[gw] = True
+            cross_ok[gw] = False
+            score[gw] = za_raw[gw]
+            g = np.sort(np.concatenate([g, gw]))
     if cfg.settle_sets > ka and len(g):
         # Size of an in-track change once the orbit fit has settled (it may
         # show a burn as a ramp over days): the mean departure from the
@@ -513,7 +542,8 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
         is_in_g = np.where(in_ok[g] & cross_ok[g], za[g] >= np.maximum(zi[g], zn[g]), in_ok[g])
         sup = _along_support(along, g, np.sign(np.nan_to_num(da[g])), cfg.along_sets,
                              cfg.along_noise_sets)
-        veto = ~geo[g] & is_in_g & (score[g] < cfg.along_strong_z) & (sup < cfg.along_z)
+        need = np.where(score[g] <= cfg.z_threshold, cfg.along_weak_z, cfg.along_z)
+        veto = ~geo[g] & is_in_g & (score[g] < cfg.along_strong_z) & (sup < need)
         g, win_lo = g[~veto], win_lo[~veto]
     v_km_s = np.sqrt(MU_KM3_S2 / a_mid[g])
     dv_in = v_km_s * np.abs(da[g]) / (2 * a_mid[g]) * 1000.0
