@@ -8,9 +8,10 @@ satellite within one day (sorted by satellite, then time), evaluated by:
   (b) ``SatrecArray._sgp4`` on a dense satellites x N-times grid (the same
       number of states; the best python-sgp4 can do, but only for a grid);
   (c) ``sgp4_kernel.sgp4_near_into`` in one call (outputs preallocated), and
-      ``sgp4_near`` (allocating), and the same samples shuffled.
-All single-threaded (python-sgp4's wheel has no OpenMP).  Medians of several
-runs; (c) is checked bit-identical to (a).  Last line: speed of (c) over (a).
+      ``sgp4_near`` (allocating), ``sgp4_near_ns_into`` (int64 ns in, the
+      jd/fr split included), and the same samples shuffled.
+All single-threaded (python-sgp4's wheel has no OpenMP).  Median CPU times
+of several interleaved runs; (c) is checked bit-identical to (a).  Last line: speed of (c) over (a).
 
     flock /tmp/satwatch-bench.lock python benchmarks/sgp4_kernel.py [--repeats 5] [--per-sat 100]
 """
@@ -27,21 +28,26 @@ import numpy as np
 from sgp4.api import SatrecArray
 
 import satwatch
-from satwatch.sgp4_kernel import pack_near_earth, sgp4_near, sgp4_near_into
+from satwatch.sgp4_kernel import pack_near_earth, sgp4_near, sgp4_near_into, sgp4_near_ns_into
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 NS_PER_DAY = 86_400 * 10**9
 JD_UNIX = 2440587.5
 
 
-def timed(fn, repeats):
-    times = []
+def timed_interleaved(fns, repeats):
+    """Median CPU seconds of each of ``fns`` (all single-threaded), run in
+    turn within each repeat so that a load change on the shared machine
+    hits every candidate alike; CPU time (``process_time``) rather than wall
+    time so that other processes' work is not counted."""
+    times = {name: [] for name in fns}
     for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            gc.collect()
+            t0 = time.process_time()
+            fn()
+            times[name].append(time.process_time() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def main():
@@ -56,7 +62,6 @@ def main():
     near = [s for s in catalog.satrecs if s.method == "n"]
     n, m = len(near), args.per_sat
     pack_near_earth(near[:1])                                  # compile / load the cache
-    pack_s = timed(lambda: pack_near_earth(near), args.repeats)
     params = pack_near_earth(near)
 
     rng = np.random.default_rng(0)
@@ -92,28 +97,35 @@ def main():
     r_c = np.empty((k, 3))
     v_c = np.empty((k, 3))
     sgp4_near_into(params, sat[:10], jd[:10], fr[:10], err_c[:10], r_c[:10], v_c[:10])
+    sgp4_near_ns_into(params, sat[:10], t_ns[:10], err_c[:10], r_c[:10], v_c[:10])
     perm = rng.permutation(k)
     sat_p, jd_p, fr_p = sat[perm], jd[perm], fr[perm]
 
-    a_s = timed(per_satellite, args.repeats)
-    b_s = timed(dense_grid, args.repeats)
-    c_s = timed(lambda: sgp4_near_into(params, sat, jd, fr, err_c, r_c, v_c), args.repeats)
-    c2_s = timed(lambda: sgp4_near(params, sat, jd, fr), args.repeats)
-    c3_s = timed(lambda: sgp4_near_into(params, sat_p, jd_p, fr_p, err_c, r_c, v_c),
-                 args.repeats)
+    t = timed_interleaved({
+        "pack": lambda: pack_near_earth(near),
+        "a": per_satellite,
+        "b": dense_grid,
+        "c": lambda: sgp4_near_into(params, sat, jd, fr, err_c, r_c, v_c),
+        "c_alloc": lambda: sgp4_near(params, sat, jd, fr),
+        "c_ns": lambda: sgp4_near_ns_into(params, sat, t_ns, err_c, r_c, v_c),
+        "c_shuffled": lambda: sgp4_near_into(params, sat_p, jd_p, fr_p, err_c, r_c, v_c),
+    }, args.repeats)
+    pack_s, a_s, b_s, c_s = t["pack"], t["a"], t["b"], t["c"]
+    c2_s, c4_s, c3_s = t["c_alloc"], t["c_ns"], t["c_shuffled"]
 
     sgp4_near_into(params, sat, jd, fr, err_c, r_c, v_c)
     same = (np.array_equal(err_a, err_c) and np.array_equal(r_a, r_c, equal_nan=True)
             and np.array_equal(v_a, v_c, equal_nan=True))
     ns = 1e9 / k
     print(f"{n} near-Earth satellites x {m} scattered times = {k:,} states; "
-          f"medians of {args.repeats}")
+          f"median CPU times of {args.repeats} interleaved runs")
     print(f"pack_near_earth (sgp4init coefficients): {pack_s * 1e3:.1f} ms "
           f"({pack_s / n * 1e9:.0f} ns per satellite)")
     print(f"(a) Satrec._sgp4 per satellite:      {a_s:.3f} s  {a_s * ns:6.1f} ns/state")
     print(f"(b) SatrecArray._sgp4 dense grid:    {b_s:.3f} s  {b_s * ns:6.1f} ns/state")
     print(f"(c) sgp4_near_into, one call:        {c_s:.3f} s  {c_s * ns:6.1f} ns/state")
     print(f"    sgp4_near (allocating outputs):  {c2_s:.3f} s  {c2_s * ns:6.1f} ns/state")
+    print(f"    sgp4_near_ns_into (int64 ns in):  {c4_s:.3f} s  {c4_s * ns:6.1f} ns/state")
     print(f"    sgp4_near_into, shuffled order:  {c3_s:.3f} s  {c3_s * ns:6.1f} ns/state")
     print(f"(c) bit-identical to (a): {same}; error codes {np.bincount(err_c).tolist()}")
     print(f"kernel vs dense SatrecArray: {b_s / c_s:.2f}x")
