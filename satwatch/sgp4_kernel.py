@@ -47,8 +47,8 @@ JD_UNIX_EPOCH = 2440587.5            # Julian date of 1970-01-01T00:00:00 UTC
  P_NODECF, P_CC1, P_BSTAR, P_CC4, P_T2COF, P_OMGCOF, P_ETA, P_XMCOF, P_DELMO,
  P_D2, P_D3, P_D4, P_CC5, P_SINMAO, P_T3COF, P_T4COF, P_T5COF, P_NO_UNKOZAI,
  P_ECCO, P_INCLO, P_XKE, P_AYCOF, P_XLCOF, P_J2, P_CON41, P_X1MTH2, P_X7THM1,
- P_RADIUS_KM, P_VKMPERSEC) = range(38)
-N_PARAMS = 38
+ P_RADIUS_KM, P_VKMPERSEC, P_AO, P_SINIO, P_COSIO) = range(41)
+N_PARAMS = 41
 
 # Inputs read from each Satrec, in the order _init_rows takes them.
 _ELEMENT_ATTRS = ("jdsatepoch", "jdsatepochF", "bstar", "ecco", "argpo", "inclo", "mo",
@@ -116,6 +116,12 @@ def _init_row(el, out):
     rp = ao * (1.0 - ecco)
     out[P_NO_UNKOZAI] = no_unkozai
     out[P_CON41] = con41
+    # per-satellite constants that sgp4() recomputes at every call from
+    # the same inputs with the same operations (so the same bits):
+    # pow(xke / no_unkozai, x2o3), sin(inclo), cos(inclo)
+    out[P_AO] = ao
+    out[P_SINIO] = sinio
+    out[P_COSIO] = cosio
 
     if omeosq >= 0.0 or no_unkozai >= 0.0:
         isimp = 0
@@ -288,7 +294,7 @@ def _sgp4_one(params, s, tsince, r, v, i):
     inclm = params[s, P_INCLO]
     if nm <= 0.0:
         return 2
-    am = (xke / nm) ** X2O3 * tempa * tempa
+    am = params[s, P_AO] * tempa * tempa             # pow((xke / nm), x2o3): nm == no_unkozai
     nm = xke / am ** 1.5
     em = em - tempe
     if em >= 1.0 or em < -0.001:
@@ -303,8 +309,8 @@ def _sgp4_one(params, s, tsince, r, v, i):
     xlm = np.fmod(xlm, TWOPI)
     mm = np.fmod(xlm - argpm - nodem, TWOPI)
 
-    sinim = np.sin(inclm)
-    cosim = np.cos(inclm)
+    sinim = params[s, P_SINIO]                       # sin(inclm): inclm == inclo
+    cosim = params[s, P_COSIO]
     ep = em
     xincp = inclm
     argpp = argpm
