@@ -22,13 +22,19 @@ import gc
 import statistics
 import time
 import warnings
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 from sgp4.api import SatrecArray
 
 import satwatch
-from satwatch.sgp4_kernel import pack_near_earth, sgp4_near, sgp4_near_into, sgp4_near_ns_into
+from satwatch.sgp4_kernel import (
+    pack_near_earth,
+    sgp4_near,
+    sgp4_near_into,
+    sgp4_near_ns_into,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 NS_PER_DAY = 86_400 * 10**9
@@ -77,10 +83,10 @@ def main():
     err_a = np.zeros(k, np.uint8)
     r_a = np.empty((k, 3))
     v_a = np.empty((k, 3))
-    bounds = np.flatnonzero(np.r_[True, sat[1:] != sat[:-1], True]).tolist()
+    bounds = list(pairwise(np.flatnonzero(np.r_[True, sat[1:] != sat[:-1], True]).tolist()))
 
     def per_satellite():
-        for a, b in zip(bounds[:-1], bounds[1:]):
+        for a, b in bounds:
             near[sat[a]]._sgp4(jd[a:b], fr[a:b], err_a[a:b], r_a[a:b], v_a[a:b])
 
     arr = SatrecArray(near)

@@ -299,7 +299,7 @@ def _sgp4_one(params, s, tsince, r, v, i):
     em = em - tempe
     if em >= 1.0 or em < -0.001:
         return 1
-    if em < 1.0e-6:
+    if em < 1.0e-6:            # noqa: PLR1730 (as SGP4.cpp writes it)
         em = 1.0e-6
     mm = mm + no_unkozai * templ
     xlm = mm + argpm + nodem

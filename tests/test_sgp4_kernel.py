@@ -12,16 +12,23 @@ references:
 """
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sgp4
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sgp4.api import WGS72, WGS84, Satrec
 
-from satwatch.sgp4_kernel import (N_PARAMS, pack_near_earth, sgp4_near, sgp4_near_into,
-                                  sgp4_near_ns_into)
+from satwatch.sgp4_kernel import (
+    N_PARAMS,
+    pack_near_earth,
+    sgp4_near,
+    sgp4_near_into,
+    sgp4_near_ns_into,
+)
 from satwatch.time import NS_PER_DAY
 
 SGP4_DIR = Path(sgp4.__file__).parent
@@ -63,7 +70,7 @@ def reference_sgp4(satrecs, sat_idx, jd, fr):
     fr_s = np.ascontiguousarray(fr[order])
     e_s, r_s, v_s = err.copy(), r.copy(), v.copy()
     bounds = np.flatnonzero(np.r_[True, s_sorted[1:] != s_sorted[:-1], True])
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in pairwise(bounds):
         satrecs[s_sorted[a]]._sgp4(jd_s[a:b], fr_s[a:b], e_s[a:b], r_s[a:b], v_s[a:b])
     err[order], r[order], v[order] = e_s, r_s, v_s
     return err, r, v
@@ -283,6 +290,7 @@ def test_shapes_order_and_into(catalog_near):
     e2, r2, v2 = sgp4_near(params, idx[::-1], jd[::-1], fr[::-1])
     np.testing.assert_array_equal(e2, e[::-1])
     np.testing.assert_array_equal(r2, r[::-1])
+    np.testing.assert_array_equal(v2, v[::-1])
     # caller-provided outputs
     err = np.full(len(idx), 99, dtype=np.uint8)
     r3 = np.zeros((len(idx), 3))
