@@ -315,6 +315,18 @@ def test_shapes_order_and_into(catalog_near):
     assert e0.shape == (0,) and r0.shape == (0, 3) and v0.shape == (0, 3)
 
 
+def test_non_finite_times_like_cpp():
+    """NaN and infinite times: whatever the C++ makes of them (it compares
+    NaN as false, so it reports code 0 with NaN states), the kernel too."""
+    sat = verification_sets()[0][0]
+    params = pack_near_earth([sat])
+    jd = np.array([np.nan, sat.jdsatepoch, np.inf, -np.inf, sat.jdsatepoch])
+    fr = np.array([0.0, np.nan, 0.0, 0.0, np.inf])
+    idx = np.zeros(len(jd), dtype=np.int64)
+    assert_matches(sgp4_near(params, idx, jd, fr), reference_sgp4([sat], idx, jd, fr),
+                   "non-finite times")
+
+
 def test_bad_arguments():
     params = pack_near_earth([verification_sets()[0][0]])
     with pytest.raises(ValueError, match="sat_idx must lie in"):
