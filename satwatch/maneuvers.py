@@ -171,14 +171,19 @@ def flag_outliers(t_days: np.ndarray, series: list[np.ndarray], scales: list[np.
                   z: float) -> np.ndarray:
     """Boolean mask of outlier sets: for any of ``series``, the set lies more
     than ``z`` scales from the line through its two neighbours while those
-    neighbours' own step is small (an excursion out and back, not a step)."""
+    neighbours' own step is small (an excursion out and back, not a step).
+    A set on a step of the first series (its neighbours there differ by
+    more than ``z`` scales: the semi-major axis across a burn) is part of
+    that change, not an outlier in the others (a TLE fit straddling a burn
+    disturbs the other elements too)."""
     n = len(t_days)
     bad = np.zeros(n, bool)
     if n < 3:
         return bad
     t0, t1, t2 = t_days[:-2], t_days[1:-1], t_days[2:]
     frac = np.where(t2 > t0, (t1 - t0) / np.where(t2 > t0, t2 - t0, 1.0), 0.5)
-    for x, s in zip(series, scales):
+    on_step = np.zeros(n - 2, bool)
+    for i, (x, s) in enumerate(zip(series, scales)):
         x0, x1, x2 = x[:-2], x[1:-1], x[2:]
         pred = x0 + (x2 - x0) * frac
         dev = np.abs(x1 - pred)
@@ -186,6 +191,10 @@ def flag_outliers(t_days: np.ndarray, series: list[np.ndarray], scales: list[np.
         # Out and back: far from the line, yet the neighbours agree with
         # each other much better than with the middle set.
         out = (dev > z * sc) & (np.abs(x2 - x0) < 0.5 * dev)
+        if i == 0:
+            on_step = (np.abs(x2 - x0) > z * sc) & ~out
+        else:
+            out &= ~on_step
         bad[1:-1] |= out
     return bad
 
