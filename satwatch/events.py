@@ -329,7 +329,7 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
                     inside &= ve >= max_threshold
                 te_i, ve_i = te[inside], ve[inside]
                 if polish and inside.any():
-                    te_i, ve_i = _polish_extremum(g, idx[rows][inside], te_i, ve_i)
+                    te_i, ve_i = _polish_extremum(g, idx[rows][inside], te_i, ve_i, kind)
                 rec = (idx[rows][inside], te_i, ve_i)
                 if kind == "max":
                     found_max = rec
@@ -433,14 +433,14 @@ def _golden(g, obj, lo, hi, kind):
     return t, val
 
 
-def _polish_extremum(g, obj, t, v):
+def _polish_extremum(g, obj, t, v, kind=None):
     """Vertex of the parabola through exact values 2 s either side of each
     extremum: corrects the interpolation error of functions that interpolate,
     which matters for flat peaks (no-op where ``exact`` changes nothing).
     Functions that interpolate their rate take Newton steps instead
     (_newton_extremum): two exact evaluations per step, not three."""
     if getattr(g, "value_and_rate", None) is not None:
-        out = _newton_extremum(g, obj, t, v)
+        out = _newton_extremum(g, obj, t, v, kind)
         if out is not None:
             return out
     h = 2.0 * NS_PER_S
@@ -464,40 +464,50 @@ def _polish_extremum(g, obj, t, v):
     return t, v
 
 
-def _newton_extremum(g, obj, t, v):
-    """Newton on the time derivative with exact values: the slope from
-    exact values 1 s either side of each extremum, the curvature from the
-    interpolated rate there (only its size matters: it scales a step that
-    is already small; a constant bias of the interpolated rate cancels), and
-    the vertex value of that parabola.  Two exact evaluations per step,
-    repeated (at most 3 steps) while a step moves by more than 0.1 s; steps
-    over 20 s are not trusted (the interpolated extremum is kept).  None
-    where g cannot interpolate its rate there.  Exact values, not an exact
-    rate: SGP4's velocity is not the derivative of its position (by up to
-    ~1 m/s), which would move a flat peak by seconds."""
+def _newton_extremum(g, obj, t, v, kind=None):
+    """Newton-secant on the time derivative with exact values: at each
+    step the slope comes from exact values 1 s either side, the curvature
+    first from the interpolated rate there (a constant bias of the
+    interpolated rate cancels), then from the exact slopes of the last two
+    steps (secant), and the value is the vertex of that parabola.  Steps
+    are clipped to 20 s (a trust region: the interpolated curvature of a
+    flat peak can be off by a factor of two) and taken only where the
+    curvature has the sign of ``kind`` ("max" / "min"; None: either).  Two
+    exact evaluations per step, repeated (at most 6 steps) while a step
+    moves by more than 0.1 s.  None where g cannot interpolate its rate
+    there.  Exact values, not an exact rate: SGP4's velocity is not the
+    derivative of its position (by up to ~1 m/s), which would move a flat
+    peak by seconds."""
     h = NS_PER_S
+    want = {"max": -1.0, "min": 1.0}.get(kind, 0.0)
     t, v = t.copy(), v.copy()
     todo = np.arange(len(t))
-    for _ in range(3):
+    prev_t = prev_slope = None
+    for _ in range(6):
         if not len(todo):
             break
         o, tt = obj[todo], t[todo]
         f = np.asarray(g.evaluate(o, tt[:, None] + np.array([-h, h], dtype=np.int64)[None, :],
                                   exact=True), dtype=float)
-        lo, hi = g.value_and_rate(o, tt - h), g.value_and_rate(o, tt + h)
-        if lo is None or hi is None:
-            return None
-        curv = (hi[1] - lo[1]) / 2.0                       # 1/s^2 (base 2 s)
         slope = (f[:, 1] - f[:, 0]) / 2.0                   # 1/s at tt
+        if prev_t is None:
+            lo, hi = g.value_and_rate(o, tt - h), g.value_and_rate(o, tt + h)
+            if lo is None or hi is None:
+                return None
+            curv = (hi[1] - lo[1]) / 2.0                   # 1/s^2 (base 2 s)
+        else:
+            dt_s = (tt - prev_t) / NS_PER_S
+            curv = (slope - prev_slope) / np.where(dt_s != 0, dt_s, np.nan)
         mid = 0.5 * (f[:, 0] + f[:, 1]) - 0.5 * curv        # value at tt
-        ok = np.isfinite(slope) & np.isfinite(mid) & np.isfinite(curv) & (curv != 0)
-        step_s = np.where(ok, -slope / np.where(ok, curv, 1.0), 0.0)
-        good = ok & (np.abs(step_s) <= 20.0)
-        step_s = np.where(good, step_s, 0.0)
-        v[todo] = np.where(good, mid + 0.5 * slope * step_s,
-                           np.where(np.isfinite(mid), mid, v[todo]))
+        ok = np.isfinite(slope) & np.isfinite(mid) & np.isfinite(curv) & (curv != 0) \
+            & (curv * want >= 0)
+        step_s = np.clip(np.where(ok, -slope / np.where(ok, curv, 1.0), 0.0), -20.0, 20.0)
+        here = 0.5 * (f[:, 0] + f[:, 1])
+        v[todo] = np.where(ok, mid + slope * step_s + 0.5 * curv * step_s ** 2,
+                           np.where(np.isfinite(here), here, v[todo]))
         t[todo] = tt + np.rint(step_s * NS_PER_S).astype(np.int64)
-        todo = todo[np.abs(step_s) >= 0.1]
+        again = np.abs(step_s) >= 0.1
+        todo, prev_t, prev_slope = todo[again], tt[again], slope[again]
     return t, v
 
 

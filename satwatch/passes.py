@@ -30,6 +30,7 @@ from .frames import gmst82_rad, teme_to_itrs
 from .kernels import (hermite_elevation_illinois, hermite_elevation_rate, hermite_geometry,
                       screen_pairs, track_need)
 from .propagation import UNPHYSICAL_STATE, max_radius_km, physical_state
+from .sgp4_kernel import pack_near_earth, sgp4_near_ns_into
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
 from .time import NS_PER_DAY, NS_PER_S, Time
 
@@ -151,23 +152,15 @@ class Ephemeris:
         """Exact SGP4 for sorted unique ``sats`` at common times ``t_ns`` (m,):
         r, v ``(3, n, m)``; cached for interpolation.  ``need`` (n, m) bool:
         only those samples are computed (NaN elsewhere), when few enough."""
-        from sgp4.api import SatrecArray
+        sats = np.asarray(sats)
+        t_ns = np.asarray(t_ns)
         if need is not None and need.mean() < SPARSE_GRID_MAX_FRACTION:
-            return self._sparse_grid_states(np.asarray(sats), np.asarray(t_ns), need)
-        days, rem = np.divmod(t_ns, NS_PER_DAY)
-        jd = (days + _JD_UNIX).astype(float)
-        fr = rem / NS_PER_DAY
-        arr = SatrecArray([self.satrecs[i] for i in sats])
-        err, r, v = arr.sgp4(jd, fr)
-        self.sgp4_calls += r.shape[0] * r.shape[1]
-        ok = (err == 0) & physical_state(r, v, self.radius_limit_km(np.asarray(sats)[:, None],
-                                                                    t_ns[None, :]))
-        self._note_failures(np.asarray(sats)[:, None], err, ok)
-        r = np.where(ok[..., None], r, np.nan)
-        # keep sgp4's contiguous (n, m, 3) layout for interpolation gathers
-        self._cache = (np.asarray(sats), np.asarray(t_ns), r.reshape(-1, 3),
-                       v.reshape(-1, 3), r.shape[1])
-        return np.moveaxis(r, -1, 0), np.moveaxis(v, -1, 0)
+            return self._sparse_grid_states(sats, t_ns, need)
+        n, m = len(sats), len(t_ns)
+        _, r, v = self._sgp4_runs(np.repeat(sats, m), np.tile(t_ns, n))
+        # keep the contiguous (n * m, 3) layout for interpolation gathers
+        self._cache = (sats, t_ns, r, v, m)
+        return np.moveaxis(r.reshape(n, m, 3), -1, 0), np.moveaxis(v.reshape(n, m, 3), -1, 0)
 
     def _sgp4_runs(self, sat, t_ns):
         """Exact SGP4 at per-sample satellites ``sat`` (sorted: one
@@ -176,22 +169,59 @@ class Ephemeris:
         ``(ok, r, v)`` ``(k,)``, ``(k, 3)``, ``(k, 3)``, r NaN where not ok;
         failures are recorded (``failed``)."""
         k = len(sat)
-        days, rem = np.divmod(t_ns, NS_PER_DAY)
-        jd = np.ascontiguousarray(days + _JD_UNIX, dtype=np.float64)
-        fr = np.ascontiguousarray(rem / NS_PER_DAY, dtype=np.float64)
+        sat = np.asarray(sat, dtype=np.int64)
+        t_ns = np.ascontiguousarray(t_ns, dtype=np.int64)
         err = np.zeros(k, dtype=np.uint8)
         r = np.empty((k, 3))
         v = np.empty((k, 3))
         if k:
-            bounds = np.flatnonzero(np.r_[True, sat[1:] != sat[:-1], True]).tolist()
-            satrecs = self.satrecs
-            for a, b in zip(bounds[:-1], bounds[1:]):
-                satrecs[sat[a]]._sgp4(jd[a:b], fr[a:b], err[a:b], r[a:b], v[a:b])
+            rows, params = self._near_earth()
+            row = rows[sat]
+            deep = row < 0
+            if not deep.any():
+                sgp4_near_ns_into(params, row, t_ns, err, r, v)
+            else:
+                near = np.flatnonzero(~deep)
+                if len(near):
+                    e_n, r_n, v_n = err[near], r[near], v[near]
+                    sgp4_near_ns_into(params, row[near], t_ns[near], e_n, r_n, v_n)
+                    err[near], r[near], v[near] = e_n, r_n, v_n
+                self._sgp4_deep_runs(sat, t_ns, np.flatnonzero(deep), err, r, v)
         ok = (err == 0) & physical_state(r, v, self.radius_limit_km(sat, t_ns))
         self._note_failures(sat, err, ok)
         r[~ok] = np.nan
         self.sgp4_calls += k
         return ok, r, v
+
+    def _near_earth(self):
+        """``(row, params)``: each satellite's row of the compiled near-Earth
+        SGP4 parameters (sgp4_kernel.pack_near_earth; -1 for deep-space
+        sets, which python-sgp4 evaluates), packed on first use."""
+        if getattr(self, "_near", None) is None:
+            near = np.array([s.method == "n" for s in self.satrecs], dtype=bool)
+            row = np.full(len(self.satrecs), -1, dtype=np.int64)
+            row[near] = np.arange(int(near.sum()))
+            self._near = (row, pack_near_earth([s for s, n in zip(self.satrecs, near) if n]))
+        return self._near
+
+    def _sgp4_deep_runs(self, sat, t_ns, idx, err, r, v):
+        """python-sgp4 for samples ``idx`` (deep-space satellites; ``sat``
+        sorted there: one contiguous run per satellite), one call per
+        satellite, written into ``err``, ``r``, ``v``."""
+        if not len(idx):
+            return
+        s_d = sat[idx]
+        days, rem = np.divmod(t_ns[idx], NS_PER_DAY)
+        jd = np.ascontiguousarray(days + _JD_UNIX, dtype=np.float64)
+        fr = np.ascontiguousarray(rem / NS_PER_DAY, dtype=np.float64)
+        e_d = np.zeros(len(idx), dtype=np.uint8)
+        r_d = np.empty((len(idx), 3))
+        v_d = np.empty((len(idx), 3))
+        bounds = np.flatnonzero(np.r_[True, s_d[1:] != s_d[:-1], True]).tolist()
+        satrecs = self.satrecs
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            satrecs[s_d[a]]._sgp4(jd[a:b], fr[a:b], e_d[a:b], r_d[a:b], v_d[a:b])
+        err[idx], r[idx], v[idx] = e_d, r_d, v_d
 
     def _sparse_grid_states(self, sats, t_ns, need):
         n, m = need.shape
@@ -346,7 +376,6 @@ class _PairG(GFunction):
         jumps), only the plane is used (the site's angle to the plane bounds
         the angle to the satellite); deep-space orbits, whose plane moves
         with lunar-solar terms, are always computed."""
-        from sgp4.api import SatrecArray
         el = self.eph.plane_elements()
         near = el["near"][usat]
         m = len(common)
@@ -355,9 +384,9 @@ class _PairG(GFunction):
         idx = usat[near]
         anchors = np.unique(np.r_[np.arange(0, m, PLANE_ANCHOR_EVERY), m - 1]).astype(np.int64)
         ta = common[anchors]
-        days, rem = np.divmod(ta, NS_PER_DAY)
-        err, r, v = SatrecArray([self.eph.satrecs[i] for i in idx]).sgp4(
-            (days + _JD_UNIX).astype(float), rem / NS_PER_DAY)
+        na = len(ta)
+        ok_a, r, v = self.eph._sgp4_runs(np.repeat(idx, na), np.tile(ta, len(idx)))
+        ok_a, r, v = ok_a.reshape(-1, na), r.reshape(-1, na, 3), v.reshape(-1, na, 3)
         incl = el["incl_rad"][idx]
         node_rate = el["node_rate_rad_s"][idx]
         epoch = el["epoch_ns"][idx]
@@ -376,9 +405,6 @@ class _PairG(GFunction):
         u_rate = el["u_rate_rad_s"][idx]
         du = np.unwrap(np.angle(np.exp(1j * (u_true - (u0[:, None] + u_rate[:, None] * dt_a)))),
                        axis=1)
-        ok_a = (err == 0) & physical_state(r, v, self.eph.radius_limit_km(idx[:, None],
-                                                                          ta[None, :]))
-        self.eph._note_failures(idx[:, None], err, ok_a)
         bad = (~ok_a).any(
             axis=1) | ~np.isfinite(off).all(axis=1) | ~np.isfinite(du).all(axis=1)
         jumpy = (np.abs(np.diff(du, axis=1)) > np.radians(60.0)).any(axis=1) if du.shape[1] > 1 \
