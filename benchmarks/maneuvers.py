@@ -153,7 +153,8 @@ def halves(labels, epochs):
 # The split check: the parameters that most change what is detected, on a
 # small grid around the defaults (DetectorSettings).
 GRID = {"z_threshold": (7.0, 8.0, 9.0), "z_jump": (20.0, 30.0, 40.0),
-        "along_z": (2.0, 2.5, 3.0), "z_weak": (0.0, 5.5, 6.0, 6.5), "along_weak_z": (3.0, 4.0, 5.0)}
+        "along_z": (2.0, 2.5, 3.0), "z_weak": (0.0, 5.5, 6.0, 6.5),
+        "floor_settled_km": (0.0, 0.0015, 0.002, 0.0025)}
 
 
 def split_check(data, names, tol_days):

@@ -91,6 +91,7 @@ class DetectorSettings:
     along_strong_z: float = 15.0    # ... in-track changes above this z need none (0 = off)
     z_weak: float = 6.0             # weak in-track changes down to this z (0 = off) are kept
     along_weak_z: float = 4.0       # ... with this along-track support
+    floor_settled_km: float = 0.002 # outside GEO, an in-track change smaller once settled is wander
 
 
 @dataclass
@@ -541,6 +542,9 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
         ok_l = np.isfinite(dl[g]) & (np.abs(np.nan_to_num(dl[g])) > np.abs(da[g]))
         ok_l &= np.sign(np.nan_to_num(dl[g])) == np.sign(da[g])
         da[g] = np.where(ok_l, dl[g], da[g])
+    if cfg.floor_settled_km > 0 and len(g):
+        small = in_ok[g] & ~cross_ok[g] & ~geo[g] & (np.abs(np.nan_to_num(da[g])) < cfg.floor_settled_km)
+        g = g[~small]
     win_lo = g.copy()
     if cfg.onset_sets > 0 and len(g):
         win_lo = _ramp_onset(t, a, sa, g, np.sign(np.nan_to_num(da[g])), in_ok[g],
