@@ -73,25 +73,25 @@ def _score(histories, spans, settings):
     return hits, extra
 
 
-def test_km_level_burns_a_day_apart_are_separate(histories):
-    hits0, extra0 = _score(histories, SEQUENCES, DetectorSettings(z_step=0.0))
-    hits, extra = _score(histories, SEQUENCES, DetectorSettings())
-    assert hits - hits0 >= MIN_SEQUENCE_GAIN, (hits0, hits)
-    assert extra - extra0 <= MAX_SEQUENCE_EXTRA, (extra0, extra)
+# (rule switched off, spans, least gain in matches, most new unmatched
+# detections allowed); a negative "most new" is a least drop.
+RULES = {
+    "km-level burns a day apart are separate": (
+        {"z_step": 0.0}, SEQUENCES, MIN_SEQUENCE_GAIN, MAX_SEQUENCE_EXTRA),
+    "weak ramps with along-track support are burns": (
+        {"z_weak": 0.0}, RAMP_SPANS, MIN_RAMP_GAIN, MAX_RAMP_EXTRA),
+    "metre-level wander is not a burn": (
+        {"floor_settled_km": 0.0}, RAMP_SPANS, -MAX_WANDER_LOSS, -MIN_WANDER_DROPPED),
+}
 
 
-def test_weak_ramps_with_along_track_support_are_burns(histories):
-    hits0, extra0 = _score(histories, RAMP_SPANS, DetectorSettings(z_weak=0.0))
-    hits, extra = _score(histories, RAMP_SPANS, DetectorSettings())
-    assert hits - hits0 >= MIN_RAMP_GAIN, (hits0, hits)
-    assert extra - extra0 <= MAX_RAMP_EXTRA, (extra0, extra)
-
-
-def test_metre_level_wander_is_not_a_burn(histories):
-    hits0, extra0 = _score(histories, RAMP_SPANS, DetectorSettings(floor_settled_km=0.0))
-    hits, extra = _score(histories, RAMP_SPANS, DetectorSettings())
-    assert extra0 - extra >= MIN_WANDER_DROPPED, (extra0, extra)
-    assert hits0 - hits <= MAX_WANDER_LOSS, (hits0, hits)
+@pytest.mark.parametrize("rule", list(RULES))
+def test_rule_against_operator_lists(histories, rule):
+    off, spans, min_gain, max_extra = RULES[rule]
+    hits0, extra0 = _score(histories, spans, DetectorSettings(**off))
+    hits, extra = _score(histories, spans, DetectorSettings())
+    assert hits - hits0 >= min_gain, (hits0, hits)
+    assert extra - extra0 <= max_extra, (extra0, extra)
 
 
 def test_set_on_a_step_is_not_an_outlier(reference_data):
