@@ -17,11 +17,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_maneuvers import (
+    FIELDS,
+    MATCH_DAYS,
+    _arrays,
+    _greedy_match,
+    _labels,
+    _n_from_a,
+)
 
 from satwatch.elements import parse_elements
 from satwatch.maneuvers import DetectorSettings, detect_maneuvers, semi_major_axis_km
-
-from test_maneuvers import FIELDS, MATCH_DAYS, _arrays, _greedy_match, _labels, _n_from_a
 
 NS_PER_DAY = 86_400 * 10**9
 
