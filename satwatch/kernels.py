@@ -293,21 +293,67 @@ def hermite_elevation_illinois(mode, offset, rows, a, b, fa, fb, tol, grid, r, v
 # -- which grid samples can matter: predicted direction vs the sites --------------
 
 @nb.njit(cache=True, nogil=True)
+def _track_direction(cn, sn, ci, si, cu, su):
+    """Unit vector of argument of latitude ``u`` in the plane of node
+    ``n`` and inclination ``i`` (cosines and sines given)."""
+    return cn * cu - sn * su * ci, sn * cu + cn * su * ci, su * si
+
+
+@nb.njit(cache=True, nogil=True)
+def _interval_hits(cu, su, cn, sn, du, dn, dtheta, ci, si, sx, sy, uz, j, cos_fine, n_sub):
+    """Does the predicted direction come within ``acos(cos_fine)`` of a
+    site anywhere over grid interval ``j`` (checked at ``n_sub + 1``
+    points; ``cos_fine`` carries half a sub-step of motion)?  From the
+    interval's start (cosines and sines of the argument of latitude and
+    the node), the argument of latitude and the node advance by ``du``,
+    ``dn`` and the sites turn with the Earth by ``dtheta`` over the
+    interval, all linearly: rotation recurrences, no trigonometry per
+    point."""
+    cdu, sdu = np.cos(du / n_sub), np.sin(du / n_sub)
+    cdn, sdn = np.cos(dn / n_sub), np.sin(dn / n_sub)
+    cdt, sdt = np.cos(dtheta / n_sub), np.sin(dtheta / n_sub)
+    for k in range(uz.shape[0]):
+        qx, qy = sx[k, j], sy[k, j]
+        cu_k, su_k, cn_k, sn_k = cu, su, cn, sn
+        for _ in range(n_sub + 1):
+            dx, dy, dz = _track_direction(cn_k, sn_k, ci, si, cu_k, su_k)
+            if dx * qx + dy * qy + dz * uz[k] >= cos_fine:
+                return True
+            cu_k, su_k = cu_k * cdu - su_k * sdu, su_k * cdu + cu_k * sdu
+            cn_k, sn_k = cn_k * cdn - sn_k * sdn, sn_k * cdn + cn_k * sdn
+            qx, qy = qx * cdt - qy * sdt, qy * cdt + qx * sdt
+    return False
+
+
+@nb.njit(cache=True, nogil=True)
 def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_anchor,
-               use_track, cos_track, sin_plane, sx, sy, uz):
+               use_track, cos_track, cos_fine, sin_plane, sx, sy, uz, gmst_rate, n_sub):
     """For each satellite (rows) and grid time ``t_ns`` (m,): may it be
     within its screening angle of any site?  The direction comes from mean
     elements -- node ``node0 + node_rate dt``, argument of latitude ``u0 +
     u_rate dt`` corrected by ``du_anchor`` (SGP4 minus mean at the grid
     columns ``anchors``, unwrapped, interpolated linearly) -- and is compared
-    with each site's TEME unit vector (``sx``, ``sy`` (S, m), ``uz`` (S,)):
-    ``cos theta >= cos_track`` where ``use_track``, else the site's angle to
-    the orbital plane alone, ``|sin beta| <= sin_plane``.  Needed samples
+    with each site's TEME unit vector (``sx``, ``sy`` (S, m), ``uz`` (S,);
+    the sites turn at ``gmst_rate`` rad/s).
+
+    Where ``use_track``: a sample is a candidate when ``cos theta >=
+    cos_track`` (the screening angle plus one step of motion: every sample
+    next to a visible moment is one).  A run of consecutive candidates is
+    needed only if, over one of its intervals, the direction comes within
+    ``acos(cos_fine)`` of a site (checked at ``n_sub + 1`` points per
+    interval; ``cos_fine`` carries half a sub-step of the direction's
+    motion): a run without such an interval is an approach that never
+    comes into view.  Elsewhere the site's angle to the orbital plane
+    alone decides, ``|sin beta| <= sin_plane``, per sample.  Needed samples
     are then widened by one column either side."""
     n = incl.shape[0]
     m = t_ns.shape[0]
     n_sites = uz.shape[0]
     need = np.zeros((n, m), np.bool_)
+    cand = np.zeros(m, np.bool_)
+    u_j = np.empty(m)
+    node_j = np.empty(m)
+    trig = np.empty((m, 4))          # cos u, sin u, cos node, sin node per column
     for i in range(n):
         ci = np.cos(incl[i])
         si = np.sin(incl[i])
@@ -325,15 +371,16 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
                 j1 = anchors[a + 1]
                 w = (j - j0) / (j1 - j0)
                 u = u0[i] + u_rate[i] * dt + du_anchor[i, a] * (1 - w) + du_anchor[i, a + 1] * w
-                cu = np.cos(u)
-                su = np.sin(u)
-                px = cn * cu - sn * su * ci
-                py = sn * cu + cn * su * ci
-                pz = su * si
+                cu, su = np.cos(u), np.sin(u)
+                u_j[j] = u
+                node_j[j] = node
+                trig[j, 0], trig[j, 1], trig[j, 2], trig[j, 3] = cu, su, cn, sn
+                px, py, pz = _track_direction(cn, sn, ci, si, cu, su)
                 for k in range(n_sites):
                     if px * sx[k, j] + py * sy[k, j] + pz * uz[k] >= cos_track[i]:
                         hit = True
                         break
+                cand[j] = hit
             else:
                 nx = si * sn
                 ny = -si * cn
@@ -341,7 +388,29 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
                     if abs(nx * sx[k, j] + ny * sy[k, j] + ci * uz[k]) <= sin_plane[i]:
                         hit = True
                         break
-            need[i, j] = hit
+                need[i, j] = hit
+        if not use_track[i]:
+            continue
+        j = 0
+        while j < m:
+            if not cand[j]:
+                j += 1
+                continue
+            b = j
+            while b + 1 < m and cand[b + 1]:
+                b += 1
+            seen = False
+            for q in range(j, b):
+                if _interval_hits(trig[q, 0], trig[q, 1], trig[q, 2], trig[q, 3],
+                                  u_j[q + 1] - u_j[q], node_j[q + 1] - node_j[q],
+                                  gmst_rate * (t_ns[q + 1] - t_ns[q]) / 1e9, ci, si, sx, sy, uz,
+                                  q, cos_fine[i], n_sub):
+                    seen = True
+                    break
+            if seen:
+                for q in range(j, b + 1):
+                    need[i, q] = True
+            j = b + 1
     out = need.copy()
     for i in range(n):
         for j in range(m):

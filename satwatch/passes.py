@@ -57,6 +57,10 @@ PLANE_MARGIN_DEG = 0.25
 # the same catalog and spans (4e: the equation of centre, twice over):
 # 0.6 deg allowed beyond 4e.
 TRACK_MARGIN_DEG = 0.6
+# Points per grid interval at which the sample screen checks the predicted
+# track (kernels.track_need): half a sub-step of motion (~1.2 deg in LEO)
+# widens its circle.
+TRACK_SUBSTEPS = 8
 # At most this many sites for the sample screen (_needed_samples): beyond
 # that nearly every sample is near some site and the screen costs more than
 # it saves.
@@ -330,14 +334,14 @@ class _PairG(GFunction):
         # TEME once per time (GMST only: polar motion moves it by ~1e-6 rad,
         # far inside the screen's margin), so no satellite sample is rotated
         # except those that pass the screen.
-        theta, _ = gmst82_rad(times)
+        theta, theta_rate = gmst82_rad(times)
         c, s = np.cos(theta), np.sin(theta)
         ux, uy, uz = self._site_unit
         sx = c[None, :] * ux[:, None] - s[None, :] * uy[:, None]     # (S, m)
         sy = s[None, :] * ux[:, None] + c[None, :] * uy[:, None]
         sites_here = np.unique(site)
         need = (self._needed_samples(usat, common, screen_cos, sx[sites_here], sy[sites_here],
-                                 uz[sites_here])
+                                     uz[sites_here], float(np.max(theta_rate)))
                 if len(sites_here) <= SAMPLE_SCREEN_MAX_SITES else None)
         r, _ = self.eph.grid_states(usat, common, need)           # TEME (3, U, m)
         rn = np.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2])        # (U, m)
@@ -353,7 +357,7 @@ class _PairG(GFunction):
             g[ii, jj] = exact_at(r_in, site[ii], times[jj])
         return g
 
-    def _needed_samples(self, usat, common, screen_cos, sx, sy, uz):
+    def _needed_samples(self, usat, common, screen_cos, sx, sy, uz, gmst_rate):
         """Which grid samples of satellites ``usat`` can matter: ``(U, m)``
         bool, or None (all).  Only these get SGP4 (kernels.track_need).
 
@@ -367,11 +371,17 @@ class _PairG(GFunction):
         difference at the anchors plus 0.033 deg (PLANE_MARGIN_DEG = 0.25
         allowed), the argument of latitude by at most 4e + 0.30 deg beyond the
         interpolated anchors (TRACK_MARGIN_DEG = 0.6 allowed).  A sample is
-        needed where the predicted direction is within the screening angle
-        (at the largest radius the orbit reaches) plus one step of motion
-        (as the geocentric screen) plus those bounds; then one more sample
-        either side, so that every bracket, every sampled extremum and every
-        interpolation around a pass has its states.  Where the anchors show
+        a candidate where the predicted direction is within the screening
+        angle (at the largest radius the orbit reaches) plus one step of
+        motion (as the geocentric screen) plus those bounds: every sample
+        next to a moment in view is one.  A run of candidates (one approach
+        to a site) is needed only if the predicted track, checked
+        TRACK_SUBSTEPS times per interval, comes within the screening angle
+        plus the bounds plus half a sub-step of motion of a site somewhere
+        along it: an approach that never comes into view needs no SGP4.  A
+        needed run is taken whole, then one more sample either side, so that
+        every bracket, every sampled extremum and every interpolation around
+        a pass has its states, as in the full search.  Where the anchors show
         anything odd (an SGP4 error, an unphysical state, a correction that
         jumps), only the plane is used (the site's angle to the plane bounds
         the angle to the satellite); deep-space orbits, whose plane moves
@@ -416,13 +426,21 @@ class _PairG(GFunction):
         track = lam + self._step_margin_rad(idx) + d_plane + d_track
         plane = lam + d_plane + 2.0 * (EARTH_ROTATION_RAD_S + np.abs(node_rate)) * step_s
         use_track = ~bad & ~jumpy & (track < np.pi)
+        # the predicted direction turns at most at |u rate| (with the anchor
+        # correction's steepest slope) + |node rate|, the sites at the Earth's
+        # rate: half a sub-step of that is the fine test's extra margin
+        du_ok = np.where(np.isfinite(du), du, 0.0)
+        du_rate = (np.abs(np.diff(du_ok, axis=1)) / (np.diff(ta) / NS_PER_S)).max(
+            axis=1, initial=0.0)
+        speed = np.abs(u_rate) + du_rate + np.abs(node_rate) + EARTH_ROTATION_RAD_S
+        fine = lam + d_plane + d_track + 0.5 * speed * step_s / TRACK_SUBSTEPS
         need_near = track_need(
             common.astype(np.int64), anchors, incl, el["node_rad"][idx], node_rate, epoch,
-            u0, u_rate, np.where(np.isfinite(du), du, 0.0), use_track,
-            np.cos(np.minimum(track, np.pi)), np.where(plane < np.pi / 2, np.sin(
+            u0, u_rate, du_ok, use_track, np.cos(np.minimum(track, np.pi)),
+            np.cos(np.minimum(fine, np.pi)), np.where(plane < np.pi / 2, np.sin(
                 np.minimum(plane, np.pi / 2)), 2.0),
             np.ascontiguousarray(sx, dtype=float), np.ascontiguousarray(sy, dtype=float),
-            np.ascontiguousarray(uz, dtype=float))
+            np.ascontiguousarray(uz, dtype=float), float(gmst_rate), TRACK_SUBSTEPS)
         need = np.ones((len(usat), m), dtype=bool)
         need[near] = need_near
         return need

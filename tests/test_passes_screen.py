@@ -1,8 +1,9 @@
 """The pass search propagates only grid samples where a satellite can be near
 a site (passes._PairG._needed_samples, predicted from mean elements and checked
 at SGP4 anchors).  Checked here against SGP4 itself (sgp4, Vallado's code):
-no sample near a site is ever left out, and the passes are exactly those of
-the search that propagates every sample.  Also the unphysical-state bound
+no sample near a site is ever left out, nor either end of an interval with
+a moment near a site, and the passes are exactly those of the search that
+propagates every sample.  Also the unphysical-state bound
 (propagation.physical_state) on real and decayed element sets of the
 2023-10-13 Space-Track catalog (../shared/data/catalogs).
 """
@@ -43,12 +44,12 @@ def test_every_sample_near_a_site_is_propagated(near_earth, start):
     t0 = utc(start)
     grid = (t0.ns + np.arange(-1, 86400 / step_s + 2) * step_s * NS_PER_S).astype(np.int64)
     usat = np.arange(len(eph))
-    theta, _ = gmst82_rad(Time(grid))
+    theta, theta_rate = gmst82_rad(Time(grid))
     c, s = np.cos(theta), np.sin(theta)
     ux, uy, uz = g._site_unit
     sx = c[None, :] * ux[:, None] - s[None, :] * uy[:, None]
     sy = s[None, :] * ux[:, None] + c[None, :] * uy[:, None]
-    need = g._needed_samples(usat, grid, g.screen_cos, sx, sy, uz)
+    need = g._needed_samples(usat, grid, g.screen_cos, sx, sy, uz, float(theta_rate.max()))
     # the truth: SGP4 at every sample, angle to each site against the
     # screening angle at the satellite's actual radius
     days, rem = np.divmod(grid, NS_PER_DAY)
@@ -64,6 +65,27 @@ def test_every_sample_near_a_site_is_propagated(near_earth, start):
     assert not missed.any(), [(near_earth.element_sets[i].norad_id, j)
                               for i, j in zip(*np.nonzero(missed))][:10]
     assert (near_any & ok).sum() > 1000
+    # between samples too: a satellite near a site half-way through an
+    # interval needs both ends (the bracket and the Hermite states)
+    mid = grid[:-1] + (grid[1:] - grid[:-1]) // 2
+    days, rem = np.divmod(mid, NS_PER_DAY)
+    err_m, r_m, v_m = SatrecArray(list(eph.satrecs)).sgp4((days + 2440587.5).astype(float),
+                                                          rem / NS_PER_DAY)
+    ok_m = (err_m == 0) & physical_state(r_m, v_m, eph.radius_limit_km(usat[:, None],
+                                                                        mid[None, :]))
+    rn_m = np.sqrt((r_m * r_m).sum(axis=-1))
+    theta_m, _ = gmst82_rad(Time(mid))
+    cm, sm = np.cos(theta_m), np.sin(theta_m)
+    near_mid = np.zeros(ok_m.shape, dtype=bool)
+    for k in range(len(sites)):
+        cos_t = (r_m[..., 0] * (cm * ux[k] - sm * uy[k]) + r_m[..., 1] * (sm * ux[k] + cm * uy[k])
+                 + r_m[..., 2] * uz[k]) / rn_m
+        near_mid |= cos_t >= g.screen_cos(rn_m)
+    near_mid &= ok_m & ok[:, :-1] & ok[:, 1:]
+    missed_mid = near_mid & ~(need[:, :-1] & need[:, 1:])
+    assert not missed_mid.any(), [(near_earth.element_sets[i].norad_id, j)
+                                  for i, j in zip(*np.nonzero(missed_mid))][:10]
+    assert near_mid.sum() > 1000
     # and the screen does its job: most samples are skipped
     assert need.mean() < 0.6
 
