@@ -72,6 +72,8 @@ class DetectorSettings:
     z_jump: float = 30.0            # single-gap jump test (0 = off); not at GEO
     jump_rate_gaps: int = 21        # gaps in the median trend rate of the jump test
     jump_merge_sets: int = 2        # a jump this close to a window detection is the same
+    catchup_z: float = 3.0          # a jump after a still-rising small ramp is its catch-up (0 = off)
+    catchup_max_km: float = 0.02    # ... "small": a change an orbit fit can spread over days
     z_step: float = 200.0           # ... unless this many noise scales: a step, not a ramp (0 = off)
     nms_sets: int = 2               # picks closer than this many gaps are one change
     settle_sets: int = 8            # sets over which the size of a change is measured
@@ -483,6 +485,7 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     da[g], dtheta[g], di[g] = da[src], dtheta[src], di[src]
     za[g], zi[g], zn[g], score[g] = za[g0], zi[g0], zn[g0], score[g0]
     in_ok[g], cross_ok[g] = in_ok_g, cross_ok_g
+    dl_settled = _trend_breaks(t, a, sa, k, cfg.settle_sets)[0]
     if cfg.z_jump > 0:
         # Test 2, single-gap jumps (burns a day apart, which the windowed
         # test sees as one ramp): outside GEO, where a TLE's a is clean
@@ -502,6 +505,26 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
                 # hundreds of noise scales) is a burn of its own, next to
                 # another: burn sequences of a day apart.
                 keep |= (nearest > 0) & (zj[gj] > cfg.z_step)
+            if cfg.catchup_z > 0:
+                # The fit catching up on a small burn it spread as a ramp:
+                # a jump of the same sign within settle_sets sets after an
+                # in-track change, while the sets between still rise
+                # (their single-gap jumps, over the noise, sum beyond
+                # catchup_z), both under catchup_max_km.
+                prev = g[pos]
+                lag = gj - prev
+                sgn = np.sign(np.nan_to_num(da[prev]))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    zs = np.nan_to_num(jump / (np.maximum(sa[:-1], sa[1:]) * np.sqrt(2.0)))
+                cz = np.concatenate([[0.0], np.cumsum(zs)])
+                rising = sgn * (cz[gj] - cz[np.clip(prev + 1, 0, len(zs))]) \
+                    / np.sqrt(np.maximum(lag - 1, 1))
+                size = np.maximum(np.abs(np.nan_to_num(da[prev])),
+                                  np.abs(np.nan_to_num(dl_settled[prev])))
+                keep &= ~((prev < gj) & (lag > 1) & (lag <= cfg.settle_sets) & in_ok[prev]
+                          & (np.sign(jump[gj]) == sgn) & (rising > cfg.catchup_z)
+                          & (size < cfg.catchup_max_km)
+                          & (np.abs(jump[gj]) < cfg.catchup_max_km))
             gj = gj[keep]
         if len(gj):
             da[gj] = jump[gj]
@@ -538,7 +561,7 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
         # show a burn as a ramp over days): the mean departure from the
         # earlier trend of the settle_sets sets after the gap, where larger
         # and of the same sign.
-        dl, _, _ = _trend_breaks(t, a, sa, k, cfg.settle_sets)
+        dl = dl_settled
         ok_l = np.isfinite(dl[g]) & (np.abs(np.nan_to_num(dl[g])) > np.abs(da[g]))
         ok_l &= np.sign(np.nan_to_num(dl[g])) == np.sign(da[g])
         da[g] = np.where(ok_l, dl[g], da[g])
