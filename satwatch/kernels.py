@@ -358,11 +358,13 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
         ci = np.cos(incl[i])
         si = np.sin(incl[i])
         a = 0
+        prev_a = -1
+        prev_h = -1
+        have_rot = False
+        cu = su = cn = sn = cdu = sdu = cdn = sdn = 0.0
         for j in range(m):
             dt = (t_ns[j] - epoch_ns[i]) / 1e9
             node = node0[i] + node_rate[i] * dt
-            cn = np.cos(node)
-            sn = np.sin(node)
             hit = False
             if use_track[i]:
                 while a < anchors.shape[0] - 2 and anchors[a + 1] <= j:
@@ -371,7 +373,23 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
                 j1 = anchors[a + 1]
                 w = (j - j0) / (j1 - j0)
                 u = u0[i] + u_rate[i] * dt + du_anchor[i, a] * (1 - w) + du_anchor[i, a + 1] * w
-                cu, su = np.cos(u), np.sin(u)
+                # u and the node are linear within an anchor segment: rotate
+                # the cosines and sines by the (constant) step, recomputed at
+                # each segment and wherever the grid step changes
+                h = t_ns[j] - t_ns[j - 1] if j > 0 else -1
+                same = j > 0 and a == prev_a and h == prev_h
+                if same and have_rot:
+                    cu, su = cu * cdu - su * sdu, su * cdu + cu * sdu
+                    cn, sn = cn * cdn - sn * sdn, sn * cdn + cn * sdn
+                else:
+                    cu, su = np.cos(u), np.sin(u)
+                    cn, sn = np.cos(node), np.sin(node)
+                    have_rot = j > 0 and a == prev_a
+                    if have_rot:
+                        cdu, sdu = np.cos(u - u_j[j - 1]), np.sin(u - u_j[j - 1])
+                        cdn, sdn = np.cos(node - node_j[j - 1]), np.sin(node - node_j[j - 1])
+                prev_a = a
+                prev_h = h
                 u_j[j] = u
                 node_j[j] = node
                 trig[j, 0], trig[j, 1], trig[j, 2], trig[j, 3] = cu, su, cn, sn
@@ -382,6 +400,8 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
                         break
                 cand[j] = hit
             else:
+                cn = np.cos(node)
+                sn = np.sin(node)
                 nx = si * sn
                 ny = -si * cn
                 for k in range(n_sites):

@@ -30,7 +30,7 @@ from .frames import gmst82_rad, teme_to_itrs
 from .kernels import (hermite_elevation_illinois, hermite_elevation_rate, hermite_geometry,
                       screen_pairs, track_need)
 from .propagation import UNPHYSICAL_STATE, max_radius_km, physical_state
-from .sgp4_kernel import pack_near_earth, sgp4_near_ns_into
+from .sgp4_kernel import pack_near_earth, sgp4_near_ns_scatter
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
 from .time import NS_PER_DAY, NS_PER_S, Time
 
@@ -166,34 +166,32 @@ class Ephemeris:
         self._cache = (sats, t_ns, r, v, m)
         return np.moveaxis(r.reshape(n, m, 3), -1, 0), np.moveaxis(v.reshape(n, m, 3), -1, 0)
 
-    def _sgp4_runs(self, sat, t_ns):
+    def _sgp4_runs(self, sat, t_ns, out=None):
         """Exact SGP4 at per-sample satellites ``sat`` (sorted: one
-        contiguous run per satellite) and times ``t_ns`` (flat): one call per
-        satellite, sgp4 writing straight into slices of the outputs.  Returns
-        ``(ok, r, v)`` ``(k,)``, ``(k, 3)``, ``(k, 3)``, r NaN where not ok;
-        failures are recorded (``failed``)."""
+        contiguous run per satellite) and times ``t_ns`` (flat): near-Earth
+        sets in one compiled call (sgp4_kernel, the C++ numbers bit for
+        bit), deep-space ones by python-sgp4, one call per satellite.
+        Returns ``(ok, r, v)`` ``(k,)``, ``(k, 3)``, ``(k, 3)``, r NaN where
+        not ok; failures are recorded (``failed``).  ``out = (rows, r, v)``
+        writes sample i into row ``rows[i]`` of those arrays instead (and
+        returns them)."""
         k = len(sat)
         sat = np.asarray(sat, dtype=np.int64)
         t_ns = np.ascontiguousarray(t_ns, dtype=np.int64)
-        err = np.zeros(k, dtype=np.uint8)
-        r = np.empty((k, 3))
-        v = np.empty((k, 3))
+        if out is None:
+            q, r, v = np.arange(k, dtype=np.int64), np.empty((k, 3)), np.empty((k, 3))
+        else:
+            q, r, v = out
+        err = np.zeros(len(r), dtype=np.uint8)
         if k:
             rows, params = self._near_earth()
             row = rows[sat]
-            deep = row < 0
-            if not deep.any():
-                sgp4_near_ns_into(params, row, t_ns, err, r, v)
-            else:
-                near = np.flatnonzero(~deep)
-                if len(near):
-                    e_n, r_n, v_n = err[near], r[near], v[near]
-                    sgp4_near_ns_into(params, row[near], t_ns[near], e_n, r_n, v_n)
-                    err[near], r[near], v[near] = e_n, r_n, v_n
-                self._sgp4_deep_runs(sat, t_ns, np.flatnonzero(deep), err, r, v)
-        ok = (err == 0) & physical_state(r, v, self.radius_limit_km(sat, t_ns))
-        self._note_failures(sat, err, ok)
-        r[~ok] = np.nan
+            sgp4_near_ns_scatter(params, row, t_ns, q, err, r, v)
+            self._sgp4_deep_runs(sat, t_ns, np.flatnonzero(row < 0), q, err, r, v)
+        r_k, v_k, e_k = (r, v, err) if out is None else (r[q], v[q], err[q])
+        ok = (e_k == 0) & physical_state(r_k, v_k, self.radius_limit_km(sat, t_ns))
+        self._note_failures(sat, e_k, ok)
+        r[q[~ok]] = np.nan
         self.sgp4_calls += k
         return ok, r, v
 
@@ -208,10 +206,10 @@ class Ephemeris:
             self._near = (row, pack_near_earth([s for s, n in zip(self.satrecs, near) if n]))
         return self._near
 
-    def _sgp4_deep_runs(self, sat, t_ns, idx, err, r, v):
+    def _sgp4_deep_runs(self, sat, t_ns, idx, q, err, r, v):
         """python-sgp4 for samples ``idx`` (deep-space satellites; ``sat``
         sorted there: one contiguous run per satellite), one call per
-        satellite, written into ``err``, ``r``, ``v``."""
+        satellite, written into rows ``q[idx]`` of ``err``, ``r``, ``v``."""
         if not len(idx):
             return
         s_d = sat[idx]
@@ -225,17 +223,15 @@ class Ephemeris:
         satrecs = self.satrecs
         for a, b in zip(bounds[:-1], bounds[1:]):
             satrecs[s_d[a]]._sgp4(jd[a:b], fr[a:b], e_d[a:b], r_d[a:b], v_d[a:b])
-        err[idx], r[idx], v[idx] = e_d, r_d, v_d
+        rows = q[idx]
+        err[rows], r[rows], v[rows] = e_d, r_d, v_d
 
     def _sparse_grid_states(self, sats, t_ns, need):
         n, m = need.shape
         rows, cols = np.nonzero(need)                  # sorted by satellite
-        _, rr, vv = self._sgp4_runs(sats[rows], t_ns[cols])
         r = np.full((n * m, 3), np.nan)
         v = np.empty((n * m, 3))        # never read where r is NaN: Hermite gives NaN there
-        q = rows * m + cols
-        r[q] = rr
-        v[q] = vv
+        self._sgp4_runs(sats[rows], t_ns[cols], out=(rows * m + cols, r, v))
         self._cache = (sats, t_ns, r, v, m)
         return (np.moveaxis(r.reshape(n, m, 3), -1, 0), np.moveaxis(v.reshape(n, m, 3), -1, 0))
 

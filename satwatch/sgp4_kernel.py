@@ -436,6 +436,22 @@ def sgp4_near_ns_into(params, sat_idx, t_ns, err, r, v):
                 err, r, v, i)
 
 
+@nb.njit(cache=True, nogil=True)
+def sgp4_near_ns_scatter(params, sat_idx, t_ns, out_idx, err, r, v):
+    """``sgp4_near_ns_into`` for the samples whose ``sat_idx`` is >= 0,
+    written at row ``out_idx[i]`` of the outputs (which may be larger than
+    the samples); samples with a negative index (deep-space sets, for
+    python-sgp4) are skipped and their rows left untouched."""
+    k = sat_idx.shape[0]
+    for i in range(k):
+        s = sat_idx[i]
+        if s < 0:
+            continue
+        days = t_ns[i] // NS_PER_DAY
+        _sample(params, s, days + JD_UNIX_EPOCH, (t_ns[i] - days * NS_PER_DAY) / NS_PER_DAY,
+                err, r, v, out_idx[i])
+
+
 def sgp4_near(params, sat_idx, jd, fr):
     """SGP4 states of satellites ``params[sat_idx]`` (rows from
     ``pack_near_earth``) at split Julian dates ``jd + fr`` (UTC, as
