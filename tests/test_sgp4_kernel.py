@@ -28,6 +28,7 @@ from satwatch.sgp4_kernel import (
     sgp4_near,
     sgp4_near_into,
     sgp4_near_ns_into,
+    sgp4_near_ns_scatter,
 )
 from satwatch.time import NS_PER_DAY
 
@@ -310,6 +311,19 @@ def test_shapes_order_and_into(catalog_near):
     np.testing.assert_array_equal(err, e4)
     np.testing.assert_array_equal(r3, r4)
     np.testing.assert_array_equal(v3, v4)
+    # scattered into chosen rows of larger outputs, negative indices skipped
+    rows = np.random.default_rng(5).permutation(2 * len(idx))[:len(idx)]
+    skip = np.arange(len(idx)) % 3 == 0
+    e5 = np.full(2 * len(idx), 99, dtype=np.uint8)
+    r5 = np.full((2 * len(idx), 3), -7.0)
+    v5 = np.full((2 * len(idx), 3), -7.0)
+    sgp4_near_ns_scatter(params, np.where(skip, -1, idx), t_ns, rows, e5, r5, v5)
+    np.testing.assert_array_equal(e5[rows[~skip]], e4[~skip])
+    np.testing.assert_array_equal(r5[rows[~skip]], r4[~skip])
+    np.testing.assert_array_equal(v5[rows[~skip]], v4[~skip])
+    untouched = np.ones(2 * len(idx), bool)
+    untouched[rows[~skip]] = False
+    assert (e5[untouched] == 99).all() and (r5[untouched] == -7.0).all()
     # empty input
     e0, r0, v0 = sgp4_near(params, np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
     assert e0.shape == (0,) and r0.shape == (0, 3) and v0.shape == (0, 3)
