@@ -37,21 +37,26 @@ def teme_to_itrs(r_teme_km, v_teme_km_s, times: Time, polar_motion: bool = True)
     None.  Velocities are Earth-fixed (include the Earth-rotation term)."""
     theta, theta_dot = gmst82_rad(times)
     c, s = np.cos(theta), np.sin(theta)
-    x, y, z = r_teme_km[0], r_teme_km[1], r_teme_km[2]
-    xp = c * x + s * y
-    yp = c * y - s * x
-    r = [xp, yp, z]
+    px, py = times.polar_motion_rad() if polar_motion else (None, None)
+    r = rotate_teme_to_itrs(r_teme_km, c, s, px, py)
     v = None
     if v_teme_km_s is not None:
+        x, y = r_teme_km[0], r_teme_km[1]
+        xp, yp = c * x + s * y, c * y - s * x
         vx, vy, vz = v_teme_km_s[0], v_teme_km_s[1], v_teme_km_s[2]
         v = [c * vx + s * vy + theta_dot * yp, c * vy - s * vx - theta_dot * xp, vz]
-    if polar_motion:
-        px, py = times.polar_motion_rad()
-        r = _polar(r, px, py)
-        if v is not None:
-            v = _polar(v, px, py)
-    r = np.stack(r)
-    return r, (None if v is None else np.stack(v))
+        v = np.stack(v if px is None else _polar(v, px, py))
+    return r, v
+
+
+def rotate_teme_to_itrs(r_teme_km, cos_theta, sin_theta, xp_rad=None, yp_rad=None):
+    """Positions ``(3, ...)`` from TEME to ITRS given cos and sin of GMST and
+    (optionally) the polar motion angles, each broadcast against ``r[0]``:
+    the rotation of :func:`teme_to_itrs`, for callers that already hold
+    those angles per time (one GMST per grid column, not per sample)."""
+    x, y, z = r_teme_km[0], r_teme_km[1], r_teme_km[2]
+    r = [cos_theta * x + sin_theta * y, cos_theta * y - sin_theta * x, z]
+    return np.stack(r if xp_rad is None else _polar(r, xp_rad, yp_rad))
 
 
 def _polar(vec, xp, yp):

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .events import GFunction, Scan, latest_at_or_before, scan, to_intervals
-from .frames import gmst82_rad, teme_to_itrs
+from .frames import gmst82_rad, rotate_teme_to_itrs, teme_to_itrs
 from .kernels import (hermite_elevation_illinois, hermite_elevation_rate, hermite_geometry,
                       screen_pairs, track_need)
 from .propagation import UNPHYSICAL_STATE, max_radius_km, physical_state
@@ -348,8 +348,11 @@ class _PairG(GFunction):
         g, ii, jj = screen_pairs(r_flat, len(common), rn, thr, sx, sy, np.asarray(uz, float),
                                  inv.astype(np.int64), site.astype(np.int64))
         if len(ii):
-            r_in, _ = teme_to_itrs(r[:, inv[ii], jj], None, times[jj],
-                                   polar_motion=polar_motion)
+            # GMST and polar motion once per grid column, gathered per sample
+            px, py = times.polar_motion_rad() if polar_motion else (None, None)
+            r_in = rotate_teme_to_itrs(r[:, inv[ii], jj], c[jj], s[jj],
+                                       None if px is None else px[jj],
+                                       None if py is None else py[jj])
             g[ii, jj] = exact_at(r_in, site[ii], times[jj])
         return g
 
