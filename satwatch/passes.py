@@ -94,7 +94,7 @@ class Ephemeris:
     cached, and cubic Hermite interpolation for other times of the last
     cached grid (exact SGP4 otherwise or when asked)."""
 
-    def __init__(self, satrecs, step_s, period_s=None, radius_km=None):
+    def __init__(self, satrecs, step_s, period_s=None, radius_km=None, _parent=None):
         self.satrecs = list(satrecs)
         self.step_s = np.asarray(step_s, dtype=float)
         # orbital period and mean radius (semi-major axis), for functions
@@ -102,10 +102,21 @@ class Ephemeris:
         self.period_s = None if period_s is None else np.asarray(period_s, dtype=float)
         self.radius_km = None if radius_km is None else np.asarray(radius_km, dtype=float)
         self._cache = None          # (sat_idx sorted, grid_ns, r, v)
-        self._r_fwd = max_radius_km(self.satrecs)
-        self._r_bwd = max_radius_km(self.satrecs, backward=True)
-        self._epoch_ns = np.array([(s.jdsatepoch - _JD_UNIX + s.jdsatepochF) * NS_PER_DAY
-                                   for s in self.satrecs], dtype=float)
+        if _parent is not None:     # (ephemeris, a, b): satellites a:b of it, sliced
+            par, a, b = _parent
+            self._r_fwd, self._r_bwd = par._r_fwd[a:b], par._r_bwd[a:b]
+            self._epoch_ns = par._epoch_ns[a:b]
+            self._plane = {k: x[a:b] for k, x in par.plane_elements().items()}
+            row, params = par._near_earth()
+            sub = row[a:b]
+            new_row = np.full(b - a, -1, dtype=np.int64)
+            new_row[sub >= 0] = np.arange(int((sub >= 0).sum()))
+            self._near = (new_row, params[sub[sub >= 0]])
+        else:
+            self._r_fwd = max_radius_km(self.satrecs)
+            self._r_bwd = max_radius_km(self.satrecs, backward=True)
+            self._epoch_ns = np.array([(s.jdsatepoch - _JD_UNIX + s.jdsatepochF) * NS_PER_DAY
+                                       for s in self.satrecs], dtype=float)
         self.sgp4_calls = 0
         # satellite index -> error code (SGP4's, or UNPHYSICAL_STATE) of the
         # first failed sample seen on a grid: failures are data, reported
@@ -721,10 +732,11 @@ _FORK_JOB = None       # (eph, fn, args) for forked workers (map_satellite_chunk
 
 
 def sub_ephemeris(eph: Ephemeris, a: int, b: int) -> Ephemeris:
-    """Satellites ``a:b`` of an ephemeris (their steps, periods and radii)."""
+    """Satellites ``a:b`` of an ephemeris (their steps, periods and radii,
+    and its per-satellite constants, sliced rather than recomputed)."""
     return Ephemeris(eph.satrecs[a:b], eph.step_s[a:b],
                      None if eph.period_s is None else eph.period_s[a:b],
-                     None if eph.radius_km is None else eph.radius_km[a:b])
+                     None if eph.radius_km is None else eph.radius_km[a:b], _parent=(eph, a, b))
 
 
 def _fork_chunk(bounds):
@@ -741,6 +753,8 @@ def map_satellite_chunks(eph: Ephemeris, fn, args, workers: int) -> list:
     import multiprocessing as mp
     global _FORK_JOB
     n = len(eph)
+    eph.plane_elements()            # per-satellite constants once, before the fork
+    eph._near_earth()
     edges = np.linspace(0, n, min(n, 4 * workers) + 1).astype(int)
     bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
     _FORK_JOB = (eph, fn, args)
