@@ -88,6 +88,12 @@ class Rule:
             if not has_site and not self.polygon_lon_lat_deg:
                 raise WatchError(f"{label}: a pass rule needs a site (lat/lon and "
                                  "radius_km) or a polygon")
+            if self.polygon_lon_lat_deg and not has_site:
+                from .zones import ring_geometry
+                geom = ring_geometry(self.polygon_lon_lat_deg)
+                if geom is None or geom.is_empty:
+                    raise WatchError(f"{label}: polygon_lon_lat_deg needs a closed ring of at "
+                                     "least 4 (lon, lat) points enclosing an area")
             if has_site and not (self.radius_km and self.radius_km > 0):
                 raise WatchError(f"{label}: a pass rule over a site needs radius_km > 0")
             if not (self.norad_ids or self.name_pattern or self.owner):
@@ -326,7 +332,9 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
     ok = states.error == 0
     if rule.polygon_lon_lat_deg:
         import shapely
-        poly = shapely.Polygon(rule.polygon_lon_lat_deg)
+
+        from .zones import ring_geometry
+        poly = ring_geometry(rule.polygon_lon_lat_deg)      # cut at +-180 deg
         inside = np.asarray(shapely.contains_xy(poly, geo.lon_deg, geo.lat_deg)) & ok
         score = -np.ones_like(geo.lat_deg)
         where = "inside the rule's polygon"

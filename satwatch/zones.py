@@ -53,15 +53,17 @@ class Zone:
 # parsing
 
 
-def _split_antimeridian(coords):
-    """A polygon ring (lon, lat) as shapely geometry, cut at +-180 deg when
-    it crosses there (consecutive longitudes more than 180 deg apart)."""
+def ring_geometry(coords):
+    """A polygon ring (lon, lat) in degrees as shapely geometry with
+    longitudes in [-180, 180], cut at +-180 deg when it crosses there
+    (consecutive longitudes more than 180 deg apart, or longitudes given
+    past +-180 deg, as in 170..190); None for fewer than 4 points."""
     import shapely
     from shapely.geometry import Polygon, box
     ring = np.asarray(coords, dtype=float)
     if len(ring) < 4:
         return None
-    if np.all(np.abs(np.diff(ring[:, 0])) <= 180.0):
+    if np.all(np.abs(np.diff(ring[:, 0])) <= 180.0) and np.all(np.abs(ring[:, 0]) <= 180.0):
         poly = Polygon(ring)
         return poly if poly.is_valid else shapely.make_valid(poly)
     lon = np.degrees(np.unwrap(np.radians(ring[:, 0])))
@@ -83,11 +85,11 @@ def _split_antimeridian(coords):
 def _polygon(rings):
     """Shell and holes, each cut at the antimeridian."""
     import shapely
-    shell = _split_antimeridian(rings[0])
+    shell = ring_geometry(rings[0])
     if shell is None:
         return None
     for hole in rings[1:]:
-        h = _split_antimeridian(hole)
+        h = ring_geometry(hole)
         if h is None:
             continue
         # TopoJSON from d3 is spherical: Antarctica is a sliver "shell" along

@@ -365,15 +365,20 @@ def test_alert_store_keeps_each_alert_once(store_url):
         store.close()
 
 
-def test_polygon_pass_rule_matches_skyfield(full_catalog):
+@pytest.mark.parametrize("lon0, lon1, lat0, lat1", [
+    (55.0, 75.0, 40.0, 52.0),          # Baikonur to Kazakhstan's east
+    (160.0, -170.0, -30.0, 20.0),      # across the antimeridian (Pacific)
+    (160.0, 190.0, -30.0, 20.0),       # the same box written past 180 deg
+])
+def test_polygon_pass_rule_matches_skyfield(full_catalog, lon0, lon1, lat0, lat1):
     """A pass rule over a lon/lat box: entries counted from Skyfield's
-    sub-satellite points with plain bounds checks (independent of shapely)."""
+    sub-satellite points with plain bounds checks (independent of shapely),
+    also for boxes across +-180 deg."""
     import datetime
 
     from skyfield.api import EarthSatellite, load, wgs84
 
     from satwatch.watch import Rule, Update, evaluate
-    lon0, lon1, lat0, lat1 = 55.0, 75.0, 40.0, 52.0
     box = ((lon0, lat0), (lon1, lat0), (lon1, lat1), (lon0, lat1), (lon0, lat0))
     iss = full_catalog.select([25544])
     rule = Rule(id=9, kind="pass", norad_ids=(25544,), polygon_lon_lat_deg=box)
@@ -388,8 +393,19 @@ def test_polygon_pass_rule_matches_skyfield(full_catalog):
     sub = wgs84.subpoint_of(sat.at(ts.from_datetimes(
         [x.replace(tzinfo=datetime.timezone.utc) for x in times])))
     lat, lon = sub.latitude.degrees, sub.longitude.degrees
-    inside = (lon > lon0) & (lon < lon1) & (lat > lat0) & (lat < lat1)
+    width = (lon1 - lon0) % 360.0
+
+    def in_lon(x):
+        return ((np.asarray(x) - lon0) % 360.0 > 0) & ((np.asarray(x) - lon0) % 360.0 < width)
+    inside = in_lon(lon) & (lat > lat0) & (lat < lat1)
     entries = int(np.sum(np.diff(np.r_[0, inside.astype(int)]) == 1))
     assert entries >= 1 and len(alerts) == entries
     for a in alerts:
-        assert lon0 < a.details["lon_deg"] < lon1 and lat0 < a.details["lat_deg"] < lat1
+        assert in_lon(a.details["lon_deg"]) and lat0 < a.details["lat_deg"] < lat1
+
+
+def test_polygon_rule_without_an_area_is_refused():
+    from satwatch.watch import Rule, WatchError
+    with pytest.raises(WatchError, match="polygon_lon_lat_deg"):
+        Rule(id=3, kind="pass", norad_ids=(25544,),
+             polygon_lon_lat_deg=((10.0, 10.0), (20.0, 10.0), (10.0, 10.0)))

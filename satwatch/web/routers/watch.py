@@ -55,8 +55,14 @@ class RuleIn(BaseModel):
     def _polygon_ok(cls, value):
         if value:
             import shapely
+
+            from satwatch.zones import ring_geometry
             if not shapely.Polygon(value).is_valid:
                 raise ValueError("the polygon is not valid (self-intersecting or degenerate)")
+            geom = ring_geometry(value)
+            if geom is None or geom.is_empty:
+                raise ValueError("the polygon needs at least 4 (lon, lat) points enclosing an "
+                                 "area")
         return value
 
 
