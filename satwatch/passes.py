@@ -307,9 +307,11 @@ def _common(t_ns):
     """The shared row of times when every row is the same, else None."""
     # Sampling grids have at least 4 columns (both edges and one step beyond
     # each); refinement calls have one or two.
-    if t_ns.ndim == 2 and t_ns.shape[0] and t_ns.shape[1] >= 4 \
-            and np.array_equal(t_ns[0], t_ns[-1]) and np.all(t_ns == t_ns[0]):
-        return t_ns[0]
+    if t_ns.ndim == 2 and t_ns.shape[0] and t_ns.shape[1] >= 4:
+        if t_ns.strides[0] == 0:             # one row broadcast (the engine's grids)
+            return t_ns[0]
+        if np.array_equal(t_ns[0], t_ns[-1]) and np.all(t_ns == t_ns[0]):
+            return t_ns[0]
     return None
 
 
