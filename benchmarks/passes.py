@@ -49,22 +49,6 @@ def main():
     print(f"catalog: {CATALOG.name}, {len(cat)} objects; site {site.code}; "
           f"{START} + 24 h; mask {MASK_DEG} deg", flush=True)
 
-    ours = []
-    for _ in range(args.runs):
-        tic = time.perf_counter()
-        p = find_passes(cat, site, t0, t1, MASK_DEG)
-        ours.append(time.perf_counter() - tic)
-        print(f"  satwatch whole catalog: {ours[-1]:.2f} s, {len(p)} passes", flush=True)
-    ours_s = statistics.median(ours)
-    par = []
-    if args.workers > 1:
-        for _ in range(args.runs):
-            tic = time.perf_counter()
-            pp = find_passes(cat, site, t0, t1, MASK_DEG, workers=args.workers)
-            par.append(time.perf_counter() - tic)
-            print(f"  satwatch whole catalog, {args.workers} processes: {par[-1]:.2f} s, "
-                  f"{len(pp)} passes", flush=True)
-
     from skyfield.api import EarthSatellite, load, wgs84
     ts = load.timescale(builtin=True)
     topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
@@ -76,12 +60,28 @@ def main():
         l1, l2 = es.source_text.splitlines()[-2:]
         sats.append(EarthSatellite(l1, l2, es.name, ts))
     a, b = ts.from_datetime(t0.to_datetime()), ts.from_datetime(t1.to_datetime())
-    sky = []
-    for _ in range(args.runs):
+
+    # Rounds interleave satwatch and Skyfield, so that both see the same
+    # machine (it is shared: a load change between separate blocks of runs
+    # would skew the ratio).
+    ours, par, sky = [], [], []
+    for k in range(args.runs):
+        tic = time.perf_counter()
+        p = find_passes(cat, site, t0, t1, MASK_DEG)
+        ours.append(time.perf_counter() - tic)
         tic = time.perf_counter()
         for s in sats:
             s.find_events(topos, a, b, MASK_DEG)
         sky.append((time.perf_counter() - tic) / len(sats))
+        line = (f"  round {k + 1}: satwatch {ours[-1]:.2f} s ({len(p)} passes); Skyfield "
+                f"{sky[-1] * 1e3:.2f} ms per object-day")
+        if args.workers > 1:
+            tic = time.perf_counter()
+            pp = find_passes(cat, site, t0, t1, MASK_DEG, workers=args.workers)
+            par.append(time.perf_counter() - tic)
+            line += f"; satwatch, {args.workers} processes: {par[-1]:.2f} s ({len(pp)} passes)"
+        print(line, flush=True)
+    ours_s = statistics.median(ours)
     sky_per_obj = statistics.median(sky)
     sky_s = sky_per_obj * len(cat)
     print(f"skyfield find_events: {sky_per_obj * 1e3:.2f} ms per object-day (median of "
