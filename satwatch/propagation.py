@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sgp4.api import WGS72, Satrec, SatrecArray
@@ -16,6 +17,9 @@ from sgp4.api import WGS72, Satrec, SatrecArray
 from .elements import ElementSet
 from .errors import StaleElementsWarning
 from .time import NS_PER_DAY, Time
+
+if TYPE_CHECKING:                     # frames imports this module: annotations only
+    from .frames import Geodetic, Topocentric
 
 # sgp4's error codes (Vallado's sgp4unit), as data users can read.
 SGP4_ERRORS = {
@@ -93,7 +97,7 @@ class States:
 
     def geodetic(self) -> "Geodetic":
         """WGS-84 latitude, longitude and altitude, each ``(n_sat, n_time)``."""
-        from .frames import Geodetic, itrs_to_geodetic, teme_to_itrs
+        from .frames import itrs_to_geodetic, teme_to_itrs
         r_itrs_km, _ = teme_to_itrs(self.r_teme_km, None, self.times)
         return itrs_to_geodetic(r_itrs_km)
 

@@ -55,8 +55,10 @@ def test_full_3d_pipeline_matches_monte_carlo():
     """Sample both objects' assumed Gaussian errors, move along straight
     lines, count closest approaches inside the hard-body radius."""
     rng = np.random.default_rng(7)
-    r1 = np.array([[7000.0, 0, 0]]); v1 = np.array([[0, 7.5, 0.5]])
-    r2 = r1 + np.array([[0.05, 0.1, 0.02]]); v2 = np.array([[0, -3.0, 7.0]])
+    r1 = np.array([[7000.0, 0, 0]])
+    v1 = np.array([[0, 7.5, 0.5]])
+    r2 = r1 + np.array([[0.05, 0.1, 0.02]])
+    v2 = np.array([[0, -3.0, 7.0]])
     assumptions = PcAssumptions(hard_body_radius_km=0.05, sigma_radial_km=0.05,
                                 sigma_in_track_km=0.15, sigma_cross_track_km=0.05,
                                 growth_radial_km_day=0, growth_in_track_km_day=0,
@@ -75,8 +77,10 @@ def test_full_3d_pipeline_matches_monte_carlo():
 
 
 def test_assumptions_travel_with_result():
-    r1 = np.array([[7000.0, 0, 0]]); v1 = np.array([[0, 7.5, 0]])
-    r2 = r1 + [[0.1, 0, 0]]; v2 = np.array([[0, 0, 7.5]])
+    r1 = np.array([[7000.0, 0, 0]])
+    v1 = np.array([[0, 7.5, 0]])
+    r2 = r1 + [[0.1, 0, 0]]
+    v2 = np.array([[0, 0, 7.5]])
     res = collision_probability(r2 - r1, v2 - v1, r1, v1, r2, v2, [1.0], [2.0])
     assert res.method == "FOSTER-1992"
     assert res.assumptions["hard_body_radius_km"] == PcAssumptions().hard_body_radius_km
@@ -98,6 +102,7 @@ def test_encounter_plane_drops_the_along_velocity_component():
 def test_bad_assumptions_raise():
     with pytest.raises(CollisionProbabilityError, match="hard_body"):
         PcAssumptions(hard_body_radius_km=0).check()
-    r = np.array([[7000.0, 0, 0]]); v = np.array([[0, 7.5, 0]])
+    r = np.array([[7000.0, 0, 0]])
+    v = np.array([[0, 7.5, 0]])
     with pytest.raises(CollisionProbabilityError, match="method"):
         collision_probability(r, v, r, v, r, v, [0.0], [0.0], method="ALFANO-2005")

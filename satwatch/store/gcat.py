@@ -38,7 +38,7 @@ def parse_psatcat(text: str, *, source: str = "psatcat.tsv") -> list[dict]:
     payload catalog (tab-separated; header line starting with ``#JCAT``).
     Only entries with a satellite-catalog number (JCAT ``Snnnnn``) are kept."""
     lines = text.splitlines()
-    header = next((i for i, l in enumerate(lines) if l.startswith("#JCAT")), None)
+    header = next((i for i, line in enumerate(lines) if line.startswith("#JCAT")), None)
     if header is None:
         raise SourceError(f"{source}: not a GCAT psatcat file (no '#JCAT' header line)")
     cols = lines[header].lstrip("#").split("\t")
