@@ -45,6 +45,9 @@ class Catalog:
     source: str | None = None
     _satrecs: list | None = field(default=None, repr=False)
     _array: object | None = field(default=None, repr=False)
+    # per-catalog constants derived by analyses (e.g. passes' ephemeris
+    # constants), computed once like the Satrec objects above
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_element_sets(cls, element_sets: Iterable[ElementSet], rejections=(),

@@ -723,11 +723,24 @@ class Passes:
 
 
 def catalog_ephemeris(catalog) -> Ephemeris:
-    sets = list(catalog)
-    period = np.array([es.period_min for es in sets])
-    ecc = np.array([es.eccentricity for es in sets])
-    sma = np.array([es.semi_major_axis_km for es in sets])
-    return Ephemeris(catalog.satrecs, sampling_step_s(period, ecc), period * 60.0, sma)
+    """A fresh ephemeris of the catalog.  Its per-satellite constants (steps,
+    radius bounds, plane elements, packed SGP4 parameters) are derived once
+    per catalog and kept on it, as the catalog keeps its Satrec objects:
+    repeated questions to one catalog (the API server, a notebook) skip that
+    work; each call still gets its own grids and failures."""
+    derived = getattr(catalog, "_derived", None)
+    proto = derived.get("ephemeris") if derived is not None else None
+    if proto is None or len(proto) != len(catalog):
+        sets = list(catalog)
+        period = np.array([es.period_min for es in sets])
+        ecc = np.array([es.eccentricity for es in sets])
+        sma = np.array([es.semi_major_axis_km for es in sets])
+        proto = Ephemeris(catalog.satrecs, sampling_step_s(period, ecc), period * 60.0, sma)
+        proto.plane_elements()
+        proto._near_earth()
+        if derived is not None:
+            derived["ephemeris"] = proto
+    return sub_ephemeris(proto, 0, len(proto))
 
 
 _FORK_JOB = None       # (eph, fn, args) for forked workers (map_satellite_chunks)

@@ -156,3 +156,26 @@ def test_failed_objects_are_reported(full_catalog):
     codes = set(p.failed.values())
     assert 6 in codes and 7 in codes                   # decayed, and unphysical
     assert len(expected) > 250
+
+
+def test_repeated_calls_on_one_catalog_match_fresh_catalogs(full_catalog):
+    """The ephemeris constants kept on a catalog (passes.catalog_ephemeris)
+    change nothing: two windows asked of one catalog give the passes and
+    the failed objects that fresh catalogs give, window by window."""
+    warnings.simplefilter("ignore")
+    sets = full_catalog.element_sets[::40]
+    cat = satwatch.Catalog.from_element_sets(sets)
+    sites = [find_site(s) for s in SITES]
+    windows = [utc("2023-10-13T00:00:00Z"), utc("2023-10-27T00:00:00Z")]
+    reused = [P.find_passes(cat, sites, t, t + 86400.0, 10.0) for t in windows]
+    assert "ephemeris" in cat._derived
+    for t, got in zip(windows, reused):
+        fresh = P.find_passes(satwatch.Catalog.from_element_sets(sets), sites, t,
+                              t + 86400.0, 10.0)
+        assert len(got) == len(fresh) > 100
+        for name in ("sat", "site", "rise_ns", "set_ns", "culmination_ns",
+                     "max_elevation_deg"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(fresh, name), name)
+        assert got.failed == fresh.failed
+    # a week further on, more element sets have decayed: failures are per call
+    assert set(reused[0].failed) < set(reused[1].failed)
