@@ -141,6 +141,13 @@ class Catalog:
             sets = [es for es in sets if predicate(es)]
         return Catalog(list(sets), [], self.source)
 
+    def __getstate__(self):
+        """Pickles without the caches (sgp4's Satrec objects do not pickle):
+        they are rebuilt from the element sets on first use."""
+        state = dict(self.__dict__)
+        state.update(_satrecs=None, _array=None, _derived={})
+        return state
+
     # -- propagation ----------------------------------------------------
     @property
     def satrecs(self) -> list:

@@ -60,3 +60,28 @@ def test_truly_corrupt_line_in_the_topex_history_is_reported(reference_data):
     cat = satwatch.load_catalog(reference_data / "maneuvers" / "tle" / "TOPEX.tle",
                                 keep_history=True)
     assert [(r.line, r.field) for r in cat.rejections] == [(35, "BSTAR")]
+
+
+def test_a_catalog_that_has_propagated_still_pickles(reference_data):
+    """sgp4's Satrec objects do not pickle; a catalog that built them (and
+    the pass search's constants) pickles without them (as Dask and process
+    pools need) and propagates to the same states after the round trip."""
+    import pickle
+
+    import numpy as np
+
+    from satwatch.passes import find_passes
+    from satwatch.sites import find_site
+    from satwatch.time import utc
+    cat = satwatch.load_catalog(
+        reference_data / "catalogs" / "full-3le-2023-10-13.txt").select([25544, 20580, 44713])
+    t0 = utc("2023-10-13T00:00:00Z")
+    before = find_passes(cat, find_site("VOSTOCHNY"), t0, t0 + 86400.0, 10.0)
+    states = cat.propagate(t0 + np.arange(0.0, 3600.0, 600.0))
+    back = pickle.loads(pickle.dumps(cat))
+    assert back.element_sets == cat.element_sets
+    again = back.propagate(t0 + np.arange(0.0, 3600.0, 600.0))
+    np.testing.assert_array_equal(again.r_teme_km, states.r_teme_km)
+    after = find_passes(back, find_site("VOSTOCHNY"), t0, t0 + 86400.0, 10.0)
+    np.testing.assert_array_equal(after.rise_ns, before.rise_ns)
+    assert len(before) > 5
