@@ -102,14 +102,14 @@ class Ephemeris:
         self.period_s = None if period_s is None else np.asarray(period_s, dtype=float)
         self.radius_km = None if radius_km is None else np.asarray(radius_km, dtype=float)
         self._cache = None          # (sat_idx sorted, grid_ns, r, v)
-        if _parent is not None:     # (ephemeris, a, b): satellites a:b of it, sliced
-            par, a, b = _parent
-            self._r_fwd, self._r_bwd = par._r_fwd[a:b], par._r_bwd[a:b]
-            self._epoch_ns = par._epoch_ns[a:b]
-            self._plane = {k: x[a:b] for k, x in par.plane_elements().items()}
+        if _parent is not None:     # (ephemeris, sel): its satellites sel (slice or indices)
+            par, sel = _parent
+            self._r_fwd, self._r_bwd = par._r_fwd[sel], par._r_bwd[sel]
+            self._epoch_ns = par._epoch_ns[sel]
+            self._plane = {k: x[sel] for k, x in par.plane_elements().items()}
             row, params = par._near_earth()
-            sub = row[a:b]
-            new_row = np.full(b - a, -1, dtype=np.int64)
+            sub = row[sel]
+            new_row = np.full(len(sub), -1, dtype=np.int64)
             new_row[sub >= 0] = np.arange(int((sub >= 0).sum()))
             self._near = (new_row, params[sub[sub >= 0]])
         else:
@@ -655,8 +655,13 @@ class SunlitG(GFunction):
         if common is not None:
             usat, inv = np.unique(sat, return_inverse=True)
             r, _ = self.eph.grid_states(usat, common, self._need(usat, common))
-            r = r[:, inv, :]
-            sun = sun_position_teme_km(Time(common))[:, None, :]
+            sun = sun_position_teme_km(Time(common))
+            # only the propagated samples (NaN, "out", elsewhere)
+            out = np.full(r.shape[1:], np.nan)
+            ii, jj = np.nonzero(np.isfinite(r[0]))
+            out[ii, jj] = shadow_margin_km(r[:, ii, jj], sun[:, jj])
+            return out if len(usat) == len(sat) and np.all(inv == np.arange(len(sat))) \
+                else out[inv]
         else:
             r, _ = self.eph.states(sat, t_ns, exact=exact, velocity=False)
             sun = sun_position_teme_km(Time(t_ns))
@@ -751,7 +756,8 @@ def sub_ephemeris(eph: Ephemeris, a: int, b: int) -> Ephemeris:
     and its per-satellite constants, sliced rather than recomputed)."""
     return Ephemeris(eph.satrecs[a:b], eph.step_s[a:b],
                      None if eph.period_s is None else eph.period_s[a:b],
-                     None if eph.radius_km is None else eph.radius_km[a:b], _parent=(eph, a, b))
+                     None if eph.radius_km is None else eph.radius_km[a:b],
+                     _parent=(eph, slice(a, b)))
 
 
 def _fork_chunk(bounds):
@@ -920,7 +926,7 @@ def pass_visibility(passes: Passes, catalog, sites, eph: Ephemeris,
     n = len(passes)
     n_sites = len(sites)
     sats = np.unique(passes.sat)
-    sub = Ephemeris([eph.satrecs[i] for i in sats], eph.step_s[sats])
+    sub = Ephemeris([eph.satrecs[i] for i in sats], eph.step_s[sats], _parent=(eph, sats))
     local = np.searchsorted(sats, passes.sat)
     t0, t1 = passes.start, passes.end
     ecl = scan(SunlitG(sub, 1, windows=(local, passes.rise_ns, passes.set_ns)),
@@ -949,10 +955,13 @@ def pass_visibility(passes: Passes, catalog, sites, eph: Ephemeris,
     ev_dir = np.concatenate(ev_dir) if ev_dir else np.zeros(0, np.int8)
     o = np.lexsort((ev_t, ev_pass))
     ev_pass, ev_t, ev_dir = ev_pass[o], ev_t[o], ev_dir[o]
-    entry = [[] for _ in range(n)]
-    exit_ = [[] for _ in range(n)]
+    # per pass: its eclipse entries and exits (most passes have none: they
+    # share one empty tuple)
+    entry: list = [()] * n
+    exit_: list = [()] * n
     for p, t, d in zip(ev_pass.tolist(), ev_t.tolist(), ev_dir.tolist()):
-        (exit_ if d > 0 else entry)[p].append(t)
+        lists = exit_ if d > 0 else entry
+        lists[p] = (*lists[p], t)
     # sunlit stretches of each pass: from the rise, toggled at each event
     seg_p = np.concatenate([np.arange(n), ev_pass])
     seg_a = np.concatenate([passes.rise_ns, ev_t])
