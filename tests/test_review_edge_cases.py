@@ -1,0 +1,78 @@
+"""Review edge cases of the pass search (satwatch.passes.find_passes).
+
+Failures are data: ``Passes.failed`` must list every object that SGP4 cannot
+propagate over (part of) the window, whatever the number of sites.  The
+reference is python-sgp4 itself (Brandon Rhodes' wrapper of Vallado's C++
+SGP4), run on a 10-second grid over the window.
+
+Object: COSMOS 2251 DEB (NORAD 34445) from the Space-Track full catalog of
+2023-10-13 (../shared/data/catalogs/full-3le-2023-10-13.txt): epoch
+2023-10-09T17:32Z, perigee 302 km, B* 0.0085.  On 2023-10-16 its SGP4 radius
+dips below one Earth radius (error 6, "decayed") from about 23:08 to 23:37
+UTC and is normal before and after, so the failure is transient and far
+from most sites.  With up to SAMPLE_SCREEN_MAX_SITES sites the sample screen
+(_PairG._needed_samples) propagates only anchors and samples near the sites,
+never the failing ones, and the object is left out of ``failed``; with more
+sites (screen off) every grid sample is propagated and it is reported.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import satwatch
+from satwatch.frames import GroundPoint
+from satwatch.passes import find_passes
+from satwatch.sites import find_site
+from satwatch.time import NS_PER_DAY, NS_PER_S, utc
+
+NORAD = 34445
+WINDOW = ("2023-10-16T00:00:00Z", 86400.0)
+# 10 s: far finer than the object's 4.5-minute sampling step, so the
+# reference sees every failure the pass search could see on its grid.
+REF_STEP_S = 10
+
+
+@pytest.fixture(scope="module")
+def debris(reference_data):
+    cat = satwatch.load_catalog(reference_data / "catalogs" / "full-3le-2023-10-13.txt")
+    return cat.filter(norad_ids=[NORAD])
+
+
+def _sgp4_first_error(cat, t0, t1):
+    """python-sgp4's first non-zero error code on a 10 s grid, or 0."""
+    t = np.arange(t0.ns, t1.ns + 1, REF_STEP_S * NS_PER_S)
+    days, rem = np.divmod(t, NS_PER_DAY)
+    err, _, _ = cat.satrecs[0].sgp4_array((days + 2440587.5).astype(float), rem / NS_PER_DAY)
+    bad = np.flatnonzero(err)
+    return int(err[bad[0]]) if len(bad) else 0
+
+
+@pytest.mark.parametrize("site_names", [
+    ["VOSTOCHNY"],                       # one site: sample screen on
+    ["KOUROU", "MAHIA"],                 # two sites: sample screen on
+])
+def test_transient_failure_is_reported_with_the_sample_screen(debris, site_names):
+    warnings.simplefilter("ignore")
+    t0 = utc(WINDOW[0])
+    t1 = t0 + WINDOW[1]
+    code = _sgp4_first_error(debris, t0, t1)
+    assert code == 6                     # the reference: SGP4 fails inside the window
+    p = find_passes(debris, [find_site(s) for s in site_names], t0, t1, 10.0)
+    assert p.failed == {0: code}
+
+
+def test_transient_failure_is_reported_without_the_sample_screen(debris):
+    """Control: the same object over 9 sites (more than
+    SAMPLE_SCREEN_MAX_SITES, every grid sample propagated) is reported."""
+    warnings.simplefilter("ignore")
+    t0 = utc(WINDOW[0])
+    t1 = t0 + WINDOW[1]
+    code = _sgp4_first_error(debris, t0, t1)
+    sites = [GroundPoint(lat, lon, 0.0, f"P{i}")
+             for i, (lat, lon) in enumerate([(60, 0), (40, 40), (20, 80), (0, 120), (-20, 160),
+                                             (-40, -160), (-60, -120), (10, -80), (30, -40)])]
+    p = find_passes(debris, sites, t0, t1, 10.0)
+    assert p.failed == {0: code}
