@@ -76,3 +76,51 @@ def test_transient_failure_is_reported_without_the_sample_screen(debris):
                                              (-40, -160), (-60, -120), (10, -80), (30, -40)])]
     p = find_passes(debris, sites, t0, t1, 10.0)
     assert p.failed == {0: code}
+
+
+# -- maxima polished out of the window -------------------------------------
+#
+# events.find_maxima / Scan.maxima / Passes.maxima: local maxima *inside*
+# the window (Extrema: "extrema at the window edges are not reported").
+# FENGYUN 4A (NORAD 41882, GEO, same 2023-10-13 catalog) seen from a site at
+# 1.61 S, 168.412 E, 1740 m: Skyfield (EarthSatellite on the same TLE lines,
+# builtin timescale, (sat - topos).at(t).altaz()) puts its elevation peak at
+# about 2023-10-10T23:58:37Z, some 83 s before a window opening at
+# 2023-10-11T00:00Z.  The Hermite-interpolated maximum lands just inside the
+# window; the extremum polish (events._newton_extremum: up to 6 steps of
+# 20 s) then walks it to the exact peak outside the window, and scan() keeps
+# it (its inside-the-window test runs before the polish).
+GEO_NORAD = 41882
+GEO_SITE = (-1.61, 168.412, 1740.0)
+# Skyfield's peak must be clearly outside the window for the case to hold:
+# more than this before the start (polar motion and its 1 s scan move it by
+# far less).
+OUTSIDE_MARGIN_S = 30.0
+
+
+def test_maxima_are_inside_the_window(reference_data):
+    skyfield_api = pytest.importorskip("skyfield.api")
+    from satwatch.elements import write_tle
+    warnings.simplefilter("ignore")
+    cat = satwatch.load_catalog(reference_data / "catalogs" / "full-3le-2023-10-13.txt")
+    cat = cat.filter(norad_ids=[GEO_NORAD])
+    es = cat.element_sets[0]
+    lat, lon, alt = GEO_SITE
+    t0 = utc("2023-10-11T00:00:00Z")
+    t1 = t0 + 86400.0
+    # reference: Skyfield's elevation every second from 10 min before the
+    # window to 10 min into it peaks before the window opens
+    ts = skyfield_api.load.timescale(builtin=True)
+    l1, l2 = es.source_text.splitlines()[-2:] if es.source_text else write_tle(es)
+    sat = skyfield_api.EarthSatellite(l1, l2, es.name, ts)
+    topos = skyfield_api.wgs84.latlon(lat, lon, elevation_m=alt)
+    secs = np.arange(-600, 601)
+    t = ts.utc(2023, 10, 11, 0, 0, secs)
+    alt_deg = (sat - topos).at(t).altaz()[0].degrees
+    peak_s = secs[np.argmax(alt_deg)]
+    assert peak_s < -OUTSIDE_MARGIN_S
+    p = find_passes(cat, GroundPoint(lat, lon, alt, "site"), t0, t1, 10.0)
+    mx = p.maxima.time.ns
+    assert len(mx)
+    assert np.all((mx >= t0.ns) & (mx <= t1.ns)), \
+        [satwatch.time.Time(int(x)).iso() for x in mx]
