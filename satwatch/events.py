@@ -327,10 +327,15 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
                 inside = (te > t0) & (te < t1) & ve_ok
                 if kind == "max" and max_threshold is not None:
                     inside &= ve >= max_threshold
-                te_i, ve_i = te[inside], ve[inside]
+                te_i, ve_i, obj_i = te[inside], ve[inside], idx[rows][inside]
                 if polish and inside.any():
-                    te_i, ve_i = _polish_extremum(g, idx[rows][inside], te_i, ve_i, kind)
-                rec = (idx[rows][inside], te_i, ve_i)
+                    te_i, ve_i = _polish_extremum(g, obj_i, te_i, ve_i, kind)
+                    # the polish may walk a peak next to an edge out of the window
+                    still = (te_i > t0) & (te_i < t1)
+                    if kind == "max" and max_threshold is not None:
+                        still &= ve_i >= max_threshold
+                    te_i, ve_i, obj_i = te_i[still], ve_i[still], obj_i[still]
+                rec = (obj_i, te_i, ve_i)
                 if kind == "max":
                     found_max = rec
                 else:

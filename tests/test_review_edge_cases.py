@@ -12,8 +12,9 @@ dips below one Earth radius (error 6, "decayed") from about 23:08 to 23:37
 UTC and is normal before and after, so the failure is transient and far
 from most sites.  With up to SAMPLE_SCREEN_MAX_SITES sites the sample screen
 (_PairG._needed_samples) propagates only anchors and samples near the sites,
-never the failing ones, and the object is left out of ``failed``; with more
-sites (screen off) every grid sample is propagated and it is reported.
+which never fall in the failing stretch; so it propagates orbits whose
+osculating perigee comes below LOW_PERIGEE_RADIUS_KM in full, and the object
+is reported as with more sites (screen off, every grid sample propagated).
 """
 from __future__ import annotations
 
@@ -88,8 +89,8 @@ def test_transient_failure_is_reported_without_the_sample_screen(debris):
 # about 2023-10-10T23:58:37Z, some 83 s before a window opening at
 # 2023-10-11T00:00Z.  The Hermite-interpolated maximum lands just inside the
 # window; the extremum polish (events._newton_extremum: up to 6 steps of
-# 20 s) then walks it to the exact peak outside the window, and scan() keeps
-# it (its inside-the-window test runs before the polish).
+# 20 s) then walks it to the exact peak outside the window, which scan() must
+# then drop (it checks the window again after the polish).
 GEO_NORAD = 41882
 GEO_SITE = (-1.61, 168.412, 1740.0)
 # Skyfield's peak must be clearly outside the window for the case to hold:
