@@ -151,12 +151,16 @@ class Catalog:
     # -- propagation ----------------------------------------------------
     @property
     def satrecs(self) -> list:
-        if self._satrecs is None:
+        if self._satrecs is None or len(self._satrecs) != len(self.element_sets):
+            # (re)built when the element sets were replaced or added to
             self._satrecs = [satrec(es) for es in self.element_sets]
+            self._array = None
+            self._derived = {}
         return self._satrecs
 
     @property
     def satrec_array(self):
+        self.satrecs                        # rebuilds the caches if the sets changed
         if self._array is None:
             from sgp4.api import SatrecArray
             self._array = SatrecArray(self.satrecs)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import SatwatchError
 from .events import GFunction, Scan, latest_at_or_before, scan, to_intervals
 from .frames import gmst82_rad, rotate_teme_to_itrs, teme_to_itrs
 from .kernels import (hermite_elevation_illinois, hermite_elevation_rate, hermite_geometry,
@@ -87,6 +88,10 @@ FAST_GMST_TOL_RAD = 1e-7
 # Civil twilight: the site is "dark" for a visual pass when the Sun is below -6 deg.
 DARK_SUN_ELEVATION_DEG = -6.0
 _JD_UNIX = 2440587.5
+
+
+class PassError(SatwatchError, ValueError):
+    """A pass search asked with impossible inputs (no sites)."""
 
 
 def sampling_step_s(period_min, eccentricity) -> np.ndarray:
@@ -491,7 +496,8 @@ class _PairG(GFunction):
         if self.eph.period_s is None:
             return np.full(len(usat), np.pi)
         period = self.eph.period_s[usat]
-        fastest = 2 * np.pi / period * np.maximum(1.0, period / (SAMPLES_PER_ORBIT * self.eph.step_s[usat]))
+        fastest = 2 * np.pi / period * np.maximum(
+            1.0, period / (SAMPLES_PER_ORBIT * self.eph.step_s[usat]))
         return np.minimum((fastest + EARTH_ROTATION_RAD_S) * step, np.pi)
 
     def _fast_look(self, obj, t_ns, polar_motion=True):
@@ -755,6 +761,7 @@ def catalog_ephemeris(catalog) -> Ephemeris:
     per catalog and kept on it, as the catalog keeps its Satrec objects:
     repeated questions to one catalog (the API server, a notebook) skip that
     work; each call still gets its own grids and failures."""
+    satrecs = catalog.satrecs               # (rebuilds the catalog's caches if it changed)
     derived = getattr(catalog, "_derived", None)
     proto = derived.get("ephemeris") if derived is not None else None
     if proto is None or len(proto) != len(catalog):
@@ -762,7 +769,7 @@ def catalog_ephemeris(catalog) -> Ephemeris:
         period = np.array([es.period_min for es in sets])
         ecc = np.array([es.eccentricity for es in sets])
         sma = np.array([es.semi_major_axis_km for es in sets])
-        proto = Ephemeris(catalog.satrecs, sampling_step_s(period, ecc), period * 60.0, sma)
+        proto = Ephemeris(satrecs, sampling_step_s(period, ecc), period * 60.0, sma)
         proto.plane_elements()
         proto._near_earth()
         if derived is not None:
@@ -870,7 +877,9 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     """
     sites = [getattr(s, "ground_point", s) for s in (sites if isinstance(sites, (list, tuple))
                                                      else [sites])]
-    eph = ephemeris or catalog_ephemeris(catalog)
+    if not sites:
+        raise PassError("find_passes: no sites given (sites: one or more GroundPoints)")
+    eph = ephemeris if ephemeris is not None else catalog_ephemeris(catalog)
     if workers > 1 and len(eph) >= 2 * workers:
         return _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
                                  dark_sun_elevation_deg, eph, polar_motion, int(workers))
@@ -899,11 +908,18 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     need = cul < 0
     t3 = np.stack([iv.start.ns, np.where(need, iv.start.ns, cul), iv.end.ns], axis=1)
     el, az = _look_angles(eph, sites, sat, site, t3, polar_motion)
-    if need.any():
-        edge_hi = np.where(el[need, 0] >= el[need, 2], 0, 2)
-        cul[need] = t3[need, edge_hi]
-        el[need, 1] = el[need, edge_hi]
-        az[need, 1] = az[need, edge_hi]
+    # The culmination is the highest point inside the window: a window edge
+    # of a partial pass where that edge is higher than every interior maximum
+    # (a pass still rising at the end, or falling from before the start).
+    above = np.stack([iv.start_partial & (el[:, 0] > el[:, 1]),
+                      iv.end_partial & (el[:, 2] > el[:, 1])], axis=1)
+    use_edge = need | above.any(axis=1)
+    if use_edge.any():
+        edge_el = np.where(need[:, None] | above, el[:, [0, 2]], -np.inf)[use_edge]
+        edge_hi = np.where(edge_el[:, 0] >= edge_el[:, 1], 0, 2)
+        cul[use_edge] = t3[use_edge, edge_hi]
+        el[use_edge, 1] = el[use_edge, edge_hi]
+        az[use_edge, 1] = az[use_edge, edge_hi]
     passes = Passes(sat=sat, site=site, rise_ns=iv.start.ns, set_ns=iv.end.ns,
                     rise_partial=iv.start_partial, set_partial=iv.end_partial,
                     culmination_ns=cul, max_elevation_deg=el[:, 1],

@@ -432,7 +432,8 @@ def sgp4_near_ns_into(params, sat_idx, t_ns, err, r, v):
     k = sat_idx.shape[0]
     for i in range(k):
         days = t_ns[i] // NS_PER_DAY
-        _sample(params, sat_idx[i], days + JD_UNIX_EPOCH, (t_ns[i] - days * NS_PER_DAY) / NS_PER_DAY,
+        _sample(params, sat_idx[i], days + JD_UNIX_EPOCH,
+                (t_ns[i] - days * NS_PER_DAY) / NS_PER_DAY,
                 err, r, v, i)
 
 

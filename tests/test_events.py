@@ -80,8 +80,9 @@ def test_maxima_and_minima_closed_form():
 class _Interpolating(GFunction):
     """Like an SGP4-backed g: its interpolated values are off the exact ones
     (a 3 s time shift) and its interpolated rate carries a bias (0.1 % of
-    its amplitude, seconds of peak time) that the values do not have (SGP4's velocity is not the derivative of
-    its position).  Exact: ``sin(2 pi t / P)``, peaks at P/4 + k P."""
+    its amplitude, seconds of peak time) that the values do not have
+    (SGP4's velocity is not the derivative of its position).  Exact:
+    ``sin(2 pi t / P)``, peaks at P/4 + k P."""
 
     def __init__(self, periods):
         self.periods = np.asarray(periods, dtype=float)

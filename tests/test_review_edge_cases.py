@@ -125,3 +125,71 @@ def test_maxima_are_inside_the_window(reference_data):
     assert len(mx)
     assert np.all((mx >= t0.ns) & (mx <= t1.ns)), \
         [satwatch.time.Time(int(x)).iso() for x in mx]
+
+
+# -- culmination of partial passes -------------------------------------------
+#
+# Passes: "Culmination: the highest point inside the window".  GEO objects
+# seen from Vostochny are up all day; where such a pass is partial and its
+# elevation at a window edge is higher than at any interior maximum, the
+# culmination is that edge.  Reference: Skyfield's elevation (EarthSatellite
+# on the same TLE lines, no polar motion, as find_passes(polar_motion=False))
+# every 60 s inside each pass: the reported maximum may not be below it.
+GEO_SAMPLE = 120
+PEAK_BELOW_TOL_DEG = 1e-3      # exact look angles vs Skyfield's: ~1e-5 deg
+
+
+def test_partial_pass_culmination_is_the_highest_point_in_the_window(reference_data):
+    skyfield_api = pytest.importorskip("skyfield.api")
+    from satwatch.catalog import regime_of
+    warnings.simplefilter("ignore")
+    full = satwatch.load_catalog(reference_data / "catalogs" / "full-3le-2023-10-13.txt")
+    geo = satwatch.Catalog.from_element_sets(
+        [es for es in full if regime_of(es) == "GEO" and es.norad_id < 100000][:GEO_SAMPLE])
+    site = find_site("VOSTOCHNY")
+    t0 = utc("2023-10-13T00:00:00Z")
+    t1 = t0 + 86400.0
+    p = find_passes(geo, site, t0, t1, 10.0, polar_motion=False)
+    assert (p.rise_partial | p.set_partial).sum() > 20
+    ts = skyfield_api.load.timescale(builtin=True)
+    topos = skyfield_api.wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
+    secs = np.arange(0, 86401, 60)
+    tt = ts.utc(2023, 10, 13, 0, 0, secs)
+    t_ns = t0.ns + secs.astype(np.int64) * NS_PER_S
+    below = []
+    for k in range(len(p)):
+        es = geo.element_sets[p.sat[k]]
+        l1, l2 = es.source_text.splitlines()[-2:]
+        sat = skyfield_api.EarthSatellite(l1, l2, es.name, ts)
+        alt = (sat - topos).at(tt).altaz()[0].degrees
+        inside = (t_ns >= p.rise_ns[k]) & (t_ns <= p.set_ns[k])
+        if inside.any() and alt[inside].max() > p.max_elevation_deg[k] + PEAK_BELOW_TOL_DEG:
+            below.append((es.norad_id, float(alt[inside].max()), float(p.max_elevation_deg[k])))
+        assert p.rise_ns[k] <= p.culmination_ns[k] <= p.set_ns[k]
+    assert not below, below[:5]
+
+
+def test_a_catalog_grown_after_a_search_is_searched_whole(reference_data):
+    """A catalog that has run a pass search, then had a set appended: the
+    next search covers the new object too (as a fresh catalog does)."""
+    warnings.simplefilter("ignore")
+    full = satwatch.load_catalog(reference_data / "catalogs" / "full-3le-2023-10-13.txt")
+    iss, noaa = full.filter(norad_ids=[25544]), full.filter(norad_ids=[43013])    # NOAA 20, polar
+    cat = satwatch.Catalog.from_element_sets(iss.element_sets)
+    site = find_site("VOSTOCHNY")
+    t0 = utc("2023-10-13T00:00:00Z")
+    find_passes(cat, site, t0, t0 + 86400.0, 10.0)
+    cat.element_sets.append(noaa.element_sets[0])
+    grown = find_passes(cat, site, t0, t0 + 86400.0, 10.0)
+    fresh = find_passes(satwatch.Catalog.from_element_sets(cat.element_sets), site, t0,
+                        t0 + 86400.0, 10.0)
+    assert set(grown.sat.tolist()) == {0, 1}
+    np.testing.assert_array_equal(grown.rise_ns, fresh.rise_ns)
+
+
+def test_no_sites_is_a_clear_error(reference_data):
+    from satwatch.passes import PassError
+    full = satwatch.load_catalog(reference_data / "catalogs" / "full-3le-2023-10-13.txt")
+    t0 = utc("2023-10-13T00:00:00Z")
+    with pytest.raises(PassError, match="no sites"):
+        find_passes(full.filter(norad_ids=[25544]), [], t0, t0 + 3600.0, 10.0)
