@@ -13,6 +13,9 @@ Outside references:
   jump test uses "the same floors" as the trend test, including "half the
   decay expected across a long gap"), with the decay rate taken by brute
   force (Theil-Sen over the whole history), not from the detector.
+- Jason-1's benchmark history (../shared/data/maneuvers/tle, Shorten et
+  al.) with one set removed: what a NaN (missing) element of that set
+  should give.
 """
 from __future__ import annotations
 
@@ -114,3 +117,25 @@ def test_decay_to_reentry_is_not_a_burn(seed):
     found = detect_maneuvers((t * NS_PER_DAY).astype(np.int64), _n_from_a(a),
                              np.full(n, 1e-4), np.full(n, 51.6), (100.0 - 5.0 * t) % 360.0)
     assert len(found) == 0, found.rows()
+
+
+@pytest.mark.parametrize("index", [100, 900, 1700, 2500])
+def test_nan_mean_anomaly_is_a_missing_set_not_a_veto(reference_data, index):
+    """One set of Jason-1's benchmark history with a NaN mean anomaly: the
+    detections are those of the history without that set (or the NaN is a
+    clear error).  Currently the NaN along-track residual poisons the
+    41-set rolling median / MAD of _along_support, the support becomes 0
+    there and the along-track check vetoes 1-2 nearby detections."""
+    d = reference_data / "maneuvers" / "tle"
+    sets, _ = parse_elements((d / "Jason-1.tle").read_text())
+    arr = _arrays(sets)
+    with_nan = {k: v.copy() for k, v in arr.items()}
+    with_nan["mean_anomaly_deg"][index] = np.nan
+    without = {k: np.delete(v, index) for k, v in arr.items()}
+    try:
+        found = detect_maneuvers(**with_nan)
+    except (ValueError, ArithmeticError) as exc:      # a clear error is acceptable
+        assert "mean_anomaly" in str(exc)
+        return
+    expected = detect_maneuvers(**without)
+    assert sorted(found.epoch_ns.tolist()) == sorted(expected.epoch_ns.tolist())
