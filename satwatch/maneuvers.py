@@ -46,6 +46,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 MU_KM3_S2 = 398600.8            # WGS-72, as SGP4 and the TLE mean motion
 EARTH_RADIUS_KM = 6378.135      # WGS-72
+# Below this mean altitude a lowering of a is re-entry decay, not a burn (see
+# detect_maneuvers): the decay speeds up by e every ~40 km scale height.
+REENTRY_ALT_KM = 200.0
 NS_PER_DAY = 86_400 * 10**9
 DAY_S = 86400.0
 
@@ -72,9 +75,12 @@ class DetectorSettings:
     z_jump: float = 30.0            # single-gap jump test (0 = off); not at GEO
     jump_rate_gaps: int = 21        # gaps in the median trend rate of the jump test
     jump_merge_sets: int = 2        # a jump this close to a window detection is the same
-    catchup_z: float = 3.0          # a jump after a still-rising small ramp is its catch-up (0 = off)
+    # a jump after a still-rising small ramp is its catch-up (0 = off)
+    catchup_z: float = 3.0
     catchup_max_km: float = 0.02    # ... "small": a change an orbit fit can spread over days
-    z_step: float = 200.0           # ... unless this many noise scales: a step, not a ramp (0 = off)
+    # a jump next to a detection is its own burn beyond this many noise
+    # scales: a step, not a ramp (0 = off)
+    z_step: float = 200.0
     nms_sets: int = 2               # picks closer than this many gaps are one change
     settle_sets: int = 8            # sets over which the size of a change is measured
     z_threshold: float = 8.0        # step / standard error (in-track)
@@ -395,16 +401,25 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     keep[:-1] = ep[1:] != ep[:-1]                       # last of equal epochs
     idx = order[keep]
     ep = ep[keep]
+    have_along = arg_perigee_deg is not None and mean_anomaly_deg is not None \
+        and ndot_rev_day2 is not None
+    # A set with a non-finite element (or a mean motion <= 0) cannot be
+    # used: it is reported with the outliers, and left out.
+    used = [mean_motion_rev_day, eccentricity, inclination_deg, raan_deg]
+    if have_along:
+        used += [arg_perigee_deg, mean_anomaly_deg, ndot_rev_day2]
+    vals = [np.asarray(x, float)[idx] for x in used]
+    usable = np.logical_and.reduce([np.isfinite(x) for x in vals]) & (vals[0] > 0)
+    unusable = ep[~usable]
+    idx, ep = idx[usable], ep[usable]
     k = cfg.window_sets
     if len(ep) < 2 * k:
-        return _empty(norad_id)
+        return _empty(norad_id, unusable if len(unusable) else None)
     n_rev = np.asarray(mean_motion_rev_day, float)[idx]
     inc = np.radians(np.asarray(inclination_deg, float)[idx])
     raan = np.unwrap(np.radians(np.asarray(raan_deg, float)[idx]))
     a = semi_major_axis_km(n_rev)
     t = (ep - ep[0]) / NS_PER_DAY
-    have_along = arg_perigee_deg is not None and mean_anomaly_deg is not None \
-        and ndot_rev_day2 is not None
     if have_along:
         argp = np.radians(np.asarray(arg_perigee_deg, float)[idx])
         mean_an = np.radians(np.asarray(mean_anomaly_deg, float)[idx])
@@ -418,7 +433,7 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     si = robust_scale(inc, t, cfg.noise_sets)
     sn = robust_scale(node, t, cfg.noise_sets)
     bad = flag_outliers(t, [a, inc, node], [sa, si, sn], cfg.outlier_z)
-    outliers = ep[bad]
+    outliers = np.sort(np.concatenate([unusable, ep[bad]]))
     good = ~bad
     ep, t, a, inc, raan, node = ep[good], t[good], a[good], inc[good], raan[good], node[good]
     if have_along:
@@ -491,8 +506,11 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
         # test sees as one ramp): outside GEO, where a TLE's a is clean
         # enough gap to gap.
         jump, zj, rate_j = _jump_test(t, a, sa, cfg.jump_rate_gaps)
+        # the same floors as test 1: a day of drag, or drag_fraction of the
+        # decay across a long gap in the data
         floor_j = np.maximum(np.where(geo, np.inf, cfg.floor_a_km),
-                             cfg.drag_days * np.abs(rate_j))
+                             np.abs(rate_j) * np.maximum(cfg.drag_days,
+                                                         cfg.drag_fraction * gap_days))
         gj = np.flatnonzero((zj > cfg.z_jump) & (np.abs(jump) > floor_j))
         if len(g) and len(gj):
             pos = np.clip(np.searchsorted(g, gj), 1, len(g)) - 1
@@ -566,8 +584,16 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
         ok_l &= np.sign(np.nan_to_num(dl[g])) == np.sign(da[g])
         da[g] = np.where(ok_l, dl[g], da[g])
     if cfg.floor_settled_km > 0 and len(g):
-        small = in_ok[g] & ~cross_ok[g] & ~geo[g] & (np.abs(np.nan_to_num(da[g])) < cfg.floor_settled_km)
+        small = in_ok[g] & ~cross_ok[g] & ~geo[g] \
+            & (np.abs(np.nan_to_num(da[g])) < cfg.floor_settled_km)
         g = g[~small]
+    if len(g):
+        # Re-entry: below REENTRY_ALT_KM the decay speeds up by e every scale
+        # height, faster than any trend the tests extrapolate; a lowering
+        # there is the decay (decay_status reports it), not a burn.
+        low = in_ok[g] & ~cross_ok[g] & (np.nan_to_num(da[g]) < 0) \
+            & (a[g + 1] - EARTH_RADIUS_KM < REENTRY_ALT_KM)
+        g = g[~low]
     win_lo = g.copy()
     if cfg.onset_sets > 0 and len(g):
         win_lo = _ramp_onset(t, a, sa, g, np.sign(np.nan_to_num(da[g])), in_ok[g],

@@ -51,8 +51,8 @@ def quiet(reference_data):
 def test_nan_mean_motion_does_not_hide_a_step(quiet, offset):
     """One element set with a NaN mean motion in the six sets up to a 2 km
     step: the step is still a manoeuvre (or the NaN is a clear error), not
-    silently nothing.  Currently 0 detections, and the NaN set is not in
-    outlier_epochs_ns either."""
+    silently nothing.  Before the fix: 0 detections, and the NaN set was
+    not in outlier_epochs_ns either (it is now)."""
     arr = {k: v.copy() for k, v in quiet.items()}
     j = 300
     a = semi_major_axis_km(arr["mean_motion_rev_day"])
@@ -72,8 +72,8 @@ def test_long_data_gap_is_not_a_single_gap_jump(quiet):
     """A 20-day outage cut out of a burn-free history: a detection that only
     the single-gap jump test makes (absent with z_jump=0) across the gap
     must exceed half the decay across it, as docs step 6 says ("the same
-    floors").  Currently the jump test's floor is three days of decay only
-    (satwatch/maneuvers.py, floor_j), and it reports 60-200 m "burns"
+    floors").  Before the fix the jump test's floor was three days of decay
+    only (satwatch/maneuvers.py, floor_j), and it reported 60-200 m "burns"
     across the gap at 11 of 24 positions."""
     ep = quiet["epoch_ns"]
     t = (ep - ep[0]) / NS_PER_DAY
@@ -102,7 +102,7 @@ def test_long_data_gap_is_not_a_single_gap_jump(quiet):
 @pytest.mark.parametrize("seed", [2, 3])
 def test_decay_to_reentry_is_not_a_burn(seed):
     """Drag alone down to re-entry (closed form, exponential atmosphere):
-    no manoeuvre.  Currently the single-gap jump test reports an in-track
+    no manoeuvre.  Before the fix the single-gap jump test reported an in-track
     burn of -12 to -18 km in the last day (its trend rate is the median over
     21 gaps, far behind an accelerating decay)."""
     rng = np.random.default_rng(seed)
@@ -123,9 +123,9 @@ def test_decay_to_reentry_is_not_a_burn(seed):
 def test_nan_mean_anomaly_is_a_missing_set_not_a_veto(reference_data, index):
     """One set of Jason-1's benchmark history with a NaN mean anomaly: the
     detections are those of the history without that set (or the NaN is a
-    clear error).  Currently the NaN along-track residual poisons the
-    41-set rolling median / MAD of _along_support, the support becomes 0
-    there and the along-track check vetoes 1-2 nearby detections."""
+    clear error).  Before the fix the NaN along-track residual poisoned the
+    41-set rolling median / MAD of _along_support, the support became 0
+    there and the along-track check vetoed 1-2 nearby detections."""
     d = reference_data / "maneuvers" / "tle"
     sets, _ = parse_elements((d / "Jason-1.tle").read_text())
     arr = _arrays(sets)
