@@ -46,6 +46,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 MU_KM3_S2 = 398600.8            # WGS-72, as SGP4 and the TLE mean motion
 EARTH_RADIUS_KM = 6378.135      # WGS-72
+# Element-history columns the detector accepts and does not use (the store's
+# history_arrays() gives every element column).
+UNUSED_HISTORY_COLUMNS = frozenset({"bstar_per_earth_radius", "nddot_rev_day3"})
 # Below this mean altitude a lowering of a is re-entry decay, not a burn (see
 # detect_maneuvers): the decay speeds up by e every ~40 km scale height.
 REENTRY_ALT_KM = 200.0
@@ -387,12 +390,17 @@ def _unit_normal(inc_rad, raan_rad):
 def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_deg, raan_deg,
                      *, norad_id: int = 0, settings: DetectorSettings | None = None,
                      arg_perigee_deg=None, mean_anomaly_deg=None, ndot_rev_day2=None,
-                     **_ignored) -> Maneuvers:
+                     **other_elements) -> Maneuvers:
     """Manoeuvres in one object's history (arrays sorted by epoch; duplicate
     epochs are merged by keeping the last).  Returns :class:`Maneuvers`.
     With ``arg_perigee_deg``, ``mean_anomaly_deg`` and ``ndot_rev_day2``
     (as ``Store.history_arrays()`` gives them), weak in-track changes must
     also show in the along-track positions (see docs/maneuvers.md)."""
+    unknown = set(other_elements) - UNUSED_HISTORY_COLUMNS
+    if unknown:
+        # a history's other columns are welcome; a misspelt one is not
+        # (it would silently turn a check off)
+        raise TypeError(f"detect_maneuvers: unknown argument(s) {', '.join(sorted(unknown))}")
     cfg = settings or DetectorSettings()
     ep = np.asarray(epoch_ns, dtype=np.int64)
     order = np.argsort(ep, kind="stable")

@@ -139,3 +139,17 @@ def test_nan_mean_anomaly_is_a_missing_set_not_a_veto(reference_data, index):
         return
     expected = detect_maneuvers(**without)
     assert sorted(found.epoch_ns.tolist()) == sorted(expected.epoch_ns.tolist())
+
+
+def test_history_columns_are_accepted_and_typos_refused():
+    """The store's history arrays (every element column) go straight in;
+    a misspelt keyword is an error, not a silently disabled check."""
+    from satwatch.store import schema
+    n = 40
+    t = np.arange(n, dtype=np.int64) * NS_PER_DAY
+    cols = {c: np.full(n, 1.0) for c in schema.ELEMENT_COLUMNS}
+    cols["mean_motion_rev_day"] = np.full(n, 15.5)
+    detect_maneuvers(t, **cols)
+    with pytest.raises(TypeError, match="argp_deg"):
+        detect_maneuvers(t, cols["mean_motion_rev_day"], cols["eccentricity"],
+                         cols["inclination_deg"], cols["raan_deg"], argp_deg=cols["eccentricity"])

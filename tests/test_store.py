@@ -186,7 +186,7 @@ def test_plain_path_means_sqlite(tmp_path):
     store.close()
 
 
-def test_cli_ingest_history_and_json(tmp_path, iss_2023_text, monkeypatch):
+def test_cli_ingest_history_and_json(tmp_path, iss_2023_text, monkeypatch, reference_data):
     import json
 
     from typer.testing import CliRunner
@@ -213,6 +213,16 @@ def test_cli_ingest_history_and_json(tmp_path, iss_2023_text, monkeypatch):
     rows = json.loads(res.output)
     assert rows, "the ISS reboosted in 2023"
     assert {"norad_id", "epoch", "type", "delta_v_m_s"} <= set(rows[0])
+    # an object with too few sets to scan is said to be so, not counted as scanned
+    full = (reference_data / "catalogs" / "full-3le-2023-10-13.txt").read_text().splitlines()
+    at = next(i for i, line in enumerate(full) if line.startswith("1 20580"))   # HST, 1 set
+    short = tmp_path / "short.tle"
+    short.write_text("\n".join(full[at - 1:at + 2]) + "\n")
+    assert runner.invoke(app, ["ingest", str(short)]).exit_code == 0
+    res = runner.invoke(app, ["maneuvers"])                       # every object stored
+    assert res.exit_code == 0, res.output
+    assert "in 1 objects scanned (1 with fewer than 12 element sets not scanned)" in \
+        " ".join(res.output.split())
     res = runner.invoke(app, ["history", "NO SUCH THING", "--db", str(tmp_path / "x.db")])
     assert res.exit_code != 0 and "no object" in res.output
 

@@ -164,7 +164,8 @@ def register(app: typer.Typer):
         """Manoeuvres detected in the stored histories: epoch window, type (in-track /
         cross-track) and estimated delta-v; outlier element sets are flagged, not counted."""
         def body():
-            from ..maneuvers import detect_maneuvers
+            from ..maneuvers import DetectorSettings, detect_maneuvers
+            min_sets = 2 * DetectorSettings().window_sets
             store = _open(db)
             ids = _ids_for(store, sat)
             since_ns = int(parse_time(since).ns) if since else None
@@ -173,9 +174,10 @@ def register(app: typer.Typer):
             histories = store.history_arrays(ids, since=context)
             names = {r["norad_id"]: r["name"] for r in store.objects(norad_ids=ids)} \
                 if ids else None
-            rows, outliers = [], 0
+            rows, outliers, short = [], 0, 0
             with progress("scanning", total=len(histories)) as advance:
                 for nid, arrays in histories:
+                    short += len(arrays["epoch_ns"]) < min_sets
                     found = detect_maneuvers(**arrays, norad_id=nid)
                     outliers += len(found.outlier_epochs_ns)
                     for row in found.rows():
@@ -192,8 +194,10 @@ def register(app: typer.Typer):
             emit(rows, format, title="manoeuvres",
                  columns=["norad_id", "name", "epoch", "window_start", "window_end", "type",
                           "delta_v_m_s", "delta_a_km", "delta_inclination_deg"],
-                 footer=f"{len(rows)} manoeuvres in {len(histories)} objects; "
-                        f"{outliers} outlier element sets flagged and ignored")
+                 footer=f"{len(rows)} manoeuvres in {len(histories) - short} objects scanned"
+                        + (f" ({short} with fewer than {min_sets} element sets not scanned)"
+                           if short else "")
+                        + f"; {outliers} outlier element sets flagged and ignored")
         run_guarded(body)
 
     @app.command()
