@@ -147,8 +147,10 @@ def test_history_columns_are_accepted_and_typos_refused():
     from satwatch.store import schema
     n = 40
     t = np.arange(n, dtype=np.int64) * NS_PER_DAY
-    cols = {c: np.full(n, 1.0) for c in schema.ELEMENT_COLUMNS}
-    cols["mean_motion_rev_day"] = np.full(n, 15.5)
+    typical = {"mean_motion_rev_day": 15.5, "eccentricity": 0.001, "inclination_deg": 51.6,
+               "raan_deg": 100.0, "arg_perigee_deg": 90.0, "mean_anomaly_deg": 10.0,
+               "bstar_per_earth_radius": 1e-4, "ndot_rev_day2": 1e-5, "nddot_rev_day3": 0.0}
+    cols = {c: np.full(n, typical[c]) for c in schema.ELEMENT_COLUMNS}
     detect_maneuvers(t, **cols)
     with pytest.raises(TypeError, match="argp_deg"):
         detect_maneuvers(t, cols["mean_motion_rev_day"], cols["eccentricity"],
