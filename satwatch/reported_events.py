@@ -265,16 +265,26 @@ _ALIASES = {"id": "event_id", "time_utc": "time", "datetime": "time", "range": "
             "site_code": "site", "facility": "site", "description": "notes"}
 
 
+_KNOWN_KEYS = frozenset(FIELDS) | {"flags"}
+
+
 def _from_row(row: dict, source: str, line: int, site_lookup) -> ReportedEvent:
     r = {}
     for k, v in row.items():
         if k is None:
             continue
-        key = _ALIASES.get(k.strip().lower(), k.strip().lower())
+        key = _ALIASES.get(k.strip().lower().lstrip("\ufeff"), k.strip().lower().lstrip("\ufeff"))
+        if key not in _KNOWN_KEYS:
+            # a misspelt column would lose its values without a word
+            raise EventsError(f"unknown field {k.strip()!r} (known: {', '.join(FIELDS)})",
+                              source=source, line=line, field=k.strip())
         r[key] = v.strip() if isinstance(v, str) else v
     flags = []
     time_text = r.get("time")
     date = r.get("date")
+    if not time_text and date and len(str(date).strip()) > 10:
+        # a full timestamp in the date column: it is the time
+        time_text = date
     if time_text and "T" in str(time_text) or (time_text and re.match(r"^\d{4}-\d\d-\d\d",
                                                                       str(time_text))):
         try:
@@ -606,7 +616,7 @@ def read_events_file(path) -> list[ReportedEvent]:
     from pathlib import Path
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")         # a spreadsheet's BOM is not data
     except OSError as exc:
         raise EventsError(f"cannot read: {exc.strerror or exc}", source=str(p)) from None
     if p.suffix.lower() == ".csv":

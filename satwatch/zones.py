@@ -53,6 +53,14 @@ class Zone:
 # parsing
 
 
+@functools.lru_cache(maxsize=1)
+def _antimeridian():
+    """The meridian +-180 deg, 1e-7 deg wide (about a centimetre)."""
+    from shapely.geometry import MultiLineString
+    lines = MultiLineString([[(180.0, -90.0), (180.0, 90.0)], [(-180.0, -90.0), (-180.0, 90.0)]])
+    return lines.buffer(1e-7)                       # ~1 cm: only edges on the meridian
+
+
 def ring_geometry(coords):
     """A polygon ring (lon, lat) in degrees as shapely geometry with
     longitudes in [-180, 180], cut at +-180 deg when it crosses there
@@ -243,7 +251,10 @@ class ZoneSet:
         self.zones = list(zones)
         self._geoms = np.array([z.geometry for z in self.zones], dtype=object)
         self._tree = shapely.STRtree(self._geoms) if self.zones else None
-        self._boundaries = shapely.boundary(self._geoms) if self.zones else None
+        # Boundaries without the cut at +-180 deg (ring_geometry's, or the
+        # source's own: a zone split there has no edge along the meridian).
+        self._boundaries = shapely.difference(shapely.boundary(self._geoms), _antimeridian()) \
+            if self.zones else None
         for g in self._geoms:
             shapely.prepare(g)
 

@@ -73,9 +73,10 @@ def _load_source(settings) -> list[dict]:
             missile.read_text(encoding="utf-8") if missile.exists() else None,
             source=str(path / "test.en.json"))
     elif path.suffix.lower() == ".csv":
-        events = reported_events.parse_events_csv(path.read_text(encoding="utf-8"), str(path))
+        events = reported_events.parse_events_csv(path.read_text(encoding="utf-8-sig"), str(path))
     else:
-        events = reported_events.parse_events_json(path.read_text(encoding="utf-8"), str(path))
+        events = reported_events.parse_events_json(path.read_text(encoding="utf-8-sig"),
+                                                   str(path))
     return [e.as_dict() for e in events]
 
 
