@@ -110,3 +110,17 @@ def test_formation_pair_every_close_approach_is_found(reference_data, tmp_path):
                              & (np.abs(got.miss_km - d[j]) < FORMATION_MISS_TOL_KM))]
     assert not missing, (f"{len(missing)} of {len(k)} close approaches under {threshold_km} km "
                          f"missing (t s, miss km): {missing}; screener stats {got.stats}")
+
+
+def test_time_plus_huge_seconds_never_wraps_backwards():
+    # Closed form: adding a positive span moves a time forward.  1e12 h is past the
+    # int64-ns range, so the sum must be refused (TimeError), not wrap around to a date
+    # in 1731 (what `satwatch conjunctions --hours 1e12` / `--hours inf` then reports as
+    # "end 1731-07-04... must be after start").
+    t0 = utc("2023-10-13T00:00:00Z")
+    for seconds in (1e12 * 3600.0, float("inf")):
+        try:
+            t1 = t0 + seconds
+        except TimeError:
+            continue
+        assert int(t1.ns) > int(t0.ns), (seconds, t1.iso(3))
