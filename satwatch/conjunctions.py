@@ -65,7 +65,7 @@ HERMITE_DV_FACTOR = 2.0
 # Newton stops when the last correction is below this (far under the 10 ms
 # to which TCAs are required).
 TCA_TOL_S = 1e-6
-NEWTON_ITERATIONS = 12
+NEWTON_ITERATIONS = 40
 # Two minima of the same pair closer than this are one event seen from two
 # steps (physically two minima of one pair are >= ~15 min apart).
 SAME_EVENT_S = 1.0
@@ -203,6 +203,8 @@ class BlockResult:
     radius_hi_km: np.ndarray
     error_code: np.ndarray    # per object: first non-zero SGP4 code in the block
     coincident: np.ndarray = field(default_factory=lambda: np.empty((0, 2), np.int64))
+    # index pairs with a candidate whose TCA did not converge (slow drift)
+    unconverged: np.ndarray = field(default_factory=lambda: np.empty((0, 2), np.int64))
 
 
 @dataclass
@@ -216,6 +218,10 @@ class Conjunctions:
     propagated over part or all of the window.  ``coincident`` lists the
     NORAD id pairs that share one trajectory (zero relative speed: docked
     vehicles, duplicated element sets) within the threshold: no TCA, no event.
+    ``unresolved`` lists the NORAD id pairs with no event whose closest
+    approach the refinement could not pin down in the window (pairs drifting
+    apart or together at metres per second: objects of one launch, formation
+    flyers): reported, not dropped.
     """
 
     norad_id_1: np.ndarray
@@ -238,6 +244,7 @@ class Conjunctions:
     stats: dict
     failed: dict
     coincident: list = field(default_factory=list)
+    unresolved: list = field(default_factory=list)
 
     def __len__(self):
         return len(self.miss_km)
@@ -449,14 +456,20 @@ def refine_tca(satrecs, i1, i2, t_ref_ns: int, t_guess_s, max_step_s: float):
     A candidate stops when its next correction is under ``TCA_TOL_S``: its
     TCA and states are those of that last evaluation (no further SGP4 call;
     the TCA is then within a microsecond).  Returns ``(t_s, r1, v1, r2, v2,
-    ok)``; ``ok`` is False where SGP4 failed or the iteration did not
-    converge (their states are NaN).
+    ok, unconverged)``; ``ok`` is False where SGP4 failed or the iteration
+    did not converge (their states are NaN); ``unconverged`` marks the
+    latter (counted in the statistics and reported, never dropped silently).
     """
     t = np.asarray(t_guess_s, float).copy()
     n = len(t)
     active = np.ones(n, bool)
     out = [np.full((n, 3), np.nan) for _ in range(4)]
     err = np.zeros(n, np.int16)
+    # the last evaluation of each candidate, for a secant slope where the
+    # Newton slope is unreliable (pairs with little relative speed, whose
+    # tidal term d . acc rivals |w|^2: formation flyers)
+    t_prev = np.full(n, np.nan)
+    f_prev = np.full(n, np.nan)
     for _ in range(NEWTON_ITERATIONS):
         if not active.any():
             break
@@ -470,8 +483,11 @@ def refine_tca(satrecs, i1, i2, t_ref_ns: int, t_guess_s, max_step_s: float):
             f = np.einsum("pk,pk->p", d, w)
             ww = np.einsum("pk,pk->p", w, w)
             df = ww + np.einsum("pk,pk->p", d, acc)
-            df = np.where(df > 0.1 * ww, df, ww)
+            secant = (f - f_prev[a_idx]) / (t[a_idx] - t_prev[a_idx])
+            df = np.where(df > 0.1 * ww, df,
+                          np.where(np.isfinite(secant) & (secant > 0), secant, ww))
             step = np.clip(-f / df, -max_step_s, max_step_s)
+        t_prev[a_idx], f_prev[a_idx] = t[a_idx], f
         bad = ~np.isfinite(step) | (e1 != 0) | (e2 != 0)
         done = bad | (np.abs(step) < TCA_TOL_S)
         for arr, val in zip(out, (r1, v1, r2, v2)):
@@ -482,7 +498,7 @@ def refine_tca(satrecs, i1, i2, t_ref_ns: int, t_guess_s, max_step_s: float):
         active[a_idx[done]] = False
     r1, v1, r2, v2 = out
     ok = (err == 0) & ~active & physical_state(r1, v1) & physical_state(r2, v2)
-    return t, r1, v1, r2, v2, ok
+    return t, r1, v1, r2, v2, ok, active
 
 
 # -- one block ---------------------------------------------------------------------
@@ -533,7 +549,8 @@ def screen_block(objects: ObjectTable, grid: Grid, k0: int, k1: int,
 
     # stage 4: refinement
     t_guess = (t_ns[ck] - t_ns[0]) / NS_PER_S + s_min * h if len(ci) else np.empty(0)
-    t, r1, v1, r2, v2, ok = refine_tca(objects.satrecs, ci, cj, int(t_ns[0]), t_guess, h)
+    t, r1, v1, r2, v2, ok, unconverged = refine_tca(objects.satrecs, ci, cj, int(t_ns[0]),
+                                                    t_guess, h)
     tca_ns = t_ns[0] + np.rint(t * NS_PER_S).astype(np.int64) if len(ci) else \
         np.empty(0, np.int64)
     dd = r2 - r1
@@ -556,13 +573,16 @@ def screen_block(objects: ObjectTable, grid: Grid, k0: int, k1: int,
         else np.empty((0, 2), np.int64)
     keep = ok & inside & (miss <= d) & moving
     counts["refined_converged"] = int(ok.sum())
+    counts["refined_unconverged"] = int(unconverged.sum())
     lo = np.where(valid, rn - pad_b, np.inf).min(axis=0)
     hi = np.where(valid, rn + pad_b, -np.inf).max(axis=0)
     lo, hi = np.where(np.isfinite(lo), lo, np.nan), np.where(np.isfinite(hi), hi, np.nan)
     bad = err != 0
     first_err = np.where(bad.any(axis=0), err[np.argmax(bad, axis=0), np.arange(n)], 0)
+    slow = np.unique(np.stack([ci[unconverged], cj[unconverged]], axis=1), axis=0) \
+        if unconverged.any() else np.empty((0, 2), np.int64)
     return BlockResult(ci[keep], cj[keep], tca_ns[keep], r1[keep], v1[keep], r2[keep],
-                       v2[keep], counts, lo, hi, first_err.astype(np.int16), coincident)
+                       v2[keep], counts, lo, hi, first_err.astype(np.int16), coincident, slow)
 
 
 # -- merge and the front door ---------------------------------------------------------
@@ -637,6 +657,10 @@ def merge_blocks(objects: ObjectTable, grid: Grid, results: list[BlockResult],
     co = np.concatenate([b.coincident for b in results]) if results else np.empty((0, 2))
     coincident = sorted({(int(min(ids[a], ids[b])), int(max(ids[a], ids[b])))
                          for a, b in co.astype(np.int64)})
+    un = np.concatenate([b.unconverged for b in results]) if results else np.empty((0, 2))
+    with_event = {(int(min(ids[a], ids[b])), int(max(ids[a], ids[b]))) for a, b in zip(i1, i2)}
+    unresolved = sorted({(int(min(ids[a], ids[b])), int(max(ids[a], ids[b])))
+                         for a, b in un.astype(np.int64)} - with_event - set(coincident))
     stats = {
         "objects": n,
         "objects_failed_propagation": len(failed),
@@ -647,6 +671,7 @@ def merge_blocks(objects: ObjectTable, grid: Grid, results: list[BlockResult],
         **counts,
         "events": int(len(i1)),
         "pairs_coincident": len(coincident),
+        "pairs_unresolved": len(unresolved),
     }
     order = np.lexsort((ids[i2], ids[i1], tca))
     sel = order
@@ -659,7 +684,7 @@ def merge_blocks(objects: ObjectTable, grid: Grid, results: list[BlockResult],
         age_1_days=(tca[sel] - objects.epochs_ns[i1][sel]) / NS_PER_DAY,
         age_2_days=(tca[sel] - objects.epochs_ns[i2][sel]) / NS_PER_DAY,
         threshold_km=settings.threshold_km, start=Time(grid.start_ns), end=Time(grid.end_ns),
-        stats=stats, failed=failed, coincident=coincident)
+        stats=stats, failed=failed, coincident=coincident, unresolved=unresolved)
 
 
 def to_rtn(r_km, v_km_s, vec):

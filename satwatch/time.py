@@ -67,7 +67,11 @@ class Time:
     __slots__ = ("ns",)
 
     def __init__(self, ns):
-        self.ns = np.asarray(ns, dtype=np.int64)
+        try:
+            self.ns = np.asarray(ns, dtype=np.int64)
+        except OverflowError:
+            raise TimeError("time out of range: UTC instants are int64 ns since 1970 "
+                            "(years 1678-2262)") from None
 
     # -- construction -------------------------------------------------
     @classmethod
@@ -106,7 +110,12 @@ class Time:
         return hash(self.ns.tobytes())
 
     def __add__(self, seconds) -> "Time":
-        return Time(self.ns + np.rint(np.asarray(seconds) * NS_PER_S).astype(np.int64))
+        step_ns = np.rint(np.asarray(seconds, dtype=float) * NS_PER_S)
+        total = self.ns + step_ns                     # float: only to check the range
+        if not np.all(np.isfinite(step_ns)) or np.any(np.abs(total) >= 2.0 ** 63):
+            raise TimeError("time out of range: UTC instants are int64 ns since 1970 "
+                            "(years 1678-2262)")
+        return Time(self.ns + step_ns.astype(np.int64))
 
     def __sub__(self, other):
         if isinstance(other, Time):

@@ -118,6 +118,12 @@ def register(app: typer.Typer):
                    + ", ".join(f"{a}-{b}" for a, b in res.coincident[:10])
                    + (" ..." if len(res.coincident) > 10 else "") + ".\n"
                    if res.coincident else "") +
+                (f"{len(res.unresolved)} pairs drift within the screening distance too "
+                 "slowly for a closest approach to be found in the window (objects of one "
+                 "launch, formation flyers; not events): "
+                 + ", ".join(f"{a}-{b}" for a, b in res.unresolved[:10])
+                 + (" ..." if len(res.unresolved) > 10 else "") + ".\n"
+                 if res.unresolved else "") +
                 f"Stages: pairs {s['pairs_total']:,} -> apogee/perigee "
                 f"{s['pairs_apogee_perigee']:,} -> radial+spatial {s['pair_samples_spatial']:,} "
                 f"pair-samples -> chord {s['pair_steps_chord']:,} pair-steps -> candidates "
