@@ -54,6 +54,9 @@ MEAN_EARTH_RADIUS_KM = 6371.0088
 # Largest number of watched objects x time samples one pass rule evaluates;
 # past it the rule must narrow its objects (bounded work, never OOM).
 MAX_PASS_SAMPLES = 5_000_000
+# How far before a window the pass search looks for the entry of a pass that
+# is under way when the window opens (its alert key): a day.
+PASS_LOOKBACK_S = 86_400.0
 
 
 class WatchError(SatwatchError, ValueError):
@@ -301,26 +304,33 @@ def ground_distance_km(lat1_deg, lon1_deg, lat2_deg, lon2_deg):
     return 2 * MEAN_EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
-def pass_times(update: Update) -> Time:
+def pass_times(update: Update, lookback_s: float = 0.0) -> Time:
     """Sample times of the pass search, aligned to whole multiples of
     ``step_s`` since 1970 so that overlapping windows share samples (and
-    alert keys)."""
+    alert keys); from ``lookback_s`` before the window."""
     if update.window_start_ns is None or update.window_end_ns is None:
         raise WatchError("a pass rule needs the update's window (window_start_ns, "
                          "window_end_ns)")
     step_ns = int(round(update.step_s * NS_PER_S))
-    first = -(-update.window_start_ns // step_ns) * step_ns
+    start_ns = update.window_start_ns - int(round(lookback_s * NS_PER_S))
+    first = -(-start_ns // step_ns) * step_ns
     n = max(0, (update.window_end_ns - first) // step_ns + 1)
     return Time(first + np.arange(n, dtype=np.int64) * step_ns)
 
 
 def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
     """One alert per entry of a watched object into the site's circle (or the
-    polygon), at the sample closest to the site inside that entry."""
+    polygon) that is inside during the window, at the sample closest to the
+    site inside that entry.  The alert's key is the entry's time, found by
+    looking back PASS_LOOKBACK_S before the window: a pass cut by a window's
+    edge gets the same key from every window that sees it (an object inside
+    for longer than that gets a new key each time its entry falls out of
+    view)."""
     sets = watched(rule, update.catalog, update.owners)
-    times = pass_times(update)
-    if not sets or not len(times):
+    times = pass_times(update, PASS_LOOKBACK_S)
+    if not sets or not len(times) or times.ns[-1] < update.window_start_ns:
         return []
+    w0 = int(np.searchsorted(times.ns, update.window_start_ns))      # first window sample
     if len(sets) * len(times) > MAX_PASS_SAMPLES:
         raise WatchError(f"rule {rule.id}: {len(sets)} objects x {len(times)} times is over "
                          f"{MAX_PASS_SAMPLES} samples; narrow the rule's objects or shorten "
@@ -354,6 +364,8 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
     out = []
     for k in range(len(obj_in)):        # loop over passes found, not over time
         i, a, b = obj_in[k], t_in[k], t_out[k]
+        if b <= w0:
+            continue                     # over before the window: an earlier window's
         j = a + int(np.argmin(score[i, a:b]))
         es = sets[i]
         t_ns = int(times.ns[j])
@@ -364,7 +376,8 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
                    "partial": bool(a == 0 or b == len(times))}
         if not rule.polygon_lon_lat_deg:
             details["distance_km"] = round(float(score[i, j]), 2)
-        out.append(Alert(f"pass:{rule.id}:{es.norad_id}:{t_ns // NS_PER_S}", rule.id, "pass",
+        out.append(Alert(f"pass:{rule.id}:{es.norad_id}:{int(times.ns[a]) // NS_PER_S}",
+                         rule.id, "pass",
                          es.norad_id, t_ns,
                          f"{es.name or es.norad_id} ({es.norad_id}) passes {where} at "
                          f"{Time(t_ns).iso(0)}", details))
