@@ -109,3 +109,35 @@ def test_url_source_reads_a_gzipped_file(reference_data, tmp_path, http_server):
     local = load_catalog(tmp_path / "b.tle.gz")
     remote = load_catalog(f"{http_server.url}/b.tle.gz")
     assert sorted(remote.norad_ids) == sorted(local.norad_ids) and len(remote) == 10
+
+
+def test_update_from_cache_makes_that_group_the_latest_catalog(reference_data, tmp_path,
+                                                               http_server, monkeypatch):
+    """`update --group stations`, `update --group active`, then `update --group
+    stations` again within the 2-hour window: the third call is answered from
+    the cache, but Cache.get does not mark it latest, so the command (and
+    later commands without --catalog, and `ingest latest`) use the ACTIVE
+    catalog.  Served by a real loopback HTTP server; the expected counts are
+    those of the served files (brute force: 3 lines per object)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from satwatch.cli import app
+    groups = {"stations": _sample_3le(reference_data, 0, 9),      # 3 objects
+              "active": _sample_3le(reference_data, 9, 60)}       # 17 objects
+
+    def route(path):
+        group = path.split("GROUP=")[1].split("&")[0]
+        return 200, groups[group].encode(), "text/plain"
+
+    http_server.routes["/gp.php"] = route
+    monkeypatch.setenv("SATWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SATWATCH_CELESTRAK_URL", f"{http_server.url}/gp.php")
+    runner = CliRunner()
+    objects = []
+    for group in ("stations", "active", "stations"):
+        res = runner.invoke(app, ["update", "--group", group, "--format", "json"])
+        assert res.exit_code == 0, res.output
+        objects.append(json.loads(res.output[res.output.index("{"):])["objects"])
+    assert objects == [3, 17, 3]
