@@ -84,6 +84,19 @@ def footprint_ring(lat_deg, lon_deg, alt_km, min_elevation_deg=0.0, max_off_nadi
     return ring + [ring[0]]
 
 
+def footprint_geometry(lat_deg, lon_deg, alt_km, min_elevation_deg=0.0,
+                       max_off_nadir_deg=None, n_points=72) -> dict:
+    """The footprint as a GeoJSON geometry (RFC 7946): the ring of
+    :func:`footprint_ring`, closed along a pole it covers and cut at +-180
+    deg (a Polygon, or a MultiPolygon across the antimeridian)."""
+    import shapely.geometry
+
+    from .zones import ring_geometry
+    geom = ring_geometry(footprint_ring(lat_deg, lon_deg, alt_km, min_elevation_deg,
+                                        max_off_nadir_deg, n_points))
+    return shapely.geometry.mapping(geom)
+
+
 def tracks_geojson(catalog, times: Time, *, footprint_min_elevation_deg=None,
                    footprint_max_off_nadir_deg=None, footprint_times: Time | None = None):
     """A FeatureCollection: one MultiLineString ground track per satellite
@@ -110,11 +123,10 @@ def tracks_geojson(catalog, times: Time, *, footprint_min_elevation_deg=None,
             for k in range(len(ft)):
                 if not np.isfinite(flat[i, k]):
                     continue
-                ring = footprint_ring(flat[i, k], flon[i, k], falt[i, k],
-                                      footprint_min_elevation_deg or 0.0,
-                                      footprint_max_off_nadir_deg)
-                features.append({"type": "Feature",
-                                 "geometry": {"type": "Polygon", "coordinates": [ring]},
+                geometry = footprint_geometry(flat[i, k], flon[i, k], falt[i, k],
+                                              footprint_min_elevation_deg or 0.0,
+                                              footprint_max_off_nadir_deg)
+                features.append({"type": "Feature", "geometry": geometry,
                                  "properties": {"kind": "footprint", "norad_id": es.norad_id,
                                                 "name": es.name, "time": ft_iso[k],
                                                 "min_elevation_deg": footprint_min_elevation_deg,

@@ -15,7 +15,7 @@ from satwatch.elements import parse_elements
 from satwatch.store import open_store
 from satwatch.store.history import propagate_history
 from satwatch.time import Time
-from satwatch.tracks import footprint_ring
+from satwatch.tracks import footprint_geometry
 
 NS_PER_DAY = 86400 * 10**9
 
@@ -53,13 +53,14 @@ def _central_angle_deg(lat1, lon1, lat2, lon2):
 def test_footprint_over_the_pole_contains_the_pole_region():
     """Sub-satellite point 85 N 0 E at 800 km: the horizon circle has a radius
     of acos(R/(R+h)) ~ 27 deg, so it covers the North Pole and (0 E, 88 N)
-    (3 deg away) and (180 E, 88 N) (7 deg away across the pole).  The ring,
-    unwrapped around the centre longitude, instead bounds a polygon that
-    excludes all of them (it never closes along the pole)."""
+    (3 deg away) and (180 E, 88 N) (7 deg away across the pole).  The ring
+    alone, unwrapped around the centre longitude, bounds a polygon that
+    excludes all of them (it never closes along the pole): the GeoJSON
+    geometry (footprint_geometry) must close it there."""
     shapely = pytest.importorskip("shapely.geometry")
     r_km, h_km = 6371.0088, 800.0
     radius_deg = math.degrees(math.acos(r_km / (r_km + h_km)))
-    poly = shapely.Polygon(footprint_ring(85.0, 0.0, h_km))
+    poly = shapely.shape(footprint_geometry(85.0, 0.0, h_km))
     assert poly.is_valid
     for lon, lat in [(0.0, 88.0), (90.0, 88.0), (-90.0, 88.0), (179.0, 88.0)]:
         assert _central_angle_deg(85.0, 0.0, lat, lon) < radius_deg - 5.0   # well inside
@@ -70,9 +71,15 @@ def test_footprint_near_the_antimeridian_stays_within_plus_minus_180():
     """RFC 7946 3.1.9: GeoJSON longitudes must lie in [-180, 180] and a
     geometry crossing the antimeridian must be split.  A footprint centred at
     0 N 179 E (800 km) reaches ~27 deg east, i.e. 206 E in the ring."""
-    ring = footprint_ring(0.0, 179.0, 800.0)
-    lons = [p[0] for p in ring]
+    shapely = pytest.importorskip("shapely.geometry")
+    geom = footprint_geometry(0.0, 179.0, 800.0)
+    lons = [x for x, _ in shapely.shape(geom).exterior.coords] if geom["type"] == "Polygon" \
+        else [x for part in shapely.shape(geom).geoms for x, _ in part.exterior.coords]
     assert max(lons) <= 180.0 and min(lons) >= -180.0, (min(lons), max(lons))
+    assert geom["type"] == "MultiPolygon"                 # split at the antimeridian
+    # and it still covers points on both sides (27 deg radius around 179 E)
+    whole = shapely.shape(geom)
+    assert whole.contains(shapely.Point(-170.0, 0.0)) and whole.contains(shapely.Point(170.0, 0.0))
 
 
 def _sample_3le(reference_data, start, stop):

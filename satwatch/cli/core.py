@@ -38,9 +38,11 @@ def register(app: typer.Typer):
                 if not user or not password:
                     raise SourceError("Space-Track needs SPACETRACK_USER and SPACETRACK_PASSWORD "
                                       "in the environment")
-                text = fetch_spacetrack(user, password, cache=cache, base_url=spacetrack_url)
+                text = fetch_spacetrack(user, password, cache=cache, base_url=spacetrack_url,
+                                        make_latest=True)
             else:
-                text = fetch_celestrak(group, cache=cache, base_url=celestrak_url)
+                text = fetch_celestrak(group, cache=cache, base_url=celestrak_url,
+                                       make_latest=True)
             catalog = resolve_catalog(None)
             summary = catalog.summary()
             summary["bytes"] = len(text)

@@ -24,16 +24,23 @@ def read_source_texts(source, *, cache=None) -> list[tuple[str, str]]:
         return [(text_source, fetch_url(text_source, cache=cache))]
     path = Path(os.path.expanduser(text_source))
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*")
-                       if p.is_file() and p.suffix.lower() in ELEMENT_SUFFIXES)
+        files = sorted(p for p in path.rglob("*") if p.is_file() and _element_file(p))
         if not files:
-            raise SourceError(f"{path}: no element files ({', '.join(sorted(ELEMENT_SUFFIXES))}) "
-                              "in this directory")
+            raise SourceError(f"{path}: no element files ({', '.join(sorted(ELEMENT_SUFFIXES))}, "
+                              "also gzipped) in this directory")
         return [(str(p), _read(p)) for p in files]
     if not path.exists():
         raise SourceError(f"{path}: no such file or directory (give a file, a directory, a "
                           "URL, or - for standard input)")
     return [(str(path), _read(path))]
+
+
+def _element_file(path: Path) -> bool:
+    """An element file by its suffix, also gzipped (``a.tle.gz``)."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes[-1:] == [".gz"]:
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in ELEMENT_SUFFIXES
 
 
 def _read(path: Path) -> str:

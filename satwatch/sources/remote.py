@@ -51,8 +51,13 @@ class Cache:
         tmp.replace(data)
         meta.write_text(json.dumps({"key": key, "fetched_at": self.clock(),
                                     "label": label or key, "path": str(data)}))
-        self.mark_latest(data, label or key)
         return data
+
+    def mark_latest_key(self, key: str, label: str):
+        """Make the cached download of ``key`` the latest catalog (what
+        commands use without --catalog): `satwatch update` does, whether the
+        download was fresh or cached; other downloads (--catalog URL) do not."""
+        self.mark_latest(self._paths(key)[0], label)
 
     def mark_latest(self, path: Path, label: str):
         (self.directory / "latest.json").write_text(json.dumps(
@@ -77,33 +82,45 @@ def _get(url: str, *, params=None, client: httpx.Client | None = None, timeout_s
         raise SourceError(f"{resp.url}: HTTP {resp.status_code} {resp.reason_phrase}: "
                           f"{resp.text[:200].strip()}")
     text = resp.text
+    if resp.content[:2] == b"\x1f\x8b":              # a gzipped file (not transfer-encoded)
+        import gzip
+        try:
+            text = gzip.decompress(resp.content).decode("utf-8-sig")
+        except (OSError, EOFError, UnicodeDecodeError) as exc:
+            raise SourceError(f"{resp.url}: a gzip file that does not decompress to UTF-8 "
+                              f"text ({exc.__class__.__name__})") from None
     if not text.strip() or text.strip().lower().startswith("no gp data found"):
         raise SourceError(f"{resp.url}: the server answered with no element sets "
                           f"({text.strip()[:80]!r})")
     return text
 
 
-def fetch_url(url: str, *, cache: Cache | None = None, params=None) -> str:
+def fetch_url(url: str, *, cache: Cache | None = None, params=None,
+              make_latest: bool = False) -> str:
+    """The text at ``url``, through the cache; ``make_latest``: that download
+    becomes the cache's latest catalog."""
     key = url + ("?" + "&".join(f"{k}={v}" for k, v in sorted(params.items())) if params else "")
-    if cache is not None:
-        hit = cache.get(key)
-        if hit is not None:
-            return hit
-    text = _get(url, params=params)
-    if cache is not None:
-        cache.put(key, text, label=key)
+    text = cache.get(key) if cache is not None else None
+    if text is None:
+        text = _get(url, params=params)
+        if cache is not None:
+            cache.put(key, text, label=key)
+    if cache is not None and make_latest:
+        cache.mark_latest_key(key, key)
     return text
 
 
 def fetch_celestrak(group: str = "active", *, format: str = "tle", cache: Cache | None = None,
-                    base_url: str = CELESTRAK_GP_URL) -> str:
+                    base_url: str = CELESTRAK_GP_URL, make_latest: bool = False) -> str:
     """One CelesTrak GP group (``active``, ``stations``, ``starlink``, ...) in
     ``tle`` (3LE), ``json``, ``xml``, ``kvn`` or ``csv``."""
-    return fetch_url(base_url, cache=cache, params={"GROUP": group, "FORMAT": format})
+    return fetch_url(base_url, cache=cache, params={"GROUP": group, "FORMAT": format},
+                     make_latest=make_latest)
 
 
 def fetch_spacetrack(identity: str, password: str, *, query: str | None = None,
-                     cache: Cache | None = None, base_url: str = SPACETRACK_URL) -> str:
+                     cache: Cache | None = None, base_url: str = SPACETRACK_URL,
+                     make_latest: bool = False) -> str:
     """The current GP catalog (3LE) from Space-Track, logging in with an account."""
     query = query or ("/basicspacedata/query/class/gp/decay_date/null-val/epoch/%3Enow-30/"
                       "orderby/norad_cat_id/format/3le")
@@ -111,6 +128,8 @@ def fetch_spacetrack(identity: str, password: str, *, query: str | None = None,
     if cache is not None:
         hit = cache.get(key)
         if hit is not None:
+            if make_latest:
+                cache.mark_latest_key(key, "space-track gp")
             return hit
     with httpx.Client(base_url=base_url, timeout=120.0, follow_redirects=True,
                       headers={"User-Agent": USER_AGENT}) as client:
@@ -126,4 +145,6 @@ def fetch_spacetrack(identity: str, password: str, *, query: str | None = None,
         text = _get(query, client=client)
     if cache is not None:
         cache.put(key, text, label="space-track gp")
+        if make_latest:
+            cache.mark_latest_key(key, "space-track gp")
     return text

@@ -78,11 +78,20 @@ def propagate_history(store, norad_id: int, times: Time, *, margin_days: float =
     margin = int(margin_days * 86400e9)
     sets = store.element_sets(norad_id, start=Time(int(t_ns.min()) - margin),
                               end=Time(int(t_ns.max()) + margin))
-    if not sets:
-        for t in (int(t_ns.min()), int(t_ns.max())):
-            es = store.nearest(norad_id, Time(t))
-            if es is not None:
-                sets.append(es)
+    # A time with no set within the margin may have its nearest set beyond
+    # the window read above: ask the store for it (each such time once).
+    epochs = np.sort(np.array([es.epoch_ns for es in sets], dtype=np.int64))
+    if len(epochs):
+        near = np.abs(t_ns - epochs[nearest_index(epochs, t_ns)])
+        far = np.unique(t_ns[near > margin])
+    else:
+        far = np.unique(t_ns)
+    seen = {(es.epoch_ns, es.norad_id) for es in sets}
+    for t in far.tolist():
+        es = store.nearest(norad_id, Time(int(t)))
+        if es is not None and (es.epoch_ns, es.norad_id) not in seen:
+            seen.add((es.epoch_ns, es.norad_id))
+            sets.append(es)
     if not sets:
         raise CatalogError(f"no element sets of NORAD {norad_id} in the store: ingest some "
                            "first ('satwatch ingest FILE')")
