@@ -1,0 +1,84 @@
+"""Review: `satwatch passes --format ics` against RFC 5545 (outside reference:
+RFC 5545 section 3.1, content lines are folded so that no line is longer than
+75 octets excluding the CRLF; section 3.3.11, in TEXT values a COMMA must be
+written "\\," and a SEMICOLON "\\;").  The pass itself is an ISS pass over
+51.5N 0.1W found by Skyfield 1.5x ``find_events`` (rise 00:30:51Z, set
+00:36:08Z on 2026-03-19, mask 0 deg) -- not copied from satwatch output."""
+from __future__ import annotations
+
+import re
+
+from typer.testing import CliRunner
+
+from satwatch.cli import app
+from satwatch.cli.passes import passes_ics
+
+# RFC 5545 3.1: "Lines of text SHOULD NOT be longer than 75 octets, excluding
+# the line break."
+MAX_OCTETS = 75
+
+ISS_TLE = """ISS (ZARYA), crew; module
+1 25544U 98067A   26078.12958500  .00009105  00000+0  17698-3 0  9991
+2 25544  51.6344  25.6919 0006229 207.4819 152.5840 15.48370465557798
+"""
+
+
+def _unfold(text: str) -> list[str]:
+    """RFC 5545 3.1 unfolding: CRLF followed by one space or tab is removed."""
+    return re.sub(r"\r\n[ \t]", "", text).split("\r\n")
+
+
+def _unescaped(value: str, ch: str) -> bool:
+    """True when `ch` occurs in a TEXT value without a preceding backslash."""
+    i = 0
+    while i < len(value):
+        if value[i] == "\\":
+            i += 2
+            continue
+        if value[i] == ch:
+            return True
+        i += 1
+    return False
+
+
+def _ics_via_cli(tmp_path, site):
+    path = tmp_path / "iss.tle"
+    path.write_text(ISS_TLE, encoding="utf-8")
+    res = CliRunner().invoke(app, ["passes", site, "--catalog", str(path),
+                                   "--start", "2026-03-19T00:00:00Z", "--hours", "2",
+                                   "--min-elevation", "0", "--no-visibility",
+                                   "--format", "ics"])
+    assert res.exit_code == 0, res.output
+    return res.stdout_bytes.decode("utf-8")  # bytes: keep the CRLF line breaks
+
+
+def test_ics_escapes_commas_and_semicolons_in_text(tmp_path):
+    text = _ics_via_cli(tmp_path, "51.5,-0.1,-20")
+    # Skyfield: one pass in the window, rise 00:30:51Z.
+    assert text.count("BEGIN:VEVENT") == 1
+    summary = [ln for ln in _unfold(text) if ln.startswith("SUMMARY:")][0]
+    value = summary.split(":", 1)[1]
+    assert not _unescaped(value, ","), f"unescaped comma in TEXT (RFC 5545 3.3.11): {summary}"
+    assert not _unescaped(value, ";"), f"unescaped semicolon in TEXT: {summary}"
+
+
+def test_ics_lines_folded_at_75_octets(tmp_path):
+    text = _ics_via_cli(tmp_path, "51.50000,-0.10000,-20.5")
+    long = [ln for ln in text.split("\r\n") if len(ln.encode("utf-8")) > MAX_OCTETS]
+    assert not long, f"lines over {MAX_OCTETS} octets (RFC 5545 3.1): {long}"
+
+
+def test_ics_folding_counts_octets_not_characters():
+    # 40 two-octet characters: the SUMMARY line is 68 characters but 108
+    # octets, so it must be folded (RFC 5545 counts octets).
+    row = {"norad_id": 1, "name": "\u00e9" * 40, "site": "X",
+           "rise_time": "2026-03-19T00:30:51.000Z", "set_time": "2026-03-19T00:36:08.000Z",
+           "window_start": "2026-03-19T00:00:00.000Z",
+           "window_end": "2026-03-19T02:00:00.000Z",
+           "culmination_time": "2026-03-19T00:33:30.000Z", "max_elevation_deg": 2.7,
+           "culmination_azimuth_deg": 232.0, "rise_partial": False, "set_partial": False}
+    text = passes_ics([row])
+    long = [ln for ln in text.split("\r\n") if len(ln.encode("utf-8")) > MAX_OCTETS]
+    assert not long, f"lines over {MAX_OCTETS} octets (RFC 5545 3.1): {long}"
+    # and unfolding gives the name back whole
+    assert "\u00e9" * 40 in "".join(_unfold(text))
