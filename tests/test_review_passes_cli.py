@@ -82,3 +82,26 @@ def test_ics_folding_counts_octets_not_characters():
     assert not long, f"lines over {MAX_OCTETS} octets (RFC 5545 3.1): {long}"
     # and unfolding gives the name back whole
     assert "\u00e9" * 40 in "".join(_unfold(text))
+
+
+def test_site_list_with_repeated_name_drops_nothing(tmp_path):
+    """A YAML site list (parse_sites_mapping accepts a list of mappings) with
+    two entries of the same name: house rule "nothing silently dropped" --
+    either both sites come back (as a CSV with a repeated name does) or a
+    SiteError names the file.  Closed form: the input holds two coordinates."""
+    import pytest
+
+    from satwatch.sites import SiteError
+    from satwatch.sources.files import load_sites
+
+    path = tmp_path / "sites.yaml"
+    path.write_text("sites:\n  - {name: A, lat: 1, lon: 2}\n  - {name: A, lat: 3, lon: 4}\n",
+                    encoding="utf-8")
+    try:
+        sites = load_sites(path)
+    except SiteError as exc:
+        assert str(path) in str(exc)
+        return
+    got = sorted((s.lat_deg, s.lon_deg) for s in sites)
+    if got != [(1.0, 2.0), (3.0, 4.0)]:
+        pytest.fail(f"site (1, 2) silently dropped: got {got}")
