@@ -136,7 +136,7 @@ class Catalog:
             pattern = name.upper() if any(c in name for c in "*?[") else f"*{name.upper()}*"
             sets = [es for es in sets if fnmatch.fnmatchcase(es.name.upper(), pattern)]
         if regime is not None:
-            sets = [es for es in sets if regime_of(es) == regime.upper()]
+            sets = [es for es in sets if regime_of(es).upper() == regime.upper()]
         if predicate is not None:
             sets = [es for es in sets if predicate(es)]
         return Catalog(list(sets), [], self.source)

@@ -769,6 +769,8 @@ def parse_elements(text: str, *, source: str | None = None, strict: bool = False
                    format: str | None = None):
     """Read element sets in any supported format (detected from the content
     unless ``format`` is given).  Returns ``(element_sets, rejections)``."""
+    if text.startswith("\ufeff"):            # a byte-order mark is not data
+        text = text[1:]
     fmt = format or detect_format(text)
     if fmt == "tle":
         return parse_tle(text, source=source, strict=strict)
@@ -783,7 +785,12 @@ def parse_elements(text: str, *, source: str | None = None, strict: bool = False
 # --------------------------------------------------------------------------
 
 def _epoch_text(es: ElementSet) -> str:
-    return np.datetime_as_string(np.datetime64(int(es.epoch_ns) // 1000, "us"), unit="us")
+    """CCSDS epoch text: microseconds, as CelesTrak writes it, or nanoseconds
+    where the epoch has them (nothing is cut)."""
+    ns = int(es.epoch_ns)
+    if ns % 1000 == 0:
+        return np.datetime_as_string(np.datetime64(ns // 1000, "us"), unit="us")
+    return np.datetime_as_string(np.datetime64(ns, "ns"), unit="ns")
 
 
 def omm_dict(es: ElementSet) -> dict:

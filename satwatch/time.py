@@ -133,10 +133,20 @@ class Time:
 
     def iso(self, digits: int = 3):
         """UTC ISO-8601 with ``Z``, ``digits`` decimals of seconds (0..9)."""
-        unit = {0: "s", 3: "ms", 6: "us", 9: "ns"}.get(digits, "ms")
-        step = {"s": NS_PER_S, "ms": 1_000_000, "us": 1_000, "ns": 1}[unit]
-        rounded = ((self.ns + step // 2) // step).astype(f"datetime64[{unit}]")
-        text = np.char.add(np.datetime_as_string(rounded, unit=unit), "Z")
+        if not (isinstance(digits, (int, np.integer)) and 0 <= digits <= 9):
+            raise TimeError(f"iso: digits must be an integer 0..9, not {digits!r}")
+        unit = {0: "s", 3: "ms", 6: "us", 9: "ns"}.get(int(digits))
+        if unit is not None:
+            step = {"s": NS_PER_S, "ms": 1_000_000, "us": 1_000, "ns": 1}[unit]
+            rounded = ((self.ns + step // 2) // step).astype(f"datetime64[{unit}]")
+            text = np.char.add(np.datetime_as_string(rounded, unit=unit), "Z")
+        else:
+            # other precisions: round to 10^(9 - digits) ns, write nanoseconds, cut
+            step = 10 ** (9 - int(digits))
+            rounded = ((self.ns + step // 2) // step * step).astype("datetime64[ns]")
+            full = np.datetime_as_string(rounded, unit="ns")
+            text = np.char.add(np.array([x[:len(x) - 9 + int(digits)] for x in
+                                         np.atleast_1d(full).tolist()]).reshape(full.shape), "Z")
         return str(text) if text.ndim == 0 else text.tolist()
 
     def to_datetime(self):
