@@ -105,3 +105,31 @@ def test_site_list_with_repeated_name_drops_nothing(tmp_path):
     got = sorted((s.lat_deg, s.lon_deg) for s in sites)
     if got != [(1.0, 2.0), (3.0, 4.0)]:
         pytest.fail(f"site (1, 2) silently dropped: got {got}")
+
+
+def test_access_geojson_bad_input_is_a_clear_error_not_a_crash():
+    """targets_from_geojson (read by `satwatch access --polygon FILE`): valid
+    JSON that is not a GeoJSON object (a list) and a Point at latitude 95
+    (RFC 7946 3.1.1: latitude is within [-90, 90]) must raise a SatwatchError
+    naming the file, not an AttributeError traceback / a silently accepted
+    impossible point."""
+    import pytest
+
+    from satwatch.access import targets_from_geojson
+    from satwatch.errors import SatwatchError
+
+    with pytest.raises(SatwatchError, match="t.geojson"):
+        targets_from_geojson("[]", "t.geojson")
+    with pytest.raises(SatwatchError, match="t.geojson"):
+        targets_from_geojson('{"type": "Point", "coordinates": [10, 95]}', "t.geojson")
+
+
+def test_access_geojson_point_keeps_its_altitude():
+    """RFC 7946 3.1.1: a position's optional third element is the altitude
+    (metres above the WGS-84 ellipsoid, as satwatch.sites.parse_sites_geojson
+    reads it).  A target point at 4000 m must not silently become 0 m."""
+    from satwatch.access import targets_from_geojson
+
+    (t,) = targets_from_geojson('{"type": "Point", "coordinates": [-70.4, -24.6, 4000]}',
+                                "t.geojson")
+    assert abs(t.points[0].alt_m - 4000.0) < 1e-6, t.points[0]
