@@ -133,3 +133,22 @@ def test_access_geojson_point_keeps_its_altitude():
     (t,) = targets_from_geojson('{"type": "Point", "coordinates": [-70.4, -24.6, 4000]}',
                                 "t.geojson")
     assert abs(t.points[0].alt_m - 4000.0) < 1e-6, t.points[0]
+
+
+def test_api_site_with_out_of_range_latitude_is_a_validation_error(tmp_path):
+    """GET /api/v1/sites/95,0/passes: a well-formed lat,lon whose latitude is
+    out of [-90, 90] is a bad parameter (RFC 9110 15.5.5: 404 means the
+    resource was not found), so 400 or 422 -- it answered 404 not_found."""
+    from fastapi.testclient import TestClient
+
+    import satwatch
+    from satwatch.web import Settings, create_app
+
+    path = tmp_path / "iss.tle"
+    path.write_text(ISS_TLE, encoding="utf-8")
+    app = create_app(Settings(catalog=satwatch.load_catalog(path),
+                              db_url=f"sqlite:///{tmp_path / 'a.sqlite'}", api_tokens=["t"]))
+    with TestClient(app) as c:
+        r = c.get("/api/v1/sites/95,0/passes?ids=25544&start=2026-03-19T00:00:00Z&hours=1",
+                  headers={"Authorization": "Bearer t"})
+    assert r.status_code in (400, 422), (r.status_code, r.text)
