@@ -152,3 +152,20 @@ def test_api_site_with_out_of_range_latitude_is_a_validation_error(tmp_path):
         r = c.get("/api/v1/sites/95,0/passes?ids=25544&start=2026-03-19T00:00:00Z&hours=1",
                   headers={"Authorization": "Bearer t"})
     assert r.status_code in (400, 422), (r.status_code, r.text)
+
+
+def test_unsupported_format_is_one_clear_line_not_a_traceback(tmp_path):
+    """cli/passes.py _fmt accepts "ics" and "geojson" for every command, then
+    Format(fmt) raises ValueError (a traceback): `passes -f geojson`,
+    `sites -f ics`, `access -f ics`.  House rule: an error is one clear line
+    and a non-zero exit (SystemExit), never an uncaught exception."""
+    path = tmp_path / "iss.tle"
+    path.write_text(ISS_TLE, encoding="utf-8")
+    window = ["--catalog", str(path), "--start", "2026-03-19T00:00:00Z", "--hours", "1"]
+    for args in (["passes", "51.5,-0.1", *window, "--no-visibility", "-f", "geojson"],
+                 ["sites", "-f", "ics"],
+                 ["access", "51.5,-0.1", "--min-elevation", "10", *window, "-f", "ics"]):
+        res = CliRunner().invoke(app, args)
+        assert res.exit_code != 0, args
+        assert res.exception is None or isinstance(res.exception, SystemExit), \
+            (args, repr(res.exception))
