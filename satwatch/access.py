@@ -96,6 +96,9 @@ def targets_from_geojson(text: str, source: str = "<geojson>",
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise AccessError(f"{source}: line {exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(doc, dict):
+        raise AccessError(f"{source}: not a GeoJSON object (a FeatureCollection, Feature or "
+                          f"geometry), but a JSON {type(doc).__name__}")
     if doc.get("type") == "FeatureCollection":
         feats = doc.get("features") or []
     elif doc.get("type") == "Feature":
@@ -108,8 +111,17 @@ def targets_from_geojson(text: str, source: str = "<geojson>",
         name = ((f or {}).get("properties") or {}).get("name") or f"{source}#{i + 1}"
         kind = geom.get("type")
         if kind == "Point":
-            lon, lat = geom["coordinates"][:2]
-            out.append(Target(name, (GroundPoint(lat, lon, 0.0, name),), None, source))
+            coords = geom.get("coordinates") or []
+            try:
+                lon, lat = float(coords[0]), float(coords[1])
+                alt_m = float(coords[2]) if len(coords) > 2 else 0.0    # RFC 7946 3.1.1
+            except (IndexError, TypeError, ValueError):
+                raise AccessError(f"{source}: features[{i}].geometry.coordinates: a Point "
+                                  "needs [lon, lat(, alt_m)] numbers") from None
+            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 360.0):
+                raise AccessError(f"{source}: features[{i}].geometry.coordinates: lat {lat} "
+                                  f"/ lon {lon} out of range ([lon, lat] order, RFC 7946)")
+            out.append(Target(name, (GroundPoint(lat, lon, alt_m, name),), None, source))
         elif kind in ("Polygon", "MultiPolygon"):
             try:
                 pts = polygon_points(geom, spacing_km)

@@ -223,7 +223,15 @@ def parse_sites_mapping(doc, source: str = "<config>") -> list[Site]:
     if isinstance(doc, dict) and "sites" in doc:
         doc = doc["sites"]
     if isinstance(doc, list):
-        doc = {str((d or {}).get("name", f"site {i + 1}")): d for i, d in enumerate(doc)}
+        names = [str((d or {}).get("name", f"site {i + 1}")) if isinstance(d, dict)
+                 else f"site {i + 1}" for i, d in enumerate(doc)]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            # a name is how a site is asked for: two sites of one name would
+            # leave one unreachable (or lost)
+            raise SiteError(f"site name(s) {', '.join(map(repr, repeated))} given more than "
+                            "once", source=source, field="sites")
+        doc = dict(zip(names, doc))
     if not isinstance(doc, dict):
         raise SiteError("expected a mapping of site names to coordinates", source=source,
                         field="sites")

@@ -47,11 +47,35 @@ def _catalog(catalog, sats):
     return cat
 
 
-def _fmt(value: str) -> str:
+def _fmt(value: str, extra: tuple = ()) -> str:
     v = value.lower()
-    if v not in FORMATS + ("ics", "geojson"):
-        raise SatwatchError(f"--format {value!r}: use table, json, csv or ics")
+    allowed = tuple(FORMATS) + tuple(extra)
+    if v not in allowed:
+        raise SatwatchError(f"--format {value!r}: use {', '.join(allowed[:-1])} or "
+                            f"{allowed[-1]}")
     return v
+
+
+def _ics_text(value) -> str:
+    """An iCalendar TEXT value (RFC 5545 3.3.11): backslash, comma, semicolon
+    and newline escaped."""
+    return (str(value).replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+            .replace("\r\n", "\\n").replace("\n", "\\n"))
+
+
+def _ics_fold(line: str) -> list[str]:
+    """RFC 5545 3.1: content lines of at most 75 octets (UTF-8), continued
+    after CRLF + one space; never inside a multi-octet character."""
+    out, cur, size = [], "", 0
+    for ch in line:
+        n = len(ch.encode("utf-8"))
+        if size + n > 75:
+            out.append(cur)
+            cur, size = " ", 1
+        cur += ch
+        size += n
+    out.append(cur)
+    return out
 
 
 def passes_ics(rows) -> str:
@@ -62,16 +86,18 @@ def passes_ics(rows) -> str:
     for r in rows:
         start = r["rise_time"] or r["window_start"]
         end = r["set_time"] or r["window_end"]
-        out += ["BEGIN:VEVENT",
-                f"UID:{r['norad_id']}-{stamp(start)}-{r['site']}@satwatch",
-                f"DTSTAMP:{stamp(r['culmination_time'])}",
-                f"DTSTART:{stamp(start)}", f"DTEND:{stamp(end)}",
-                f"SUMMARY:{r['name']} ({r['norad_id']}) max {r['max_elevation_deg']:.0f} deg "
-                f"over {r['site']}",
-                f"DESCRIPTION:culmination {r['culmination_time']} azimuth "
-                f"{r['culmination_azimuth_deg']:.0f} deg"
-                + (" (partial)" if r["rise_partial"] or r["set_partial"] else ""),
-                "END:VEVENT"]
+        site = _ics_text(r["site"])
+        event = ["BEGIN:VEVENT",
+                 f"UID:{r['norad_id']}-{stamp(start)}-{site}@satwatch",
+                 f"DTSTAMP:{stamp(r['culmination_time'])}",
+                 f"DTSTART:{stamp(start)}", f"DTEND:{stamp(end)}",
+                 f"SUMMARY:{_ics_text(r['name'])} ({r['norad_id']}) max "
+                 f"{r['max_elevation_deg']:.0f} deg over {site}",
+                 f"DESCRIPTION:culmination {r['culmination_time']} azimuth "
+                 f"{r['culmination_azimuth_deg']:.0f} deg"
+                 + (" (partial)" if r["rise_partial"] or r["set_partial"] else ""),
+                 "END:VEVENT"]
+        out += [part for line in event for part in _ics_fold(line)]
     out.append("END:VCALENDAR")
     return "\r\n".join(out) + "\r\n"
 
@@ -120,7 +146,7 @@ def register(app: typer.Typer):
         def body():
             from ..passes import find_passes, pass_rows
             from ..sites import find_site
-            fmt = _fmt(format)
+            fmt = _fmt(format, ("ics",))
             extra = _user_sites(sites_file)
             chosen = [find_site(s, extra) for s in site]
             t0, t1 = _window(start, end, hours)

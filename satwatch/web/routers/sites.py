@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...passes import find_passes, pass_rows
 from ...sites import builtin_sites, find_site
 from ..deps import Page, Paging, State, page, parse_ids, read_time
-from ..errors import limit_exceeded, not_found
+from ..errors import ApiError, limit_exceeded, not_found
 from ..state import require_catalog
 
 router = APIRouter(tags=["sites"])
@@ -30,9 +30,16 @@ class SiteOut(BaseModel):
 
 
 def find(code: str):
+    """A site by code or name (404 when unknown), or ``lat,lon[,alt_m]``
+    (422 when those are not valid coordinates)."""
     try:
         return find_site(code)
-    except Exception as exc:
+    except Exception as exc:                # unknown names: 404, below
+        parts = code.split(",")
+        looks_numeric = len(parts) in (2, 3) and all(
+            p.strip().lstrip("+-").replace(".", "", 1).isdigit() for p in parts)
+        if looks_numeric:
+            raise ApiError(422, "validation_error", str(exc), {"site": code}) from None
         raise not_found(str(exc), site=code) from None
 
 
