@@ -637,6 +637,7 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
 STALE_AFTER_DAYS = {"LEO": 7.0, "MEO": 21.0, "GEO": 21.0, "GTO": 14.0, "HEO": 14.0,
                     "other": 30.0}
 REENTRY_PERIGEE_KM = 180.0      # below this a LEO object re-enters within days
+REENTRY_APOGEE_KM = 1000.0      # ... "LEO": an apogee below this (not HEO or GTO)
 
 
 @dataclass(frozen=True)
@@ -677,9 +678,12 @@ def decay_status(epoch_ns, mean_motion_rev_day, eccentricity, *, norad_id: int =
     margin_km = perigee - 120.0
     days = margin_km / -rate if rate < 0 else np.inf
     age = (at_ns - ep[-1]) / NS_PER_DAY if at_ns is not None else 0.0
-    if perigee < REENTRY_PERIGEE_KM and age > 1.0:
-        status = "reentered?"
-    elif perigee < REENTRY_PERIGEE_KM or days < 30:
+    # a low perigee means a re-entry within days only for a low orbit: an
+    # eccentric one (HEO, GTO) can keep a 170 km perigee for years
+    low_leo = perigee < REENTRY_PERIGEE_KM and apogee < REENTRY_APOGEE_KM
+    if age > 1.0 and (low_leo or days < age):
+        status = "reentered?"       # sets stopped while low, or past the predicted re-entry
+    elif low_leo or days < 30:
         status = "reentering"
     elif rate < 0 and days < 365:
         status = "decaying"

@@ -83,6 +83,11 @@ def paging(request: Request,
 Paging = Annotated[tuple[int, int], Depends(paging)]
 
 
+# The service answers for 1957-01-01 up to (not including) 2201-01-01 UTC.
+_FIRST_NS = int(utc("1957-01-01T00:00:00Z").ns)
+_END_NS = int(utc("2201-01-01T00:00:00Z").ns)
+
+
 def read_time(text: str | None, state: ServiceState, name: str = "at") -> Time:
     """``now`` (or nothing) is the service clock; else ISO-8601 UTC."""
     if text is None or text.strip().lower() == "now":
@@ -91,8 +96,7 @@ def read_time(text: str | None, state: ServiceState, name: str = "at") -> Time:
         t = utc(text)
     except TimeError as exc:
         raise ApiError(422, "validation_error", f"{name}: {exc}", {"field": name}) from None
-    year = 1970 + t.ns // (365.2425 * 86_400e9)
-    if not 1957 <= year <= 2200:
+    if not _FIRST_NS <= int(t.ns) < _END_NS:
         raise ApiError(422, "validation_error", f"{name}: {text!r} is outside 1957-2200",
                        {"field": name})
     return t

@@ -142,7 +142,7 @@ def tracks(state: State, ids: IdsQuery,
     sub = index.subset(rows)
     lat, lon, alt, _ = _geodetic(sub, times)
     return json_response({
-        "catalog": index.catalog.source, "times": list(times.iso(0)),
+        "catalog": index.catalog.source, "times": list(times.iso(3)),
         "tracks": [{"norad_id": int(es.norad_id), "name": es.name,
                     "lat_deg": _col(lat[i], 4), "lon_deg": _col(lon[i], 4),
                     "alt_km": _col(alt[i], 3)} for i, es in enumerate(sub.element_sets)]})
