@@ -57,6 +57,13 @@ def write_cdm(conj: Conjunctions, k: int, *, creation: Time, originator: str = "
     r2, v2 = conj.r2_teme_km[:, k], conj.v2_teme_km_s[:, k]
     rel_r = to_rtn(r1[None], v1[None], (r2 - r1)[None])[0] * 1000.0
     rel_v = to_rtn(r1[None], v1[None], (v2 - v1)[None])[0] * 1000.0
+    # Object2 crosses the screening sphere (radius = the threshold) at TCA -+
+    # sqrt(R^2 - miss^2) / relative speed: straight-line relative motion,
+    # good over the seconds such a crossing takes in LEO.
+    miss_km = float(conj.miss_km[k])
+    speed = float(conj.relative_speed_km_s[k])
+    half_s = float(np.sqrt(max(conj.threshold_km ** 2 - miss_km ** 2, 0.0)) / speed) \
+        if speed > 0 else 0.0
     mid = message_id or f"SATWATCH-{n1}-{n2}-{tca.iso(3)}"
     out = [
         _line("CCSDS_CDM_VERS", CDM_VERSION),
@@ -87,8 +94,8 @@ def write_cdm(conj: Conjunctions, k: int, *, creation: Time, originator: str = "
         _line("SCREEN_VOLUME_X", _num(conj.threshold_km * 1000, 1), "m"),
         _line("SCREEN_VOLUME_Y", _num(conj.threshold_km * 1000, 1), "m"),
         _line("SCREEN_VOLUME_Z", _num(conj.threshold_km * 1000, 1), "m"),
-        _line("SCREEN_ENTRY_TIME", _ccsds_time(conj.start)),
-        _line("SCREEN_EXIT_TIME", _ccsds_time(conj.end)),
+        _line("SCREEN_ENTRY_TIME", _ccsds_time(tca + (-half_s))),
+        _line("SCREEN_EXIT_TIME", _ccsds_time(tca + half_s)),
     ]
     if pc is not None:
         out += [_line("COLLISION_PROBABILITY", _sci(float(pc.pc[k]))),

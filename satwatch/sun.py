@@ -137,4 +137,8 @@ def shadow_margin_km(r_sat_km, r_sun_km) -> np.ndarray:
 
 def is_sunlit(r_sat_teme_km, times: Time) -> np.ndarray:
     """Whether satellites (TEME km, ``(3, ...)`` with time last) are sunlit."""
-    return shadow_margin_km(r_sat_teme_km, sun_position_teme_km(times)) >= 0
+    r = np.asarray(r_sat_teme_km, dtype=float)
+    sun = np.asarray(sun_position_teme_km(times), dtype=float)
+    # the Sun (3, *times.shape) against satellites (3, ..., *times.shape)
+    sun = sun.reshape((3,) + (1,) * (r.ndim - sun.ndim) + sun.shape[1:])
+    return shadow_margin_km(r, sun) >= 0
