@@ -35,6 +35,29 @@ def full_catalog(full_catalog_path):
     return satwatch.load_catalog(full_catalog_path)
 
 
+# An element history as arrays, as Store.history_arrays() gives them (the last
+# three fields feed the manoeuvre detector's along-track check).
+HISTORY_FIELDS = ("epoch_ns", "mean_motion_rev_day", "eccentricity", "inclination_deg",
+                  "raan_deg", "arg_perigee_deg", "mean_anomaly_deg", "ndot_rev_day2")
+
+
+def history_arrays(sets) -> dict:
+    """Element sets, sorted by epoch, as ``{field: array}`` (HISTORY_FIELDS)."""
+    import numpy as np
+    sets = sorted(sets, key=lambda s: s.epoch_ns)
+    return {k: np.array([getattr(s, k) for s in sets]) for k in HISTORY_FIELDS}
+
+
+@pytest.fixture(scope="module")
+def quiet(reference_data):
+    """Malligyong-1's burn-free history (../shared/data/README.md) as arrays."""
+    from satwatch.elements import parse_elements
+    text = (reference_data / "history" / "malligyong1_58400_2026-03_to_2026-08.tle").read_text()
+    sets, rej = parse_elements(text)
+    assert not rej
+    return history_arrays(sets)
+
+
 @pytest.fixture(scope="session")
 def pg_url():
     """A PostgreSQL server URL (scripts/test.sh starts one); skips without."""

@@ -25,6 +25,7 @@ import math
 import numpy as np
 import pytest
 import yaml
+from conftest import HISTORY_FIELDS, history_arrays
 
 from satwatch.elements import parse_elements
 from satwatch.maneuvers import (STALE_AFTER_DAYS, along_track_residual_km, decay_status,
@@ -32,9 +33,7 @@ from satwatch.maneuvers import (STALE_AFTER_DAYS, along_track_residual_km, decay
 
 NS_PER_DAY = 86_400 * 10**9
 MU_KM3_S2 = 398600.8
-# As Store.history_arrays() gives them: the last three feed the along-track check.
-FIELDS = ("epoch_ns", "mean_motion_rev_day", "eccentricity", "inclination_deg", "raan_deg",
-          "arg_perigee_deg", "mean_anomaly_deg", "ndot_rev_day2")
+FIELDS = HISTORY_FIELDS
 
 # Benchmark subset (a LEO altimeter with drag, a LEO with tiny burns, a GEO):
 # floors well above chance and a margin below what the detector reaches
@@ -54,9 +53,7 @@ ISS_REAL_CHANGE_KM = 0.25
 STEP_RTOL = 0.1
 
 
-def _arrays(sets):
-    sets = sorted(sets, key=lambda s: s.epoch_ns)
-    return {k: np.array([getattr(s, k) for s in sets]) for k in FIELDS}
+_arrays = history_arrays
 
 
 def _greedy_match(windows, labels, tol_days):
@@ -261,14 +258,6 @@ def test_iss_reboosts_detected_with_few_false_alarms(reference_data):
     all_windows = list(zip(found.window_start_ns, found.window_end_ns))
     false_alarms = len(all_windows) - _greedy_match(all_windows, changes, ISS_MATCH_DAYS)
     assert false_alarms <= span_days * ISS_MAX_FALSE_ALARMS_PER_DAY, false_alarms
-
-
-@pytest.fixture(scope="module")
-def quiet(reference_data):
-    text = (reference_data / "history" / "malligyong1_58400_2026-03_to_2026-08.tle").read_text()
-    sets, rej = parse_elements(text)
-    assert not rej
-    return _arrays(sets)
 
 
 def test_quiet_decay_has_no_manoeuvre(quiet):

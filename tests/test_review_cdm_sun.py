@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_cdm import TLES   # ISS and STARLINK-1007 of the 2023-10-13 catalog
 
 from satwatch.cdm import read_kvn, write_cdm
 from satwatch.conjunctions import Conjunctions, to_rtn
@@ -17,15 +18,6 @@ from satwatch.time import utc
 # ~10 km/s: curvature moves the entry time by far less than this.
 ENTRY_TIME_TOLERANCE_S = 1.0
 
-# ISS (ZARYA) and STARLINK-1007, verbatim from the 2023-10-13 full catalog
-# (../shared/data/catalogs/full-3le-2023-10-13.txt).
-TLES = """0 ISS (ZARYA)
-1 25544U 98067A   23282.71486326  .00020100  00000-0  35938-3 0  9998
-2 25544  51.6410 121.2575 0005123  92.3190 358.8196 15.49983917419557
-0 STARLINK-1007
-1 44713U 19074A   23282.44495839  .00025481  00000-0  17231-2 0  9999
-2 44713  53.0532 187.1706 0001092 102.3037 257.8074 15.06406156215776
-"""
 
 
 def _event(threshold_km: float):

@@ -39,14 +39,6 @@ NOISE_KM = 0.01                 # a LEO TLE's mean a scatters by ~10 m (docs)
 LAST_HEIGHT_KM = 170.0          # histories stop here (sets end at re-entry)
 
 
-@pytest.fixture(scope="module")
-def quiet(reference_data):
-    text = (reference_data / "history" / "malligyong1_58400_2026-03_to_2026-08.tle").read_text()
-    sets, rej = parse_elements(text)
-    assert not rej
-    return _arrays(sets)
-
-
 @pytest.mark.parametrize("offset", [-3, 0])
 def test_nan_mean_motion_does_not_hide_a_step(quiet, offset):
     """One element set with a NaN mean motion in the six sets up to a 2 km
