@@ -42,12 +42,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SatwatchError
-from .propagation import (_MIN_PERIGEE_RADIUS_KM, UNPHYSICAL_STATE, max_radius_km,
+from .propagation import (_MIN_PERIGEE_RADIUS_KM, MU_KM3_S2, UNPHYSICAL_STATE, max_radius_km,
                           physical_state)
 from .screening_grid import find_pair_steps
 from .time import NS_PER_DAY, NS_PER_S, Time
 
-MU_KM3_S2 = 398600.8  # WGS-72, as SGP4
 # Bound on the acceleration of any Earth orbiter (surface gravity, km/s^2):
 # used to bound how much a speed can grow within half a step.
 MAX_ACCEL_KM_S2 = 0.0100

@@ -30,7 +30,7 @@ from .events import GFunction, Scan, latest_at_or_before, scan, to_intervals
 from .frames import gmst82_rad, rotate_teme_to_itrs, teme_to_itrs
 from .kernels import (hermite_elevation_illinois, hermite_elevation_rate, hermite_geometry,
                       screen_pairs, track_need)
-from .propagation import UNPHYSICAL_STATE, max_radius_km, physical_state
+from .propagation import MU_KM3_S2, UNPHYSICAL_STATE, max_radius_km, physical_state
 from .sgp4_kernel import pack_near_earth, sgp4_near_ns_scatter
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
 from .time import NS_PER_DAY, NS_PER_S, Time
@@ -70,7 +70,6 @@ TRACK_MARGIN_DEG = 0.6
 # reports exactly the failed objects of the full search (292 to 476), where
 # without this rule a transient failure (34445, 16 Oct) went unreported.
 LOW_PERIGEE_RADIUS_KM = 6378.135 + 350.0
-EARTH_MU_KM3_S2 = 398600.8           # WGS-72, as SGP4
 # Points per grid interval at which the sample screen checks the predicted
 # track (kernels.track_need): half a sub-step of motion (~1.2 deg in LEO)
 # widens its circle.
@@ -443,8 +442,8 @@ class _PairG(GFunction):
         # so that every failure is seen and reported (Passes.failed).
         with np.errstate(invalid="ignore", divide="ignore"):
             rr = np.sqrt((r * r).sum(axis=-1))
-            inv_a = 2.0 / rr - (v * v).sum(axis=-1) / EARTH_MU_KM3_S2
-            p_km = h2 / EARTH_MU_KM3_S2
+            inv_a = 2.0 / rr - (v * v).sum(axis=-1) / MU_KM3_S2
+            p_km = h2 / MU_KM3_S2
             ecc = np.sqrt(np.maximum(1.0 - p_km * inv_a, 0.0))
             perigee_km = p_km / (1.0 + ecc)
         low = (perigee_km < LOW_PERIGEE_RADIUS_KM).any(axis=1)

@@ -34,7 +34,7 @@ SGP4_ERRORS = {
 # States SGP4 returns *without* an error code that no Earth orbiter can have
 # (decayed element sets propagated far past their epoch): code 7.
 UNPHYSICAL_STATE = 7
-_MU_KM3_S2 = 398600.8              # WGS-72, as SGP4
+MU_KM3_S2 = 398600.8              # WGS-72, as SGP4
 # Lowest perigee radius allowed when bounding the speed from below (km): well
 # under the Earth's surface, so every real orbit passes.
 _MIN_PERIGEE_RADIUS_KM = 6000.0
@@ -157,8 +157,8 @@ def physical_state(r_km, v_km_s, max_radius_km=None) -> np.ndarray:
         rr = np.einsum("...k,...k->...", r_km, r_km)
         vv = np.einsum("...k,...k->...", v_km_s, v_km_s)
         rn = np.sqrt(rr)
-        low = 2 * _MU_KM3_S2 * _MIN_PERIGEE_RADIUS_KM / (rn * (rn + _MIN_PERIGEE_RADIUS_KM))
-        ok = np.isfinite(rr) & (rr > 6378.135 ** 2) & (vv * rn < 2 * _MU_KM3_S2) & (vv >= low)
+        low = 2 * MU_KM3_S2 * _MIN_PERIGEE_RADIUS_KM / (rn * (rn + _MIN_PERIGEE_RADIUS_KM))
+        ok = np.isfinite(rr) & (rr > 6378.135 ** 2) & (vv * rn < 2 * MU_KM3_S2) & (vv >= low)
         if max_radius_km is not None:
             ok &= rn <= max_radius_km
         return ok
