@@ -29,6 +29,7 @@ from .errors import SatwatchError
 from .events import scan, to_intervals
 from .frames import GroundPoint
 from .passes import Ephemeris, _common, _PairG, catalog_ephemeris, map_satellite_chunks
+from .sites import make_site
 from .sun import sun_position_itrs_km
 from .time import NS_PER_S, Time
 
@@ -112,16 +113,14 @@ def targets_from_geojson(text: str, source: str = "<geojson>",
         kind = geom.get("type")
         if kind == "Point":
             coords = geom.get("coordinates") or []
-            try:
-                lon, lat = float(coords[0]), float(coords[1])
-                alt_m = float(coords[2]) if len(coords) > 2 else 0.0    # RFC 7946 3.1.1
-            except (IndexError, TypeError, ValueError):
+            if not isinstance(coords, list) or len(coords) < 2:
                 raise AccessError(f"{source}: features[{i}].geometry.coordinates: a Point "
-                                  "needs [lon, lat(, alt_m)] numbers") from None
-            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 360.0):
-                raise AccessError(f"{source}: features[{i}].geometry.coordinates: lat {lat} "
-                                  f"/ lon {lon} out of range ([lon, lat] order, RFC 7946)")
-            out.append(Target(name, (GroundPoint(lat, lon, alt_m, name),), None, source))
+                                  "needs [lon, lat(, alt_m)]")
+            # the sites' own checks (numbers, latitude and longitude ranges);
+            # RFC 7946 3.1.1: a third coordinate is the altitude
+            site = make_site(name, coords[1], coords[0], coords[2] if len(coords) > 2 else 0.0,
+                             source=f"{source} features[{i}]")
+            out.append(Target(name, (site.ground_point,), None, source))
         elif kind in ("Polygon", "MultiPolygon"):
             try:
                 pts = polygon_points(geom, spacing_km)
