@@ -34,11 +34,10 @@ def find(code: str):
     (422 when those are not valid coordinates)."""
     try:
         return find_site(code)
-    except Exception as exc:                # unknown names: 404, below
-        parts = code.split(",")
-        looks_numeric = len(parts) in (2, 3) and all(
-            p.strip().lstrip("+-").replace(".", "", 1).isdigit() for p in parts)
-        if looks_numeric:
+    except Exception as exc:
+        # coordinates out of range name their field (sites.make_site's
+        # checks); an unknown name names none
+        if getattr(exc, "field", None) in ("lat_deg", "lon_deg", "alt_m"):
             raise ApiError(422, "validation_error", str(exc), {"site": code}) from None
         raise not_found(str(exc), site=code) from None
 
