@@ -104,6 +104,12 @@ class DetectorSettings:
     along_weak_z: float = 4.0       # ... with this along-track support
     floor_settled_km: float = 0.002 # outside GEO, an in-track change smaller once settled is wander
 
+    @property
+    def min_sets(self) -> int:
+        """Fewest element sets (after outliers) a history needs to be scanned:
+        a window of ``window_sets`` either side of a gap."""
+        return 2 * self.window_sets
+
 
 @dataclass
 class Maneuvers:
@@ -421,7 +427,7 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     unusable = ep[~usable]
     idx, ep = idx[usable], ep[usable]
     k = cfg.window_sets
-    if len(ep) < 2 * k:
+    if len(ep) < cfg.min_sets:
         return _empty(norad_id, unusable if len(unusable) else None)
     n_rev = np.asarray(mean_motion_rev_day, float)[idx]
     inc = np.radians(np.asarray(inclination_deg, float)[idx])
@@ -447,7 +453,7 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     if have_along:
         along = along_track_residual_km(t, n_rev[good], ecc[good], inc, argp[good],
                                         mean_an[good], ndot[good])
-    if len(ep) < 2 * k:
+    if len(ep) < cfg.min_sets:
         return _empty(norad_id, outliers)
     sa, si, sn = (robust_scale(x, t, cfg.noise_sets) for x in (a, inc, node))
     ka = cfg.after_sets

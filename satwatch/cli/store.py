@@ -165,7 +165,7 @@ def register(app: typer.Typer):
         cross-track) and estimated delta-v; outlier element sets are flagged, not counted."""
         def body():
             from ..maneuvers import DetectorSettings, detect_maneuvers
-            min_sets = 2 * DetectorSettings().window_sets
+            min_sets = DetectorSettings().min_sets
             store = _open(db)
             ids = _ids_for(store, sat)
             since_ns = int(parse_time(since).ns) if since else None
