@@ -273,7 +273,8 @@ def _from_row(row: dict, source: str, line: int, site_lookup) -> ReportedEvent:
     for k, v in row.items():
         if k is None:
             continue
-        key = _ALIASES.get(k.strip().lower().lstrip("\ufeff"), k.strip().lower().lstrip("\ufeff"))
+        raw = k.strip().lower().lstrip("\ufeff")
+        key = _ALIASES.get(raw, raw)
         if key not in _KNOWN_KEYS:
             # a misspelt column would lose its values without a word
             raise EventsError(f"unknown field {k.strip()!r} (known: {', '.join(FIELDS)})",
