@@ -644,6 +644,7 @@ STALE_AFTER_DAYS = {"LEO": 7.0, "MEO": 21.0, "GEO": 21.0, "GTO": 14.0, "HEO": 14
                     "other": 30.0}
 REENTRY_PERIGEE_KM = 180.0      # below this a LEO object re-enters within days
 REENTRY_APOGEE_KM = 1000.0      # ... "LEO": an apogee below this (not HEO or GTO)
+DECAY_LAST_SETS = 10            # sets of an object's history the decay trend is taken over
 
 
 @dataclass(frozen=True)
@@ -660,12 +661,14 @@ class DecayStatus:
 
 
 def decay_status(epoch_ns, mean_motion_rev_day, eccentricity, *, norad_id: int = 0,
-                 at_ns: int | None = None, last_sets: int = 10,
-                 stale_days: float = 7.0) -> DecayStatus:
+                 at_ns: int | None = None, last_sets: int = DECAY_LAST_SETS,
+                 stale_days: float = STALE_AFTER_DAYS["LEO"]) -> DecayStatus:
     """Classify one object's decay from its history: the semi-major axis
     trend over the last ``last_sets`` sets (a robust Theil-Sen slope), the
     perigee height, and whether its elements stopped while low (which is how
-    a re-entry shows in a catalog: the sets just end)."""
+    a re-entry shows in a catalog: the sets just end).  ``stale_days``: the
+    age past which a re-entering object without newer sets counts as
+    re-entered; give its regime's limit (``STALE_AFTER_DAYS``)."""
     ep = np.asarray(epoch_ns, np.int64)
     a = semi_major_axis_km(mean_motion_rev_day)
     e = np.asarray(eccentricity, float)

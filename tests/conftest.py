@@ -59,6 +59,19 @@ def quiet(reference_data):
 
 
 @pytest.fixture(scope="session")
+def iss_hst_geo(full_catalog) -> dict:
+    """Element sets of the 2023-10-13 full catalog: the ISS (25544) and HST
+    (20580), both LEO (~15 rev/day), and the first geostationary object (mean
+    motion within 0.5 % of one sidereal day's 1.0027 rev/day, e < 0.001)."""
+    iss, = full_catalog.find("25544")
+    hst, = full_catalog.find("20580")
+    geo = next(es for es in full_catalog
+               if abs(es.mean_motion_rev_day - 1.0027) < 0.005 and es.eccentricity < 0.001)
+    assert iss.mean_motion_rev_day > 15 and hst.mean_motion_rev_day > 14
+    return {"iss": iss, "hst": hst, "geo": geo}
+
+
+@pytest.fixture(scope="session")
 def pg_url():
     """A PostgreSQL server URL (scripts/test.sh starts one); skips without."""
     url = os.environ.get("SATWATCH_TEST_PG_URL")

@@ -205,36 +205,61 @@ def register(app: typer.Typer):
         at: Optional[str] = typer.Option(None, "--at", help="UTC time to judge at "
                                          "(default: the newest epoch in the store)"),
         sat: Optional[str] = typer.Option(None, "--sat", help="NORAD id, name or pattern"),
-        all_: bool = typer.Option(False, "--all", help="Also list stable objects"),
+        all_: bool = typer.Option(False, "--all", help="Also list stable objects that are "
+                                  "not stale"),
         db: Optional[str] = DbOption,
         format: Format = FormatOption,
     ):
-        """Decaying objects and re-entries: perigee, decay rate and a rough time left."""
+        """Decaying objects and re-entries: perigee, decay rate and a rough time left,
+        from each object's newest element sets at or before --at however old they are.
+        Objects whose newest set is older than their regime's limit (LEO 7 days,
+        GEO/MEO 21, HEO/GTO 14) are listed as stale: their decay cannot be judged."""
         def body():
-            from ..maneuvers import decay_status
+            from ..catalog import orbit_regime
+            from ..maneuvers import (DECAY_LAST_SETS, EARTH_RADIUS_KM, STALE_AFTER_DAYS,
+                                     decay_status, semi_major_axis_km, stale_objects)
             store = _open(db)
             at_ns = _default_at(store, at)
             ids = _ids_for(store, sat)
             objs = {r["norad_id"]: r for r in store.objects(norad_ids=ids)}
-            rows = []
-            histories = store.history_arrays(ids, since=Time(at_ns - 60 * NS_PER_DAY),
-                                             until=Time(at_ns))
+            # each object's newest sets, however old: a span of time before
+            # --at would hide the objects whose sets stopped before it
+            histories = store.history_arrays(ids, until=Time(at_ns), last=DECAY_LAST_SETS)
+            found = []
             with progress("decays", total=len(histories)) as advance:
                 for nid, arr in histories:
+                    n, e = arr["mean_motion_rev_day"][-1], arr["eccentricity"][-1]
+                    a_km = semi_major_axis_km(n)
+                    regime = orbit_regime(1440.0 / n, e, a_km * (1 - e) - EARTH_RADIUS_KM)
+                    limit = STALE_AFTER_DAYS.get(regime, STALE_AFTER_DAYS["other"])
                     st = decay_status(arr["epoch_ns"], arr["mean_motion_rev_day"],
-                                      arr["eccentricity"], norad_id=nid, at_ns=at_ns)
+                                      arr["eccentricity"], norad_id=nid, at_ns=at_ns,
+                                      stale_days=limit)
+                    found.append((st, regime, limit))
                     advance()
-                    if st.status == "stable" and not all_:
-                        continue
-                    rows.append({"norad_id": nid, "name": objs.get(nid, {}).get("name", ""),
-                                 "status": st.status, "last_epoch": _iso(st.last_epoch_ns),
-                                 "perigee_alt_km": st.perigee_alt_km,
-                                 "apogee_alt_km": st.apogee_alt_km,
-                                 "decay_rate_km_day": st.decay_rate_km_day,
-                                 "days_to_reentry": st.days_to_reentry})
+            age, stale = stale_objects([st.last_epoch_ns for st, _, _ in found],
+                                       [reg for _, reg, _ in found], at_ns)
+            rows = []
+            for (st, regime, limit), age_days, is_stale in zip(found, age, stale):
+                if st.status == "stable" and not is_stale and not all_:
+                    continue
+                rows.append({"norad_id": st.norad_id,
+                             "name": objs.get(st.norad_id, {}).get("name", ""),
+                             "status": st.status, "regime": regime,
+                             "last_epoch": _iso(st.last_epoch_ns),
+                             "age_days": float(age_days), "stale": bool(is_stale),
+                             "limit_days": limit,
+                             "perigee_alt_km": st.perigee_alt_km,
+                             "apogee_alt_km": st.apogee_alt_km,
+                             "decay_rate_km_day": st.decay_rate_km_day,
+                             "days_to_reentry": st.days_to_reentry})
             order = {"reentered?": 0, "reentering": 1, "decaying": 2, "stable": 3}
             rows.sort(key=lambda r: (order[r["status"]], r["perigee_alt_km"]))
-            emit(rows, format, title=f"decays as of {_iso(at_ns)}")
+            n_stale = sum(r["stale"] for r in rows)
+            emit(rows, format, title=f"decays as of {_iso(at_ns)}",
+                 footer=f"{len(rows)} objects listed of {len(found)} with element sets at "
+                        f"or before {_iso(at_ns)}; {n_stale} stale (newest set older than "
+                        "their regime's limit)")
         run_guarded(body)
 
     @app.command("new-objects")

@@ -186,11 +186,13 @@ class Store:
                                                 if at is not None else "")
         return Catalog(sets, [], label)
 
-    def history_arrays(self, norad_ids=None, since=None, until=None):
-        """``[(norad_id, {epoch_ns, mean_motion_rev_day, ...: array})]`` sorted by epoch."""
+    def history_arrays(self, norad_ids=None, since=None, until=None, last: int | None = None):
+        """``[(norad_id, {epoch_ns, mean_motion_rev_day, ...: array})]`` sorted by
+        epoch; ``last``: only each object's newest ``last`` sets (of those in
+        [since, until])."""
         with self._reader.connect() as conn:
             return list(queries.history_arrays(conn, norad_ids, _time_ns(since),
-                                               _time_ns(until)))
+                                               _time_ns(until), last))
 
     def objects(self, query: str | None = None, norad_ids=None) -> list[dict]:
         """Object metadata: norad_id, name, intl_designator, owner, launch_date,

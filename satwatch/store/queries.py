@@ -83,20 +83,34 @@ def latest_sets(conn: Connection, at_ns: int | None = None,
 
 
 def history_arrays(conn: Connection, norad_ids: Iterable[int] | None = None,
-                   since_ns: int | None = None, until_ns: int | None = None
-                   ) -> Iterator[tuple[int, dict]]:
+                   since_ns: int | None = None, until_ns: int | None = None,
+                   last: int | None = None) -> Iterator[tuple[int, dict]]:
     """``(norad_id, {column: array})`` per object, sorted by epoch, from one
     query: the arrays the detectors in :mod:`satwatch.maneuvers` take.
-    ``since_ns`` keeps sets from that epoch on."""
+    ``since_ns`` keeps sets from that epoch on, ``until_ns`` up to it;
+    ``last`` keeps each object's newest ``last`` sets of those, however old
+    (a window per object, not one span of time that hides objects whose
+    sets stopped before it)."""
     cols = ("norad_id", "epoch_ns") + schema.ELEMENT_COLUMNS
-    q = select(*[_ES.c[c] for c in cols])
+    q = select(*[_ES.c[c] for c in cols], _ES.c.id)
     if norad_ids is not None:
         q = q.where(_ES.c.norad_id.in_([int(n) for n in norad_ids]))
     if since_ns is not None:
         q = q.where(_ES.c.epoch_ns >= int(since_ns))
     if until_ns is not None:
         q = q.where(_ES.c.epoch_ns <= int(until_ns))
-    q = q.order_by(_ES.c.norad_id, _ES.c.epoch_ns, _ES.c.id)
+    if last is not None:
+        if int(last) < 1:
+            raise ValueError(f"last={last}: give at least 1 element set per object")
+        rank = func.row_number().over(partition_by=_ES.c.norad_id,
+                                      order_by=(_ES.c.epoch_ns.desc(), _ES.c.id.desc()))
+        inner = q.add_columns(rank.label("rank_from_newest")).subquery()
+        q = (select(*[inner.c[c] for c in cols], inner.c.id)
+             .where(inner.c.rank_from_newest <= int(last)))
+        src = inner.c
+    else:
+        src = _ES.c
+    q = q.order_by(src.norad_id, src.epoch_ns, src.id)
     rows = conn.execute(q).all()
     if not rows:
         return
@@ -105,7 +119,7 @@ def history_arrays(conn: Connection, norad_ids: Iterable[int] | None = None,
     cut = np.flatnonzero(np.diff(nid)) + 1
     bounds = np.concatenate([[0], cut, [len(nid)]])
     epoch = data[:, 1].astype(np.int64)
-    numbers = data[:, 2:].astype(np.float64)
+    numbers = data[:, 2:-1].astype(np.float64)          # the last column is the row id
     for a, b in zip(bounds[:-1], bounds[1:]):
         arrays = {"epoch_ns": epoch[a:b]}
         for j, c in enumerate(schema.ELEMENT_COLUMNS):
