@@ -49,8 +49,9 @@ def _ids_for(store, sat: str | None) -> list[int] | None:
         return None
     rows = store.objects(sat)
     if not rows:
-        raise SatwatchError(f"no object {sat!r} in the store (give a NORAD id, a name or a "
-                            "pattern such as 'STARLINK*'; ingest element sets first)")
+        raise SatwatchError(f"no object {sat!r} in the store (give a NORAD id such as 25544 "
+                            "or Alpha-5 A0001, a name or a pattern such as 'STARLINK*'; "
+                            "ingest element sets first)")
     return [r["norad_id"] for r in rows]
 
 
@@ -119,7 +120,8 @@ def register(app: typer.Typer):
 
     @app.command()
     def history(
-        sat: str = typer.Argument(..., help="NORAD id or name"),
+        sat: str = typer.Argument(..., help="NORAD id (digits or Alpha-5 such as A0001) "
+                                  "or name"),
         start: Optional[str] = typer.Option(None, "--start", help="UTC ISO-8601"),
         end: Optional[str] = typer.Option(None, "--end", help="UTC ISO-8601"),
         db: Optional[str] = DbOption,

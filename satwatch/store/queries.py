@@ -7,12 +7,13 @@ built from strings).
 from __future__ import annotations
 
 import fnmatch
+import re
 from typing import Iterable, Iterator
 
 import numpy as np
 from sqlalchemy import Connection, and_, func, select
 
-from ..elements import ElementSet
+from ..elements import ElementSet, alpha5_to_int
 from . import schema
 
 _ES = schema.element_sets
@@ -129,14 +130,16 @@ def history_arrays(conn: Connection, norad_ids: Iterable[int] | None = None,
 
 def objects(conn: Connection, query: str | None = None,
             norad_ids: Iterable[int] | None = None) -> list[dict]:
-    """Object metadata rows; ``query``: a NORAD id, an exact name, or a name
-    pattern (``*``/``?``, case-insensitive; a bare word matches names
+    """Object metadata rows; ``query``: a NORAD id (digits, or Alpha-5 such
+    as ``A0001`` = 100001, as TLE columns 3-7 write it), an exact name, or a
+    name pattern (``*``/``?``, case-insensitive; a bare word matches names
     containing it)."""
     q = select(_OBJ).order_by(_OBJ.c.norad_id)
     if norad_ids is not None:
         q = q.where(_OBJ.c.norad_id.in_([int(n) for n in norad_ids]))
-    if query is not None and query.strip().isdigit():
-        q = q.where(_OBJ.c.norad_id == int(query))
+    number = catalog_number(query)
+    if number is not None:
+        q = q.where(_OBJ.c.norad_id == number)
         query = None
     rows = [dict(r._mapping) for r in conn.execute(q)]
     if query is None:
@@ -148,6 +151,23 @@ def objects(conn: Connection, query: str | None = None,
     if not any(c in pat for c in "*?["):
         pat = f"*{pat}*"
     return [r for r in rows if fnmatch.fnmatchcase(r["name"].upper(), pat)]
+
+
+_ALPHA5 = re.compile(r"[A-HJ-NP-Z][0-9]{4}")
+
+
+def catalog_number(text: str | None) -> int | None:
+    """The NORAD catalog number a query names: ASCII digits, or Alpha-5 (a
+    letter without I and O, then four digits: ``A0001`` = 100001, ``Z9999`` =
+    339999; either case); None when it is not one (a name)."""
+    if text is None:
+        return None
+    t = text.strip().upper()
+    if re.fullmatch(r"[0-9]{1,9}", t):
+        return int(t)
+    if _ALPHA5.fullmatch(t):
+        return alpha5_to_int(t)
+    return None
 
 
 def counts(conn: Connection) -> dict:
