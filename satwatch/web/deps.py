@@ -11,7 +11,7 @@ from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
 from ..errors import TimeError
-from ..time import Time, utc
+from ..time import NS_PER_S, Time, utc
 from .errors import ApiError
 from .state import ServiceState
 
@@ -100,6 +100,16 @@ def read_time(text: str | None, state: ServiceState, name: str = "at") -> Time:
         raise ApiError(422, "validation_error", f"{name}: {text!r} is outside 1957-2200",
                        {"field": name})
     return t
+
+
+def check_span_end(start: Time, duration_s: float, name: str = "duration_s") -> None:
+    """A span's end (``start`` + ``duration_s``) inside 1957-2200, as its
+    start is (:func:`read_time`): 422 naming the field that sets the end."""
+    end_ns = int(start.ns) + int(round(float(duration_s) * NS_PER_S))
+    if not end_ns < _END_NS:
+        raise ApiError(422, "validation_error",
+                       f"{name}: the span from {start.iso(0)} ends at {Time(end_ns).iso(0)}, "
+                       "past 2200 (times are accepted in 1957-2200)", {"field": name})
 
 
 # ASCII digits only: str.isdigit and \d also accept other scripts' digits

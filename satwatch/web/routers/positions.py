@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from ...propagation import propagate
 from ...time import NS_PER_S, Time
-from ..deps import State, parse_ids, read_time
+from ..deps import State, check_span_end, parse_ids, read_time
 from ..errors import limit_exceeded
 from ..geometry import footprint_radius_deg
 from ..state import require_catalog
@@ -126,7 +126,7 @@ def tracks(state: State, ids: IdsQuery,
     require_catalog(index)
     if duration_s > limits.max_track_span_s:
         raise limit_exceeded(f"duration_s={duration_s:g} is over the longest track span "
-                             f"({limits.max_track_span_s:g} s)",
+                             f"({limits.max_track_span_s:g} s)", field="duration_s",
                              max_track_span_s=limits.max_track_span_s)
     id_list = parse_ids(ids, max_count=limits.max_objects * 5)
     n_times = int(duration_s // step_s) + 1
@@ -138,6 +138,7 @@ def tracks(state: State, ids: IdsQuery,
             max_samples=limits.max_samples)
     rows = index.rows(id_list, limit=limits.max_objects)
     t0 = read_time(start, state, "start")
+    check_span_end(t0, duration_s, "duration_s")
     times = t0 + np.arange(n_times) * float(step_s)
     sub = index.subset(rows)
     lat, lon, alt, _ = _geodetic(sub, times)
