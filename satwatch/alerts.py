@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Sequence
 
@@ -41,7 +41,8 @@ from .catalog import Catalog
 from .errors import SatwatchError
 from .time import NS_PER_S, Time
 from .watch import (Alert, ConjunctionFact, LaunchFact, ManeuverFact, Rule, Update,
-                    attribute_launch_sites, evaluate, new_objects, sma_jumps, watched)
+                    attribute_launch_sites, evaluate, new_objects, rule_warnings, sma_jumps,
+                    watched)
 
 log = logging.getLogger("satwatch.alerts")
 
@@ -373,6 +374,8 @@ class UpdateReport:
     new_alerts: int
     baseline: bool
     deliveries: dict
+    # rules naming objects absent from the update (watch.RuleWarning.as_dict)
+    warnings: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -520,7 +523,9 @@ def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_
     catalog's).  The first update into an empty store is a baseline: nothing
     is new yet.  ``launch_sites`` (NORAD id -> site code) defaults to the
     attribution of :func:`gather_launch_sites` (the store's reported launches
-    and the launch -> site map kept from earlier updates)."""
+    and the launch -> site map kept from earlier updates).  The report's
+    ``warnings`` name the rules whose objects are not in ``catalog`` (they
+    cannot fire for them: :func:`satwatch.watch.rule_warnings`)."""
     store = alert_store.store
     previous = store.latest_catalog()
     baseline = len(previous) == 0
@@ -550,6 +555,11 @@ def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_
                           window_start_ns=t0,
                           window_end_ns=t0 + int(window_s * NS_PER_S), step_s=step_s)
     alerts = evaluate([r for r, _ in rules], update_facts)
+    warnings = rule_warnings([r for r, _ in rules], catalog, owners,
+                             known_ids=[*previous.norad_ids.tolist(),
+                                        *(es.norad_id for es in catalog)])
+    for w in warnings:
+        log.warning("%s", w.message)
     # Alerts are recorded before the update is ingested: a crash in between
     # re-evaluates the same update on restart, and the keys drop the repeats.
     new_ids = alert_store.record(alerts, {r.id: ch for r, ch in rules}, now_ns=now_ns())
@@ -558,4 +568,4 @@ def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_
     report = store.ingest_catalog(element_sets)
     deliveries = deliver_pending(alert_store, now_ns=now_ns, smtp=smtp, client=client)
     return UpdateReport(report.stored, len(fresh), len(maneuvers), len(alerts), len(new_ids),
-                        baseline, deliveries)
+                        baseline, deliveries, [w.as_dict() for w in warnings])

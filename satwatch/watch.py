@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -200,6 +200,74 @@ def matches(rule: Rule, es: ElementSet, owners: Mapping[int, str]) -> bool:
 
 def watched(rule: Rule, catalog: Iterable[ElementSet], owners: Mapping[int, str]) -> list:
     return [es for es in catalog if matches(rule, es, owners)]
+
+
+# -- rules that cannot fire -----------------------------------------------------
+@dataclass(frozen=True)
+class RuleWarning:
+    """A rule that names objects the evaluated catalog does not hold, so it
+    cannot fire for them: the caller shows it (a rule that never fires in
+    silence looks like a quiet sky)."""
+
+    rule_id: int
+    kind: str
+    missing_norad_ids: tuple[int, ...]
+    message: str
+    unmatched: tuple[str, ...] = ()      # "name_pattern 'X*'", "owner 'Y'" matching nothing
+
+    def as_dict(self) -> dict:
+        return {"rule_id": self.rule_id, "kind": self.kind,
+                "missing_norad_ids": list(self.missing_norad_ids),
+                "unmatched": list(self.unmatched), "message": self.message}
+
+
+def rule_warnings(rules: Sequence[Rule], catalog: Iterable[ElementSet],
+                  owners: Mapping[int, str] | None = None,
+                  known_ids: Iterable[int] | None = None) -> list[RuleWarning]:
+    """One warning per pass, manoeuvre or conjunction rule whose NORAD ids
+    are not all in ``catalog``, or whose name pattern or owner matches none
+    of its objects.  New-object rules wait for objects to appear and rules
+    watching everything name nothing: neither is reported.  ``known_ids``
+    (e.g. every object the store has seen) tells apart an object missing
+    from this catalog from one never seen at all."""
+    sets = list(catalog)
+    ids = {es.norad_id for es in sets}
+    owners = owners or {}
+    known = None if known_ids is None else set(int(n) for n in known_ids)
+    out = []
+    for rule in rules:
+        if rule.kind == "new_object" or rule.watches_everything:
+            continue
+        missing = tuple(n for n in rule.norad_ids if n not in ids)
+        unmatched = []
+        if rule.name_pattern and not any(matches(_only(rule, name_pattern=rule.name_pattern),
+                                                 es, owners) for es in sets):
+            unmatched.append(f"name_pattern {rule.name_pattern!r}")
+        if rule.owner and not any(matches(_only(rule, owner=rule.owner), es, owners)
+                                  for es in sets):
+            unmatched.append(f"owner {rule.owner!r}")
+        if not missing and not unmatched:
+            continue
+        parts = []
+        if missing:
+            listed = ", ".join(str(n) for n in missing[:20]) + (" ..." if len(missing) > 20
+                                                                 else "")
+            never = [] if known is None else [n for n in missing if n not in known]
+            parts.append(f"NORAD {listed} not in the catalog evaluated"
+                         + (f" ({', '.join(str(n) for n in never[:20])} never seen: check "
+                            "the number)" if never else ""))
+        parts += [f"{u} matches no object of it" for u in unmatched]
+        label = f"rule {rule.id} ({rule.kind}{f' {rule.name!r}' if rule.name else ''})"
+        out.append(RuleWarning(rule.id, rule.kind, missing,
+                               f"{label}: " + "; ".join(parts) + ": it cannot fire for "
+                               + ("them" if len(missing) + len(unmatched) > 1 else "it"),
+                               tuple(unmatched)))
+    return out
+
+
+def _only(rule: Rule, **criterion) -> Rule:
+    """``rule`` watching by one criterion only (to test each on its own)."""
+    return replace(rule, **{"norad_ids": (), "name_pattern": None, "owner": None, **criterion})
 
 
 # -- evaluation ---------------------------------------------------------------

@@ -133,7 +133,7 @@ def register(app: typer.Typer):
                         row = {"update": "none", "stored_sets": 0, "new_objects": 0,
                                "maneuvers": 0, "new_alerts": 0,
                                "delivered": counts["sent"], "pending": counts["pending"],
-                               "failed": counts["failed"]}
+                               "failed": counts["failed"], "warnings": []}
                     quiet = row["update"] == "none" and not (row["delivered"] or row["failed"])
                     if once or not quiet:          # a loop reports only what happened
                         emit([row], format, title="watch")
@@ -182,7 +182,9 @@ def _one_round(store, source, clock, window_h, step_s, smtp):
                             step_s=step_s, smtp=smtp, element_sets=sets)
     store.set_state("last_update_sha256", fingerprint)
     d = report.deliveries
+    for w in report.warnings:
+        typer.secho(f"warning: {w['message']}", fg="yellow", err=True)
     return {"update": fingerprint[:12], "stored_sets": report.stored_sets,
             "new_objects": report.new_objects, "maneuvers": report.maneuvers,
             "new_alerts": report.new_alerts, "delivered": d["sent"], "pending": d["pending"],
-            "failed": d["failed"]}
+            "failed": d["failed"], "warnings": [w["message"] for w in report.warnings]}

@@ -11,7 +11,7 @@ from ...alerts import process_update
 from ...catalog import Catalog
 from ...elements import parse_elements
 from ...sites import find_site
-from ...watch import WatchError
+from ...watch import WatchError, rule_warnings
 from ..deps import Page, Paging, State, WriteToken, page
 from ..errors import ApiError, limit_exceeded, not_found
 
@@ -73,6 +73,9 @@ class RuleOut(BaseModel):
     channels: dict
     enabled: bool
     created: str
+    warnings: list[dict] = Field(default_factory=list, description=(
+        "on creation: the rule's objects that the loaded catalog lacks (the rule is kept; "
+        "it cannot fire for them until they appear)"))
     model_config = ConfigDict(extra="allow")
 
 
@@ -106,10 +109,28 @@ def add_rule(state: State, token: WriteToken, rule: RuleIn):
     if spec.get("polygon_lon_lat_deg"):
         spec["polygon_lon_lat_deg"] = [list(p) for p in spec["polygon_lon_lat_deg"]]
     try:
-        return store.add_rule(rule.kind, spec, {"webhooks": rule.webhooks, "emails": rule.emails},
-                              name=rule.name, now_ns=state.now_ns())
+        out = store.add_rule(rule.kind, spec, {"webhooks": rule.webhooks, "emails": rule.emails},
+                             name=rule.name, now_ns=state.now_ns())
     except WatchError as exc:
         raise ApiError(422, "validation_error", str(exc)) from None
+    out["warnings"] = _absent_objects(state, out["id"])
+    return out
+
+
+def _absent_objects(state, rule_id: int) -> list[dict]:
+    """The new rule's objects that the loaded catalog lacks (none checked while
+    no catalog is loaded): the rule is kept, for objects may appear later,
+    but the user is told it cannot fire for them now."""
+    catalog = state.index.catalog
+    if not len(catalog):
+        return []
+    rule = next((r for r, _ in state.alert_store.active_rules() if r.id == rule_id), None)
+    if rule is None:
+        return []
+    store = state.alert_store.store
+    owners = {r["norad_id"]: r["owner"] for r in store.objects() if r.get("owner")} \
+        if rule.owner else {}
+    return [w.as_dict() for w in rule_warnings([rule], catalog, owners)]
 
 
 def _find_site(query: str):
@@ -167,6 +188,8 @@ class IngestOut(BaseModel):
     objects: int
     baseline: bool
     deliveries: dict
+    warnings: list[dict] = Field(default_factory=list, description=(
+        "rules naming objects that are not in this update: they cannot fire for them"))
 
 
 @router.post("/ingest", response_model=IngestOut,
