@@ -13,6 +13,7 @@ is the ratio ingest time / parse time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import tempfile
 import time
@@ -23,32 +24,12 @@ from satwatch.elements import parse_elements
 from satwatch.maneuvers import detect_maneuvers
 from satwatch.sources import read_source_texts
 from satwatch.store import open_store
+from satwatch.store.scratch import scratch_pg_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
 SOURCES = [DATA / "history" / "iss_25544_2020-2024.tle",
            DATA / "catalogs" / "full-3le-2023-10-13.txt"]
-
-
-def fresh_pg(admin_url: str) -> tuple[str, callable]:
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-    u = make_url(admin_url)
-    name = "satwatch_bench_" + uuid.uuid4().hex[:10]
-
-    def admin():
-        return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                               password=u.password, dbname=u.database or "postgres",
-                               autocommit=True)
-    with admin() as c:
-        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-    def drop():
-        with admin() as c:
-            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
-    return u.set(database=name).render_as_string(hide_password=False), drop
 
 
 def one_run(url: str, texts):
@@ -72,14 +53,12 @@ def one_run(url: str, texts):
     return report, t_parse, t_ingest, t_load, t_scan, len(histories), n_man
 
 
-def bench(label, make_url, texts, runs):
+def bench(label, make_db, texts, runs):
+    """``make_db()``: a context manager yielding a fresh database's URL."""
     rows = []
     for _ in range(runs):
-        url, cleanup = make_url()
-        try:
+        with make_db() as url:
             rows.append(one_run(url, texts))
-        finally:
-            cleanup()
     report = rows[0][0]
     med = [statistics.median(r[i] for r in rows) for i in range(1, 5)]
     t_parse, t_ingest, t_load, t_scan = med
@@ -100,14 +79,20 @@ def main(argv=None):
     texts = [t for src in SOURCES for t in read_source_texts(src)]
     tmp = Path(tempfile.mkdtemp(prefix="satwatch-bench-"))
 
-    def sqlite_url():
+    @contextlib.contextmanager
+    def sqlite_db():
         path = tmp / f"{uuid.uuid4().hex}.db"
-        return f"sqlite:///{path}", lambda: [p.unlink() for p in tmp.glob(path.name + "*")]
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for p in tmp.glob(path.name + "*"):
+                p.unlink()
 
     print(f"ingest of {', '.join(p.name for p in SOURCES)}; medians of {args.runs} runs")
-    ratio = bench("sqlite", sqlite_url, texts, args.runs)
+    ratio = bench("sqlite", sqlite_db, texts, args.runs)
     if args.pg:
-        ratio_pg = bench("postgresql", lambda: fresh_pg(args.pg), texts, args.runs)
+        ratio_pg = bench("postgresql", lambda: scratch_pg_database(args.pg, "satwatch_bench_"),
+                         texts, args.runs)
         print(f"ratio ingest / parse, postgresql: {ratio_pg:.2f}")
     print(f"ratio ingest / parse, sqlite: {ratio:.2f}")
 

@@ -2,7 +2,6 @@
 and a loopback HTTP server that serves recorded files."""
 from __future__ import annotations
 
-import contextlib
 import functools
 import http.server
 import os
@@ -10,6 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from satwatch.store.scratch import scratch_pg_database  # noqa: F401  (tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_DATA = Path(os.environ.get("SATWATCH_REFERENCE_DATA", ROOT.parent / "shared" / "data"))
@@ -78,32 +79,6 @@ def pg_url():
     if not url:
         pytest.skip("no PostgreSQL: SATWATCH_TEST_PG_URL is not set (scripts/test.sh sets it)")
     return url
-
-
-@contextlib.contextmanager
-def scratch_pg_database(pg_url: str, prefix: str = "satwatch_test_"):
-    """A new, empty PostgreSQL database (random name) on ``pg_url``'s server,
-    as a URL; dropped (forcibly) on exit."""
-    import uuid
-
-    import psycopg
-    from psycopg import sql
-    from sqlalchemy.engine import make_url
-    u = make_url(pg_url)
-    name = prefix + uuid.uuid4().hex[:12]
-
-    def admin():
-        return psycopg.connect(host=u.host, port=u.port or 5432, user=u.username,
-                               password=u.password, dbname=u.database or "postgres",
-                               autocommit=True)
-    with admin() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield u.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin() as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
 
 
 @pytest.fixture

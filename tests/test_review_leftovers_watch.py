@@ -40,6 +40,9 @@ def test_evaluation_reports_rules_whose_objects_are_absent(iss_hst_geo):
     assert str(MISSING) in by_rule[1].message and "rule 1" in by_rule[1].message
     assert "NO SUCH SATELLITE*" in by_rule[2].message
     assert "NOBODY" in by_rule[4].message
+    assert "never seen" not in by_rule[1].message          # no store to ask
+    known = rule_warnings(rules, catalog, owners={ISS: "ISS"}, known_ids=[ISS, HST])
+    assert f"{MISSING} never seen" in known[0].message
 
 
 def _tle_file(tmp_path, sets):
