@@ -94,6 +94,12 @@ _N_EL = len(_ELEMENT_ATTRS) + 1
 DEG2RAD = PI / 180.0
 RPTIM = 4.37526908801129966e-3       # Earth rotation, rad/min (dsinit, dspace)
 
+# the resonance integrator's state kept between samples of one satellite:
+# the C++ satrec's atime, xli, xni, plus the rates at that step and whether
+# they are set
+S_ATIME, S_XLI, S_XNI, S_XNDT, S_XLDOT, S_XNDDT, S_RATES_OK = range(7)
+N_STATE = 7
+
 # init status codes of _init_row
 _OK, _NEAR_EARTH, _BAD_GSTO = 0, 1, 2
 
@@ -579,11 +585,64 @@ def pack_deep_space(satrecs) -> np.ndarray:
 # -- propagation ------------------------------------------------------------------
 
 @nb.njit(cache=True, nogil=True)
+def _resonance_rates(params, s, irez, atime, xli, xni):
+    """The "dot terms" of SGP4.cpp ``dspace``'s integrator at step
+    ``atime`` (min) with state ``xli``, ``xni``: ``(xndt, xldot, xnddt)``."""
+    xfact = params[s, P_XFACT]
+    if irez != 2.0:
+        del1 = params[s, P_DEL1]
+        del2 = params[s, P_DEL2]
+        del3 = params[s, P_DEL3]
+        xndt = del1 * np.sin(xli - 0.13130908) + \
+            del2 * np.sin(2.0 * (xli - 2.8843198)) + \
+            del3 * np.sin(3.0 * (xli - 0.37448087))
+        xldot = xni + xfact
+        xnddt = del1 * np.cos(xli - 0.13130908) + \
+            2.0 * del2 * np.cos(2.0 * (xli - 2.8843198)) + \
+            3.0 * del3 * np.cos(3.0 * (xli - 0.37448087))
+        xnddt = xnddt * xldot
+    else:
+        g22 = 5.7686396
+        g32 = 0.95240898
+        g44 = 1.8014998
+        g52 = 1.0508330
+        g54 = 4.4108898
+        d2201 = params[s, P_D2201]
+        d2211 = params[s, P_D2211]
+        d3210 = params[s, P_D3210]
+        d3222 = params[s, P_D3222]
+        d4410 = params[s, P_D4410]
+        d4422 = params[s, P_D4422]
+        d5220 = params[s, P_D5220]
+        d5232 = params[s, P_D5232]
+        d5421 = params[s, P_D5421]
+        d5433 = params[s, P_D5433]
+        xomi = params[s, P_ARGPO] + params[s, P_ARGPDOT] * atime
+        x2omi = xomi + xomi
+        x2li = xli + xli
+        xndt = d2201 * np.sin(x2omi + xli - g22) + d2211 * np.sin(xli - g22) + \
+            d3210 * np.sin(xomi + xli - g32) + d3222 * np.sin(-xomi + xli - g32) + \
+            d4410 * np.sin(x2omi + x2li - g44) + d4422 * np.sin(x2li - g44) + \
+            d5220 * np.sin(xomi + xli - g52) + d5232 * np.sin(-xomi + xli - g52) + \
+            d5421 * np.sin(xomi + x2li - g54) + d5433 * np.sin(-xomi + x2li - g54)
+        xldot = xni + xfact
+        xnddt = d2201 * np.cos(x2omi + xli - g22) + d2211 * np.cos(xli - g22) + \
+            d3210 * np.cos(xomi + xli - g32) + d3222 * np.cos(-xomi + xli - g32) + \
+            d5220 * np.cos(xomi + xli - g52) + d5232 * np.cos(-xomi + xli - g52) + \
+            2.0 * (d4410 * np.cos(x2omi + x2li - g44) +
+                   d4422 * np.cos(x2li - g44) + d5421 * np.cos(xomi + x2li - g54) +
+                   d5433 * np.cos(-xomi + x2li - g54))
+        xnddt = xnddt * xldot
+    return xndt, xldot, xnddt
+
+
+@nb.njit(cache=True, nogil=True)
 def _sdp4_one(params, s, tsince, state, r, v, i):
     """SGP4.cpp ``sgp4`` deep-space branch (with ``dspace`` and ``dpper``)
     for parameter row ``params[s]`` at ``tsince`` minutes; ``state`` is the
-    resonance integrator's (atime, xli, xni), read and updated as the C++
-    updates the satrec's.  Writes ``r[i]`` (km), ``v[i]`` (km/s) unless the
+    resonance integrator's (S_* columns: atime, xli, xni as the C++ keeps
+    them in the satrec, read and updated as it updates them, and the rates
+    at that step).  Writes ``r[i]`` (km), ``v[i]`` (km/s) unless the
     code is 1-4.  Returns the error code."""
     t = tsince
     # ---- secular gravity (isimp == 1 for deep space: no drag polynomials)
@@ -606,19 +665,22 @@ def _sdp4_one(params, s, tsince, state, r, v, i):
 
     # ---- dspace (tc = t)
     irez = params[s, P_IREZ]
-    theta = np.fmod(params[s, P_GSTO] + t * RPTIM, TWOPI)
     em = em + params[s, P_DEDT] * t
     inclm = inclm + params[s, P_DIDT] * t
     argpm = argpm + params[s, P_DOMDT] * t
     nodem = nodem + params[s, P_DNODT] * t
     mm = mm + params[s, P_DMDT] * t
     if irez != 0.0:
+        # (the C++ takes theta before the resonance test; only resonances use it)
+        theta = np.fmod(params[s, P_GSTO] + t * RPTIM, TWOPI)
         stepp = 720.0
         step2 = 259200.0
-        atime = state[0]
-        xli = state[1]
-        xni = state[2]
+        atime = state[S_ATIME]
+        xli = state[S_XLI]
+        xni = state[S_XNI]
         if atime == 0.0 or t * atime <= 0.0 or abs(t) < abs(atime):
+            if atime != 0.0:
+                state[S_RATES_OK] = 0.0      # (at atime 0 the state is always the epoch's)
             atime = 0.0
             xni = no_unkozai
             xli = params[s, P_XLAMO]
@@ -626,67 +688,32 @@ def _sdp4_one(params, s, tsince, state, r, v, i):
             delt = stepp
         else:
             delt = -720.0
-        xfact = params[s, P_XFACT]
         ft = 0.0
-        xndt = 0.0
-        xldot = 0.0
-        xnddt = 0.0
+        # the rates at the current step, kept from the previous sample when
+        # it ended on the same step (the same function of the same state)
+        if state[S_RATES_OK] != 0.0:
+            xndt = state[S_XNDT]
+            xldot = state[S_XLDOT]
+            xnddt = state[S_XNDDT]
+        else:
+            xndt, xldot, xnddt = _resonance_rates(params, s, irez, atime, xli, xni)
         while True:
-            if irez != 2.0:
-                del1 = params[s, P_DEL1]
-                del2 = params[s, P_DEL2]
-                del3 = params[s, P_DEL3]
-                xndt = del1 * np.sin(xli - 0.13130908) + \
-                    del2 * np.sin(2.0 * (xli - 2.8843198)) + \
-                    del3 * np.sin(3.0 * (xli - 0.37448087))
-                xldot = xni + xfact
-                xnddt = del1 * np.cos(xli - 0.13130908) + \
-                    2.0 * del2 * np.cos(2.0 * (xli - 2.8843198)) + \
-                    3.0 * del3 * np.cos(3.0 * (xli - 0.37448087))
-                xnddt = xnddt * xldot
-            else:
-                g22 = 5.7686396
-                g32 = 0.95240898
-                g44 = 1.8014998
-                g52 = 1.0508330
-                g54 = 4.4108898
-                d2201 = params[s, P_D2201]
-                d2211 = params[s, P_D2211]
-                d3210 = params[s, P_D3210]
-                d3222 = params[s, P_D3222]
-                d4410 = params[s, P_D4410]
-                d4422 = params[s, P_D4422]
-                d5220 = params[s, P_D5220]
-                d5232 = params[s, P_D5232]
-                d5421 = params[s, P_D5421]
-                d5433 = params[s, P_D5433]
-                xomi = params[s, P_ARGPO] + params[s, P_ARGPDOT] * atime
-                x2omi = xomi + xomi
-                x2li = xli + xli
-                xndt = d2201 * np.sin(x2omi + xli - g22) + d2211 * np.sin(xli - g22) + \
-                    d3210 * np.sin(xomi + xli - g32) + d3222 * np.sin(-xomi + xli - g32) + \
-                    d4410 * np.sin(x2omi + x2li - g44) + d4422 * np.sin(x2li - g44) + \
-                    d5220 * np.sin(xomi + xli - g52) + d5232 * np.sin(-xomi + xli - g52) + \
-                    d5421 * np.sin(xomi + x2li - g54) + d5433 * np.sin(-xomi + x2li - g54)
-                xldot = xni + xfact
-                xnddt = d2201 * np.cos(x2omi + xli - g22) + d2211 * np.cos(xli - g22) + \
-                    d3210 * np.cos(xomi + xli - g32) + d3222 * np.cos(-xomi + xli - g32) + \
-                    d5220 * np.cos(xomi + xli - g52) + d5232 * np.cos(-xomi + xli - g52) + \
-                    2.0 * (d4410 * np.cos(x2omi + x2li - g44) +
-                           d4422 * np.cos(x2li - g44) + d5421 * np.cos(xomi + x2li - g54) +
-                           d5433 * np.cos(-xomi + x2li - g54))
-                xnddt = xnddt * xldot
             # the C++ steps towards an infinite t for ever: stop there
             if abs(t - atime) >= stepp and abs(t) != np.inf:
                 xli = xli + xldot * delt + xndt * step2
                 xni = xni + xndt * delt + xnddt * step2
                 atime = atime + delt
+                xndt, xldot, xnddt = _resonance_rates(params, s, irez, atime, xli, xni)
             else:
                 ft = t - atime
                 break
-        state[0] = atime
-        state[1] = xli
-        state[2] = xni
+        state[S_ATIME] = atime
+        state[S_XLI] = xli
+        state[S_XNI] = xni
+        state[S_XNDT] = xndt
+        state[S_XLDOT] = xldot
+        state[S_XNDDT] = xnddt
+        state[S_RATES_OK] = 1.0
         nm = xni + xndt * ft + xnddt * ft * ft * 0.5
         xl = xli + xldot * ft + xndt * ft * ft * 0.5
         if irez != 1.0:
@@ -798,12 +825,14 @@ def _sdp4_one(params, s, tsince, state, r, v, i):
         xincp = -xincp
         nodep = nodep + PI
         argpp = argpp - PI
+        sinip = np.sin(xincp)
+        cosip = np.cos(xincp)
     if ep < 0.0 or ep > 1.0:
         return 3
 
     # ---- long period periodics
-    sinip = np.sin(xincp)
-    cosip = np.cos(xincp)
+    # (sgp4 takes sin and cos of xincp again here: the values dpper took of
+    # the same xincp unless it was negated just above)
     j3oj2 = params[s, P_J3OJ2]
     aycof = -0.5 * j3oj2 * sinip
     if abs(cosip + 1.0) > 1.5e-12:
@@ -911,12 +940,13 @@ def sdp4_into(params, sat_idx, jd, fr, err, r, v):
     ``v`` (k, 3) float64; ``params`` (n, N_DEEP_PARAMS) float64, ``sat_idx``
     (k,) int64 in [0, n) (not checked here), ``jd``, ``fr`` (k,) float64.
     Releases the GIL."""
-    state = np.zeros(3)                 # resonance integrator: atime, xli, xni
+    state = np.zeros(N_STATE)           # resonance integrator (S_* columns)
     last = -1
     for i in range(sat_idx.shape[0]):
         s = sat_idx[i]
-        if s != last:
-            state[0] = 0.0              # a new run: restart from epoch
+        if s != last:                   # a new run: restart from epoch
+            state[S_ATIME] = 0.0
+            state[S_RATES_OK] = 0.0
             last = s
         _sample(params, s, jd[i], fr[i], state, err, r, v, i)
 
@@ -930,14 +960,15 @@ def sdp4_ns_scatter(params, sat_idx, t_ns, out_idx, err, r, v):
     ``err`` (uint8), ``r``, ``v`` (float64, (rows, 3); larger than the
     samples if need be); samples with a negative index (near-Earth sets,
     for sgp4_kernel) are skipped and their rows left untouched."""
-    state = np.zeros(3)
+    state = np.zeros(N_STATE)
     last = -1
     for i in range(sat_idx.shape[0]):
         s = sat_idx[i]
         if s < 0:
             continue
         if s != last:
-            state[0] = 0.0
+            state[S_ATIME] = 0.0
+            state[S_RATES_OK] = 0.0
             last = s
         days = t_ns[i] // NS_PER_DAY
         _sample(params, s, days + JD_UNIX_EPOCH, (t_ns[i] - days * NS_PER_DAY) / NS_PER_DAY,
