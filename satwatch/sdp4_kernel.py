@@ -22,20 +22,22 @@ j4) exactly as sgp4init computes them.  The epoch sgp4init was given (days
 since 1949 December 31 0h, which feeds the Sun and Moon positions in
 dscom) is taken as ``(jdsatepoch + jdsatepochF) - 2433281.5``: the float
 ``Satrec.twoline2rv`` passes, and the one ``satwatch.propagation.satrec``
-passes.  Each satrec's ``gsto`` (sidereal time at epoch, which sgp4init
-derives from that epoch) is checked against the recomputed one; a satrec
-whose epoch split was changed after initialisation is refused.  (A satrec
-made by ``Satrec.sgp4init`` with an epoch that is not a sum of its own
-split may differ from the C++ in the last bits: sgp4init keeps no record of
-the exact float.)
+passes.  A satrec made by ``Satrec.sgp4init`` with any other float epoch
+keeps no record of it (its split sums to a float up to an ulp away, which
+moves results by up to ~1e-9 km): pass that epoch as ``epochs_days_1949``.
+Each satrec's ``gsto`` (sidereal time at epoch, which sgp4init derives from
+the epoch) is checked against the one recomputed from the epoch used, so
+that a satrec whose epoch split was changed after initialisation is refused
+(``gsto`` is too coarse to catch an ulp).
 
 The resonance integrator: the C++ keeps ``atime``, ``xli``, ``xni`` in the
 satrec between calls, continues from there when time moves away from
 epoch and restarts from epoch otherwise.  Its steps are fixed 720-minute
 steps from epoch, so the state at any step is the same whichever way it
-was reached; the kernel keeps that state while consecutive samples belong
-to the same satellite (cheap for time-sorted runs) and restarts it at each
-new run, which gives the same numbers as the C++ for any order.
+was reached; the kernel keeps that state (and the resonance rates at that
+step, the same function of the same state) while consecutive samples
+belong to the same satellite, cheap for time-sorted runs, and restarts it
+at each new run, which gives the same numbers as the C++ for any order.
 
 Conventions copied from python-sgp4's C++ wrapper (wrapper.cpp,
 ``_vectorized_sgp4``), as in sgp4_kernel:
@@ -85,11 +87,12 @@ _COLUMNS = (
  P_ZMOL, P_ZMOS) = range(len(_COLUMNS))
 N_DEEP_PARAMS = len(_COLUMNS)
 
-# Inputs read from each Satrec, in the order _init_row takes them (the
-# operation mode is appended as 1.0 for 'a', 0.0 for 'i').
+# Inputs read from each Satrec, in the order _init_row takes them (then
+# the operation mode, 1.0 for 'a' and 0.0 for 'i', and the epoch sgp4init
+# was given, days since 1949 December 31 0h).
 _ELEMENT_ATTRS = ("jdsatepoch", "jdsatepochF", "bstar", "ecco", "argpo", "inclo", "mo",
                   "no_kozai", "nodeo", "radiusearthkm", "xke", "j2", "j3oj2", "j4")
-_N_EL = len(_ELEMENT_ATTRS) + 1
+_N_EL = len(_ELEMENT_ATTRS) + 2
 
 DEG2RAD = PI / 180.0
 RPTIM = 4.37526908801129966e-3       # Earth rotation, rad/min (dsinit, dspace)
@@ -138,9 +141,9 @@ def _init_row(el, gsto_satrec, out):
     j3oj2 = el[12]
     j4 = el[13]
     opsmode_a = el[14]
+    epoch = el[15]
     for c in range(N_DEEP_PARAMS):
         out[c] = 0.0
-    epoch = (jd + jdf) - JD_1949             # as twoline2rv passes it to sgp4init
 
     ss = 78.0 / radiusearthkm + 1.0
     qzms2ttemp = (120.0 - 78.0) / radiusearthkm
@@ -547,14 +550,22 @@ def _init_rows(elements, gsto, params, status):
         status[i] = _init_row(elements[i], gsto[i], params[i])
 
 
-def pack_deep_space(satrecs) -> np.ndarray:
+def pack_deep_space(satrecs, epochs_days_1949=None) -> np.ndarray:
     """Parameter rows ``(n, N_DEEP_PARAMS)`` float64 for ``sdp4``, one per
     deep-space ``sgp4.api.Satrec`` (any gravity model and operation mode;
-    read from each Satrec).  Raises ValueError naming the first near-Earth
-    satrec, or one whose epoch split no longer gives its sidereal time at
-    epoch (see the module docstring)."""
+    read from each Satrec).  ``epochs_days_1949`` (n,): the epoch each
+    satrec's sgp4init was given, where that was not ``(jdsatepoch +
+    jdsatepochF) - 2433281.5`` (a satrec made by ``Satrec.sgp4init`` with
+    any float epoch: pass that float).  Raises ValueError naming the first
+    near-Earth satrec, or one whose epoch does not give its sidereal time
+    at epoch (see the module docstring)."""
     satrecs = list(satrecs)
     n = len(satrecs)
+    if epochs_days_1949 is not None:
+        epochs_days_1949 = np.asarray(epochs_days_1949, dtype=np.float64)
+        if epochs_days_1949.shape != (n,):
+            raise ValueError(f"epochs_days_1949 must be ({n},), one per satrec: got "
+                             f"{epochs_days_1949.shape}")
     elements = np.empty((n, _N_EL))
     gsto = np.empty(n)
     for i, s in enumerate(satrecs):
@@ -562,8 +573,10 @@ def pack_deep_space(satrecs) -> np.ndarray:
             raise ValueError(f"satrec {i} (NORAD {s.satnum}) is near-Earth (method "
                              f"{s.method!r}); sdp4_kernel ports deep-space SGP4 only: use "
                              "satwatch.sgp4_kernel.pack_near_earth for it")
-        elements[i, :-1] = [getattr(s, a) for a in _ELEMENT_ATTRS]
-        elements[i, -1] = 1.0 if s.operationmode == "a" else 0.0
+        elements[i, :-2] = [getattr(s, a) for a in _ELEMENT_ATTRS]
+        elements[i, -2] = 1.0 if s.operationmode == "a" else 0.0
+        elements[i, -1] = ((s.jdsatepoch + s.jdsatepochF) - JD_1949   # as twoline2rv has it
+                           if epochs_days_1949 is None else epochs_days_1949[i])
         gsto[i] = s.gsto
     params = np.empty((n, N_DEEP_PARAMS))
     status = np.zeros(n, dtype=np.int64)
@@ -576,9 +589,10 @@ def pack_deep_space(satrecs) -> np.ndarray:
                              "sdp4_kernel ports deep-space SGP4 only")
         raise ValueError(
             f"satrec {i} (NORAD {satrecs[i].satnum}): its sidereal time at epoch (gsto) is "
-            "not the one of (jdsatepoch + jdsatepochF) - 2433281.5, so sgp4init was given "
-            "another epoch (was the epoch split changed after initialisation?); "
-            "initialise it with Satrec.twoline2rv or satwatch.propagation.satrec")
+            f"not the one of epoch {elements[i, -1]!r} (days since 1949-12-31), so sgp4init "
+            "was given another epoch (was the epoch split changed after initialisation?); "
+            "pass the epoch it was given as epochs_days_1949, or initialise it with "
+            "Satrec.twoline2rv or satwatch.propagation.satrec")
     return params
 
 

@@ -244,25 +244,23 @@ def test_catalog_long_times_bit_identical(catalog_deep):
     mo_rad=st.floats(0.0, 2 * np.pi),
     nodeo_rad=st.floats(0.0, 2 * np.pi),
     bstar=st.floats(-1e-3, 1e-2),
-    # epochs on a 2**-20-day grid from 1955 to 2040, so that python-sgp4's
-    # Satrec.sgp4init split of the epoch sums back to the same float
-    epoch_whole=st.integers(2000, 33000),
-    epoch_frac=st.integers(0, 2**20 - 1),
+    # days since 1949-12-31, 1955 to 2040
+    epoch=st.floats(2000.0, 33000.0),
     tsince_min=st.lists(st.floats(-40 * 1440.0, 40 * 1440.0), min_size=1, max_size=8),
 )
 def test_random_elements_against_cpp(gravity, opsmode, mean_motion_rev_day, ecco, inclo_rad,
-                                     argpo_rad, mo_rad, nodeo_rad, bstar, epoch_whole,
-                                     epoch_frac, tsince_min):
+                                     argpo_rad, mo_rad, nodeo_rad, bstar, epoch, tsince_min):
     sat = Satrec()
     no_kozai = mean_motion_rev_day * 2 * np.pi / 1440.0
-    epoch = epoch_whole + epoch_frac / 2**20
     sat.sgp4init(gravity, opsmode, 99999, epoch, bstar, 0.0, 0.0, ecco, argpo_rad,
                  inclo_rad, mo_rad, no_kozai, nodeo_rad)
     if sat.method != "d":                           # un-Kozai'd period below 225 min
         with pytest.raises(ValueError, match="satrec 0 .*near-Earth"):
             pack_deep_space([sat])
         return
-    params = pack_deep_space([sat])
+    # Satrec.sgp4init keeps the epoch only as a split that need not sum back
+    # to the same float: tell pack_deep_space the one sgp4init was given
+    params = pack_deep_space([sat], epochs_days_1949=[epoch])
     jd, fr = split_minutes(sat, tsince_min)
     idx = np.zeros(len(jd), dtype=np.int64)
     assert_identical(sdp4(params, idx, jd, fr), reference_sgp4([sat], idx, jd, fr),
@@ -288,6 +286,15 @@ def test_changed_epoch_split_refused():
     sat.jdsatepoch = sat.jdsatepoch + 1.0
     with pytest.raises(ValueError, match=r"satrec 0 \(NORAD 4632\).*gsto"):
         pack_deep_space([sat])
+
+
+def test_epochs_argument_checked():
+    sat = deep_verification_sets()[0][0]
+    with pytest.raises(ValueError, match=r"epochs_days_1949 must be \(1,\)"):
+        pack_deep_space([sat], epochs_days_1949=[1.0, 2.0])
+    with pytest.raises(ValueError, match="gsto"):      # a day off: another sidereal time
+        pack_deep_space([sat], epochs_days_1949=[sat.jdsatepoch + sat.jdsatepochF
+                                                  - 2433281.5 + 1.0])
 
 
 def test_shapes_order_scatter_and_ns_times(catalog_deep):
