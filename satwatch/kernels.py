@@ -89,7 +89,8 @@ def screen_pairs(r, m, rn, thr, sx, sy, uz, sat_row, site):
     ``(U, m)``; ``sx``, ``sy`` ``(S, m)``, ``uz`` ``(S,)``: each site's unit
     vector rotated into TEME per time; ``sat_row``, ``site`` ``(n,)``: the
     pairs.  Returns ``g (n, m)`` = ``cos theta - thr - 2`` (below -2 outside
-    the screen; NaN where the state is NaN) and the ``(row, col)`` of the
+    the screen; NaN where the state is NaN, whatever ``rn`` and ``thr`` hold
+    there) and the ``(row, col)`` of the
     samples inside the screen, which the caller replaces with exact values.
     """
     n = sat_row.shape[0]
@@ -103,6 +104,9 @@ def screen_pairs(r, m, rn, thr, sx, sy, uz, sat_row, site):
         zs = uz[s]
         for j in range(m):
             q = u * m + j
+            if np.isnan(r[q, 0]):          # not propagated (rn, thr unset there)
+                g[p, j] = np.nan
+                continue
             ct = (r[q, 0] * sx[s, j] + r[q, 1] * sy[s, j] + r[q, 2] * zs) / rn[u, j]
             val = ct - thr[u, j] - 2.0
             g[p, j] = val
@@ -338,12 +342,12 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
 
     Where ``use_track``: a sample is a candidate when ``cos theta >=
     cos_track`` (the screening angle plus one step of motion: every sample
-    next to a visible moment is one).  A run of consecutive candidates is
-    needed only if, over one of its intervals, the direction comes within
-    ``acos(cos_fine)`` of a site (checked at ``n_sub + 1`` points per
-    interval; ``cos_fine`` carries half a sub-step of the direction's
-    motion): a run without such an interval is an approach that never
-    comes into view.  Elsewhere the site's angle to the orbital plane
+    next to a visible moment is one).  Between consecutive candidates, an
+    interval is needed (both its ends) if over it the direction comes
+    within ``acos(cos_fine)`` of a site (checked at ``n_sub + 1`` points;
+    ``cos_fine`` carries half a sub-step of the direction's motion); such
+    an interval has candidates at both ends, so the candidates only spare
+    the fine test elsewhere.  Elsewhere the site's angle to the orbital plane
     alone decides, ``|sin beta| <= sin_plane``, per sample.  Needed samples
     are then widened by one column either side."""
     n = incl.shape[0]
@@ -419,17 +423,13 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
             b = j
             while b + 1 < m and cand[b + 1]:
                 b += 1
-            seen = False
             for q in range(j, b):
                 if _interval_hits(trig[q, 0], trig[q, 1], trig[q, 2], trig[q, 3],
                                   u_j[q + 1] - u_j[q], node_j[q + 1] - node_j[q],
                                   gmst_rate * (t_ns[q + 1] - t_ns[q]) / 1e9, ci, si, sx, sy, uz,
                                   q, cos_fine[i], n_sub):
-                    seen = True
-                    break
-            if seen:
-                for q in range(j, b + 1):
                     need[i, q] = True
+                    need[i, q + 1] = True
             j = b + 1
     out = need.copy()
     for i in range(n):

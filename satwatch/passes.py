@@ -26,12 +26,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SatwatchError
-from .events import GFunction, Scan, latest_at_or_before, scan, to_intervals
+from .events import CHUNK_ELEMENTS, GFunction, Scan, latest_at_or_before, scan, to_intervals
 from .frames import gmst82_rad, rotate_teme_to_itrs, teme_to_itrs
 from .kernels import (hermite_elevation_illinois, hermite_elevation_rate, hermite_geometry,
                       screen_pairs, track_need)
 from .propagation import MU_KM3_S2, UNPHYSICAL_STATE, max_radius_km, physical_state
 from .sgp4_kernel import pack_near_earth, sgp4_near_ns_scatter
+from .sdp4_kernel import N_DEEP_PARAMS, pack_deep_space, sdp4_ns_scatter
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
 from .time import NS_PER_DAY, NS_PER_S, Time
 
@@ -48,18 +49,20 @@ EARTH_ROTATION_RAD_S = 7.2921159e-5
 MIN_STEP_S = 10.0
 # Sample screen (_PairG._needed_samples): the plane of each near-Earth
 # satellite from its mean elements (inclination, node with SGP4's secular
-# node rate), checked against SGP4's osculating plane at every 16th grid
+# node rate), checked against SGP4's osculating plane at every 32nd grid
 # sample; the largest difference seen there plus this margin bounds the
-# difference everywhere.  Measured on the whole 2023-10-13 catalog over 1
-# and 7 days at LEO steps: the osculating plane never strays more than
-# 0.033 deg beyond its largest difference at the neighbouring anchors, so
-# 0.25 deg is over 7 times that.
-PLANE_ANCHOR_EVERY = 16
+# difference everywhere.  Measured on every near-Earth object of the
+# 2023-10-13 catalog (those the track screen serves) over 1 and 7 days, on
+# the engine's own grids: the osculating plane never strays more than
+# 0.034 deg beyond its largest difference at the anchors (0.029 deg with
+# anchors every 16th sample), so 0.25 deg is over 7 times that.
+PLANE_ANCHOR_EVERY = 32
 PLANE_MARGIN_DEG = 0.25
 # The argument of latitude from mean elements, corrected by the anchors
-# (interpolated linearly), strays from SGP4's by at most 4e + 0.30 deg over
-# the same catalog and spans (4e: the equation of centre, twice over):
-# 0.6 deg allowed beyond 4e.
+# (interpolated linearly), strays from SGP4's by at most 4e + 0.29 deg over
+# the same objects and spans (4e: the equation of centre, twice over; 0.27
+# deg with anchors every 16th sample, 1.04 deg with every 48th): 0.6 deg
+# allowed beyond 4e.
 TRACK_MARGIN_DEG = 0.6
 # Near-Earth orbits whose osculating perigee, at any anchor, lies below this
 # radius (WGS-72 equatorial radius + 350 km) are propagated at every sample:
@@ -80,6 +83,13 @@ TRACK_SUBSTEPS = 8
 SAMPLE_SCREEN_MAX_SITES = 8
 # Sparse SGP4 on a grid only pays below this fraction of needed samples.
 SPARSE_GRID_MAX_FRACTION = 0.7
+# Satellite samples (satellites x grid times) per chunk of the pass search:
+# each chunk's grid (positions and velocities, 48 bytes a sample) then stays
+# within a few tens of MB, which the refinement reads at random.  A third of
+# the engine's default chunk: 4% faster on the full catalog over one site
+# (benchmarks/passes.py); with several sites the engine's bound on pairs
+# (events.CHUNK_ELEMENTS) is the smaller one.
+PASS_GRID_CHUNK_SAMPLES = 400_000
 # Largest disagreement (rad) between linear GMST and the full GMST-82 with
 # UT1 at the far end of a span before the fast path is refused (a leap
 # second or a UT1 step): 1e-7 rad is 0.6 m at the Earth's surface.
@@ -116,16 +126,16 @@ class Ephemeris:
         self.period_s = None if period_s is None else np.asarray(period_s, dtype=float)
         self.radius_km = None if radius_km is None else np.asarray(radius_km, dtype=float)
         self._cache = None          # (sat_idx sorted, grid_ns, r, v)
+        # the propagated samples (rows, cols) of the cached grid when it is
+        # sparse (NaN elsewhere); None when every sample was propagated
+        self.sparse_rows = None
         if _parent is not None:     # (ephemeris, sel): its satellites sel (slice or indices)
             par, sel = _parent
             self._r_fwd, self._r_bwd = par._r_fwd[sel], par._r_bwd[sel]
             self._epoch_ns = par._epoch_ns[sel]
             self._plane = {k: x[sel] for k, x in par.plane_elements().items()}
-            row, params = par._near_earth()
-            sub = row[sel]
-            new_row = np.full(len(sub), -1, dtype=np.int64)
-            new_row[sub >= 0] = np.arange(int((sub >= 0).sum()))
-            self._near = (new_row, params[sub[sub >= 0]])
+            self._near = _rows_subset(*par._near_earth(), sel)
+            self._deep = _rows_subset(*par._deep_space(), sel)
         else:
             self._r_fwd = max_radius_km(self.satrecs)
             self._r_bwd = max_radius_km(self.satrecs, backward=True)
@@ -186,6 +196,7 @@ class Ephemeris:
         only those samples are computed (NaN elsewhere), when few enough."""
         sats = np.asarray(sats)
         t_ns = np.asarray(t_ns)
+        self.sparse_rows = None
         if need is not None and need.mean() < SPARSE_GRID_MAX_FRACTION:
             return self._sparse_grid_states(sats, t_ns, need)
         n, m = len(sats), len(t_ns)
@@ -215,7 +226,10 @@ class Ephemeris:
             rows, params = self._near_earth()
             row = rows[sat]
             sgp4_near_ns_scatter(params, row, t_ns, q, err, r, v)
-            self._sgp4_deep_runs(sat, t_ns, np.flatnonzero(row < 0), q, err, r, v)
+            rows_d, params_d = self._deep_space()
+            row_d = rows_d[sat]
+            sdp4_ns_scatter(params_d, row_d, t_ns, q, err, r, v)
+            self._sgp4_deep_runs(sat, t_ns, np.flatnonzero((row < 0) & (row_d < 0)), q, err, r, v)
         r_k, v_k, e_k = (r, v, err) if out is None else (r[q], v[q], err[q])
         ok = (e_k == 0) & physical_state(r_k, v_k, self.radius_limit_km(sat, t_ns))
         self._note_failures(sat, e_k, ok)
@@ -234,10 +248,28 @@ class Ephemeris:
             self._near = (row, pack_near_earth([s for s, n in zip(self.satrecs, near) if n]))
         return self._near
 
+    def _deep_space(self):
+        """``(row, params)`` of the compiled deep-space SGP4
+        (sdp4_kernel.pack_deep_space; -1 for near-Earth sets), packed on
+        first use.  Satrecs whose epoch the kernel cannot recover (made by
+        ``Satrec.sgp4init`` with another epoch float) are left to python-sgp4:
+        every row is then -1."""
+        if getattr(self, "_deep", None) is None:
+            deep = np.array([s.method == "d" for s in self.satrecs], dtype=bool)
+            row = np.full(len(self.satrecs), -1, dtype=np.int64)
+            try:
+                params = pack_deep_space([s for s, d in zip(self.satrecs, deep) if d])
+                row[deep] = np.arange(int(deep.sum()))
+            except ValueError:
+                params = np.zeros((0, N_DEEP_PARAMS))
+            self._deep = (row, params)
+        return self._deep
+
     def _sgp4_deep_runs(self, sat, t_ns, idx, q, err, r, v):
-        """python-sgp4 for samples ``idx`` (deep-space satellites; ``sat``
-        sorted there: one contiguous run per satellite), one call per
-        satellite, written into rows ``q[idx]`` of ``err``, ``r``, ``v``."""
+        """python-sgp4 for samples ``idx`` (deep-space satellites the
+        compiled kernel does not take, see _deep_space; ``sat`` sorted
+        there: one contiguous run per satellite), one call per satellite,
+        written into rows ``q[idx]`` of ``err``, ``r``, ``v``."""
         if not len(idx):
             return
         s_d = sat[idx]
@@ -261,6 +293,7 @@ class Ephemeris:
         v = np.empty((n * m, 3))        # never read where r is NaN: Hermite gives NaN there
         self._sgp4_runs(sats[rows], t_ns[cols], out=(rows * m + cols, r, v))
         self._cache = (sats, t_ns, r, v, m)
+        self.sparse_rows = (rows, cols)
         return (np.moveaxis(r.reshape(n, m, 3), -1, 0), np.moveaxis(v.reshape(n, m, 3), -1, 0))
 
     def exact_states(self, sats, t_ns):
@@ -290,6 +323,15 @@ class Ephemeris:
             if hit.all() and t_ns.min() >= grid[0] and t_ns.max() <= grid[-1]:
                 return _hermite(pos, t_ns, grid, cr, cv, m, velocity)
         return self.exact_states(sats, t_ns)
+
+
+def _rows_subset(row, params, sel):
+    """A packed kernel's ``(row, params)`` for satellites ``sel`` (slice or
+    indices) of an ephemeris: their rows, renumbered."""
+    sub = row[sel]
+    new_row = np.full(len(sub), -1, dtype=np.int64)
+    new_row[sub >= 0] = np.arange(int((sub >= 0).sum()))
+    return new_row, params[sub[sub >= 0]]
 
 
 def _hermite(rows, t_ns, grid, r, v, m, velocity=True):
@@ -370,8 +412,21 @@ class _PairG(GFunction):
                                      uz[sites_here], float(np.max(theta_rate)))
                 if len(sites_here) <= SAMPLE_SCREEN_MAX_SITES else None)
         r, _ = self.eph.grid_states(usat, common, need)           # TEME (3, U, m)
-        rn = np.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2])        # (U, m)
-        thr = screen_cos(rn, self._step_margin_rad(usat)[:, None])
+        margin = self._step_margin_rad(usat)
+        if self.eph.sparse_rows is None:
+            rn = np.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2])        # (U, m)
+            thr = screen_cos(rn, margin[:, None])
+        else:
+            # a sparse grid is NaN where not propagated, and so is every
+            # value screen_pairs derives there: radius and bound only where
+            # there is a state
+            rows, cols = self.eph.sparse_rows
+            rs = r[:, rows, cols]
+            rn_s = np.sqrt(rs[0] * rs[0] + rs[1] * rs[1] + rs[2] * rs[2])
+            rn = np.empty(r.shape[1:])
+            thr = np.empty(r.shape[1:])
+            rn[rows, cols] = rn_s
+            thr[rows, cols] = screen_cos(rn_s, margin[rows])
         # one compiled pass: screen value of every pair sample, and the
         # samples inside the screen (kernels.screen_pairs)
         r_flat = self.eph._cache[2]
@@ -393,24 +448,26 @@ class _PairG(GFunction):
         Each near-Earth satellite's direction is predicted from its mean
         elements: the orbital plane (inclination, node with SGP4's secular
         node rate) and the argument of latitude (SGP4's secular rates),
-        corrected by what SGP4 itself gives at every 16th grid sample
-        (anchors; the correction, mostly drag, is interpolated linearly).
-        Bounds on the prediction's error, measured on the whole 2023-10-13
-        catalog over 1 and 7 days: the plane is off by at most its largest
-        difference at the anchors plus 0.033 deg (PLANE_MARGIN_DEG = 0.25
-        allowed), the argument of latitude by at most 4e + 0.30 deg beyond the
-        interpolated anchors (TRACK_MARGIN_DEG = 0.6 allowed).  A sample is
+        corrected by what SGP4 itself gives at every PLANE_ANCHOR_EVERY-th
+        grid sample (anchors; the correction, mostly drag, is interpolated
+        linearly).  Bounds on the prediction's error, measured on the whole
+        2023-10-13 catalog over 1 and 7 days: the plane is off by at most its
+        largest difference at the anchors plus 0.034 deg (PLANE_MARGIN_DEG =
+        0.25 allowed), the argument of latitude by at most 4e + 0.29 deg
+        beyond the interpolated anchors (TRACK_MARGIN_DEG = 0.6 allowed).  A sample is
         a candidate where the predicted direction is within the screening
         angle (at the largest radius the orbit reaches) plus one step of
         motion (as the geocentric screen) plus those bounds: every sample
-        next to a moment in view is one.  A run of candidates (one approach
-        to a site) is needed only if the predicted track, checked
-        TRACK_SUBSTEPS times per interval, comes within the screening angle
-        plus the bounds plus half a sub-step of motion of a site somewhere
-        along it: an approach that never comes into view needs no SGP4.  A
-        needed run is taken whole, then one more sample either side, so that
-        every bracket, every sampled extremum and every interpolation around
-        a pass has its states, as in the full search.  Where the anchors show
+        next to a moment in view is one.  Within a run of candidates (one
+        approach to a site), an interval is needed where the predicted
+        track, checked TRACK_SUBSTEPS times along it, comes within the
+        screening angle plus the bounds plus half a sub-step of motion of a
+        site: an approach that never comes into view needs no SGP4.  Both
+        ends of each needed interval are taken, then one more sample either
+        side, so that every bracket, every sampled extremum and every
+        interpolation around a pass has its states, as in the full search
+        (a sample left out is NaN, "out", and never next to an "in" one or a
+        sampled extremum that matters).  Where the anchors show
         anything odd (an SGP4 error, an unphysical state, a correction that
         jumps), only the plane is used (the site's angle to the plane bounds
         the angle to the satellite); deep-space orbits, whose plane moves
@@ -771,6 +828,7 @@ def catalog_ephemeris(catalog) -> Ephemeris:
         proto = Ephemeris(satrecs, sampling_step_s(period, ecc), period * 60.0, sma)
         proto.plane_elements()
         proto._near_earth()
+        proto._deep_space()
         if derived is not None:
             derived["ephemeris"] = proto
     return sub_ephemeris(proto, 0, len(proto))
@@ -804,6 +862,7 @@ def map_satellite_chunks(eph: Ephemeris, fn, args, workers: int) -> list:
     n = len(eph)
     eph.plane_elements()            # per-satellite constants once, before the fork
     eph._near_earth()
+    eph._deep_space()
     edges = np.linspace(0, n, min(n, 4 * workers) + 1).astype(int)
     bounds = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
     _FORK_JOB = (eph, fn, args)
@@ -884,7 +943,8 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
                                  dark_sun_elevation_deg, eph, polar_motion, int(workers))
     eph.failed = {}                       # failures of this window only
     g = ElevationG(eph, sites, min_elevation_deg, polar_motion=polar_motion)
-    result: Scan = scan(g, start, end, maxima=True, max_threshold=0.0)
+    result: Scan = scan(g, start, end, maxima=True, max_threshold=0.0,
+                        chunk_elements=min(CHUNK_ELEMENTS, PASS_GRID_CHUNK_SAMPLES * len(sites)))
     iv = to_intervals(result.crossings)
     mx = result.maxima
     n = len(iv)

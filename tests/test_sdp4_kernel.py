@@ -367,3 +367,31 @@ def test_bad_arguments():
         sdp4(params, np.array([0, 0]), np.array([2451545.0]), np.array([0.0]))
     with pytest.raises(ValueError, match="pack_deep_space"):
         sdp4(params[:, :10], np.array([0]), np.array([2451545.0]), np.array([0.0]))
+
+
+def test_pass_ephemeris_uses_the_kernel_and_falls_back(catalog_deep):
+    """satwatch.passes.Ephemeris evaluates deep-space sets with the kernel
+    (bit for bit python-sgp4's C++, as above) and leaves to python-sgp4
+    those whose epoch the kernel cannot recover (a split changed after
+    sgp4init): the same states either way."""
+    import satwatch.passes as P
+    deep = catalog_deep[0][::40]
+    odd = deep_verification_sets()[0][0]
+    odd.jdsatepoch = odd.jdsatepoch + 1.0          # refused by pack_deep_space
+    rng = np.random.default_rng(5)
+    for satrecs, compiled in ((deep, True), (deep + [odd], False)):
+        eph = P.Ephemeris(satrecs, np.full(len(satrecs), 60.0))
+        rows, _ = eph._deep_space()
+        assert (rows >= 0).all() == compiled and ((rows >= 0).any() == compiled)
+        n = len(satrecs)
+        sat = np.repeat(np.arange(n), 6)
+        epoch_ns = np.array([(s.jdsatepoch - 2440587.5 + s.jdsatepochF) * NS_PER_DAY
+                             for s in satrecs])
+        t_ns = (epoch_ns[sat] + np.sort(rng.uniform(-2, 5, (n, 6)), axis=1).ravel()
+                * NS_PER_DAY).astype(np.int64)
+        ok, r, v = eph._sgp4_runs(sat, t_ns)
+        days, rem = np.divmod(t_ns, NS_PER_DAY)
+        err, r_ref, v_ref = reference_sgp4(satrecs, sat, days + 2440587.5, rem / NS_PER_DAY)
+        good = ok & (err == 0)
+        assert good.mean() > 0.95
+        assert np.array_equal(r[good], r_ref[good]) and np.array_equal(v[good], v_ref[good])
