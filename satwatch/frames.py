@@ -49,22 +49,35 @@ def teme_to_itrs(r_teme_km, v_teme_km_s, times: Time, polar_motion: bool = True)
     return r, v
 
 
-def rotate_teme_to_itrs(r_teme_km, cos_theta, sin_theta, xp_rad=None, yp_rad=None):
+def rotate_teme_to_itrs(r_teme_km, cos_theta, sin_theta, xp_rad=None, yp_rad=None,
+                        polar_cos_sin=None):
     """Positions ``(3, ...)`` from TEME to ITRS given cos and sin of GMST and
     (optionally) the polar motion angles, each broadcast against ``r[0]``:
     the rotation of :func:`teme_to_itrs`, for callers that already hold
-    those angles per time (one GMST per grid column, not per sample)."""
+    those angles per time (one GMST per grid column, not per sample).
+    ``polar_cos_sin``: instead of the angles, their ``(cos xp, sin xp, cos
+    yp, sin yp)`` (:func:`polar_cos_sin`), computed once per time."""
     x, y, z = r_teme_km[0], r_teme_km[1], r_teme_km[2]
     r = [cos_theta * x + sin_theta * y, cos_theta * y - sin_theta * x, z]
+    if polar_cos_sin is not None:
+        return np.stack(_polar_cs(r, *polar_cos_sin))
     return np.stack(r if xp_rad is None else _polar(r, xp_rad, yp_rad))
 
 
+def polar_cos_sin(xp, yp):
+    """``(cos xp, sin xp, cos yp, sin yp)`` for :func:`rotate_teme_to_itrs`."""
+    return np.cos(xp), np.sin(xp), np.cos(yp), np.sin(yp)
+
+
 def _polar(vec, xp, yp):
+    return _polar_cs(vec, *polar_cos_sin(xp, yp))
+
+
+def _polar_cs(vec, cx, sx, cy, sy):
     # IERS Conventions 2010 eq. 5.3: [TIRS] = W [ITRS] with W = R3(-s') R2(xp)
     # R1(yp) (passive rotations), so [ITRS] = R1(-yp) R2(-xp) [TIRS]: the
     # rotation pole lands at (+xp, -yp) in ITRS.  s' (< 0.1 mas) is neglected.
     x, y, z = vec
-    cx, sx, cy, sy = np.cos(xp), np.sin(xp), np.cos(yp), np.sin(yp)
     x1 = cx * x + sx * z
     z1 = cx * z - sx * x
     return [x1, cy * y - sy * z1, sy * y + cy * z1]

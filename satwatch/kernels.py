@@ -440,3 +440,39 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
                 if j < m - 1:
                     out[i, j + 1] = True
     return out
+
+
+# -- SGP4 samples: accept or reject ------------------------------------------------
+
+@nb.njit(cache=True, nogil=True)
+def accept_states(sat, t_ns, rows, err, r, v, epoch_ns, r_fwd_km, r_bwd_km, mu_km3_s2,
+                  min_perigee_radius_km, min_radius_km):
+    """``propagation.physical_state`` (with each satellite's radius bound,
+    ``Ephemeris.radius_limit_km``: ``r_fwd_km`` at or after its epoch,
+    ``r_bwd_km`` before) and SGP4's error code, for samples ``i`` of
+    satellite ``sat[i]`` at ``t_ns[i]`` stored in row ``rows[i]`` of ``err``,
+    ``r``, ``v``, in one pass: returns ``ok`` (k,) and sets ``r``'s row to
+    NaN where not ok.  The same tests in the same arithmetic order as the
+    numpy function (tests/test_kernels.py)."""
+    k = sat.shape[0]
+    ok = np.empty(k, np.bool_)
+    for i in range(k):
+        q = rows[i]
+        good = err[q] == 0
+        if good:
+            x, y, z = r[q, 0], r[q, 1], r[q, 2]
+            rr = x * x + y * y + z * z
+            vv = v[q, 0] * v[q, 0] + v[q, 1] * v[q, 1] + v[q, 2] * v[q, 2]
+            good = np.isfinite(rr) and rr > min_radius_km * min_radius_km
+            if good:
+                rn = np.sqrt(rr)
+                s = sat[i]
+                limit = r_fwd_km[s] if float(t_ns[i]) >= epoch_ns[s] else r_bwd_km[s]
+                low = 2 * mu_km3_s2 * min_perigee_radius_km / (rn * (rn + min_perigee_radius_km))
+                good = vv * rn < 2 * mu_km3_s2 and vv >= low and rn <= limit
+        ok[i] = good
+        if not good:
+            r[q, 0] = np.nan
+            r[q, 1] = np.nan
+            r[q, 2] = np.nan
+    return ok

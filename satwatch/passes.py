@@ -27,10 +27,11 @@ import numpy as np
 
 from .errors import SatwatchError
 from .events import CHUNK_ELEMENTS, GFunction, Scan, latest_at_or_before, scan, to_intervals
-from .frames import gmst82_rad, rotate_teme_to_itrs, teme_to_itrs
-from .kernels import (hermite_elevation_illinois, hermite_elevation_rate, hermite_geometry,
-                      screen_pairs, track_need)
-from .propagation import MU_KM3_S2, UNPHYSICAL_STATE, max_radius_km, physical_state
+from .frames import gmst82_rad, polar_cos_sin, rotate_teme_to_itrs, teme_to_itrs
+from .kernels import (accept_states, hermite_elevation_illinois, hermite_elevation_rate,
+                      hermite_geometry, screen_pairs, track_need)
+from .propagation import (EARTH_RADIUS_WGS72_KM, MIN_PERIGEE_RADIUS_KM, MU_KM3_S2,
+                          UNPHYSICAL_STATE, max_radius_km)
 from .sgp4_kernel import pack_near_earth, sgp4_near_ns_scatter
 from .sdp4_kernel import N_DEEP_PARAMS, pack_deep_space, sdp4_ns_scatter
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
@@ -230,10 +231,10 @@ class Ephemeris:
             row_d = rows_d[sat]
             sdp4_ns_scatter(params_d, row_d, t_ns, q, err, r, v)
             self._sgp4_deep_runs(sat, t_ns, np.flatnonzero((row < 0) & (row_d < 0)), q, err, r, v)
-        r_k, v_k, e_k = (r, v, err) if out is None else (r[q], v[q], err[q])
-        ok = (e_k == 0) & physical_state(r_k, v_k, self.radius_limit_km(sat, t_ns))
-        self._note_failures(sat, e_k, ok)
-        r[q[~ok]] = np.nan
+        ok = accept_states(sat, t_ns, q, err, r, v, self._epoch_ns, self._r_fwd, self._r_bwd,
+                           MU_KM3_S2, MIN_PERIGEE_RADIUS_KM, EARTH_RADIUS_WGS72_KM)
+        if not ok.all():
+            self._note_failures(sat, err[q], ok)
         self.sgp4_calls += k
         return ok, r, v
 
@@ -433,11 +434,12 @@ class _PairG(GFunction):
         g, ii, jj = screen_pairs(r_flat, len(common), rn, thr, sx, sy, np.asarray(uz, float),
                                  inv.astype(np.int64), site.astype(np.int64))
         if len(ii):
-            # GMST and polar motion once per grid column, gathered per sample
-            px, py = times.polar_motion_rad() if polar_motion else (None, None)
+            # GMST and polar motion (its cosines and sines) once per grid
+            # column, gathered per sample
+            pcs = polar_cos_sin(*times.polar_motion_rad()) if polar_motion else None
             r_in = rotate_teme_to_itrs(r[:, inv[ii], jj], c[jj], s[jj],
-                                       None if px is None else px[jj],
-                                       None if py is None else py[jj])
+                                       polar_cos_sin=None if pcs is None else
+                                       [q[jj] for q in pcs])
             g[ii, jj] = exact_at(r_in, site[ii], times[jj])
         return g
 

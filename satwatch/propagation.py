@@ -37,7 +37,9 @@ UNPHYSICAL_STATE = 7
 MU_KM3_S2 = 398600.8              # WGS-72, as SGP4
 # Lowest perigee radius allowed when bounding the speed from below (km): well
 # under the Earth's surface, so every real orbit passes.
-_MIN_PERIGEE_RADIUS_KM = 6000.0
+MIN_PERIGEE_RADIUS_KM = 6000.0
+# No state may lie below this radius (km): WGS-72's equatorial radius, SGP4's.
+EARTH_RADIUS_WGS72_KM = 6378.135
 # Beyond this age, TLE accuracy has fallen to many km (a TLE is good to about
 # a kilometre at epoch and drifts by kilometres a day in LEO).
 STALE_AFTER_DAYS = 30.0
@@ -157,8 +159,9 @@ def physical_state(r_km, v_km_s, max_radius_km=None) -> np.ndarray:
         rr = np.einsum("...k,...k->...", r_km, r_km)
         vv = np.einsum("...k,...k->...", v_km_s, v_km_s)
         rn = np.sqrt(rr)
-        low = 2 * MU_KM3_S2 * _MIN_PERIGEE_RADIUS_KM / (rn * (rn + _MIN_PERIGEE_RADIUS_KM))
-        ok = np.isfinite(rr) & (rr > 6378.135 ** 2) & (vv * rn < 2 * MU_KM3_S2) & (vv >= low)
+        low = 2 * MU_KM3_S2 * MIN_PERIGEE_RADIUS_KM / (rn * (rn + MIN_PERIGEE_RADIUS_KM))
+        ok = (np.isfinite(rr) & (rr > EARTH_RADIUS_WGS72_KM ** 2) & (vv * rn < 2 * MU_KM3_S2)
+              & (vv >= low))
         if max_radius_km is not None:
             ok &= rn <= max_radius_km
         return ok

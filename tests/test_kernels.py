@@ -188,3 +188,54 @@ def test_compiled_illinois_takes_the_engines_steps(leo_sample):
         np.testing.assert_array_equal(got_a, ref_a)
         np.testing.assert_array_equal(got_b, ref_b)
         assert np.all(ref_b - ref_a <= tol)
+
+
+def test_accept_states_equals_physical_state(full_catalog):
+    """kernels.accept_states against propagation.physical_state with the
+    ephemeris' radius bounds and SGP4's codes, on states of real and
+    decayed element sets of the 2023-10-13 catalog propagated from -30 to
+    +90 days (where sgp4 returns states at 3e7 km/s, a few m/s and millions
+    of km without an error code), plus hand-made edge states, scattered
+    into rows of a larger array as the pass search stores them."""
+    from satwatch.passes import Ephemeris
+    from satwatch.propagation import (EARTH_RADIUS_WGS72_KM, MIN_PERIGEE_RADIUS_KM, MU_KM3_S2,
+                                      physical_state)
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(3)
+    pick = np.sort(rng.choice(len(full_catalog), 1500, replace=False))
+    satrecs = [full_catalog.satrecs[i] for i in pick]
+    eph = Ephemeris(satrecs, np.full(len(satrecs), 60.0))
+    sat = np.repeat(np.arange(len(satrecs)), 8)
+    t_ns = (eph._epoch_ns[sat] + rng.uniform(-30, 90, len(sat)) * 86400e9).astype(np.int64)
+    # raw python-sgp4 states (the pass search NaNs the rejected ones), then edge cases
+    from satwatch.sgp4_kernel import JD_UNIX_EPOCH
+    days, rem = np.divmod(t_ns, 86400 * 10**9)
+    err = np.zeros(len(sat), np.uint8)
+    r = np.empty((len(sat), 3))
+    v = np.empty((len(sat), 3))
+    for i, s in enumerate(sat):
+        e, rr, vv = satrecs[s].sgp4(days[i] + JD_UNIX_EPOCH, rem[i] / 86400e9)
+        err[i], r[i], v[i] = e, rr, vv
+    edge_r = np.array([[EARTH_RADIUS_WGS72_KM, 0, 0], [7000.0, 0, 0], [7000.0, 0, 0],
+                       [7000.0, 0, 0], [np.inf, 0, 0], [0.0, 0.0, 0.0], [42164.0, 0, 0]])
+    edge_v = np.array([[0, 7.9, 0], [0, np.sqrt(2 * MU_KM3_S2 / 7000.0), 0], [0, 0.01, 0],
+                       [0, 7.5, 0], [0, 7.5, 0], [0, 7.5, 0], [0, 3.07, 0]])
+    sat = np.r_[sat, np.zeros(len(edge_r), np.int64)]
+    t_ns = np.r_[t_ns, np.full(len(edge_r), int(eph._epoch_ns[0]))]
+    r, v = np.r_[r, edge_r], np.r_[v, edge_v]
+    err = np.r_[err, np.zeros(len(edge_r), np.uint8)]
+    want = (err == 0) & physical_state(r, v, eph.radius_limit_km(sat, t_ns))
+    assert 50 < (~want).sum() < len(want) // 2         # both kinds well represented
+    # scattered into rows of a larger store, as sparse grids are
+    rows = rng.permutation(3 * len(sat))[:len(sat)]
+    big_r = np.full((3 * len(sat), 3), 5.0)
+    big_v = np.full((3 * len(sat), 3), 5.0)
+    big_e = np.full(3 * len(sat), 9, np.uint8)
+    big_r[rows], big_v[rows], big_e[rows] = r, v, err
+    got = kernels.accept_states(sat, t_ns, rows, big_e, big_r, big_v, eph._epoch_ns, eph._r_fwd,
+                                eph._r_bwd, MU_KM3_S2, MIN_PERIGEE_RADIUS_KM,
+                                EARTH_RADIUS_WGS72_KM)
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(big_r[rows[~want]]).all() and np.array_equal(big_r[rows[want]], r[want])
+    untouched = np.setdiff1d(np.arange(len(big_r)), rows)
+    assert (big_r[untouched] == 5.0).all()
