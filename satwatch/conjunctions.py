@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SatwatchError
-from .propagation import (_MIN_PERIGEE_RADIUS_KM, MU_KM3_S2, UNPHYSICAL_STATE, max_radius_km,
+from .propagation import (MIN_PERIGEE_RADIUS_KM, MU_KM3_S2, UNPHYSICAL_STATE, max_radius_km,
                           physical_state)
 from .screening_grid import find_pair_steps
 from .time import NS_PER_DAY, NS_PER_S, Time
@@ -331,7 +331,7 @@ def _block_samples(sa, t_ns, objects: ObjectTable, h: float, d_km: float, every:
         return _block_samples_nb(r_e, v_e, err_e, ke.astype(np.int64), t_s, coef, accel_r,
                                  float(h), float(d_km), MARGIN_KM, MAX_ACCEL_KM_S2,
                                  EARTH_RADIUS_KM, MU_KM3_S2, UNPHYSICAL_STATE,
-                                 HERMITE_DV_FACTOR, r_max, _MIN_PERIGEE_RADIUS_KM)
+                                 HERMITE_DV_FACTOR, r_max, MIN_PERIGEE_RADIUS_KM)
     return _block_samples_np(r_e, v_e, err_e, ke, t_s, coef, accel_r, h, d_km, r_max)
 
 
