@@ -78,14 +78,31 @@ def parse_time(text: str | None, default_now: bool = True) -> Time:
     return utc(text)
 
 
+def one_line(message: str) -> str:
+    """A message on one line: the text a server answered (an HTML error
+    page) or a list joined with newlines would otherwise spill over many."""
+    return " ".join(str(message).split())
+
+
 def fail(message: str, code: int = 2):
-    typer.secho(f"error: {message}", fg="red", err=True)
+    typer.secho(f"error: {one_line(message)}", fg="red", err=True)
     raise typer.Exit(code)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings (StaleElementsWarning, ...) as one line on stderr, like the
+    errors: not Python's 'path/to/module.py:92: Category: ...' plus the source
+    line that raised it, which says nothing to the person at the terminal."""
+    typer.secho(f"warning: {one_line(message)}", fg="yellow", err=True)
+
+
 def run_guarded(fn):
-    """Run a command body, turning satwatch's errors into a one-line message."""
-    try:
-        return fn()
-    except SatwatchError as exc:
-        fail(str(exc))
+    """Run a command body, turning satwatch's errors into a one-line message
+    and its warnings into one-line notes."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return fn()
+        except SatwatchError as exc:
+            fail(str(exc))

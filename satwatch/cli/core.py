@@ -103,7 +103,15 @@ def register(app: typer.Typer):
                     "epoch": es.epoch.iso(3),
                     "age_days": float((t.ns - es.epoch_ns) / 86400e9),
                 })
-            emit(rows, format, columns=["norad_id", "name", "time", "lat_deg", "lon_deg",
-                                        "alt_km", "age_days", "error"],
-                 title=f"positions ({cat.source})")
+            columns = ["norad_id", "name", "time", "lat_deg", "lon_deg", "alt_km",
+                       "age_days", "error"]
+            if format == Format.csv:
+                # CSV keeps the TEME state and the epoch too (one number a cell)
+                for row in rows:
+                    for axis, k in zip("xyz", range(3)):
+                        row[f"{axis}_teme_km"] = row["r_teme_km"][k]
+                        row[f"v{axis}_teme_km_s"] = row["v_teme_km_s"][k]
+                columns += ["epoch", "x_teme_km", "y_teme_km", "z_teme_km", "vx_teme_km_s",
+                            "vy_teme_km_s", "vz_teme_km_s"]
+            emit(rows, format, columns=columns, title=f"positions ({cat.source})")
         run_guarded(body)

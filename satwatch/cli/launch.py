@@ -88,6 +88,9 @@ def _emit_analysis(results, fmt: str, zones):
          title="what the report implies (Keplerian arc, rotating WGS-84 Earth)")
     if fmt == "table":
         for r in results:
+            if len(results) > 1 and (r.get("boundaries") or r.get("ring")):
+                # several events: say whose boundaries follow
+                sys.stdout.write(f"{r.get('event_id') or r.get('site')}:\n")
             for b in r.get("boundaries", [])[:6]:
                 sys.stdout.write(f"  {'inside ' if b['inside'] else 'outside'} {b['name']} "
                                  f"[{b['kind']}]: {b['distance_to_boundary_km']:.1f} km to "

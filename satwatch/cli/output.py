@@ -100,11 +100,23 @@ def emit(rows, fmt: Format, *, columns=None, title: str | None = None, out=None,
         con.print(footer)
 
 
+# Three decimals suit degrees, km and seconds; a smaller magnitude (a
+# probability of collision of 1.2e-05, an eccentricity of 0.0005, a coverage
+# fraction) keeps three significant digits instead of reading as 0.000.
+SMALL_CELL = 0.1
+
+
+def _float_cell(value: float) -> str:
+    if value != 0.0 and abs(value) < SMALL_CELL:
+        return f"{value:.3g}"
+    return f"{value:.3f}"
+
+
 def _cell(value) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return _float_cell(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(_cell(v) for v in value)
     return str(value)

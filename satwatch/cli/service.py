@@ -16,15 +16,20 @@ from .output import Format, emit
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
 DbOption = typer.Option(None, "--db", help="Database URL (sqlite:///FILE or "
-                        "postgresql+psycopg://...); default: satwatch.sqlite in the data "
-                        "directory ($SATWATCH_DATA_DIR)")
+                        "postgresql+psycopg://...; default: $SATWATCH_DB, else satwatch.db "
+                        "in the user data directory: the store the store commands use)")
 CatalogOpt = typer.Option(None, "--catalog", "-c", help=CATALOG_HELP)
 
 
 def default_db_url() -> str:
-    directory = data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{directory / 'satwatch.sqlite'}"
+    """The store's default (``$SATWATCH_DB``, else satwatch.db in the data
+    directory): one database for ingest/history/maneuvers/event and for the
+    service and the watcher, so that what one stores the others read."""
+    from .store import resolve_db
+    url = resolve_db(None)
+    if not os.environ.get("SATWATCH_DB"):
+        data_dir().mkdir(parents=True, exist_ok=True)
+    return url
 
 
 def api_tokens_from_env() -> list[str]:

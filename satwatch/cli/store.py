@@ -286,6 +286,16 @@ def register(app: typer.Typer):
                                     "so every object would look new: ingest an older "
                                     "catalog first, or give a later --since")
             mask = new_objects([o["norad_id"] for o in objs], first, since_ns)
+            n_before, n_new = int((first < since_ns).sum()), int(mask.sum())
+            if n_new > n_before:
+                # an object is "new" here when the store first saw it after
+                # --since; with little stored before --since that is mostly
+                # the store's own history starting, not launches
+                typer.secho(f"warning: the store knew {n_before} objects before "
+                            f"{_iso(since_ns)} and first saw {n_new} at or after it: most "
+                            "are listed because no whole catalog from before --since was "
+                            "ingested, not because they are new launches; ingest an older "
+                            "catalog, or give a later --since", fg="yellow", err=True)
             rows = [{"norad_id": o["norad_id"], "name": o["name"],
                      "intl_designator": o["intl_designator"],
                      "first_epoch": _iso(o["first_epoch_ns"]),

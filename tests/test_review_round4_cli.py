@@ -1,0 +1,257 @@
+"""Review, round 4: the command line as its users meet it (analysts,
+journalists, operators following the 2023 Vostochny summit and North Korea's
+launches), end to end through the CLI runner.
+
+Each test states the behaviour a user may expect and, where there is one,
+the outside reference it checks against (the reference data's raw files,
+python-sgp4, Japan's Ministry of Defense statements).
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from satwatch.cli import app
+
+ISS = 25544
+
+
+def _invoke(args, **kw):
+    return CliRunner().invoke(app, [str(a) for a in args], **kw)
+
+
+def _three_line_sets(path, norad_ids=None, limit=None):
+    """Name line + TLE lines 1 and 2 of a 3LE file, verbatim, for the
+    given catalog numbers (or the first ``limit`` objects)."""
+    lines = path.read_text().splitlines()
+    out, count = [], 0
+    for k in range(0, len(lines) - 2):
+        if lines[k + 1].startswith("1 ") and lines[k + 2].startswith("2 ") \
+                and not lines[k].startswith(("1 ", "2 ")):
+            if not lines[k + 1][2:7].strip().isdigit():
+                continue                      # Alpha-5 numbers: not needed here
+            nid = int(lines[k + 1][2:7])
+            if norad_ids is not None and nid not in norad_ids:
+                continue
+            out.append((nid, "\n".join(lines[k:k + 3]) + "\n"))
+            count += 1
+            if limit is not None and count >= limit:
+                break
+    return out
+
+
+@pytest.fixture
+def user_dirs(tmp_path, monkeypatch):
+    """A user with no SATWATCH_DB: the defaults of the data directory apply."""
+    monkeypatch.delenv("SATWATCH_DB", raising=False)
+    monkeypatch.setenv("SATWATCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SATWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path
+
+
+@pytest.fixture
+def iss_tle(reference_data, user_dirs):
+    """The ISS's element set of the 2023-10-13 catalog (epoch 2023-10-09) as a file."""
+    (nid, text), = _three_line_sets(
+        reference_data / "catalogs" / "full-3le-2023-10-13.txt", norad_ids={ISS})
+    path = user_dirs / "iss.tle"
+    path.write_text(text)
+    return path
+
+
+# -- 1. one default database for the store commands, serve and watch -----------------
+def test_watch_stores_into_the_database_the_store_commands_read(iss_tle, user_dirs):
+    """README: "The store commands take --db URL (default: an SQLite file in
+    the user data directory; SATWATCH_DB ...)". `satwatch watch` stores every
+    element set it processes; without --db, `satwatch history` must find
+    them (they were written to a second file, satwatch.sqlite, that no store
+    command reads)."""
+    cat = iss_tle
+    watched = _invoke(["watch", "--once", "--catalog", cat, "--at", "2023-10-13T00:00:00Z",
+                       "--format", "json"])
+    assert watched.exit_code == 0, watched.output
+    assert json.loads(watched.stdout)[0]["stored_sets"] == 1
+    history = _invoke(["history", str(ISS), "--format", "json"])
+    assert history.exit_code == 0, history.output
+    assert [r["norad_id"] for r in json.loads(history.stdout)] == [ISS]
+
+
+def test_watch_honours_satwatch_db(iss_tle, user_dirs, monkeypatch):
+    """SATWATCH_DB names the database for every command that has --db."""
+    cat = iss_tle
+    db_file = user_dirs / "shared.db"
+    monkeypatch.setenv("SATWATCH_DB", f"sqlite:///{db_file}")
+    watched = _invoke(["watch", "--once", "--catalog", cat, "--at", "2023-10-13T00:00:00Z"])
+    assert watched.exit_code == 0, watched.output
+    assert db_file.is_file()
+
+
+# -- 2. tables do not round small numbers to 0.000 -------------------------------------
+def test_history_table_shows_the_eccentricity_the_tle_gives(reference_data, user_dirs):
+    """The table of `satwatch history` printed every eccentricity of
+    Malligyong-1 (0.00087 in the TLE's columns 27-33) as 0.001 or 0.000; a
+    probability of collision of 1e-5 read 0.000 the same way.  Reference:
+    the raw TLE line, eccentricity with an implied leading decimal point."""
+    path = reference_data / "history" / "malligyong1_58400_2026-03_to_2026-08.tle"
+    db = f"sqlite:///{user_dirs / 'm.db'}"
+    assert _invoke(["ingest", path, "--db", db]).exit_code == 0
+    first_line2 = next(ln for ln in path.read_text().splitlines() if ln.startswith("2 58400"))
+    ecc_tle = float("0." + first_line2[26:33])
+    out = _invoke(["history", "58400", "--db", db, "--end", "2026-03-16T00:00:00Z"])
+    assert out.exit_code == 0, out.output
+    row = next(ln for ln in out.stdout.splitlines() if ln.startswith("│ 58400"))
+    cells = [c.strip() for c in row.strip("│ \n").split("│")]
+    ecc_cell = float(cells[-1])
+    assert ecc_cell == pytest.approx(ecc_tle, rel=0.01)     # three significant digits
+
+
+def test_small_values_keep_significant_digits_in_any_table():
+    """A value below 0.1 (Pc, coverage fraction, identification score) keeps
+    three significant digits; others keep three decimals."""
+    import io
+
+    from satwatch.cli.output import Format, emit
+    buf = io.StringIO()
+    emit([{"pc": 1.2053e-05, "score": 3.756e-54, "lat_deg": 54.794133}], Format.table, out=buf)
+    row = [ln for ln in buf.getvalue().splitlines() if "54.794" in ln][0]
+    pc, score, lat = (float(c) for c in row.strip("│ ").split("│"))
+    assert pc == pytest.approx(1.2053e-05, rel=0.01)
+    assert score == pytest.approx(3.756e-54, rel=0.01)
+    assert lat == pytest.approx(54.794, abs=5e-4)
+
+
+# -- 3. warnings and errors are one line for the user ----------------------------------
+def test_stale_warning_is_one_plain_line(iss_tle):
+    """Propagating 68 days before the epoch warns (README: more than 30 days);
+    the user sees 'warning: ...' on one line, not Python's
+    'satwatch/cli/core.py:92: StaleElementsWarning: ...' with a line of code."""
+    cat = iss_tle
+    out = _invoke(["where", str(ISS), "--at", "2023-08-01T00:00:00Z", "-c", cat, "-f", "csv"])
+    assert out.exit_code == 0, out.output
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("warning: "), out.stderr
+    assert ".py:" not in out.stderr and "states = " not in out.stderr
+
+
+def test_http_error_page_becomes_one_error_line(http_server, user_dirs):
+    """README: "Errors are one line".  A server's HTML error page (here a
+    real loopback server's multi-line 404 body) is folded into that line."""
+    http_server.routes["/gp.php"] = lambda path: (
+        404, "<!DOCTYPE HTML>\n<html>\n<body>\n<h1>Not Found</h1>\n</body>\n</html>\n",
+        "text/html")
+    out = _invoke(["catalog", f"{http_server.url}/gp.php"])
+    assert out.exit_code == 2
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+    assert "404" in lines[0]
+
+
+# -- 4. help text ----------------------------------------------------------------------
+def _all_commands():
+    root = typer.main.get_command(app)
+    todo = [("satwatch", root)]
+    while todo:
+        name, cmd = todo.pop()
+        yield name, cmd
+        for sub_name, sub in getattr(cmd, "commands", {}).items():
+            todo.append((f"{name} {sub_name}", sub))
+
+
+def test_every_command_has_help_without_broken_lines():
+    """`satwatch --help` listed commands with their docstrings' line breaks
+    kept ("at most once in two hours" / "for the same request)."): each
+    paragraph of a command's help is one line for Rich to wrap."""
+    for name, cmd in _all_commands():
+        assert cmd.help, f"{name} has no help"
+        for paragraph in cmd.help.split("\n\n"):
+            assert "\n" not in paragraph.strip(), f"{name}: {paragraph!r}"
+
+
+# -- 5. several reported events: whose boundaries are whose -----------------------------
+def test_event_analyze_names_the_event_of_each_boundary_list(reference_data, user_dirs):
+    """With two events, the boundary distances printed under the table say
+    which event they belong to.  Reference: Japan's Ministry of Defense
+    reported the Hwasong-15 of 2017-11-28 inside Japan's EEZ and the
+    Hwasong-18 of 2023-07-12 outside it (about 250 km west of Okushiri)."""
+    out = _invoke(["event", "analyze", "cns-2023-07-12-1", "cns-2017-11-28-1",
+                   "--events", reference_data / "events" / "test.en.json",
+                   "--zones", reference_data / "geo" / "gfw_ocean_areas_eezs_simplified.json"])
+    assert out.exit_code == 0, out.output
+    blocks, current = {}, None
+    for line in out.stdout.splitlines():
+        m = re.match(r"^(cns-\S+):$", line)
+        if m:
+            current = m.group(1)
+            blocks[current] = []
+        elif current and line.startswith("  "):
+            blocks[current].append(line.split(":")[0].split())
+    assert set(blocks) == {"cns-2023-07-12-1", "cns-2017-11-28-1"}
+    japan = {k: next(b[0] for b in v if b[1] == "Japan") for k, v in blocks.items()}
+    assert japan == {"cns-2017-11-28-1": "inside", "cns-2023-07-12-1": "outside"}
+
+
+# -- 6. new objects: a store without earlier coverage says so ---------------------------
+def test_new_objects_warns_when_the_store_knew_little_before_since(reference_data,
+                                                                   user_dirs):
+    """A store that holds one object's older sets and then a catalog lists
+    every object of that catalog as "new" (in the docs' own example: 25,406
+    objects, debris of 1965 among them).  The answer must say that the
+    store had no earlier catalog; with one, it must not."""
+    full = _three_line_sets(reference_data / "catalogs" / "full-3le-2023-10-13.txt",
+                            limit=60)
+    august = _three_line_sets(reference_data / "catalogs" / "active-2023-08-22.txt",
+                              limit=3)
+    old_ids = {nid for nid, _ in august}
+    newer = [t for nid, t in full if nid not in old_ids][:40]
+    (user_dirs / "aug.tle").write_text("".join(t for _, t in august))
+    (user_dirs / "oct.tle").write_text("".join(newer))
+    db = f"sqlite:///{user_dirs / 'n.db'}"
+    assert _invoke(["ingest", user_dirs / "aug.tle", user_dirs / "oct.tle",
+                    "--db", db]).exit_code == 0
+    out = _invoke(["new-objects", "--since", "2023-09-01T00:00:00Z", "--db", db, "-f", "json"])
+    assert out.exit_code == 0, out.output
+    assert len(json.loads(out.stdout)) > len(august)       # the answer is still given
+    assert "warning" in out.stderr and "before" in out.stderr
+
+    # a whole catalog before --since: the few new objects are news, no warning
+    aug_all = _three_line_sets(reference_data / "catalogs" / "active-2023-08-22.txt",
+                               limit=200)
+    (user_dirs / "aug_all.tle").write_text("".join(t for _, t in aug_all))
+    db2 = f"sqlite:///{user_dirs / 'n2.db'}"
+    assert _invoke(["ingest", user_dirs / "aug_all.tle", user_dirs / "oct.tle",
+                    "--db", db2]).exit_code == 0
+    out2 = _invoke(["new-objects", "--since", "2023-09-01T00:00:00Z", "--db", db2,
+                    "-f", "json"])
+    assert out2.exit_code == 0, out2.output
+    assert "warning" not in out2.stderr
+
+
+# -- 7. `where --format csv` carries the TEME state its help promises -----------------
+# python-sgp4 gives the same SGP4 TEME state; 1 m covers float rounding of
+# the time conversion, far below any physical meaning.
+TEME_TOLERANCE_KM = 1e-3
+
+
+def test_where_csv_has_the_teme_state(iss_tle):
+    """`satwatch where` says "latitude, longitude, altitude and TEME state";
+    its CSV carried no TEME state.  Reference: python-sgp4 on the same TLE."""
+    from sgp4.api import Satrec, jday
+    cat = iss_tle
+    out = _invoke(["where", str(ISS), "--at", "2023-10-13T00:00:00Z", "-c", cat, "-f", "csv"])
+    assert out.exit_code == 0, out.output
+    import csv
+    import io
+    row, = list(csv.DictReader(io.StringIO(out.stdout)))
+    _, l1, l2 = iss_tle.read_text().splitlines()
+    sat = Satrec.twoline2rv(l1, l2)
+    err, r, v = sat.sgp4(*jday(2023, 10, 13, 0, 0, 0.0))
+    assert err == 0
+    got_r = [float(row[f"{a}_teme_km"]) for a in "xyz"]
+    got_v = [float(row[f"v{a}_teme_km_s"]) for a in "xyz"]
+    assert got_r == pytest.approx(list(r), abs=TEME_TOLERANCE_KM)
+    assert got_v == pytest.approx(list(v), abs=TEME_TOLERANCE_KM)
+    assert row["epoch"].endswith("Z")
