@@ -255,3 +255,56 @@ def test_where_csv_has_the_teme_state(iss_tle):
     assert got_r == pytest.approx(list(r), abs=TEME_TOLERANCE_KM)
     assert got_v == pytest.approx(list(v), abs=TEME_TOLERANCE_KM)
     assert row["epoch"].endswith("Z")
+
+
+# -- 8. bad option values: one clear error before any work --------------------------
+@pytest.mark.parametrize("args, option", [
+    (["launch", "reach", "SOHAE", "--step-deg", "0"], "--step-deg"),       # ZeroDivisionError
+    (["launch", "reach", "SOHAE", "--minutes", "-1"], "--minutes"),        # IndexError
+    (["launch", "reach", "SOHAE", "--altitude-km", "-100"], "--altitude-km"),
+    (["launch", "windows", "SOHAE", "--raan", "100", "--inclination", "97.4",
+      "--altitude-km", "-7000"], "--altitude-km"),                        # silently empty
+    (["launch", "identify", "SOHAE", "2023-11-21T13:42:28Z", "--top", "-3"], "--top"),
+    (["launch", "identify", "SOHAE", "2023-11-21T13:42:28Z", "--uncertainty-s", "-5"],
+     "--uncertainty-s"),
+])
+def test_launch_options_out_of_range_are_refused_by_name(args, option, iss_tle):
+    out = _invoke([*args, "--catalog", iss_tle] if args[1] != "reach" else args)
+    assert out.exit_code == 2, out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {option} "), out.stderr
+
+
+def test_conjunction_pc_settings_are_checked_before_screening(iss_tle):
+    """A misspelt --pc-method was reported only after the whole screening
+    (minutes on a full catalog); on a one-object catalog the screening's own
+    complaint came first.  The option is named, and its case does not matter."""
+    base = ["conjunctions", "--catalog", iss_tle, "--start", "2023-10-13T00:00:00Z",
+            "--hours", "1"]
+    out = _invoke([*base, "--pc-method", "FOSTER"])
+    assert out.exit_code == 2
+    assert out.stderr.startswith("error: --pc-method 'FOSTER'"), out.stderr
+    out = _invoke([*base, "--hard-body-radius-m", "-3"])
+    assert out.exit_code == 2
+    assert out.stderr.startswith("error: --hard-body-radius-m -3"), out.stderr
+    out = _invoke([*base, "--pc-method", "chan-1997"])
+    assert "method" not in out.stderr, out.stderr       # accepted; then too few objects
+
+
+def test_conjunction_csv_names_its_pc_method(reference_data, user_dirs):
+    """The table's footer says which Pc method and assumptions gave `pc`; a
+    CSV (the form that gets mailed around) carried `pc` with no method."""
+    sets = _three_line_sets(reference_data / "catalogs" / "full-3le-2023-10-13.txt",
+                            limit=100)
+    cat = user_dirs / "first100.tle"
+    cat.write_text("".join(t for _, t in sets))
+    out = _invoke(["conjunctions", "--catalog", cat, "--start", "2023-10-13T00:00:00Z",
+                   "--hours", "2", "--threshold-km", "50", "--workers", "1",
+                   "--pc-method", "CHAN-1997", "-f", "csv"])
+    assert out.exit_code == 0, out.output
+    import csv
+    import io
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert rows, "the slice has close approaches under 50 km in two hours"
+    assert {r["pc_method"] for r in rows} == {"CHAN-1997"}

@@ -57,8 +57,17 @@ def register(app: typer.Typer):
         def body():
             from ..collision_probability import PcAssumptions, conjunction_probability
             from ..conjunctions import ScreeningSettings, screen_conjunctions
+            from ..collision_probability import METHODS
             if sort not in ("tca", "miss"):
                 raise WindowError(f"--sort {sort!r}: use tca or miss")
+            # the Pc settings are checked before the screening, not after it
+            method = pc_method.upper()
+            if method not in METHODS:
+                raise SatwatchError(f"--pc-method {pc_method!r}: use " + " or ".join(METHODS))
+            if not hard_body_radius_m > 0:
+                raise SatwatchError(f"--hard-body-radius-m {hard_body_radius_m:g}: give a "
+                                    "positive radius in metres")
+            assumptions = PcAssumptions(hard_body_radius_km=hard_body_radius_m / 1000.0)
             given = [x is not None for x in (end, hours, days)]
             if sum(given) > 1:
                 raise WindowError("give only one of --end, --hours and --days")
@@ -88,8 +97,7 @@ def register(app: typer.Typer):
                     res = screen_conjunctions(cat, t0, t1, threshold_km, primaries=primaries,
                                               settings=settings, progress=advance,
                                               workers=worker_count(workers))
-            assumptions = PcAssumptions(hard_body_radius_km=hard_body_radius_m / 1000.0)
-            pc = conjunction_probability(res, assumptions, pc_method)
+            pc = conjunction_probability(res, assumptions, method)
             names = {es.norad_id: es.name for es in cat}
             rows = res.rows(names, sort="tca")
             for row, p in zip(rows, pc.pc[res.order("tca")]):
@@ -134,6 +142,8 @@ def register(app: typer.Typer):
                 f"{assumptions.sigma_cross_track_km:g} km at epoch + "
                 f"{assumptions.growth_radial_km_day:g}/{assumptions.growth_in_track_km_day:g}/"
                 f"{assumptions.growth_cross_track_km_day:g} km per day of age.")
-            emit(rows, format, columns=COLUMNS if format != Format.json else None,
+            # a CSV leaves the footer behind: it names its Pc method in a column
+            columns = {Format.table: COLUMNS, Format.csv: COLUMNS + ["pc_method"]}
+            emit(rows, format, columns=columns.get(format),
                  title=f"conjunctions under {threshold_km:g} km", footer=footer)
         run_guarded(body)

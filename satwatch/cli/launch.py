@@ -22,6 +22,14 @@ COUNTRIES_HELP = ("Country polygons (Natural Earth TopoJSON, e.g. world-atlas "
                   "world-atlas package installed with satwatch's web page")
 
 
+def _positive(option: str, value: float, unit: str):
+    """Refuse a zero or negative length, step or span before any work (a
+    zero --step-deg divided by zero; a negative --minutes indexed an empty
+    track)."""
+    if not value > 0:
+        raise SatwatchError(f"{option} {value:g}: give a positive number of {unit}")
+
+
 def _site(query: str):
     from ..sites import find_site
     return find_site(query)
@@ -128,6 +136,9 @@ def register(app: typer.Typer):
             from .. import launches as L
             from ..sources.files import read_zones
             from ..zones import ZoneSet
+            _positive("--altitude-km", altitude_km, "km")
+            _positive("--minutes", minutes, "minutes")
+            _positive("--step-deg", step_deg, "degrees")
             s = _site(site)
             r = L.reach(s.lat_deg, s.lon_deg, azimuth_min, azimuth_max,
                         altitude_km=altitude_km, site_name=s.code or s.name)
@@ -183,6 +194,8 @@ def register(app: typer.Typer):
         launches), with the launch azimuths."""
         def body():
             from .. import launches as L
+            _positive("--days", days, "days")
+            _positive("--altitude-km", altitude_km, "km")
             s = _site(site)
             t0 = parse_time(start)
             if target is not None:
@@ -216,6 +229,12 @@ def register(app: typer.Typer):
         """Rank the catalog's objects by how well they fit a launch from SITE at TIME."""
         def body():
             from .. import launches as L
+            if top < 1:
+                raise SatwatchError(f"--top {top}: give 1 or more")
+            if not uncertainty_s >= 0:
+                raise SatwatchError(f"--uncertainty-s {uncertainty_s:g}: give 0 or more "
+                                    "seconds")
+            _positive("--max-age-days", max_age_days, "days")
             s = _site(site)
             cat = resolve_catalog(catalog)
             ranked = L.identify(cat, s, parse_time(time), time_uncertainty_s=uncertainty_s,
