@@ -308,3 +308,41 @@ def test_conjunction_csv_names_its_pc_method(reference_data, user_dirs):
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert rows, "the slice has close approaches under 50 km in two hours"
     assert {r["pc_method"] for r in rows} == {"CHAN-1997"}
+
+
+# -- 9. reading commands do not create a database at a mistyped --db -----------------
+@pytest.mark.parametrize("args", [["maneuvers"], ["decays"], ["stale"], ["new-objects"],
+                                  ["history", "25544"], ["event", "list"]])
+def test_reading_a_database_that_is_not_there_is_an_error(args, user_dirs):
+    """`satwatch maneuvers --db sqlite:///typo.db` answered "0 manoeuvres in
+    0 objects scanned" and left an empty typo.db behind."""
+    missing = user_dirs / "no" / "such" / "typo.db"
+    out = _invoke([*args, "--db", f"sqlite:///{missing}"])
+    assert out.exit_code == 2, out.output
+    assert str(missing) in out.stderr
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_history_refuses_a_start_after_its_end(reference_data, user_dirs):
+    path = reference_data / "history" / "malligyong1_58400_2026-03_to_2026-08.tle"
+    db = f"sqlite:///{user_dirs / 'm.db'}"
+    assert _invoke(["ingest", path, "--db", db]).exit_code == 0
+    out = _invoke(["history", "58400", "--db", db, "--start", "2026-05-01T00:00:00Z",
+                   "--end", "2026-04-01T00:00:00Z"])
+    assert out.exit_code == 2 and "--start" in out.stderr, out.output
+
+
+def test_serve_get_prints_the_answer_and_nothing_else(iss_tle, user_dirs):
+    """`serve --get` in a fresh process: the body on stdout, and no
+    third-party deprecation notice on stderr (a token set, so no note)."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "SATWATCH_API_TOKENS": "t"}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from satwatch.cli import main; main()", "serve", "--get",
+         "/api/v1/health", "--db", f"sqlite:///{user_dirs / 's.db'}", "--catalog",
+         str(iss_tle)], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["objects"] == 1
+    assert proc.stderr.strip() == ""

@@ -252,10 +252,9 @@ def register(app: typer.Typer):
 
     # -- reported events ---------------------------------------------------------
 
-    def _store(db):
-        from ..store import open_store
-        from .store import resolve_db
-        return open_store(resolve_db(db))
+    def _store(db, reading: bool = True):
+        from .store import open_db
+        return open_db(db, reading=reading)
 
     @event.command("import")
     def import_cmd(
@@ -270,7 +269,7 @@ def register(app: typer.Typer):
             from ..launch_store import save_events
             from ..reported_events import read_events_file
             events = read_events_file(file)
-            with _store(db) as store:
+            with _store(db, reading=False) as store:
                 counts = save_events(store, events)
             flagged = sum(1 for e in events if e.flags)
             summary = {"file": str(file), "events": len(events), **counts,

@@ -93,7 +93,11 @@ def register(app: typer.Typer):
                                 zones_paths=list(zones), clock_ns=clock)
             app_ = create_app(settings)
             if get is not None:
-                from fastapi.testclient import TestClient
+                import warnings
+                with warnings.catch_warnings():
+                    # the test client's own deprecation notice is not the user's business
+                    warnings.filterwarnings("ignore", message=".*starlette.testclient")
+                    from fastapi.testclient import TestClient
                 with TestClient(app_) as client:
                     response = client.get(get)
                 typer.echo(response.text)

@@ -35,9 +35,28 @@ def resolve_db(db: str | None) -> str:
     return f"sqlite:///{data_dir() / 'satwatch.db'}"
 
 
-def _open(db):
+def open_db(db, *, reading: bool = False, looking_for: str | None = None):
+    """The store; ``reading``: a command that only reads refuses an SQLite
+    file that is not there, rather than create an empty database (a typo in
+    --db answered "0 manoeuvres in 0 objects" and left a new file behind)."""
     from ..store import open_store
-    return open_store(resolve_db(db))
+    from ..store.database import normalize_url
+    url = normalize_url(resolve_db(db))
+    if reading:
+        from pathlib import Path
+
+        from sqlalchemy.engine import make_url
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "",
+                                                                              ":memory:"):
+            path = Path(parsed.database)
+            if not path.exists():
+                raise SatwatchError((f"no {looking_for}: " if looking_for else "") +
+                                    f"no database at {path}: nothing is stored there yet "
+                                    "(store something first with 'satwatch ingest FILE' or "
+                                    "'satwatch event import FILE', or check --db and "
+                                    "SATWATCH_DB)")
+    return open_store(url)
 
 
 def _iso(ns) -> str | None:
@@ -85,7 +104,7 @@ def register(app: typer.Typer):
             if not sources and not gcat:
                 raise SatwatchError("nothing to ingest: give element files, directories or "
                                     "URLs, and/or --gcat psatcat.tsv")
-            store = _open(db)
+            store = open_db(db)
             texts = []
             for src in sources or []:
                 if src == "latest":
@@ -129,7 +148,9 @@ def register(app: typer.Typer):
     ):
         """Every stored element set of one object, by epoch."""
         def body():
-            store = _open(db)
+            store = open_db(db, reading=True, looking_for=f"object {sat!r}")
+            if start and end and parse_time(start).ns >= parse_time(end).ns:
+                raise SatwatchError(f"--start {start} is not before --end {end}")
             ids = _ids_for(store, sat)
             if len(ids) > 1:
                 found = store.objects(norad_ids=ids[:6])
@@ -168,7 +189,7 @@ def register(app: typer.Typer):
         def body():
             from ..maneuvers import DetectorSettings, detect_maneuvers
             min_sets = DetectorSettings().min_sets
-            store = _open(db)
+            store = open_db(db, reading=True)
             ids = _ids_for(store, sat)
             since_ns = int(parse_time(since).ns) if since else None
             # Read some history before --since so the trend before a burn is known.
@@ -220,7 +241,7 @@ def register(app: typer.Typer):
             from ..catalog import orbit_regime
             from ..maneuvers import (DECAY_LAST_SETS, EARTH_RADIUS_KM, STALE_AFTER_DAYS,
                                      decay_status, semi_major_axis_km, stale_objects)
-            store = _open(db)
+            store = open_db(db, reading=True)
             at_ns = _default_at(store, at)
             ids = _ids_for(store, sat)
             objs = {r["norad_id"]: r for r in store.objects(norad_ids=ids)}
@@ -274,7 +295,7 @@ def register(app: typer.Typer):
         """Objects whose first element set in the store is at or after --since."""
         def body():
             from ..maneuvers import new_objects
-            store = _open(db)
+            store = open_db(db, reading=True)
             since_ns = (int(parse_time(since).ns) if since
                         else _default_at(store, None) - 30 * NS_PER_DAY)
             objs = store.objects()
@@ -316,7 +337,7 @@ def register(app: typer.Typer):
         (LEO 7 days, GEO/MEO 21, HEO/GTO 14)."""
         def body():
             from ..maneuvers import STALE_AFTER_DAYS, stale_objects
-            store = _open(db)
+            store = open_db(db, reading=True)
             at_ns = _default_at(store, at)
             cat = store.latest_catalog(at=Time(at_ns))
             regimes = [regime_of(es) for es in cat]
