@@ -396,3 +396,25 @@ def test_ground_track_segments_meet_at_the_antimeridian():
     first, second = split_antimeridian([170.0, 178.0, -176.0, -170.0], [50.0, 51.0, 52.0, 53.0])
     assert first[-1][0] == 180.0 and second[0][0] == -180.0
     assert first[-1][1] == pytest.approx(51.0 + 2.0 / 6.0) == second[0][1]
+
+
+# -- 11. `update` says whether it downloaded ------------------------------------------
+def test_update_says_when_it_reused_the_last_download(http_server, reference_data,
+                                                      user_dirs):
+    """Within two hours `satwatch update` reuses the cached download (README:
+    at most once in two hours per request) but said "catalog updated" all the
+    same; it now says whether it downloaded and when the catalog was fetched.
+    A real loopback server counts the requests."""
+    sets = _three_line_sets(reference_data / "catalogs" / "active-2023-11-19.txt", limit=5)
+    (http_server.root / "gp.php").write_text("".join(t for _, t in sets))
+    args = ["update", "--celestrak-url", f"{http_server.url}/gp.php", "-f", "json"]
+    first = _invoke(args)
+    assert first.exit_code == 0, first.output
+    second = _invoke(args)
+    assert second.exit_code == 0, second.output
+    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    assert len([p for p in http_server.requests if "gp.php" in p]) == 1
+    assert one["downloaded_now"] is True and two["downloaded_now"] is False
+    assert two["downloaded_at"] == one["downloaded_at"] and one["downloaded_at"].endswith("Z")
+    table = _invoke(args[:-2])
+    assert "catalog updated" not in table.stdout and "reused" in table.stdout

@@ -7,11 +7,27 @@ from typing import List, Optional
 import typer
 
 from ..errors import SourceError
+from ..time import Time
 from ..sources import CELESTRAK_GP_URL, SPACETRACK_URL, fetch_celestrak, fetch_spacetrack
 from .common import CatalogOption, get_cache, parse_time, resolve_catalog, run_guarded
 from .output import Format, emit
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
+
+
+def _fetched_at(latest: dict | None) -> float | None:
+    """When the latest catalog was downloaded: its cache entry's fetch time
+    (the cache keeps ``NAME.data`` beside ``NAME.meta.json``)."""
+    import json
+    from pathlib import Path
+    if not latest:
+        return None
+    data = Path(latest["path"])
+    meta = data.with_name(data.stem + ".meta.json")
+    try:
+        return float(json.loads(meta.read_text())["fetched_at"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def register(app: typer.Typer):
@@ -31,7 +47,9 @@ def register(app: typer.Typer):
         """Download the current catalog into the local cache (at most once in two hours
         for the same request)."""
         def body():
+            import time as _time
             cache = get_cache()
+            asked_at = _time.time()
             if spacetrack:
                 user = os.environ.get("SPACETRACK_USER")
                 password = os.environ.get("SPACETRACK_PASSWORD")
@@ -46,9 +64,18 @@ def register(app: typer.Typer):
             catalog = resolve_catalog(None)
             summary = catalog.summary()
             summary["bytes"] = len(text)
+            fetched_at = _fetched_at(cache.latest())
+            fresh = fetched_at is not None and fetched_at >= asked_at
+            summary["downloaded_at"] = (None if fetched_at is None else
+                                        Time(int(fetched_at * 1e9)).iso(0))
+            summary["downloaded_now"] = fresh
+            title = ("catalog updated" if fresh else
+                     f"catalog unchanged: the download of {summary['downloaded_at']} is less "
+                     "than two hours old and was reused (the sources ask for no more)")
             emit([{"source": summary["source"], "objects": summary["objects"],
-                   "rejected": summary["rejected"], "epoch_median": summary["epoch_median"]}],
-                 format, document=summary, title="catalog updated")
+                   "rejected": summary["rejected"], "epoch_median": summary["epoch_median"],
+                   "downloaded_at": summary["downloaded_at"], "downloaded_now": fresh}],
+                 format, document=summary, title=title)
         run_guarded(body)
 
     @app.command()
