@@ -418,3 +418,37 @@ def test_update_says_when_it_reused_the_last_download(http_server, reference_dat
     assert two["downloaded_at"] == one["downloaded_at"] and one["downloaded_at"].endswith("Z")
     table = _invoke(args[:-2])
     assert "catalog updated" not in table.stdout and "reused" in table.stdout
+
+
+# -- 12. a decay rate needs two element sets ------------------------------------------
+def test_decays_does_not_print_a_rate_from_one_element_set(reference_data, user_dirs):
+    """A store holding one catalog has one set per object: `satwatch decays`
+    printed 0.000 km/day for AEOLUS and every other re-entered object (a
+    rate from one epoch cannot be had).  The rate is unknown (null), and the
+    number of sets it rests on is shown; the ISS history still has a rate."""
+    full = reference_data / "catalogs" / "full-3le-2023-10-13.txt"
+    aeolus = _three_line_sets(full, norad_ids={43600})       # ESA's Aeolus, one set
+    (user_dirs / "one.tle").write_text("".join(t for _, t in aeolus))
+    db = f"sqlite:///{user_dirs / 'd.db'}"
+    iss = reference_data / "history" / "iss_25544_2020-2024.tle"
+    assert _invoke(["ingest", user_dirs / "one.tle", iss, "--db", db]).exit_code == 0
+    out = _invoke(["decays", "--db", db, "--at", "2023-10-13T00:00:00Z", "--all", "-f", "json"])
+    assert out.exit_code == 0, out.output
+    rows = {r["norad_id"]: r for r in json.loads(out.stdout)}
+    assert rows[43600]["sets_used"] == 1
+    assert rows[43600]["decay_rate_km_day"] is None and rows[43600]["days_to_reentry"] is None
+    assert rows[ISS]["sets_used"] > 1 and rows[ISS]["decay_rate_km_day"] < 0
+
+
+@pytest.mark.xfail(strict=True, reason="maneuvers.decay_status gives a rate of 0.0 km/day "
+                   "(and so 'stable') from a single element set; `satwatch decays` now hides "
+                   "it, library callers still get 0.0")
+def test_decay_status_of_one_set_has_no_rate():
+    """Plain statement: a trend needs two epochs; one set gives NaN, not 0."""
+    import numpy as np
+
+    from satwatch.maneuvers import decay_status
+    t_ns = 1_697_155_200 * 10**9                 # 2023-10-13T00:00:00Z
+    st = decay_status(np.array([t_ns]), np.array([16.3]), np.array([0.001]), norad_id=1,
+                      at_ns=t_ns)
+    assert np.isnan(st.decay_rate_km_day)

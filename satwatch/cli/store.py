@@ -258,12 +258,12 @@ def register(app: typer.Typer):
                     st = decay_status(arr["epoch_ns"], arr["mean_motion_rev_day"],
                                       arr["eccentricity"], norad_id=nid, at_ns=at_ns,
                                       stale_days=limit)
-                    found.append((st, regime, limit))
+                    found.append((st, regime, limit, len(arr["epoch_ns"])))
                     advance()
-            age, stale = stale_objects([st.last_epoch_ns for st, _, _ in found],
-                                       [reg for _, reg, _ in found], at_ns)
+            age, stale = stale_objects([st.last_epoch_ns for st, *_ in found],
+                                       [reg for _, reg, *_ in found], at_ns)
             rows = []
-            for (st, regime, limit), age_days, is_stale in zip(found, age, stale):
+            for (st, regime, limit, n_sets), age_days, is_stale in zip(found, age, stale):
                 if st.status == "stable" and not is_stale and not all_:
                     continue
                 rows.append({"norad_id": st.norad_id,
@@ -274,8 +274,10 @@ def register(app: typer.Typer):
                              "limit_days": limit,
                              "perigee_alt_km": st.perigee_alt_km,
                              "apogee_alt_km": st.apogee_alt_km,
-                             "decay_rate_km_day": st.decay_rate_km_day,
-                             "days_to_reentry": st.days_to_reentry})
+                             # one set has no rate: unknown, not 0 km/day
+                             "decay_rate_km_day": st.decay_rate_km_day if n_sets > 1 else None,
+                             "days_to_reentry": st.days_to_reentry if n_sets > 1 else None,
+                             "sets_used": n_sets})
             order = {"reentered?": 0, "reentering": 1, "decaying": 2, "stable": 3}
             rows.sort(key=lambda r: (order[r["status"]], r["perigee_alt_km"]))
             n_stale = sum(r["stale"] for r in rows)
