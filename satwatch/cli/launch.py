@@ -13,6 +13,7 @@ import typer
 from ..errors import SatwatchError
 from .common import CatalogOption, parse_time, resolve_catalog, run_guarded
 from .output import Format, emit
+from .passes import SitesOption
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
 DbOption = typer.Option(None, "--db", help="Database URL or SQLite file (default: "
@@ -30,9 +31,13 @@ def _positive(option: str, value: float, unit: str):
         raise SatwatchError(f"{option} {value:g}: give a positive number of {unit}")
 
 
-def _site(query: str):
+def _site(query: str, sites_file: str | None = None):
+    """A site by code, name or lat,lon, your own (--sites FILE, else the
+    data folder's sites.yaml, as for 'satwatch passes') before the built-in
+    ones."""
     from ..sites import find_site
-    return find_site(query)
+    from .passes import _user_sites
+    return find_site(query, extra_sites=_user_sites(sites_file))
 
 
 def default_countries_path() -> Path | None:
@@ -128,6 +133,7 @@ def register(app: typer.Typer):
         minutes: float = typer.Option(10.0, "--minutes", help="Ascent track length"),
         step_deg: float = typer.Option(15.0, "--step-deg", help="Azimuth step of the tracks"),
         countries: str | None = typer.Option(None, "--countries", help=COUNTRIES_HELP),
+        sites: str | None = SitesOption,
         format: Format = FormatOption,
     ):
         """Inclinations reachable by direct ascent, sun-synchronous feasibility, and the
@@ -139,7 +145,7 @@ def register(app: typer.Typer):
             _positive("--altitude-km", altitude_km, "km")
             _positive("--minutes", minutes, "minutes")
             _positive("--step-deg", step_deg, "degrees")
-            s = _site(site)
+            s = _site(site, sites)
             r = L.reach(s.lat_deg, s.lon_deg, azimuth_min, azimuth_max,
                         altitude_km=altitude_km, site_name=s.code or s.name)
             span = (azimuth_max - azimuth_min) if azimuth_max - azimuth_min >= 360 else \
@@ -188,6 +194,7 @@ def register(app: typer.Typer):
         start: str | None = typer.Option(None, "--start", help="UTC start; default now"),
         days: float = typer.Option(2.0, "--days", help="Search span"),
         catalog: str | None = CatalogOption,
+        sites: str | None = SitesOption,
         format: Format = FormatOption,
     ):
         """When the site passes through a target orbital plane (ascending and descending
@@ -196,7 +203,7 @@ def register(app: typer.Typer):
             from .. import launches as L
             _positive("--days", days, "days")
             _positive("--altitude-km", altitude_km, "km")
-            s = _site(site)
+            s = _site(site, sites)
             t0 = parse_time(start)
             if target is not None:
                 cat = resolve_catalog(catalog).select([target])
@@ -224,6 +231,7 @@ def register(app: typer.Typer):
                                            "than this after launch count less"),
         top: int = typer.Option(15, "--top", help="How many candidates to show"),
         catalog: str | None = CatalogOption,
+        sites: str | None = SitesOption,
         format: Format = FormatOption,
     ):
         """Rank the catalog's objects by how well they fit a launch from SITE at TIME."""
@@ -235,7 +243,7 @@ def register(app: typer.Typer):
                 raise SatwatchError(f"--uncertainty-s {uncertainty_s:g}: give 0 or more "
                                     "seconds")
             _positive("--max-age-days", max_age_days, "days")
-            s = _site(site)
+            s = _site(site, sites)
             cat = resolve_catalog(catalog)
             ranked = L.identify(cat, s, parse_time(time), time_uncertainty_s=uncertainty_s,
                                 max_age_days=max_age_days, top=top)
@@ -313,6 +321,7 @@ def register(app: typer.Typer):
                                                   "repeat"),
         events_file: Path | None = typer.Option(None, "--events", help="Read the events "
                                                    "from this file instead of the store"),
+        sites: str | None = SitesOption,
         db: str | None = DbOption,
         format: str = typer.Option("table", "--format", "-f",
                                    help="table, json, csv or geojson"),
@@ -349,7 +358,7 @@ def register(app: typer.Typer):
             else:
                 if site is None or range_km is None:
                     raise SatwatchError("give EVENT_ID, or --site and --range-km")
-                s = _site(site)
+                s = _site(site, sites)
                 r = analyze(s.lat_deg, s.lon_deg, range_km, apogee_km, bearing_deg, zones=zs)
                 r = {"event_id": None, "site": s.code, "site_name": s.name, **r}
                 results = [r]
