@@ -490,3 +490,25 @@ def test_event_import_finds_your_own_sites(user_dirs):
                       "e1,2023-07-12,00:59,NEWPAD,1001,6648,62,success\n")
     out = _invoke(["event", "import", events, "--db", f"sqlite:///{user_dirs / 'e.db'}"])
     assert out.exit_code == 0, out.output
+
+
+# -- 14. `where` says what an SGP4 error code means ------------------------------------
+def test_where_explains_sgp4_error_codes(reference_data, user_dirs):
+    """A failed position showed only "error 6".  Reference: python-sgp4 on
+    the same TLEs at the same time gives the codes, and its SGP4_ERRORS text
+    for 6 says the satellite has decayed."""
+    from sgp4.api import SGP4_ERRORS, Satrec, jday
+    sets = _three_line_sets(reference_data / "catalogs" / "full-3le-2023-10-13.txt",
+                            norad_ids={9572, 12779, ISS})
+    cat = user_dirs / "three.tle"
+    cat.write_text("".join(t for _, t in sets))
+    out = _invoke(["where", "9572", "12779", str(ISS), "--at", "2023-09-13T04:00:00Z",
+                   "-c", cat, "-f", "csv"])
+    assert out.exit_code == 0, out.output
+    rows = {int(r["norad_id"]): r for r in _csv_rows(out.stdout)}
+    for nid, text in sets:
+        _, l1, l2 = text.splitlines()
+        err, _, _ = Satrec.twoline2rv(l1, l2).sgp4(*jday(2023, 9, 13, 4, 0, 0.0))
+        assert int(rows[nid]["error"]) == err
+        assert (rows[nid]["error_text"] == "") == (err == 0)
+    assert "decayed" in SGP4_ERRORS[6] and "decayed" in rows[12779]["error_text"]

@@ -30,6 +30,16 @@ def _fetched_at(latest: dict | None) -> float | None:
         return None
 
 
+def _error_text(code: int) -> str | None:
+    """sgp4's code in words (None when the state is good)."""
+    from ..propagation import SGP4_ERRORS, UNPHYSICAL_STATE
+    if code == 0:
+        return None
+    if code == UNPHYSICAL_STATE:
+        return "no Earth orbiter can have this state (a decayed element set far from its epoch)"
+    return SGP4_ERRORS.get(code, f"sgp4 error {code}")
+
+
 def register(app: typer.Typer):
     @app.command()
     def update(
@@ -127,11 +137,14 @@ def register(app: typer.Typer):
                     "r_teme_km": states.r_teme_km[:, i, 0],
                     "v_teme_km_s": states.v_teme_km_s[:, i, 0],
                     "error": int(states.error[i, 0]),
+                    "error_text": _error_text(int(states.error[i, 0])),
                     "epoch": es.epoch.iso(3),
                     "age_days": float((t.ns - es.epoch_ns) / 86400e9),
                 })
             columns = ["norad_id", "name", "time", "lat_deg", "lon_deg", "alt_km",
                        "age_days", "error"]
+            if format == Format.csv or any(r["error"] for r in rows):
+                columns.append("error_text")          # what a code means, where one failed
             if format == Format.csv:
                 # CSV keeps the TEME state and the epoch too (one number a cell)
                 for row in rows:
