@@ -512,3 +512,26 @@ def test_where_explains_sgp4_error_codes(reference_data, user_dirs):
         assert int(rows[nid]["error"]) == err
         assert (rows[nid]["error_text"] == "") == (err == 0)
     assert "decayed" in SGP4_ERRORS[6] and "decayed" in rows[12779]["error_text"]
+
+
+# -- 15. element sets from the last update are named by where they came from ------------
+def test_ingest_latest_names_its_sets_by_the_download_url(http_server, reference_data,
+                                                          user_dirs):
+    """`satwatch ingest latest` and `satwatch watch` (no --catalog) stored
+    each set with the cache's file name (…/b3555404b0719bcffc03824b.data) as
+    its source; the provenance is the URL that `satwatch update` fetched."""
+    sets = _three_line_sets(reference_data / "catalogs" / "active-2023-11-19.txt",
+                            norad_ids={ISS})
+    (http_server.root / "gp.php").write_text("".join(t for _, t in sets))
+    assert _invoke(["update", "--celestrak-url", f"{http_server.url}/gp.php"]).exit_code == 0
+    db = f"sqlite:///{user_dirs / 'l.db'}"
+    assert _invoke(["ingest", "latest", "--db", db]).exit_code == 0
+    out = _invoke(["history", str(ISS), "--db", db, "-f", "json"])
+    assert out.exit_code == 0, out.output
+    source, = {r["source"] for r in json.loads(out.stdout)}
+    assert source.startswith(f"{http_server.url}/gp.php?"), source
+    db2 = f"sqlite:///{user_dirs / 'w.db'}"
+    assert _invoke(["watch", "--once", "--db", db2, "--at", "2023-11-19T00:00:00Z"]).exit_code == 0
+    out = _invoke(["history", str(ISS), "--db", db2, "-f", "json"])
+    source, = {r["source"] for r in json.loads(out.stdout)}
+    assert source.startswith(f"{http_server.url}/gp.php?"), source

@@ -60,6 +60,16 @@ def _resolve_catalog(source: str | None, *, strict: bool = False) -> Catalog:
     return load_catalog(source, strict=strict, cache=get_cache())
 
 
+def latest_download() -> tuple[str, str] | None:
+    """The last 'satwatch update' as ``(cache file, label)``: the label (the
+    request's URL) is what element sets read from it are named by, not the
+    cache's file name."""
+    latest = get_cache().latest()
+    if latest is None:
+        return None
+    return latest["path"], latest.get("label") or latest["path"]
+
+
 def worker_count(workers: int | None) -> int:
     """``--workers``, or every CPU core: the interface reads the machine, the
     core takes a number."""

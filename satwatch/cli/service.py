@@ -11,7 +11,8 @@ from typing import List, Optional
 import typer
 
 from ..errors import SourceError
-from .common import CATALOG_HELP, data_dir, get_cache, parse_time, run_guarded
+from .common import (CATALOG_HELP, data_dir, get_cache, latest_download, parse_time,
+                     run_guarded)
 from .output import Format, emit
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
@@ -175,6 +176,9 @@ def _one_round(store, source, clock, window_h, step_s, smtp):
     if src is None:
         raise SourceError("no catalog: pass --catalog FILE|DIR|URL or run 'satwatch update'")
     texts = read_source_texts(src, cache=get_cache())
+    if source is None:                   # the last update: its sets are named by its URL
+        src = latest_download()[1]
+        texts = [(src, text) for _, text in texts]
     digest = hashlib.sha256()
     for name, text in texts:
         digest.update(text.encode())

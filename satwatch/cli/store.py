@@ -15,7 +15,7 @@ import typer
 from ..catalog import regime_of
 from ..errors import SatwatchError, SourceError
 from ..time import Time
-from .common import data_dir, get_cache, parse_time, run_guarded
+from .common import data_dir, get_cache, latest_download, parse_time, run_guarded
 from .output import Format, emit, progress
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
@@ -108,11 +108,13 @@ def register(app: typer.Typer):
             texts = []
             for src in sources or []:
                 if src == "latest":
-                    latest = get_cache().latest()
+                    latest = latest_download()
                     if latest is None:
                         raise SourceError("no 'satwatch update' yet: nothing to ingest as "
                                           "'latest'")
-                    src = latest["path"]
+                    path, label = latest
+                    texts.extend((label, text) for _, text in read_source_texts(path))
+                    continue
                 texts.extend(read_source_texts(src, cache=get_cache()))
             total = sum(t.count("\n") for _, t in texts) // 2 or None
             with progress("ingesting", total=total) as advance:
