@@ -535,3 +535,44 @@ def test_ingest_latest_names_its_sets_by_the_download_url(http_server, reference
     out = _invoke(["history", str(ISS), "--db", db2, "-f", "json"])
     source, = {r["source"] for r in json.loads(out.stdout)}
     assert source.startswith(f"{http_server.url}/gp.php?"), source
+
+
+# -- 16. a wait on the store shows on a terminal ----------------------------------------
+def _stderr_on_a_terminal(args, env, timeout_s=120):
+    """Run satwatch with stderr on a real pseudo-terminal; what it drew there."""
+    import os
+    import subprocess
+    import sys
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", "from satwatch.cli import main; main()",
+                                 *map(str, args)], stdout=subprocess.DEVNULL, stderr=slave,
+                                env=env)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:                     # the terminal closed: the process ended
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait(timeout=timeout_s)
+    finally:
+        os.close(master)
+    return proc.returncode, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_stale_shows_that_it_is_reading_the_store(reference_data, user_dirs):
+    """`satwatch stale` on a store of a whole catalog sat 1.5 s with nothing
+    on the terminal (the house rule: a progress indication past a second)."""
+    import os
+    sets = _three_line_sets(reference_data / "catalogs" / "full-3le-2023-10-13.txt",
+                            limit=300)
+    (user_dirs / "c.tle").write_text("".join(t for _, t in sets))
+    db = f"sqlite:///{user_dirs / 's.db'}"
+    assert _invoke(["ingest", user_dirs / "c.tle", "--db", db]).exit_code == 0
+    code, drawn = _stderr_on_a_terminal(["stale", "--db", db, "-f", "csv"], dict(os.environ))
+    assert code == 0, drawn
+    assert "reading" in drawn

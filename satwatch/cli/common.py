@@ -40,12 +40,9 @@ def get_cache() -> Cache:
 def resolve_catalog(source: str | None, *, strict: bool = False) -> Catalog:
     """The catalog named by ``--catalog``, else the last update's (with a
     spinner on a terminal: a whole catalog takes about a second)."""
-    import sys
-    if sys.stderr.isatty():
-        from rich.console import Console
-        with Console(stderr=True).status(f"reading catalog {source or '(last update)'}"):
-            return _resolve_catalog(source, strict=strict)
-    return _resolve_catalog(source, strict=strict)
+    from .output import spinner
+    with spinner(f"reading catalog {source or '(last update)'}"):
+        return _resolve_catalog(source, strict=strict)
 
 
 def _resolve_catalog(source: str | None, *, strict: bool = False) -> Catalog:

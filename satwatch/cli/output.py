@@ -133,3 +133,14 @@ def progress(description: str, total: int | None = None, *, enabled: bool = True
             console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
+
+
+@contextmanager
+def spinner(description: str):
+    """A spinner on stderr (a terminal only) for a wait of unknown length,
+    such as reading a whole store."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    with Console(stderr=True).status(description):
+        yield

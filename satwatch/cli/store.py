@@ -16,7 +16,7 @@ from ..catalog import regime_of
 from ..errors import SatwatchError, SourceError
 from ..time import Time
 from .common import data_dir, get_cache, latest_download, parse_time, run_guarded
-from .output import Format, emit, progress
+from .output import Format, emit, progress, spinner
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
 DbOption = typer.Option(None, "--db", help="Database URL or SQLite file (default: "
@@ -196,7 +196,8 @@ def register(app: typer.Typer):
             since_ns = int(parse_time(since).ns) if since else None
             # Read some history before --since so the trend before a burn is known.
             context = None if since_ns is None else Time(since_ns - 60 * NS_PER_DAY)
-            histories = store.history_arrays(ids, since=context)
+            with spinner("reading the stored histories"):
+                histories = store.history_arrays(ids, since=context)
             names = {r["norad_id"]: r["name"] for r in store.objects(norad_ids=ids)} \
                 if ids else None
             rows, outliers, short = [], 0, 0
@@ -249,7 +250,9 @@ def register(app: typer.Typer):
             objs = {r["norad_id"]: r for r in store.objects(norad_ids=ids)}
             # each object's newest sets, however old: a span of time before
             # --at would hide the objects whose sets stopped before it
-            histories = store.history_arrays(ids, until=Time(at_ns), last=DECAY_LAST_SETS)
+            with spinner("reading the stored histories"):
+                histories = store.history_arrays(ids, until=Time(at_ns),
+                                                 last=DECAY_LAST_SETS)
             found = []
             with progress("decays", total=len(histories)) as advance:
                 for nid, arr in histories:
@@ -302,7 +305,8 @@ def register(app: typer.Typer):
             store = open_db(db, reading=True)
             since_ns = (int(parse_time(since).ns) if since
                         else _default_at(store, None) - 30 * NS_PER_DAY)
-            objs = store.objects()
+            with spinner("reading the stored objects"):
+                objs = store.objects()
             if not objs:
                 raise SatwatchError("the store is empty: run 'satwatch ingest FILE' first")
             first = np.array([o["first_epoch_ns"] for o in objs], np.int64)
@@ -343,7 +347,8 @@ def register(app: typer.Typer):
             from ..maneuvers import STALE_AFTER_DAYS, stale_objects
             store = open_db(db, reading=True)
             at_ns = _default_at(store, at)
-            cat = store.latest_catalog(at=Time(at_ns))
+            with spinner("reading the newest stored sets"):
+                cat = store.latest_catalog(at=Time(at_ns))
             regimes = [regime_of(es) for es in cat]
             age, mask = stale_objects([es.epoch_ns for es in cat], regimes, at_ns)
             rows = [{"norad_id": es.norad_id, "name": es.name, "regime": reg,
