@@ -576,3 +576,14 @@ def test_stale_shows_that_it_is_reading_the_store(reference_data, user_dirs):
     code, drawn = _stderr_on_a_terminal(["stale", "--db", db, "-f", "csv"], dict(os.environ))
     assert code == 0, drawn
     assert "reading" in drawn
+
+
+def test_serve_refuses_a_port_that_cannot_exist(iss_tle, user_dirs):
+    """TCP ports are 16-bit (RFC 793): `serve --port 99999` printed "Uvicorn
+    running on http://127.0.0.1:99999" and listened somewhere else."""
+    # --get: without the check the command answers in-process instead of serving
+    out = _invoke(["serve", "--port", "99999", "--catalog", iss_tle, "--db",
+                   f"sqlite:///{user_dirs / 'p.db'}", "--get", "/api/v1/health"],
+                  env={"SATWATCH_API_TOKENS": "t"})
+    assert out.exit_code == 2, out.output
+    assert "--port 99999" in out.stderr

@@ -74,6 +74,8 @@ def register(app: typer.Typer):
             import uvicorn
 
             from ..web import Settings, create_app
+            if not 1 <= port <= 65535:       # uvicorn said it ran on :99999
+                raise SourceError(f"--port {port}: give a TCP port from 1 to 65535")
             tokens = api_tokens_from_env()
             source = catalog_source(catalog)
             if source is None:
