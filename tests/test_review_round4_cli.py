@@ -587,3 +587,17 @@ def test_serve_refuses_a_port_that_cannot_exist(iss_tle, user_dirs):
                   env={"SATWATCH_API_TOKENS": "t"})
     assert out.exit_code == 2, out.output
     assert "--port 99999" in out.stderr
+
+
+def test_ring_without_zone_files_does_not_claim_no_zones(reference_data):
+    """A 650 km ring around Sunan crosses Japan's and South Korea's waters;
+    without --zones nothing was checked, yet the answer read "zones touched:
+    none".  With the GFW world EEZ file the ring does touch Japan's."""
+    out = _invoke(["event", "analyze", "--site", "SUNAN", "--range-km", "650"])
+    assert out.exit_code == 0, out.output
+    assert "zones touched: none" not in out.stdout and "not checked" in out.stdout
+    out = _invoke(["event", "analyze", "--site", "SUNAN", "--range-km", "650", "--zones",
+                   reference_data / "geo" / "gfw_ocean_areas_eezs_simplified.json"])
+    assert out.exit_code == 0, out.output
+    touched = out.stdout.split("zones touched:")[1]
+    assert "Japan" in touched

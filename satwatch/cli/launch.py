@@ -109,9 +109,10 @@ def _emit_analysis(results, fmt: str, zones):
                                  f"[{b['kind']}]: {b['distance_to_boundary_km']:.1f} km to "
                                  "its boundary\n")
             if r.get("ring"):
+                touched = (", ".join(r["zones"]) or "none") if zones is not None else \
+                    "not checked (give --zones FILE)"
                 sys.stdout.write(f"  bearing unknown: {len(r['ring'])} possible impact points "
-                                 "on a ring; zones touched: "
-                                 f"{', '.join(r['zones']) or 'none'}\n")
+                                 f"on a ring; zones touched: {touched}\n")
 
 
 def register(app: typer.Typer):
