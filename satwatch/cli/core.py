@@ -92,7 +92,9 @@ def register(app: typer.Typer):
     def catalog(
         source: str = typer.Argument(..., help="A file, directory, URL or -"),
         strict: bool = typer.Option(False, "--strict", help="Stop at the first bad record"),
-        format: Format = FormatOption,
+        format: Format = typer.Option(Format.table, "--format", "-f", help="table, json "
+                                      "or csv (csv: one row per rejected record, the "
+                                      "summary is in table and json)"),
     ):
         """Summarise a catalog: objects, rejected records with reasons, epochs, regimes."""
         def body():
