@@ -609,3 +609,17 @@ def test_catalog_help_says_what_its_csv_holds():
     cmd = typer.main.get_command(app).commands["catalog"]
     fmt = next(p for p in cmd.params if "--format" in p.opts)
     assert "rejected" in fmt.help
+
+
+@pytest.mark.xfail(strict=True, reason="access.polygon_points hands a ring of two positions "
+                   "to shapely, whose ValueError ('A linearring requires at least 4 "
+                   "coordinates') reaches the user as a traceback")
+def test_access_polygon_with_too_few_positions_is_one_error_line(iss_tle, user_dirs):
+    """RFC 7946 sec. 3.1.6: a linear ring has four or more positions.  A file
+    breaking that is bad input: one error line naming the file."""
+    bad = user_dirs / "bad.geojson"
+    bad.write_text('{"type": "Polygon", "coordinates": [[[130.5, 42.35], [130.7, 42.35]]]}')
+    out = _invoke(["access", "--polygon", bad, "--max-off-nadir", "25", "--catalog", iss_tle,
+                   "--start", "2023-10-13T00:00:00Z", "--hours", "1"])
+    assert out.exit_code == 2, out.output
+    assert out.stderr.startswith("error: ") and "bad.geojson" in out.stderr
