@@ -89,6 +89,32 @@ def test_hidden_pass_before_a_sampled_maximum_matches_the_full_search(catalog_20
     np.testing.assert_array_equal(screened.culmination_ns, full.culmination_ns)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "same cause as above: a hidden pass in [c-1, c] before the sampled maximum at c; "
+    "golden section instead of Illinois on the rate moves the culmination by ~8 us, and "
+    "near the zenith the max elevation by more than the 1e-9 deg the claim allows"))
+@pytest.mark.parametrize("norad, site, mask_deg, start, span_s", [
+    # IRIDIUM 178: a 48 s pass at mask 73.6 deg peaking 0.01 deg from the zenith
+    (56729, (-61.839, 180.0, 30000.0), 73.6, "2023-12-01T21:23:00Z", 90000.0),
+    (54311, (52.699, -143.053, 1065.0), 89.0, "2023-11-18T21:44:11Z", 172800.0),
+])
+def test_max_elevation_of_a_hidden_pass_matches_the_full_search(catalog_2023, monkeypatch,
+                                                                 norad, site, mask_deg, start,
+                                                                 span_s):
+    """Found by a random search (screened against full, 80 draws of catalog
+    subsets, sites, masks and windows): max elevations 89.98981407807 deg
+    screened against 89.98981406755 full (56729), 2.4e-9 deg apart for
+    54311, with identical rises and sets, at commit f7d5d24 and with the
+    working tree of 16:40Z."""
+    cat = catalog_2023.filter(norad_ids=[norad])
+    gp = [GroundPoint(*site, "X")]
+    t0 = utc(start)
+    screened = _search(cat, gp, t0, span_s, mask_deg, True, monkeypatch)
+    full = _search(cat, gp, t0, span_s, mask_deg, False, monkeypatch)
+    assert len(full) >= 1
+    _assert_same_passes(screened, full)
+
+
 # -- 2. Passes.failed: the code of the first failure depends on the screen -------
 
 @pytest.mark.xfail(strict=True, reason=(
