@@ -53,16 +53,34 @@ def default_countries_path() -> Path | None:
     return None
 
 
+def _read_zone_file(path, **kw):
+    """The zones of one file.  A zone whose polygon is empty (a ring of fewer
+    than four positions, RFC 7946 3.1.6; a tiny country at a coarse scale)
+    would silently touch nothing: it is named in a warning and left out, and
+    a file with no zone of any area is refused."""
+    from ..sources.files import read_zones
+    zones = read_zones(path, **kw)
+    empty = [z.name for z in zones if z.geometry is None or z.geometry.is_empty]
+    zones = [z for z in zones if not (z.geometry is None or z.geometry.is_empty)]
+    if not zones:
+        raise SatwatchError(f"{path}: no zone with an area in this file (a polygon ring "
+                            "needs four or more positions, the last equal to the first)")
+    if empty:
+        typer.secho(f"warning: {path}: {len(empty)} zone(s) without area left out: "
+                    + ", ".join(empty[:5]) + (" ..." if len(empty) > 5 else ""),
+                    fg="yellow", err=True)
+    return zones
+
+
 def _zone_args(paths):
     """``--zones`` values: ``FILE`` or ``LABEL=FILE`` (LABEL replaces the
     feature names of a one-feature file)."""
-    from ..sources.files import read_zones
     zones = []
     for item in paths or []:
         label = None
         if "=" in item and not Path(item).exists():
             label, _, item = item.partition("=")
-        zs = read_zones(item)
+        zs = _read_zone_file(item)
         if label:
             import dataclasses
             zs = [dataclasses.replace(z, name=label if len(zs) == 1 else f"{label}: {z.name}")
@@ -141,7 +159,6 @@ def register(app: typer.Typer):
         countries under each azimuth's ascent ground track."""
         def body():
             from .. import launches as L
-            from ..sources.files import read_zones
             from ..zones import ZoneSet
             _positive("--altitude-km", altitude_km, "km")
             _positive("--minutes", minutes, "minutes")
@@ -156,7 +173,7 @@ def register(app: typer.Typer):
             lat, lon, _ = L.ascent_tracks(s.lat_deg, s.lon_deg, azs, minutes,
                                           altitude_km=altitude_km)
             path = Path(countries) if countries else default_countries_path()
-            zs = ZoneSet(read_zones(path, kind="country")) if path else None
+            zs = ZoneSet(_read_zone_file(path, kind="country")) if path else None
             tracks = []
             for k, az in enumerate(azs):
                 az_i = float(L.inertial_azimuth_deg(az, s.lat_deg, altitude_km))
