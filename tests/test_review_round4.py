@@ -183,13 +183,16 @@ def test_sgp4init_deep_space_satrec_in_an_ephemeris_is_bit_for_bit(catalog_2023)
     days, rem = np.divmod(t[0], NS_PER_DAY)
     jd, fr = (days + 2440587.5).astype(float), rem / NS_PER_DAY
     differ = []
+    compared = 0
     for i, x in enumerate(made):
         e, rr, vv = x.sgp4_array(jd, fr)
-        ok = e == 0
+        # (states satwatch rejects as unphysical, code 7, are NaN by design)
+        ok = (e == 0) & np.isfinite(r[0, i, :])
+        compared += int(ok.sum())
         if not (np.array_equal(r[:, i, :].T[ok], rr[ok])
                 and np.array_equal(v[:, i, :].T[ok], vv[ok])):
             differ.append(x.satnum)
-    assert len(made) > 15
+    assert len(made) > 15 and compared > 15 * 25
     assert differ == []
 
 
