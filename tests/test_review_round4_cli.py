@@ -664,3 +664,18 @@ def test_zone_file_without_area_is_refused(user_dirs):
     assert "bad.geojson" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     out = _invoke(["launch", "reach", "SOHAE", "--countries", bad])
     assert out.exit_code == 2 and "bad.geojson" in out.stderr, out.output
+
+
+def test_conjunctions_scheduler_that_is_not_there_is_one_error_line(iss_tle):
+    """A mistyped --scheduler was distributed's ValueError or OSError as a
+    traceback (after 30 s of connection attempts for a closed port)."""
+    import dask
+    base = ["conjunctions", "--catalog", iss_tle, "--start", "2023-10-13T00:00:00Z",
+            "--hours", "1"]
+    out = _invoke([*base, "--scheduler", "head-node"])           # no scheme, no port
+    assert out.exit_code == 2, out.output
+    assert out.stderr.startswith("error: --scheduler head-node"), out.stderr
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        out = _invoke([*base, "--scheduler", "tcp://127.0.0.1:1"])  # nothing listens
+    assert out.exit_code == 2, out.output
+    assert out.stderr.startswith("error: --scheduler tcp://127.0.0.1:1"), out.stderr

@@ -20,6 +20,17 @@ class WindowError(SatwatchError, ValueError):
     """The screening window was given twice or not at all."""
 
 
+def _dask_client(address: str):
+    """A client of the scheduler at ``address``; a bad address or one where
+    no scheduler answers is one error line, not distributed's traceback."""
+    from distributed import Client
+    try:
+        return Client(address)
+    except (OSError, ValueError, TypeError) as exc:
+        raise SatwatchError(f"--scheduler {address}: no Dask scheduler there ({exc}); give "
+                            "tcp://HOST:PORT of a running 'dask scheduler'") from None
+
+
 def register(app: typer.Typer):
     @app.command()
     def conjunctions(
@@ -90,9 +101,13 @@ def register(app: typer.Typer):
             with progress("screening", total=n_blocks) as advance:
                 if scheduler:
                     from ..distributed import screen_distributed
-                    res = screen_distributed(cat, t0, t1, threshold_km, scheduler=scheduler,
-                                             primaries=primaries, settings=settings,
-                                             progress=advance)
+                    client = _dask_client(scheduler)
+                    try:
+                        res = screen_distributed(cat, t0, t1, threshold_km, client=client,
+                                                 primaries=primaries, settings=settings,
+                                                 progress=advance)
+                    finally:
+                        client.close()
                 else:
                     res = screen_conjunctions(cat, t0, t1, threshold_km, primaries=primaries,
                                               settings=settings, progress=advance,
