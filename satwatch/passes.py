@@ -53,17 +53,23 @@ MIN_STEP_S = 10.0
 # node rate), checked against SGP4's osculating plane at every 32nd grid
 # sample; the largest difference seen there plus this margin bounds the
 # difference everywhere.  Measured on every near-Earth object of the
-# 2023-10-13 catalog (those the track screen serves) over 1 and 7 days, on
-# the engine's own grids: the osculating plane never strays more than
-# 0.034 deg beyond its largest difference at the anchors (0.029 deg with
-# anchors every 16th sample), so 0.25 deg is over 7 times that.
+# 2023-10-13 catalog (those the track screen serves) over 1 and 7 days from
+# 13 Sep, 1 Oct and 13 Oct 2023, on the engine's own grids: the osculating
+# plane never strays more than 0.039 deg beyond its largest difference at
+# the anchors (0.029 deg with anchors every 16th sample from 13 Oct), so
+# 0.25 deg is over 6 times that.
 PLANE_ANCHOR_EVERY = 32
 PLANE_MARGIN_DEG = 0.25
 # The argument of latitude from mean elements, corrected by the anchors
-# (interpolated linearly), strays from SGP4's by at most 4e + 0.29 deg over
-# the same objects and spans (4e: the equation of centre, twice over; 0.27
-# deg with anchors every 16th sample, 1.04 deg with every 48th): 0.6 deg
-# allowed beyond 4e.
+# (interpolated linearly), strays from SGP4's by at most 4e + 0.16 deg over
+# the same objects, over 1 and 7 days from 13 Sep, 1 Oct and 13 Oct 2023
+# (a month before the epochs to after them), where e is the largest of the
+# mean eccentricity at epoch and the osculating ones at the anchors (4e: the
+# equation of centre, twice over; SGP4 run backwards undoes drag, and a
+# decaying orbit was more eccentric: with the epoch's e alone the excess
+# reached 3.5 deg on 13 Sep): 0.6 deg allowed beyond 4e, plus a quarter of
+# the anchor correction's largest second difference (twice the error of
+# interpolating a quadratic linearly).
 TRACK_MARGIN_DEG = 0.6
 # Near-Earth orbits whose osculating perigee, at any anchor, lies below this
 # radius (WGS-72 equatorial radius + 350 km) are propagated at every sample:
@@ -74,6 +80,9 @@ TRACK_MARGIN_DEG = 0.6
 # reports exactly the failed objects of the full search (292 to 476), where
 # without this rule a transient failure (34445, 16 Oct) went unreported.
 LOW_PERIGEE_RADIUS_KM = 6378.135 + 350.0
+# Margin on the highest osculating apogee seen at the anchors when sizing a
+# satellite's screening circle (_needed_samples).
+RADIUS_MARGIN_KM = 100.0
 # Points per grid interval at which the sample screen checks the predicted
 # track (kernels.track_need): half a sub-step of motion (~1.2 deg in LEO)
 # widens its circle.
@@ -453,12 +462,16 @@ class _PairG(GFunction):
         corrected by what SGP4 itself gives at every PLANE_ANCHOR_EVERY-th
         grid sample (anchors; the correction, mostly drag, is interpolated
         linearly).  Bounds on the prediction's error, measured on the whole
-        2023-10-13 catalog over 1 and 7 days: the plane is off by at most its
-        largest difference at the anchors plus 0.034 deg (PLANE_MARGIN_DEG =
-        0.25 allowed), the argument of latitude by at most 4e + 0.29 deg
-        beyond the interpolated anchors (TRACK_MARGIN_DEG = 0.6 allowed).  A sample is
-        a candidate where the predicted direction is within the screening
-        angle (at the largest radius the orbit reaches) plus one step of
+        2023-10-13 catalog over 1 and 7 days from a month before the epochs
+        to after them: the plane is off by at most its largest difference at
+        the anchors plus 0.039 deg (PLANE_MARGIN_DEG = 0.25 allowed), the
+        argument of latitude by at most 4e + 0.16 deg beyond the
+        interpolated anchors, e the largest eccentricity seen (TRACK_MARGIN_DEG
+        = 0.6 allowed, plus a term for the correction's curvature).  A sample
+        is a candidate where the predicted direction is within the screening
+        angle (at the largest radius the orbit reaches: the mean apogee at
+        epoch or the osculating apogee at any anchor, + RADIUS_MARGIN_KM)
+        plus one step of
         motion (as the geocentric screen) plus those bounds: every sample
         next to a moment in view is one.  Within a run of candidates (one
         approach to a site), an interval is needed where the predicted
@@ -505,7 +518,17 @@ class _PairG(GFunction):
             p_km = h2 / MU_KM3_S2
             ecc = np.sqrt(np.maximum(1.0 - p_km * inv_a, 0.0))
             perigee_km = p_km / (1.0 + ecc)
+            apogee_km = (1.0 + ecc) / inv_a
         low = (perigee_km < LOW_PERIGEE_RADIUS_KM).any(axis=1)
+        # The screening circle is sized at the highest the orbit gets over
+        # the window: the mean apogee at epoch, or the osculating apogee at
+        # any anchor, whichever is higher (SGP4 run backwards undoes drag: a
+        # month before its epoch a decaying set is hundreds of km higher),
+        # plus RADIUS_MARGIN_KM (the mean apogee between two anchors lies
+        # between theirs; short-period terms move a state by tens of km).
+        apogee_max = np.where(np.isfinite(apogee_km) & (apogee_km > 0), apogee_km,
+                              0.0).max(axis=1, initial=0.0)
+        r_max = np.maximum(el["r_max_km"][idx], apogee_max + RADIUS_MARGIN_KM)
         cos_d = h[..., 0] * si * sn - h[..., 1] * si * cn + h[..., 2] * ci
         off = np.arccos(np.clip(cos_d, -1.0, 1.0))
         u_true = np.arctan2(r[..., 0] * (-sn * ci) + r[..., 1] * (cn * ci) + r[..., 2] * si,
@@ -519,8 +542,17 @@ class _PairG(GFunction):
         jumpy = (np.abs(np.diff(du, axis=1)) > np.radians(60.0)).any(axis=1) if du.shape[1] > 1 \
             else np.zeros(len(idx), bool)
         d_plane = np.where(bad, np.pi, off.max(axis=1, initial=0.0) + np.radians(PLANE_MARGIN_DEG))
-        d_track = 4.0 * el["ecc"][idx] + np.radians(TRACK_MARGIN_DEG)
-        lam = np.arccos(np.clip(screen_cos(el["r_max_km"][idx]), -1.0, 1.0))
+        # the equation of centre at the largest eccentricity the orbit has
+        # over the window (SGP4 run backwards undoes drag: a decaying orbit
+        # was more eccentric), and the anchor correction's curvature (its
+        # linear interpolation is off by at most 1/8 of its second
+        # difference where that is constant; twice that allowed)
+        e_max = np.maximum(el["ecc"][idx], np.where(np.isfinite(ecc), ecc, 0.0).max(
+            axis=1, initial=0.0))
+        curv = (np.abs(np.diff(np.where(np.isfinite(du), du, 0.0), n=2, axis=1)).max(
+            axis=1, initial=0.0) if na > 2 else np.zeros(len(idx)))
+        d_track = 4.0 * e_max + np.radians(TRACK_MARGIN_DEG) + curv / 4.0
+        lam = np.arccos(np.clip(screen_cos(r_max), -1.0, 1.0))
         step_s = float(np.max(np.diff(common))) / NS_PER_S
         track = lam + self._step_margin_rad(idx) + d_plane + d_track
         plane = lam + d_plane + 2.0 * (EARTH_ROTATION_RAD_S + np.abs(node_rate)) * step_s
