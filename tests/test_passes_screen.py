@@ -34,7 +34,9 @@ def near_earth(full_catalog):
     return satwatch.Catalog.from_element_sets([full_catalog.element_sets[i] for i in idx])
 
 
-@pytest.mark.parametrize("start", ["2023-10-13T00:00:00Z", "2023-10-16T12:00:00Z"])
+@pytest.mark.parametrize("start", ["2023-10-13T00:00:00Z", "2023-10-16T12:00:00Z",
+                                   # a month before the epochs: SGP4 run backwards
+                                   "2023-09-13T00:00:00Z"])
 def test_every_sample_near_a_site_is_propagated(near_earth, start):
     warnings.simplefilter("ignore")
     sites = [find_site(s).ground_point for s in SITES]
