@@ -679,3 +679,16 @@ def test_conjunctions_scheduler_that_is_not_there_is_one_error_line(iss_tle):
         out = _invoke([*base, "--scheduler", "tcp://127.0.0.1:1"])  # nothing listens
     assert out.exit_code == 2, out.output
     assert out.stderr.startswith("error: --scheduler tcp://127.0.0.1:1"), out.stderr
+
+
+def test_event_analyze_all_says_which_events_it_left_out(reference_data):
+    """`event analyze all` analysed the 260 events with a site and a range
+    of the CNS file and left the rest out without a word; every listed
+    event is now either analysed or named as left out."""
+    events = reference_data / "events" / "test.en.json"
+    out = _invoke(["event", "analyze", "all", "--events", events, "-f", "json"])
+    assert out.exit_code == 0, out.output
+    analysed = {r["event_id"] for r in json.loads(out.stdout)}
+    m = re.search(r"note: (\d+) of (\d+) events", out.stderr)
+    assert m, out.stderr
+    assert len(analysed) + int(m.group(1)) == int(m.group(2))

@@ -363,6 +363,12 @@ def register(app: typer.Typer):
                 by_id = {e.event_id: e for e in pool}
                 if event_ids == ["all"]:
                     chosen = [e for e in pool if e.analyzable]
+                    left = [e.event_id for e in pool if not e.analyzable]
+                    if left:                     # said, not dropped in silence
+                        typer.secho(f"note: {len(left)} of {len(pool)} events have no site "
+                                    "or no range and are not analysed: "
+                                    + ", ".join(left[:5]) + (" ..." if len(left) > 5 else ""),
+                                    fg="yellow", err=True)
                 else:
                     missing = [i for i in event_ids if i not in by_id]
                     if missing:
