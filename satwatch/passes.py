@@ -1121,6 +1121,23 @@ def pass_visibility(passes: Passes, catalog, sites, eph: Ephemeris,
             "dark_sun_elevation_deg": dark_sun_elevation_deg}
 
 
+def _passes_subset(passes: Passes, index) -> Passes:
+    """Passes ``index`` (in that order) of ``passes``, visibility included."""
+    arrays = {name: getattr(passes, name)[index] for name in (
+        "sat", "site", "rise_ns", "set_ns", "rise_partial", "set_partial", "culmination_ns",
+        "max_elevation_deg", "culmination_azimuth_deg", "rise_azimuth_deg", "set_azimuth_deg")}
+    vis = passes.visibility
+    if vis is not None:
+        ix = index.tolist()
+        vis = dict(vis, **{k: vis[k][index] for k in (
+            "sunlit", "sun_elevation_deg", "visible_start_ns", "visible_end_ns")},
+            eclipse_entry_ns=[vis["eclipse_entry_ns"][i] for i in ix],
+            eclipse_exit_ns=[vis["eclipse_exit_ns"][i] for i in ix])
+    return Passes(**arrays, start=passes.start, end=passes.end,
+                  min_elevation_deg=passes.min_elevation_deg, maxima=passes.maxima,
+                  visibility=vis, failed=passes.failed)
+
+
 def _sun_elevation_at(sites, site_idx, t_ns):
     sun = sun_position_itrs_km(Time(t_ns))
     r_site = np.stack([s.r_itrs_km for s in sites], axis=1)[:, site_idx][:, :, None]
@@ -1129,14 +1146,24 @@ def _sun_elevation_at(sites, site_idx, t_ns):
     return np.degrees(np.arcsin((d * up).sum(axis=0) / np.sqrt((d * d).sum(axis=0))))
 
 
-def pass_rows(passes: Passes, catalog, sites) -> list[dict]:
+def pass_order(passes: Passes, catalog) -> np.ndarray:
+    """Indices of the passes by rise time (the window start for a pass
+    already up), then NORAD number: the order the interfaces list them in."""
+    norad = np.array([es.norad_id for es in catalog], dtype=np.int64)
+    return np.lexsort((norad[passes.sat], passes.rise_ns))
+
+
+def pass_rows(passes: Passes, catalog, sites, index=None) -> list[dict]:
     """JSON-ready rows, one per pass (UTC ISO-8601 with Z; null for a rise or
     set outside the window).  Every value is a plain Python value, each
-    column converted once as an array."""
+    column converted once as an array.  ``index``: only these passes, in
+    this order (e.g. the first rows of :func:`pass_order`)."""
     sets = list(catalog)
     sites = [getattr(s, "ground_point", s) for s in (sites if isinstance(sites, (list, tuple))
                                                      else [sites])]
     names = [getattr(s, "name", "") for s in sites]
+    if index is not None:
+        passes = _passes_subset(passes, np.asarray(index, dtype=np.int64))
     vis = passes.visibility
     n = len(passes)
     if not n:

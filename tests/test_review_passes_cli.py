@@ -169,3 +169,33 @@ def test_unsupported_format_is_one_clear_line_not_a_traceback(tmp_path):
         assert res.exit_code != 0, args
         assert res.exception is None or isinstance(res.exception, SystemExit), \
             (args, repr(res.exception))
+
+
+def test_table_shows_the_first_rows_of_the_json_answer(monkeypatch, tmp_path, reference_data):
+    """A table builds only the rows it shows: they must be the first rows of
+    the full answer (the JSON array, in the documented order: by rise time,
+    the window start for a pass already up, then NORAD number), and its
+    footer must count every pass.  Checked on 300 objects of the 2023-10-13
+    catalog over Vostochny, with the table cut at 40 rows."""
+    import json
+
+    import satwatch.cli.passes as cli_passes
+    text = (reference_data / "catalogs" / "full-3le-2023-10-13.txt").read_text().splitlines()
+    path = tmp_path / "cat.txt"
+    path.write_text("\n".join(text[:900]) + "\n")
+    args = ["passes", "VOSTOCHNY", "--start", "2023-10-13T00:00:00Z", "--hours", "24",
+            "--catalog", str(path), "--workers", "1", "--no-visibility"]
+    runner = CliRunner()
+    full = runner.invoke(app, args + ["--format", "json"])
+    assert full.exit_code == 0, full.output
+    rows = json.loads(full.stdout)
+    assert len(rows) > 100
+    keys = [(r["rise_time"] or r["window_start"], r["norad_id"]) for r in rows]
+    assert keys == sorted(keys)
+    monkeypatch.setattr(cli_passes, "MAX_TABLE_ROWS", 40)
+    table = runner.invoke(app, args + ["--format", "table"])
+    assert table.exit_code == 0, table.output
+    ids = [int(line.split("│")[1]) for line in table.stdout.splitlines()
+           if line.startswith("│") and line.split("│")[1].strip().isdigit()]
+    assert ids == [r["norad_id"] for r in rows[:40]]
+    assert f"{len(rows) - 40} more rows not shown (of {len(rows)})" in table.stdout

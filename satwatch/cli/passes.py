@@ -11,7 +11,7 @@ import typer
 from ..errors import SatwatchError
 from .common import (CatalogOption, data_dir, parse_time, resolve_catalog, run_guarded,
                      worker_count)
-from .output import Format, console, emit, progress, to_json
+from .output import MAX_TABLE_ROWS, Format, console, emit, progress, to_json
 
 FORMATS = ("table", "json", "csv")
 
@@ -144,7 +144,7 @@ def register(app: typer.Typer):
         """Passes of every matching object over one or more sites: rise, culmination,
         set, partial flags at the window edges, visibility."""
         def body():
-            from ..passes import find_passes, pass_rows
+            from ..passes import find_passes, pass_order, pass_rows
             from ..sites import find_site
             fmt = _fmt(format, ("ics",))
             extra = _user_sites(sites_file)
@@ -154,8 +154,10 @@ def register(app: typer.Typer):
             with progress(f"passes of {len(cat)} objects", total=None):
                 p = find_passes(cat, chosen, t0, t1, min_elevation, visibility=visibility,
                                 workers=worker_count(workers))
-            rows = pass_rows(p, cat, chosen)
-            rows.sort(key=lambda r: (r["rise_time"] or r["window_start"], r["norad_id"]))
+            order = pass_order(p, cat)
+            # a table shows its first MAX_TABLE_ROWS rows: only those are built
+            shown = order[:MAX_TABLE_ROWS] if fmt == "table" else order
+            rows = pass_rows(p, cat, chosen, index=shown)
             if fmt == "ics":
                 sys.stdout.write(passes_ics(rows))
                 return
@@ -163,8 +165,11 @@ def register(app: typer.Typer):
                     "max_elevation_deg", "culmination_azimuth_deg", "set_time", "duration_s"]
             if visibility:
                 cols += ["visible", "sunlit", "site_dark"]
+            more = len(order) - len(rows)
             emit(rows, Format(fmt), columns=None if fmt == "json" else cols, plain=True,
-                 title=f"{len(rows)} passes over {', '.join(s.code for s in chosen)} "
+                 footer=(f"{more} more rows not shown (of {len(order)}): use --format json "
+                         "or --format csv for all") if more else None,
+                 title=f"{len(order)} passes over {', '.join(s.code for s in chosen)} "
                        f"{t0.iso(0)} .. {t1.iso(0)} (mask {min_elevation:g} deg; "
                        f"catalog {cat.source})")
             if p.failed:
