@@ -46,8 +46,15 @@ def to_json(data) -> str:
     return json.dumps(_plain(data), indent=1, ensure_ascii=False)
 
 
+# Into a file or a pipe a table keeps its natural width (up to this many
+# characters) rather than folding cells: a time cut into '...00:02:28.96' and
+# '6Z' on the next line can be neither read nor grepped.
+PIPE_WIDTH = 1000
+
+
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+    return Console(stderr=stderr, soft_wrap=False,
+                   width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 
 # A table is for reading: past this many rows it shows the first ones and
@@ -94,7 +101,8 @@ def emit(rows, fmt: Format, *, columns=None, title: str | None = None, out=None,
         table.add_column(c, overflow="fold")
     for r in rows:
         table.add_row(*[_cell(r.get(c)) for c in cols])
-    con = Console(file=out, width=200 if not getattr(out, "isatty", lambda: False)() else None)
+    con = Console(file=out,
+                  width=PIPE_WIDTH if not getattr(out, "isatty", lambda: False)() else None)
     con.print(table)
     if footer:
         con.print(footer)
