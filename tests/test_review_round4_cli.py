@@ -772,3 +772,21 @@ def test_passes_warns_of_element_sets_far_from_their_epochs(reference_data, user
                    "--hours", "1", "--workers", "1", "-f", "csv"])
     assert out.exit_code == 0, out.output
     assert "30 days" in out.stderr, out.stderr
+
+
+def test_event_list_site_code_as_satwatch_sites_writes_it(reference_data, user_dirs):
+    """`satwatch sites` writes SUNAN; the CNS log stores 'sunan'.  `event
+    list --site SUNAN` answered 0 events.  Reference: South Korea's JCS
+    reported two ballistic missiles from the Sunan area on 2023-09-13 (about
+    02:4x UTC), during the Kim-Putin meeting at Vostochny."""
+    db = f"sqlite:///{user_dirs / 'e.db'}"
+    assert _invoke(["event", "import", reference_data / "events" / "test.en.json",
+                    "--db", db]).exit_code == 0
+    upper = _invoke(["event", "list", "--site", "SUNAN", "--db", db, "-f", "json"])
+    lower = _invoke(["event", "list", "--site", "sunan", "--db", db, "-f", "json"])
+    assert upper.exit_code == 0 and lower.exit_code == 0, upper.output
+    assert json.loads(upper.stdout) == json.loads(lower.stdout)
+    summit = [e for e in json.loads(upper.stdout) if e["time_utc"].startswith("2023-09-13T02")]
+    assert len(summit) == 2
+    typo = _invoke(["event", "list", "--site", "SUNAM", "--db", db])
+    assert typo.exit_code == 2 and "sunan" in typo.stderr      # the codes the log has

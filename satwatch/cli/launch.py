@@ -286,15 +286,19 @@ def register(app: typer.Typer):
     def import_cmd(
         file: Path = typer.Argument(..., help="CSV, JSON, or the CNS test.en.json (with "
                                     "facility.en.json and missile.en.json beside it)"),
+        sites: str | None = SitesOption,
         db: str | None = DbOption,
         format: Format = FormatOption,
     ):
         """Import reported launches and missile flights into the store (unknown values
-        are kept and flagged; re-importing an event id replaces it)."""
+        are kept and flagged; re-importing an event id replaces it).  Site codes are
+        your own sites (--sites FILE, else sites.yaml ... in the data folder) or the
+        built-in ones."""
         def body():
             from ..launch_store import save_events
             from ..reported_events import read_events_file
-            events = read_events_file(file)
+            from .passes import _user_sites
+            events = read_events_file(file, extra_sites=_user_sites(sites))
             with _store(db, reading=False) as store:
                 counts = save_events(store, events)
             flagged = sum(1 for e in events if e.flags)
@@ -306,7 +310,9 @@ def register(app: typer.Typer):
 
     @event.command("list")
     def list_cmd(
-        site: str | None = typer.Option(None, "--site", help="Only this site code"),
+        site: str | None = typer.Option(None, "--site", help="Only this site code (any "
+                                           "case: SUNAN as 'satwatch sites' writes it, or "
+                                           "sunan as the CNS data does)"),
         db: str | None = DbOption,
         format: Format = FormatOption,
     ):
@@ -314,7 +320,18 @@ def register(app: typer.Typer):
         def body():
             from ..launch_store import load_events
             with _store(db) as store:
-                events = load_events(store, site=site)
+                events = load_events(store)
+            if site is not None:
+                codes = sorted({e.site_code for e in events if e.site_code})
+                events = [e for e in events if (e.site_code or "").lower() == site.lower()]
+                if not events:
+                    import difflib
+                    near = difflib.get_close_matches(site.lower(), codes, n=5, cutoff=0.6)
+                    raise SatwatchError(f"no event logged at site {site!r}"
+                                        + (f" (closest: {', '.join(near)})" if near else "")
+                                        + f"; the log has {len(codes)} site codes: "
+                                        + ", ".join(codes[:12])
+                                        + (" ..." if len(codes) > 12 else ""))
             rows = [e.as_dict() for e in events]
             emit(rows, format, columns=["event_id", "time_utc", "time_uncertainty_s", "kind",
                                         "vehicle", "site_code", "range_km", "apogee_km",
@@ -355,7 +372,8 @@ def register(app: typer.Typer):
             zs = ZoneSet(_zone_args(zones)) if zones else None
             if event_ids:
                 if events_file is not None:
-                    pool = read_events_file(events_file)
+                    from .passes import _user_sites
+                    pool = read_events_file(events_file, extra_sites=_user_sites(sites))
                 else:
                     from ..launch_store import load_events
                     with _store(db) as store:
