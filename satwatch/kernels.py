@@ -142,9 +142,14 @@ def _hermite_pv(grid, r, v, row, t, with_velocity):
     elif k > last:
         k = last
     t0 = grid[k]
+    a = row * grid.shape[0] + k
+    if t == t0:
+        # at a grid sample the cubic is that sample's state (its weights are
+        # exactly 1 and 0): read nothing of the next one, which a sparse grid
+        # may not have propagated (NaN)
+        return (r[a, 0], r[a, 1], r[a, 2]), (v[a, 0], v[a, 1], v[a, 2])
     h = (grid[k + 1] - t0) / 1e9
     (h00, h10, h01, h11), (d00, d10, d11) = hermite_basis((t - t0) / 1e9 / h, h)
-    a = row * grid.shape[0] + k
     x = h00 * r[a, 0] + h10 * v[a, 0] + h01 * r[a + 1, 0] + h11 * v[a + 1, 0]
     y = h00 * r[a, 1] + h10 * v[a, 1] + h01 * r[a + 1, 1] + h11 * v[a + 1, 1]
     z = h00 * r[a, 2] + h10 * v[a, 2] + h01 * r[a + 1, 2] + h11 * v[a + 1, 2]

@@ -128,8 +128,16 @@ class Ephemeris:
     cached, and cubic Hermite interpolation for other times of the last
     cached grid (exact SGP4 otherwise or when asked)."""
 
-    def __init__(self, satrecs, step_s, period_s=None, radius_km=None, _parent=None):
+    def __init__(self, satrecs, step_s, period_s=None, radius_km=None, _parent=None,
+                 epochs_from_split=False):
+        """``epochs_from_split``: every deep-space satrec was initialised
+        with the epoch its ``jdsatepoch + jdsatepochF`` gives back (as
+        ``Satrec.twoline2rv`` and satwatch.propagation.satrec make them: a
+        Catalog's), so the compiled deep-space SGP4 can recover it exactly;
+        otherwise (a satrec from ``sgp4init`` with any float epoch, which the
+        split may round) python-sgp4 evaluates them."""
         self.satrecs = list(satrecs)
+        self.epochs_from_split = bool(epochs_from_split)
         self.step_s = np.asarray(step_s, dtype=float)
         # orbital period and mean radius (semi-major axis), for functions
         # that adapt their own step (access)
@@ -152,21 +160,34 @@ class Ephemeris:
             self._epoch_ns = np.array([(s.jdsatepoch - _JD_UNIX + s.jdsatepochF) * NS_PER_DAY
                                        for s in self.satrecs], dtype=float)
         self.sgp4_calls = 0
-        # satellite index -> error code (SGP4's, or UNPHYSICAL_STATE) of the
-        # first failed sample seen on a grid: failures are data, reported
-        self.failed: dict[int, int] = {}
+        self.failed = {}
 
-    def _note_failures(self, sat, err, ok):
-        """Record satellites with failed samples: ``sat``, ``err``, ``ok``
-        broadcast together (one entry per sample)."""
+    @property
+    def failed(self) -> dict:
+        """Satellite index -> error code (SGP4's, or UNPHYSICAL_STATE) of
+        its earliest failed sample propagated: failures are data, reported."""
+        return {k: code for k, (_, code) in self._failed.items()}
+
+    @failed.setter
+    def failed(self, value: dict):
+        # (time ns, code) of the earliest failure per satellite; a given
+        # mapping starts it over (each search reports its own window)
+        self._failed = {int(k): (np.iinfo(np.int64).max, int(c)) for k, c in value.items()}
+
+    def _note_failures(self, sat, t_ns, err, ok):
+        """Record satellites with failed samples: ``sat``, ``t_ns``, ``err``,
+        ``ok`` (one entry per sample).  Each keeps the code of its earliest
+        failed sample, whatever order samples are propagated in."""
         bad = ~np.asarray(ok, dtype=bool)
         if not bad.any():
             return
-        sat_b = np.broadcast_to(sat, bad.shape)[bad]
-        err_b = np.broadcast_to(err, bad.shape)[bad]
-        u, first = np.unique(sat_b, return_index=True)
-        for k, e in zip(u.tolist(), err_b[first].tolist()):
-            self.failed.setdefault(int(k), int(e) if e else UNPHYSICAL_STATE)
+        sat_b, t_b, err_b = sat[bad], t_ns[bad], err[bad]
+        o = np.lexsort((t_b, sat_b))
+        sat_b, t_b, err_b = sat_b[o], t_b[o], err_b[o]
+        first = np.r_[True, sat_b[1:] != sat_b[:-1]]
+        for k, t, e in zip(sat_b[first].tolist(), t_b[first].tolist(), err_b[first].tolist()):
+            if t < self._failed.get(k, (np.iinfo(np.int64).max, 0))[0]:
+                self._failed[k] = (t, int(e) if e else UNPHYSICAL_STATE)
 
     def radius_limit_km(self, sats, t_ns):
         """Largest physical radius (propagation.max_radius_km) of satellites
@@ -243,7 +264,7 @@ class Ephemeris:
         ok = accept_states(sat, t_ns, q, err, r, v, self._epoch_ns, self._r_fwd, self._r_bwd,
                            MU_KM3_S2, MIN_PERIGEE_RADIUS_KM, EARTH_RADIUS_WGS72_KM)
         if not ok.all():
-            self._note_failures(sat, err[q], ok)
+            self._note_failures(sat, t_ns, err[q], ok)
         self.sgp4_calls += k
         return ok, r, v
 
@@ -261,17 +282,20 @@ class Ephemeris:
     def _deep_space(self):
         """``(row, params)`` of the compiled deep-space SGP4
         (sdp4_kernel.pack_deep_space; -1 for near-Earth sets), packed on
-        first use.  Satrecs whose epoch the kernel cannot recover (made by
-        ``Satrec.sgp4init`` with another epoch float) are left to python-sgp4:
-        every row is then -1."""
+        first use.  Only where the epochs come from their split
+        (``epochs_from_split``, a Catalog's satrecs), and where the kernel
+        accepts them (it checks each sidereal time at epoch): python-sgp4
+        otherwise, every row then -1."""
         if getattr(self, "_deep", None) is None:
             deep = np.array([s.method == "d" for s in self.satrecs], dtype=bool)
             row = np.full(len(self.satrecs), -1, dtype=np.int64)
-            try:
-                params = pack_deep_space([s for s, d in zip(self.satrecs, deep) if d])
-                row[deep] = np.arange(int(deep.sum()))
-            except ValueError:
-                params = np.zeros((0, N_DEEP_PARAMS))
+            params = np.zeros((0, N_DEEP_PARAMS))
+            if self.epochs_from_split:
+                try:
+                    params = pack_deep_space([s for s, d in zip(self.satrecs, deep) if d])
+                    row[deep] = np.arange(int(deep.sum()))
+                except ValueError:
+                    pass
             self._deep = (row, params)
         return self._deep
 
@@ -360,12 +384,16 @@ def _hermite(rows, t_ns, grid, r, v, m, velocity=True):
     h01 = (-2 * s3 + 3 * s2)[..., None]
     h11 = ((s3 - s2) * h)[..., None]
     out_r = h00 * r0 + h10 * v0 + h01 * r1 + h11 * v1
+    # at a grid sample: that sample's state, whatever the next one holds (a
+    # sparse grid may not have propagated it: NaN); as kernels._hermite_pv
+    knot = (s == 0.0)[..., None]
+    out_r = np.where(knot, r0, out_r)
     if not velocity:
         return np.moveaxis(out_r, -1, 0), None
     d00 = ((6 * s2 - 6 * s) / h)[..., None]
     d10 = (3 * s2 - 4 * s + 1)[..., None]
     d11 = (3 * s2 - 2 * s)[..., None]
-    out_v = d00 * (r0 - r1) + d10 * v0 + d11 * v1
+    out_v = np.where(knot, v0, d00 * (r0 - r1) + d10 * v0 + d11 * v1)
     return np.moveaxis(out_r, -1, 0), np.moveaxis(out_v, -1, 0)
 
 
@@ -572,7 +600,10 @@ class _PairG(GFunction):
                 np.minimum(plane, np.pi / 2)), 2.0),
             np.ascontiguousarray(sx, dtype=float), np.ascontiguousarray(sy, dtype=float),
             np.ascontiguousarray(uz, dtype=float), float(gmst_rate), TRACK_SUBSTEPS)
-        need_near[low] = True
+        # propagated in full too: orbits failing at an anchor, so that the
+        # failure reported (the earliest failed sample's code) is the full
+        # search's
+        need_near[low | (~ok_a).any(axis=1)] = True
         need = np.ones((len(usat), m), dtype=bool)
         need[near] = need_near
         return need
@@ -859,7 +890,8 @@ def catalog_ephemeris(catalog) -> Ephemeris:
         period = np.array([es.period_min for es in sets])
         ecc = np.array([es.eccentricity for es in sets])
         sma = np.array([es.semi_major_axis_km for es in sets])
-        proto = Ephemeris(satrecs, sampling_step_s(period, ecc), period * 60.0, sma)
+        proto = Ephemeris(satrecs, sampling_step_s(period, ecc), period * 60.0, sma,
+                          epochs_from_split=True)       # satwatch.propagation.satrec's
         proto.plane_elements()
         proto._near_earth()
         proto._deep_space()
@@ -877,7 +909,7 @@ def sub_ephemeris(eph: Ephemeris, a: int, b: int) -> Ephemeris:
     return Ephemeris(eph.satrecs[a:b], eph.step_s[a:b],
                      None if eph.period_s is None else eph.period_s[a:b],
                      None if eph.radius_km is None else eph.radius_km[a:b],
-                     _parent=(eph, slice(a, b)))
+                     _parent=(eph, slice(a, b)), epochs_from_split=eph.epochs_from_split)
 
 
 def _fork_chunk(bounds):
@@ -1057,7 +1089,8 @@ def pass_visibility(passes: Passes, catalog, sites, eph: Ephemeris,
     n = len(passes)
     n_sites = len(sites)
     sats = np.unique(passes.sat)
-    sub = Ephemeris([eph.satrecs[i] for i in sats], eph.step_s[sats], _parent=(eph, sats))
+    sub = Ephemeris([eph.satrecs[i] for i in sats], eph.step_s[sats], _parent=(eph, sats),
+                    epochs_from_split=eph.epochs_from_split)
     local = np.searchsorted(sats, passes.sat)
     t0, t1 = passes.start, passes.end
     ecl = scan(SunlitG(sub, 1, windows=(local, passes.rise_ns, passes.set_ns)),

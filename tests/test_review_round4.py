@@ -58,14 +58,6 @@ def _assert_same_passes(a, b):
 
 # -- 1. a hidden pass whose extremum bracket ends at an unpropagated interval ----
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sample screen: a hidden pass (no grid sample above the mask) lying in the "
-    "interval [c-1, c] before a sampled maximum at c is refined by events._extremum "
-    "over [c-1, c+1]; its rate at hi = t[c+1] is Hermite-interpolated on the interval "
-    "[c+1, c+2] (searchsorted side='right'), and track_need propagates only up to c+1 "
-    "(needed interval c-1 widened by one), so the rate is NaN, the engine falls back to "
-    "golden section, and the rise/set/culmination come out a few hundred ns off the "
-    "full search's"))
 def test_hidden_pass_before_a_sampled_maximum_matches_the_full_search(catalog_2023,
                                                                       monkeypatch):
     """STARLINK-3299 (NORAD 50831, epoch 2023-10-12) over a site at Vostochny's
@@ -89,10 +81,6 @@ def test_hidden_pass_before_a_sampled_maximum_matches_the_full_search(catalog_20
     np.testing.assert_array_equal(screened.culmination_ns, full.culmination_ns)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "same cause as above: a hidden pass in [c-1, c] before the sampled maximum at c; "
-    "golden section instead of Illinois on the rate moves the culmination by ~8 us, and "
-    "near the zenith the max elevation by more than the 1e-9 deg the claim allows"))
 @pytest.mark.parametrize("norad, site, mask_deg, start, span_s", [
     # IRIDIUM 178: a 48 s pass at mask 73.6 deg peaking 0.01 deg from the zenith
     (56729, (-61.839, 180.0, 30000.0), 73.6, "2023-12-01T21:23:00Z", 90000.0),
@@ -117,11 +105,6 @@ def test_max_elevation_of_a_hidden_pass_matches_the_full_search(catalog_2023, mo
 
 # -- 2. Passes.failed: the code of the first failure depends on the screen -------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Passes.failed keeps the code of the first failed sample *seen*; the screened "
-    "search propagates the anchors (every 32nd sample) before the grid, so it reports "
-    "the code at the first failing anchor (6, decayed) where the full search reports the "
-    "code at the first failing sample in time (7, unphysical)"))
 def test_failed_codes_match_the_full_search(catalog_2023, monkeypatch):
     """SLS DEB (NORAD 57685, epoch 2023-08-22, perigee 488 km, B* 0.137) on
     2023-12-20: python-sgp4 on a 10 s grid gives, from 00:01:20Z and with
@@ -158,11 +141,6 @@ def test_failed_codes_match_the_full_search(catalog_2023, monkeypatch):
 ODD_EPOCH_OFFSET_DAYS = 1.2345678e-4
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Ephemeris._deep_space packs satrecs made by Satrec.sgp4init with an epoch float "
-    "that jdsatepoch + jdsatepochF do not sum back to (the gsto check cannot see the "
-    "difference): the kernel runs with the rounded epoch, and states differ from "
-    "python-sgp4's by ~1e-10..1e-9 km instead of falling back to python-sgp4"))
 def test_sgp4init_deep_space_satrec_in_an_ephemeris_is_bit_for_bit(catalog_2023):
     """Each deep-space set of the catalog re-initialised by sgp4init (WGS-72,
     'i') with its own epoch plus 1.2345678e-4 day: python-sgp4 evaluates it
@@ -203,14 +181,6 @@ def test_sgp4init_deep_space_satrec_in_an_ephemeris_is_bit_for_bit(catalog_2023)
 SKYFIELD_RISE_TOL_S = 1.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_needed_samples sizes each near-Earth satellite's screening circle at "
-    "plane_elements()['r_max_km'] (mean apogee at epoch + 100 km), but SGP4 run "
-    "backwards undoes drag: a week before their epochs decaying sets are 300-3,000 km "
-    "higher, so the predicted track's circle is too small and passes are never "
-    "propagated (the low-perigee rule does not fire either: the anchors' perigees are "
-    "high then).  Full catalog, Vostochny, 2023-09-13 (the README main job's "
-    "window), mask 10 deg: 122,324 passes screened, 122,340 full"))
 def test_passes_of_decaying_sets_before_their_epochs(catalog_2023, monkeypatch, reference_data):
     """Seven decaying LEO objects of the 2023-10-13 catalog (epochs
     2023-09-18..10-07, perigees 113-210 km) over Vostochny on 2023-09-13,
@@ -253,10 +223,6 @@ def test_passes_of_decaying_sets_before_their_epochs(catalog_2023, monkeypatch, 
     _assert_same_passes(screened, full)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "access.AccessG uses the same sample screen (_PairG._screened / _needed_samples) "
-    "and its radius bound at epoch: before the epochs of decaying sets, access windows "
-    "are lost (27 of 41 at 60 deg off-nadir over Vostochny on 2023-09-13 at f7d5d24)"))
 @pytest.mark.parametrize("options", [
     {"max_off_nadir_deg": 60.0},
     {"min_elevation_deg": 10.0},

@@ -380,7 +380,7 @@ def test_pass_ephemeris_uses_the_kernel_and_falls_back(catalog_deep):
     odd.jdsatepoch = odd.jdsatepoch + 1.0          # refused by pack_deep_space
     rng = np.random.default_rng(5)
     for satrecs, compiled in ((deep, True), (deep + [odd], False)):
-        eph = P.Ephemeris(satrecs, np.full(len(satrecs), 60.0))
+        eph = P.Ephemeris(satrecs, np.full(len(satrecs), 60.0), epochs_from_split=True)
         rows, _ = eph._deep_space()
         assert (rows >= 0).all() == compiled and ((rows >= 0).any() == compiled)
         n = len(satrecs)
