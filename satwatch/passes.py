@@ -1003,6 +1003,9 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
                                                      else [sites])]
     if not sites:
         raise PassError("find_passes: no sites given (sites: one or more GroundPoints)")
+    if not -90.0 <= float(min_elevation_deg) <= 90.0:
+        raise PassError(f"min_elevation_deg {min_elevation_deg:g}: an elevation mask lies in "
+                        "[-90, 90] deg")
     eph = ephemeris if ephemeris is not None else catalog_ephemeris(catalog)
     if workers > 1 and len(eph) >= 2 * workers:
         return _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,

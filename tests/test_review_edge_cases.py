@@ -193,3 +193,18 @@ def test_no_sites_is_a_clear_error(reference_data):
     t0 = utc("2023-10-13T00:00:00Z")
     with pytest.raises(PassError, match="no sites"):
         find_passes(full.filter(norad_ids=[25544]), [], t0, t0 + 3600.0, 10.0)
+
+
+@pytest.mark.parametrize("mask_deg", [90.5, 95.0, -91.0])
+def test_a_mask_beyond_the_zenith_or_nadir_is_a_clear_error(reference_data, mask_deg):
+    """An elevation lies in [-90, 90] deg: a 95 deg mask used to act as an
+    85 deg one (sin 95 = sin 85) and reported passes below it."""
+    import satwatch
+    from satwatch.errors import SatwatchError
+    from satwatch.passes import find_passes
+    from satwatch.sites import find_site
+    from satwatch.time import utc
+    cat = satwatch.load_catalog(reference_data / "catalogs" / "full-3le-2023-10-13.txt")
+    with pytest.raises(SatwatchError, match="min_elevation_deg"):
+        find_passes(cat.filter(norad_ids=[25544]), find_site("VOSTOCHNY"),
+                    utc("2023-10-13T00:00:00Z"), utc("2023-10-14T00:00:00Z"), mask_deg)

@@ -355,10 +355,6 @@ def _csv_rows(text):
     return list(csv.DictReader(io.StringIO(text)))
 
 
-@pytest.mark.xfail(strict=True, reason="passes: an elevation mask above 90 deg acts as "
-                   "180 - mask (95 -> 85: the ISS's 88-deg pass of 2023-10-13 03:10Z is "
-                   "reported under a 95-deg mask); refuse it by name in satwatch/passes.py "
-                   "or satwatch/cli/passes.py")
 def test_passes_mask_above_the_zenith_is_refused_or_empty(iss_tle):
     """Geometry: no satellite rises above 90 deg, so a mask of 95 deg has no
     pass; every reported pass reaches at least the mask.  (Skyfield's
@@ -374,8 +370,6 @@ def test_passes_mask_above_the_zenith_is_refused_or_empty(iss_tle):
     assert all(float(r["max_elevation_deg"]) >= 95.0 for r in rows), rows
 
 
-@pytest.mark.xfail(strict=True, reason="cli/passes.py: --hours 0 is read as 'not given' and "
-                   "answers a 24-hour window; --hours -5 is refused")
 def test_passes_zero_hours_is_not_a_day(iss_tle):
     """An empty window has no pass: refuse it (as --hours -5 is) or answer none."""
     out = _invoke(["passes", "51.884,128.333,270", "--sat", str(ISS), "--start",
@@ -732,8 +726,6 @@ def test_options_of_the_review_owned_commands_have_help():
     assert [o for o in _options_without_help() if not o.startswith(theirs)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="cli/passes.py: `access` --start/--end/--hours/--sat and "
-                   "`track` --start/--end have no help text (UTC? span in hours? pattern?)")
 def test_every_option_has_help():
     assert _options_without_help() == []
 

@@ -34,7 +34,10 @@ def _window(start, end, hours):
     t0 = parse_time(start)
     if end is not None and hours is not None:
         raise SatwatchError("give --end or --hours, not both")
-    t1 = parse_time(end) if end is not None else t0 + float(hours or 24.0) * 3600.0
+    if hours is not None and not hours > 0:
+        raise SatwatchError(f"--hours {hours:g}: give a span longer than zero")
+    t1 = parse_time(end) if end is not None else t0 + (24.0 if hours is None
+                                                       else float(hours)) * 3600.0
     if int(t1.ns) <= int(t0.ns):
         raise SatwatchError(f"--end {t1.iso()} is not after --start {t0.iso()}")
     return t0, t1
@@ -147,6 +150,9 @@ def register(app: typer.Typer):
             from ..passes import find_passes, pass_order, pass_rows
             from ..sites import find_site
             fmt = _fmt(format, ("ics",))
+            if not -90.0 <= min_elevation <= 90.0:
+                raise SatwatchError(f"--min-elevation {min_elevation:g}: an elevation mask "
+                                    "lies in [-90, 90] deg")
             extra = _user_sites(sites_file)
             chosen = [find_site(s, extra) for s in site]
             t0, t1 = _window(start, end, hours)
@@ -196,10 +202,11 @@ def register(app: typer.Typer):
                                                           help="Sun above the target's "
                                                           "horizon, deg (optical imaging)"),
         spacing_km: float = typer.Option(10.0, "--spacing-km", help="Polygon sampling"),
-        start: Optional[str] = typer.Option(None, "--start"),
-        end: Optional[str] = typer.Option(None, "--end"),
-        hours: Optional[float] = typer.Option(None, "--hours"),
-        sat: Optional[List[str]] = typer.Option(None, "--sat"),
+        start: Optional[str] = typer.Option(None, "--start", help="UTC start; default now"),
+        end: Optional[str] = typer.Option(None, "--end", help="UTC end"),
+        hours: Optional[float] = typer.Option(None, "--hours", help="Span in hours (default 24)"),
+        sat: Optional[List[str]] = typer.Option(None, "--sat", help="NORAD id, name or pattern "
+                                                "('STARLINK*'); repeatable; default all"),
         catalog: Optional[str] = CatalogOption,
         sites_file: Optional[str] = SitesOption,
         format: str = typer.Option("table", "--format", "-f", help="table, json or csv"),
@@ -249,8 +256,8 @@ def register(app: typer.Typer):
     @app.command()
     def track(
         sat: List[str] = typer.Argument(..., help="NORAD ids, names or patterns"),
-        start: Optional[str] = typer.Option(None, "--start"),
-        end: Optional[str] = typer.Option(None, "--end"),
+        start: Optional[str] = typer.Option(None, "--start", help="UTC start; default now"),
+        end: Optional[str] = typer.Option(None, "--end", help="UTC end"),
         hours: Optional[float] = typer.Option(None, "--hours", help="Span (default 1.5 h)"),
         step: float = typer.Option(30.0, "--step", help="Seconds between track points"),
         footprint_min_elevation: Optional[float] = typer.Option(
