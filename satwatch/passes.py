@@ -31,7 +31,7 @@ from .frames import gmst82_rad, polar_cos_sin, rotate_teme_to_itrs, teme_to_itrs
 from .kernels import (accept_states, hermite_elevation_illinois, hermite_elevation_rate,
                       hermite_geometry, screen_pairs, track_need)
 from .propagation import (EARTH_RADIUS_WGS72_KM, MIN_PERIGEE_RADIUS_KM, MU_KM3_S2,
-                          UNPHYSICAL_STATE, max_radius_km)
+                          UNPHYSICAL_STATE, max_radius_km, warn_if_stale)
 from .sgp4_kernel import pack_near_earth, sgp4_near_ns_scatter
 from .sdp4_kernel import N_DEEP_PARAMS, pack_deep_space, sdp4_ns_scatter
 from .sun import shadow_margin_km, sun_position_itrs_km, sun_position_teme_km
@@ -1007,6 +1007,9 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
         raise PassError(f"min_elevation_deg {min_elevation_deg:g}: an elevation mask lies in "
                         "[-90, 90] deg")
     eph = ephemeris if ephemeris is not None else catalog_ephemeris(catalog)
+    if ephemeris is None:           # (the caller of a given ephemeris warns for its window)
+        warn_if_stale(eph._epoch_ns, np.asarray(start.ns).reshape(-1)[0],
+                      np.asarray(end.ns).reshape(-1)[0])
     if workers > 1 and len(eph) >= 2 * workers:
         return _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
                                  dark_sun_elevation_deg, eph, polar_motion, int(workers))

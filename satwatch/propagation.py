@@ -111,6 +111,26 @@ class States:
         return topocentric(r_itrs_km, v_itrs_km_s, observer)
 
 
+def warn_if_stale(epochs_ns, lo_ns, hi_ns, stacklevel=3) -> None:
+    """Warn (:class:`StaleElementsWarning`) when any time in ``[lo_ns,
+    hi_ns]`` lies more than STALE_AFTER_DAYS from an element set's epoch
+    (``epochs_ns``): every function that propagates a catalog over a span
+    says so, whichever propagator it uses."""
+    epochs_ns = np.asarray(epochs_ns, dtype=np.int64)
+    if not len(epochs_ns):
+        return
+    lo, hi = int(lo_ns), int(hi_ns)
+    worst_days = max(float((hi - epochs_ns.min()) / NS_PER_DAY),
+                     float((epochs_ns.max() - lo) / NS_PER_DAY))
+    if worst_days > STALE_AFTER_DAYS:
+        age = np.maximum(hi - epochs_ns, epochs_ns - lo) / NS_PER_DAY
+        warnings.warn(StaleElementsWarning(
+            f"{int((age > STALE_AFTER_DAYS).sum())} element set(s) are used more than "
+            f"{STALE_AFTER_DAYS:g} days from their epoch (worst {age.max():.0f} days): "
+            "positions may be off by tens to thousands of km; load element sets "
+            "nearer the times asked for"), stacklevel=stacklevel)
+
+
 def propagate(sats: SatrecArray, times: Time, norad_ids=None, epochs_ns=None) -> States:
     """SGP4 for every satellite of ``sats`` at every time of ``times``.
 
@@ -126,18 +146,8 @@ def propagate(sats: SatrecArray, times: Time, norad_ids=None, epochs_ns=None) ->
         bad = e != 0
         r[bad] = np.nan
         v[bad] = np.nan
-    if epochs_ns is not None and len(epochs_ns) and len(times):
-        epochs_ns = np.asarray(epochs_ns, dtype=np.int64)
-        lo, hi = times.ns.min(), times.ns.max()
-        worst_days = max(float((hi - epochs_ns.min()) / NS_PER_DAY),
-                         float((epochs_ns.max() - lo) / NS_PER_DAY))
-        if worst_days > STALE_AFTER_DAYS:
-            age = np.maximum(hi - epochs_ns, epochs_ns - lo) / NS_PER_DAY
-            warnings.warn(StaleElementsWarning(
-                f"{int((age > STALE_AFTER_DAYS).sum())} element set(s) are used more than "
-                f"{STALE_AFTER_DAYS:g} days from their epoch (worst {age.max():.0f} days): "
-                "positions may be off by tens to thousands of km; load element sets "
-                "nearer the times asked for"), stacklevel=3)
+    if epochs_ns is not None and len(times):
+        warn_if_stale(epochs_ns, times.ns.min(), times.ns.max(), stacklevel=4)
     return States(times=times,
                   norad_ids=np.asarray(norad_ids if norad_ids is not None else [], dtype=np.int64),
                   r_teme_km=np.moveaxis(r, -1, 0), v_teme_km_s=np.moveaxis(v, -1, 0), error=e)

@@ -755,9 +755,6 @@ def test_conjunctions_warns_of_element_sets_far_from_their_epochs(reference_data
                      out.stderr, re.M), out.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="passes/access run compiled kernels that bypass "
-                   "propagation.propagate: no StaleElementsWarning for a window months from "
-                   "the epochs (`where` warns, through Catalog.propagate)")
 def test_passes_warns_of_element_sets_far_from_their_epochs(reference_data, user_dirs):
     cat = _first_objects(reference_data, user_dirs)
     out = _invoke(["passes", "VOSTOCHNY", "--catalog", cat, "--start", "2023-06-01T00:00:00Z",
