@@ -60,13 +60,64 @@ def point_target(site) -> Target:
     return Target(name, (gp,), None, getattr(site, "source", ""))
 
 
+def _check_rings(geometry) -> None:
+    """RFC 7946 sec. 3.1.6 for a Polygon's or MultiPolygon's coordinates,
+    before shapely sees them: each linear ring has four or more [lon, lat]
+    positions, the last equal to the first; a clear AccessError naming the
+    ring (``coordinates[k]`` or ``coordinates[p][k]``) instead of shapely's
+    ValueError or a silently closed ring."""
+    if not isinstance(geometry, dict):
+        raise AccessError(f"expected a GeoJSON geometry object, got {type(geometry).__name__}")
+    kind = geometry.get("type")
+    if kind not in ("Polygon", "MultiPolygon"):
+        raise AccessError(f"expected a Polygon or MultiPolygon, got {kind!r}")
+    coords = geometry.get("coordinates")
+    if not isinstance(coords, list) or not coords:
+        raise AccessError(f"coordinates: a {kind} needs "
+                          + ("its rings" if kind == "Polygon" else "its polygons"))
+    polys = [("coordinates", coords)] if kind == "Polygon" else \
+        [(f"coordinates[{p}]", c) for p, c in enumerate(coords)]
+    for where, rings in polys:
+        if not isinstance(rings, list) or not rings:
+            raise AccessError(f"{where}: a polygon needs its exterior ring")
+        for k, ring in enumerate(rings):
+            name = f"{where}[{k}]"
+            if not isinstance(ring, list):
+                raise AccessError(f"{name}: a linear ring is a list of [lon, lat] positions")
+            for j, pos in enumerate(ring):
+                if not (isinstance(pos, list) and len(pos) >= 2
+                        and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                and np.isfinite(x) for x in pos)):
+                    raise AccessError(f"{name}[{j}]: a position is [lon, lat] in degrees, "
+                                      f"not {json.dumps(pos)}")
+                if abs(pos[1]) > 90:
+                    raise AccessError(f"{name}[{j}]: latitude {pos[1]} is outside -90..90")
+            if len(ring) < 4:
+                raise AccessError(f"{name}: a linear ring has {len(ring)} position(s); it "
+                                  "needs 4 or more, the last equal to the first (RFC 7946 "
+                                  "sec. 3.1.6)")
+            if ring[0][:2] != ring[-1][:2]:
+                raise AccessError(f"{name}: the ring is not closed: its last position "
+                                  f"{ring[-1][:2]} differs from its first {ring[0][:2]} "
+                                  "(RFC 7946 sec. 3.1.6: repeat the first position at "
+                                  "the end)")
+
+
 def polygon_points(geometry: dict, spacing_km: float = 10.0) -> list[GroundPoint]:
     """Sample points of a GeoJSON Polygon/MultiPolygon: vertices, edges every
-    ``spacing_km``, an interior grid at the same spacing (shapely)."""
+    ``spacing_km``, an interior grid at the same spacing (shapely).  Rings of
+    fewer than four positions, not closed, or without area are refused
+    (AccessError naming the ring)."""
     from shapely.geometry import Point, shape
+    _check_rings(geometry)
     geom = shape(geometry)
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise AccessError(f"expected a Polygon or MultiPolygon, got {geom.geom_type}")
+    flat = [k for k, part in enumerate(getattr(geom, "geoms", [geom])) if not part.area > 0]
+    if flat:
+        where = "coordinates" if geom.geom_type == "Polygon" else f"coordinates[{flat[0]}]"
+        raise AccessError(f"{where}: the polygon has no area (its exterior ring's positions "
+                          "lie on one line or repeat one point)")
     step_deg = spacing_km / 111.2
     pts = []
     polys = list(geom.geoms) if geom.geom_type == "MultiPolygon" else [geom]

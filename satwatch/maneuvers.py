@@ -655,9 +655,12 @@ class DecayStatus:
     last_epoch_ns: int
     perigee_alt_km: float
     apogee_alt_km: float
-    decay_rate_km_day: float        # d(a)/dt over the last sets (negative = decaying)
+    decay_rate_km_day: float        # d(a)/dt over the last sets (negative = decaying);
+                                    # NaN from fewer than two epochs: no trend
     days_to_reentry: float          # rough: perigee down to ~120 km at the current rate
-    status: str                     # "reentered?", "reentering", "decaying", "stable"
+                                    # (inf: not decaying; NaN: rate unknown)
+    status: str                     # "reentered?", "reentering", "decaying", "stable",
+                                    # "no trend" (one epoch, perigee not low: unknown)
 
 
 def decay_status(epoch_ns, mean_motion_rev_day, eccentricity, *, norad_id: int = 0,
@@ -668,24 +671,25 @@ def decay_status(epoch_ns, mean_motion_rev_day, eccentricity, *, norad_id: int =
     perigee height, and whether its elements stopped while low (which is how
     a re-entry shows in a catalog: the sets just end).  ``stale_days``: the
     age past which a re-entering object without newer sets counts as
-    re-entered; give its regime's limit (``STALE_AFTER_DAYS``)."""
+    re-entered; give its regime's limit (``STALE_AFTER_DAYS``).  A trend
+    needs two epochs: from one set (or sets of one epoch) the rate and the
+    days to re-entry are NaN, and the status is ``"no trend"`` unless the
+    perigee alone says the object is re-entering."""
     ep = np.asarray(epoch_ns, np.int64)
     a = semi_major_axis_km(mean_motion_rev_day)
     e = np.asarray(eccentricity, float)
     tail = slice(max(0, len(ep) - last_sets), len(ep))
     t = (ep[tail] - ep[-1]) / NS_PER_DAY
     at = a[tail]
-    if len(t) >= 2:
-        i, j = np.triu_indices(len(t), 1)
-        dt = t[j] - t[i]
-        ok = dt > 0
-        rate = float(np.median((at[j] - at[i])[ok] / dt[ok])) if ok.any() else 0.0
-    else:
-        rate = 0.0
+    i, j = np.triu_indices(len(t), 1)
+    dt = t[j] - t[i]
+    ok = dt > 0
+    # fewer than two distinct epochs: no slope (unknown, not 0 km/day)
+    rate = float(np.median((at[j] - at[i])[ok] / dt[ok])) if ok.any() else np.nan
     perigee = float(a[-1] * (1 - e[-1]) - EARTH_RADIUS_KM)
     apogee = float(a[-1] * (1 + e[-1]) - EARTH_RADIUS_KM)
     margin_km = perigee - 120.0
-    days = margin_km / -rate if rate < 0 else np.inf
+    days = np.nan if np.isnan(rate) else margin_km / -rate if rate < 0 else np.inf
     age = (at_ns - ep[-1]) / NS_PER_DAY if at_ns is not None else 0.0
     # a low perigee means a re-entry within days only for a low orbit: an
     # eccentric one (HEO, GTO) can keep a 170 km perigee for years
@@ -696,6 +700,8 @@ def decay_status(epoch_ns, mean_motion_rev_day, eccentricity, *, norad_id: int =
         status = "reentering"
     elif rate < 0 and days < 365:
         status = "decaying"
+    elif np.isnan(rate):
+        status = "no trend"
     else:
         status = "stable"
     if age > stale_days and status == "reentering":

@@ -611,17 +611,26 @@ def analysis_geojson(result: dict, zones=None) -> dict:
 # files (the one place this module reads disk)
 
 
-def read_events_file(path) -> list[ReportedEvent]:
+def read_events_file(path, *, extra_sites=()) -> list[ReportedEvent]:
     """Events from a CSV or JSON file; a CNS ``test.en.json`` is read with
-    the ``facility.en.json`` (required) and ``missile.en.json`` beside it."""
+    the ``facility.en.json`` (required) and ``missile.en.json`` beside it.
+    A CSV/JSON ``site`` code is looked up in ``extra_sites`` (the user's own
+    sites, e.g. ``sources.files.load_sites``) before the built-in ones, as
+    :func:`satwatch.sites.find_site` does; CNS sites come from its facility
+    file."""
     from pathlib import Path
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")         # a spreadsheet's BOM is not data
     except OSError as exc:
         raise EventsError(f"cannot read: {exc.strerror or exc}", source=str(p)) from None
+    extra_sites = tuple(extra_sites)
+
+    def lookup(code):
+        from .sites import find_site
+        return find_site(code, extra_sites)
     if p.suffix.lower() == ".csv":
-        return parse_events_csv(text, str(p))
+        return parse_events_csv(text, str(p), lookup)
     if '"timeBins"' in text[:2000]:
         fac = p.parent / "facility.en.json"
         mis = p.parent / "missile.en.json"
@@ -630,4 +639,4 @@ def read_events_file(path) -> list[ReportedEvent]:
                               source=str(p))
         return parse_cns(text, fac.read_text(encoding="utf-8"),
                          mis.read_text(encoding="utf-8") if mis.is_file() else None, str(p))
-    return parse_events_json(text, str(p))
+    return parse_events_json(text, str(p), lookup)

@@ -31,25 +31,48 @@ def ground_track(catalog, times: Time):
 
 
 def split_antimeridian(lon_deg, lat_deg):
-    """Lists of [lon, lat] segments, split where consecutive longitudes jump
-    by more than 180 deg, or at NaN."""
-    segments, current = [], []
-    prev = None
-    for lo, la in zip(np.asarray(lon_deg, float), np.asarray(lat_deg, float)):
-        if not (np.isfinite(lo) and np.isfinite(la)):
-            if len(current) > 1:
-                segments.append(current)
-            current, prev = [], None
-            continue
-        if prev is not None and abs(lo - prev) > 180.0:
-            if len(current) > 1:
-                segments.append(current)
-            current = []
-        current.append([round(float(lo), 6), round(float(la), 6)])
-        prev = lo
-    if len(current) > 1:
-        segments.append(current)
-    return segments
+    """Lists of [lon, lat] segments (RFC 7946 sec. 3.1.9), split at NaN and
+    where consecutive longitudes jump by more than 180 deg.  At such a jump
+    both parts get the crossing point, at +180 and -180 deg, so that they
+    meet there: its latitude is interpolated linearly in (unwrapped)
+    longitude between the two samples, which puts it on the straight line
+    in lon/lat that a GeoJSON map draws between them (RFC 7946 sec. 3.1.1)
+    and that the track would have without the cut.  The great circle
+    through the samples would cross 0.04 deg further poleward for a 6-deg
+    step at 51 deg N; neither is the true track between samples (a smaller
+    step is), and only the linear point lies on the drawn line."""
+    lon = np.asarray(lon_deg, float).ravel()
+    lat = np.asarray(lat_deg, float).ravel()
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return []
+    d = np.diff(lon[idx])
+    jump = np.flatnonzero(np.abs(d) > 180.0)              # between idx[k] and idx[k + 1]
+    # a new segment after a NaN gap (consecutive finite samples not adjacent) or a jump
+    gap = np.diff(idx) > 1
+    seg = np.concatenate([[0], np.cumsum(gap | (np.abs(d) > 180.0))])
+    k0, k1 = idx[jump], idx[jump + 1]
+    east = d[jump] < 0                                     # +179 -> -179: across +180 going east
+    edge = np.where(east, 180.0, -180.0)
+    span = lon[k1] + np.where(east, 360.0, -360.0) - lon[k0]   # the step, unwrapped
+    frac = np.divide(edge - lon[k0], span, out=np.zeros(jump.size), where=span != 0)
+    lat_c = np.round(lat[k0] + frac * (lat[k1] - lat[k0]), 6)
+    lon_r, lat_r = np.round(lon, 6), np.round(lat, 6)
+    # keys order the points: the crossing that ends a part right after its
+    # sample (3 i + 2), the one that starts the next part right before its (3 i)
+    key = np.concatenate([3 * idx + 1, 3 * k0 + 2, 3 * k1])
+    seg_all = np.concatenate([seg, seg[jump], seg[jump + 1]])
+    pts = np.column_stack([np.concatenate([lon_r[idx], edge, -edge]),
+                           np.concatenate([lat_r[idx], lat_c, lat_c])])
+    # a sample on the meridian itself already is the crossing point
+    dup = np.concatenate([np.zeros(idx.size, bool),
+                          (lon_r[k0] == edge) & (lat_r[k0] == lat_c),
+                          (lon_r[k1] == -edge) & (lat_r[k1] == lat_c)])
+    order = np.argsort(key[~dup], kind="stable")
+    seg_all, pts = seg_all[~dup][order], pts[~dup][order]
+    cuts = np.flatnonzero(np.diff(seg_all)) + 1
+    return [part.tolist() for part in np.split(pts, cuts) if len(part) > 1]
 
 
 def footprint_central_angle_rad(alt_km, min_elevation_deg=0.0, max_off_nadir_deg=None,

@@ -243,6 +243,21 @@ def _aeqd(lat, lon):
     return _T
 
 
+def _polygonal(geom):
+    """The area of a geometry: itself for a (Multi)Polygon, the union of the
+    polygonal parts of a GeometryCollection (nested ones too; points and
+    lines have no area and no boundary of one), else an empty Polygon."""
+    import shapely
+    kind = geom.geom_type
+    if kind in ("Polygon", "MultiPolygon"):
+        return geom
+    if kind == "GeometryCollection":
+        parts = [p for p in (_polygonal(g) for g in shapely.get_parts(geom)) if not p.is_empty]
+        if parts:
+            return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+    return shapely.Polygon()
+
+
 class ZoneSet:
     """Zones with a spatial index."""
 
@@ -253,8 +268,11 @@ class ZoneSet:
         self._tree = shapely.STRtree(self._geoms) if self.zones else None
         # Boundaries without the cut at +-180 deg (ring_geometry's, or the
         # source's own: a zone split there has no edge along the meridian).
-        self._boundaries = shapely.difference(shapely.boundary(self._geoms), _antimeridian()) \
-            if self.zones else None
+        # A GeometryCollection (make_valid's answer for some countries of
+        # Natural Earth) has no boundary in shapely: its polygonal parts do.
+        self._boundaries = shapely.difference(
+            shapely.boundary(np.array([_polygonal(g) for g in self._geoms], dtype=object)),
+            _antimeridian()) if self.zones else None
         for g in self._geoms:
             shapely.prepare(g)
 

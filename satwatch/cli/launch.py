@@ -286,15 +286,19 @@ def register(app: typer.Typer):
     def import_cmd(
         file: Path = typer.Argument(..., help="CSV, JSON, or the CNS test.en.json (with "
                                     "facility.en.json and missile.en.json beside it)"),
+        sites: str | None = SitesOption,
         db: str | None = DbOption,
         format: Format = FormatOption,
     ):
         """Import reported launches and missile flights into the store (unknown values
-        are kept and flagged; re-importing an event id replaces it)."""
+        are kept and flagged; re-importing an event id replaces it).  Site codes are
+        your own sites (--sites FILE, else sites.yaml ... in the data folder) or the
+        built-in ones."""
         def body():
             from ..launch_store import save_events
             from ..reported_events import read_events_file
-            events = read_events_file(file)
+            from .passes import _user_sites
+            events = read_events_file(file, extra_sites=_user_sites(sites))
             with _store(db, reading=False) as store:
                 counts = save_events(store, events)
             flagged = sum(1 for e in events if e.flags)
@@ -368,7 +372,8 @@ def register(app: typer.Typer):
             zs = ZoneSet(_zone_args(zones)) if zones else None
             if event_ids:
                 if events_file is not None:
-                    pool = read_events_file(events_file)
+                    from .passes import _user_sites
+                    pool = read_events_file(events_file, extra_sites=_user_sites(sites))
                 else:
                     from ..launch_store import load_events
                     with _store(db) as store:

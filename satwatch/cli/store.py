@@ -269,7 +269,7 @@ def register(app: typer.Typer):
                                        [reg for _, reg, *_ in found], at_ns)
             rows = []
             for (st, regime, limit, n_sets), age_days, is_stale in zip(found, age, stale):
-                if st.status == "stable" and not is_stale and not all_:
+                if st.status in ("stable", "no trend") and not is_stale and not all_:
                     continue
                 rows.append({"norad_id": st.norad_id,
                              "name": objs.get(st.norad_id, {}).get("name", ""),
@@ -279,11 +279,14 @@ def register(app: typer.Typer):
                              "limit_days": limit,
                              "perigee_alt_km": st.perigee_alt_km,
                              "apogee_alt_km": st.apogee_alt_km,
-                             # one set has no rate: unknown, not 0 km/day
-                             "decay_rate_km_day": st.decay_rate_km_day if n_sets > 1 else None,
-                             "days_to_reentry": st.days_to_reentry if n_sets > 1 else None,
+                             # one epoch has no rate (NaN): unknown, not 0 km/day
+                             "decay_rate_km_day": None if np.isnan(st.decay_rate_km_day)
+                             else st.decay_rate_km_day,
+                             "days_to_reentry": None if np.isnan(st.days_to_reentry)
+                             else st.days_to_reentry,
                              "sets_used": n_sets})
-            order = {"reentered?": 0, "reentering": 1, "decaying": 2, "stable": 3}
+            order = {"reentered?": 0, "reentering": 1, "decaying": 2, "stable": 3,
+                     "no trend": 4}
             rows.sort(key=lambda r: (order[r["status"]], r["perigee_alt_km"]))
             n_stale = sum(r["stale"] for r in rows)
             emit(rows, format, title=f"decays as of {_iso(at_ns)}",
