@@ -20,8 +20,9 @@ import uuid
 
 import numpy as np
 
-from .conjunctions import (BlockResult, ConjunctionError, Conjunctions, ObjectTable,
+from .conjunctions import (BlockResult, ConjunctionError, Conjunctions, ObjectTable, _first_ns,
                            ScreeningSettings, make_grid, merge_blocks, primary_mask)
+from .propagation import warn_if_stale
 from .time import Time
 
 _CACHE: dict = {}
@@ -61,6 +62,7 @@ def screen_distributed(catalog, start: Time, end: Time, threshold_km: float = 5.
         settings = ScreeningSettings(**{**settings.__dict__, "threshold_km": threshold_km})
     if len(catalog) < 2:
         raise ConjunctionError("screening needs at least two objects in the catalog")
+    warn_if_stale([es.epoch_ns for es in catalog], _first_ns(start), _first_ns(end))
     own = None
     if client is None:
         if not scheduler:

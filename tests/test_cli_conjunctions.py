@@ -36,7 +36,7 @@ def sample_file(full_catalog, tmp_path_factory):
 def _run(*args):
     result = CliRunner().invoke(app, ["conjunctions", *args])
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def test_json_matches_core_and_has_required_keys(sample_file):

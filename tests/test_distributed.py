@@ -85,7 +85,7 @@ def test_cli_workers_give_the_same_json(sample, tmp_path):
     one = CliRunner().invoke(app, args + ["--workers", "1"])
     two = CliRunner().invoke(app, args + ["--workers", "2"])
     assert one.exit_code == 0 and two.exit_code == 0, one.output + two.output
-    assert json.loads(one.output) == json.loads(two.output) != []
+    assert json.loads(one.stdout) == json.loads(two.stdout) != []
     bad = CliRunner().invoke(app, args + ["--workers", "0"])
     assert bad.exit_code != 0 and "--workers" in bad.output
 
@@ -128,4 +128,4 @@ def test_cli_scheduler_option_gives_the_same_json(sample, tmp_path):
         assert lc.scheduler_address.startswith("tcp://")
         remote = CliRunner().invoke(app, args + ["--scheduler", lc.scheduler_address])
     assert remote.exit_code == 0, remote.output
-    assert json.loads(remote.output) == json.loads(local.output) != []
+    assert json.loads(remote.stdout) == json.loads(local.stdout) != []

@@ -738,11 +738,6 @@ def _first_objects(reference_data, user_dirs, n=40):
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="the screening kernels bypass propagation.propagate: "
-                   "no StaleElementsWarning.  A CLI warning (2 SGP4 samples per object at "
-                   "the window's ends through Catalog.propagate) works but breaks "
-                   "tests/test_cli_conjunctions.py and test_distributed.py, which parse "
-                   "result.output (stdout and stderr) as JSON: they should read .stdout")
 def test_conjunctions_warns_of_element_sets_far_from_their_epochs(reference_data, user_dirs):
     """README: "satwatch warns (StaleElementsWarning) when you propagate one
     more than 30 days from its epoch".  Screening June 2023 with the
