@@ -65,7 +65,8 @@ PLANE_MARGIN_DEG = 0.25
 # the same objects, over 1 and 7 days from 13 Sep, 1 Oct and 13 Oct 2023
 # (a month before the epochs to after them), where e is the largest of the
 # mean eccentricity at epoch and the osculating ones at the anchors (4e: the
-# equation of centre, twice over; SGP4 run backwards undoes drag, and a
+# equation of centre, twice over; the screen takes 4 asin(e), which bounds
+# it for any e, 2e being its small-e value; SGP4 run backwards undoes drag, and a
 # decaying orbit was more eccentric: with the epoch's e alone the excess
 # reached 3.5 deg on 13 Sep): 0.6 deg allowed beyond 4e, plus a quarter of
 # the anchor correction's largest second difference (twice the error of
@@ -579,18 +580,23 @@ class _PairG(GFunction):
             axis=1, initial=0.0))
         curv = (np.abs(np.diff(np.where(np.isfinite(du), du, 0.0), n=2, axis=1)).max(
             axis=1, initial=0.0) if na > 2 else np.zeros(len(idx)))
-        d_track = 4.0 * e_max + np.radians(TRACK_MARGIN_DEG) + curv / 4.0
+        # (the equation of centre is at most 2 asin(e): 2e for small e)
+        d_track = 4.0 * np.arcsin(np.minimum(e_max, 1.0)) + np.radians(TRACK_MARGIN_DEG) \
+            + curv / 4.0
         lam = np.arccos(np.clip(screen_cos(r_max), -1.0, 1.0))
         step_s = float(np.max(np.diff(common))) / NS_PER_S
-        track = lam + self._step_margin_rad(idx) + d_plane + d_track
-        plane = lam + d_plane + 2.0 * (EARTH_ROTATION_RAD_S + np.abs(node_rate)) * step_s
-        use_track = ~bad & ~jumpy & (track < np.pi)
         # the predicted direction turns at most at |u rate| (with the anchor
         # correction's steepest slope) + |node rate|, the sites at the Earth's
-        # rate: half a sub-step of that is the fine test's extra margin
+        # rate: one step of that widens the candidates' circle (the step
+        # margin covers the orbit's fastest rate and the Earth's), half a
+        # sub-step the fine test's
         du_ok = np.where(np.isfinite(du), du, 0.0)
         du_rate = (np.abs(np.diff(du_ok, axis=1)) / (np.diff(ta) / NS_PER_S)).max(
             axis=1, initial=0.0)
+        track = lam + self._step_margin_rad(idx) + (du_rate + np.abs(node_rate)) * step_s \
+            + d_plane + d_track
+        plane = lam + d_plane + 2.0 * (EARTH_ROTATION_RAD_S + np.abs(node_rate)) * step_s
+        use_track = ~bad & ~jumpy & (track < np.pi)
         speed = np.abs(u_rate) + du_rate + np.abs(node_rate) + EARTH_ROTATION_RAD_S
         fine = lam + d_plane + d_track + 0.5 * speed * step_s / TRACK_SUBSTEPS
         need_near = track_need(
