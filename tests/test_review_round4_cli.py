@@ -382,9 +382,6 @@ def test_passes_zero_hours_is_not_a_day(iss_tle):
     assert _csv_rows(out.stdout) == [], out.output
 
 
-@pytest.mark.xfail(strict=True, reason="tracks.split_antimeridian starts a new segment at the "
-                   "jump without the crossing point: a map draws a gap of up to one step "
-                   "either side of 180 deg")
 def test_ground_track_segments_meet_at_the_antimeridian():
     """RFC 7946 sec. 3.1.9: a line crossing the antimeridian is cut in two
     so that neither part crosses it; the parts meet there, at +180 and -180
@@ -438,9 +435,6 @@ def test_decays_does_not_print_a_rate_from_one_element_set(reference_data, user_
     assert rows[ISS]["sets_used"] > 1 and rows[ISS]["decay_rate_km_day"] < 0
 
 
-@pytest.mark.xfail(strict=True, reason="maneuvers.decay_status gives a rate of 0.0 km/day "
-                   "(and so 'stable') from a single element set; `satwatch decays` now hides "
-                   "it, library callers still get 0.0")
 def test_decay_status_of_one_set_has_no_rate():
     """Plain statement: a trend needs two epochs; one set gives NaN, not 0."""
     import numpy as np
@@ -476,9 +470,6 @@ def test_launch_commands_find_your_own_sites(user_dirs):
     assert out.exit_code == 0 and len(json.loads(out.stdout)) == 2, out.output
 
 
-@pytest.mark.xfail(strict=True, reason="reported_events.read_events_file takes no site "
-                   "lookup: an event CSV naming one of your own sites is refused with "
-                   "'add it with --sites FILE', which event import cannot take")
 def test_event_import_finds_your_own_sites(user_dirs):
     (user_dirs / "data").mkdir(exist_ok=True)
     (user_dirs / "data" / "sites.csv").write_text(
@@ -609,9 +600,6 @@ def test_catalog_help_says_what_its_csv_holds():
     assert "rejected" in fmt.help
 
 
-@pytest.mark.xfail(strict=True, reason="access.polygon_points hands a ring of two positions "
-                   "to shapely, whose ValueError ('A linearring requires at least 4 "
-                   "coordinates') reaches the user as a traceback")
 def test_access_polygon_with_too_few_positions_is_one_error_line(iss_tle, user_dirs):
     """RFC 7946 sec. 3.1.6: a linear ring has four or more positions.  A file
     breaking that is bad input: one error line naming the file."""
@@ -629,11 +617,6 @@ def test_access_polygon_with_too_few_positions_is_one_error_line(iss_tle, user_d
 BOUNDARY_TOLERANCE_KM = 0.1
 
 
-@pytest.mark.xfail(strict=True, reason="zones.ZoneSet keeps no boundary for a zone whose "
-                   "geometry is a GeometryCollection (Indonesia, Argentina, India, China ... "
-                   "as read from Natural Earth's countries-10m.json): describe_point raises "
-                   "AttributeError, so `event analyze --zones countries-10m.json` is a "
-                   "traceback")
 def test_zone_given_as_geometry_collection_has_a_boundary():
     """Reference: pyproj's WGS-84 geodesic from (41 N, 131 E) to the nearest
     point of the meridian 130 E / 132 E edge, sampled every 1e-4 deg."""
