@@ -29,6 +29,7 @@ from .errors import SatwatchError
 from .events import scan, to_intervals
 from .frames import GroundPoint
 from .passes import Ephemeris, _common, _PairG, catalog_ephemeris, map_satellite_chunks
+from .propagation import warn_if_stale
 from .sites import make_site
 from .sun import sun_position_itrs_km
 from .time import NS_PER_S, Time
@@ -386,6 +387,9 @@ def find_access(catalog, targets, start: Time, end: Time, *, max_off_nadir_deg=N
         owner += [j] * len(t.points)
     owner = np.asarray(owner)
     eph = ephemeris or catalog_ephemeris(catalog)
+    if ephemeris is None:           # (the caller of a given ephemeris warns for its window)
+        warn_if_stale(eph._epoch_ns, np.asarray(start.ns).reshape(-1)[0],
+                      np.asarray(end.ns).reshape(-1)[0])
     options = (max_off_nadir_deg, min_elevation_deg or 0.0, min_sun_elevation_deg)
     if workers > 1 and len(eph) >= 2 * workers:
         parts = map_satellite_chunks(eph, _windows_chunk, (points, owner, len(targets), start,

@@ -208,3 +208,27 @@ def test_a_mask_beyond_the_zenith_or_nadir_is_a_clear_error(reference_data, mask
     with pytest.raises(SatwatchError, match="min_elevation_deg"):
         find_passes(cat.filter(norad_ids=[25544]), find_site("VOSTOCHNY"),
                     utc("2023-10-13T00:00:00Z"), utc("2023-10-14T00:00:00Z"), mask_deg)
+
+
+@pytest.mark.parametrize("start, warned", [("2023-10-13T00:00:00Z", False),
+                                           ("2023-06-13T00:00:00Z", True)])
+def test_access_warns_of_element_sets_far_from_their_epochs(reference_data, start, warned):
+    """README: satwatch warns (StaleElementsWarning) when it propagates an
+    element set more than 30 days from its epoch; the ISS set of the
+    2023-10-13 catalog (epoch 2023-10-12) in June 2023 is 4 months off."""
+    import warnings
+
+    import satwatch
+    from satwatch.access import find_access, point_target
+    from satwatch.errors import StaleElementsWarning
+    from satwatch.sites import find_site
+    from satwatch.time import utc
+    cat = satwatch.load_catalog(reference_data / "catalogs" / "full-3le-2023-10-13.txt")
+    iss = cat.filter(norad_ids=[25544])
+    t0 = utc(start)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        find_access(iss, [point_target(find_site("VOSTOCHNY"))], t0, t0 + 86400.0,
+                    max_off_nadir_deg=30.0)
+    stale = [w for w in seen if issubclass(w.category, StaleElementsWarning)]
+    assert bool(stale) == warned
