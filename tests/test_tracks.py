@@ -51,7 +51,7 @@ def test_antimeridian_split_keeps_every_point():
     lon = np.array([170.0, 175.0, 179.5, -179.0, -170.0, np.nan, -160.0, -150.0])
     lat = np.arange(8.0)
     segs = split_antimeridian(lon, lat)
-    assert [len(s) for s in segs] == [3, 2, 2]
+    assert [len(s) for s in segs] == [4, 3, 2]        # + the crossing at +-180 on both parts
     for s in segs:
         d = np.diff([p[0] for p in s])
         assert np.all(np.abs(d) < 180)
@@ -84,7 +84,8 @@ def test_tracks_geojson_features(full_catalog):
     doc = tracks_geojson(cat, utc_range(T0, T0 + 5400.0, 60.0), footprint_min_elevation_deg=10)
     kinds = [f["properties"]["kind"] for f in doc["features"]]
     assert kinds == ["ground track", "footprint"]
-    assert sum(len(s) for s in doc["features"][0]["geometry"]["coordinates"]) == 91
+    parts = doc["features"][0]["geometry"]["coordinates"]
+    assert sum(len(s) for s in parts) == 91 + 2 * (len(parts) - 1)   # + crossings, both sides
 
 
 # -- the commands ---------------------------------------------------------------
@@ -101,7 +102,7 @@ def test_cli_passes_json_and_ics(full_catalog_path):
     r = _run(["passes", "VOSTOCHNY", "--start", "2023-10-13T00:00:00Z", "--hours", "12",
               "--sat", "25544", "--catalog", str(full_catalog_path), "--format", "json"])
     assert r.exit_code == 0, r.output
-    rows = json.loads(r.output)
+    rows = json.loads(r.stdout)
     assert rows and {"norad_id", "name", "rise_time", "culmination_time", "max_elevation_deg",
                      "set_time", "visible", "eclipse_entry_times"} <= set(rows[0])
     cat = satwatch.load_catalog(full_catalog_path).select([25544])
@@ -138,7 +139,7 @@ def test_cli_errors_are_one_line(full_catalog_path):
 def test_cli_sites_access_track(full_catalog_path, tmp_path):
     r = _run(["sites", "--format", "json"])
     assert r.exit_code == 0
-    codes = {s["code"] for s in json.loads(r.output)}
+    codes = {s["code"] for s in json.loads(r.stdout)}
     assert {"VOSTOCHNY", "SOHAE", "SUNAN"} <= codes
     poly = tmp_path / "area.geojson"
     poly.write_text(json.dumps({"type": "Feature", "properties": {"name": "Tumangang"},
@@ -149,7 +150,7 @@ def test_cli_sites_access_track(full_catalog_path, tmp_path):
               "2023-10-13T00:00:00Z", "--hours", "24", "--sat", "NOAA*", "--catalog",
               str(full_catalog_path), "--format", "json"])
     assert r.exit_code == 0, r.output
-    doc = json.loads(r.output)
+    doc = json.loads(r.stdout)
     assert doc["revisit"][0]["target"] == "Tumangang" and "max_gap_s" in doc["revisit"][0]
     out = tmp_path / "t.geojson"
     r = _run(["track", "25544", "--start", "2023-10-13T00:00:00Z", "--hours", "1",
