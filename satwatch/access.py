@@ -104,6 +104,14 @@ def _check_rings(geometry) -> None:
                                   "the end)")
 
 
+def check_polygon(geometry: dict) -> None:
+    """Refuse a GeoJSON Polygon or MultiPolygon whose rings cannot bound an
+    area (AccessError naming the ring), before any geometry library sees it:
+    the checks of :func:`polygon_points`, for callers that look at the shape
+    first (the API bounds its size)."""
+    _check_rings(geometry)
+
+
 def polygon_points(geometry: dict, spacing_km: float = 10.0) -> list[GroundPoint]:
     """Sample points of a GeoJSON Polygon/MultiPolygon: vertices, edges every
     ``spacing_km``, an interior grid at the same spacing (shapely).  Rings of

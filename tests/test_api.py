@@ -486,3 +486,18 @@ def test_area_access_is_bounded(client):
         "ids": "25544", "start": AT, "hours": 24, "min_elevation_deg": 10}).json()
     assert r.json()["targets"][0]["coverage_fraction"] >= \
         site["targets"][0]["coverage_fraction"] > 0
+
+
+def test_area_with_a_bad_ring_is_refused_naming_the_ring(client):
+    """RFC 7946 sec. 3.1.6: a linear ring has four or more positions, the
+    last equal to the first.  The API answers 422 naming the ring, as the
+    CLI does (shapely's 'A linearring requires at least 4 coordinates' said
+    neither where nor what)."""
+    pytest.importorskip("satwatch.access")
+    for ring in ([[60, 44], [66, 44]],                                   # two positions
+                 [[60, 44], [66, 44], [66, 48], [60, 48]]):              # not closed
+        r = client.post("/api/v1/access", json={"ids": [25544], "min_elevation_deg": 10,
+                        "area": {"type": "Polygon", "coordinates": [ring]}})
+        assert r.status_code == 422, r.text
+        err = r.json()["error"]
+        assert err["details"]["field"] == "area" and "coordinates[0]" in err["message"], err

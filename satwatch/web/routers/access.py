@@ -117,6 +117,7 @@ def area_access(state: State, body: AreaAccessIn):
         raise ApiError(422, "validation_error", "area: give a GeoJSON Polygon or "
                        "MultiPolygon (lon/lat degrees)", {"field": "area"})
     try:
+        access.check_polygon(geom)              # satwatch's words, naming the ring
         import shapely.geometry
         shape = shapely.geometry.shape(geom)
         if not shape.is_valid or shape.is_empty:
