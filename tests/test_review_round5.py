@@ -1,0 +1,56 @@
+"""Review round 5: failing tests (xfail strict) for bugs found in the code
+changed on the afternoon of 2026-11-27 (tracks, access, maneuvers, zones,
+reported events, store, CLI output).  Each test states its reference: an
+outside library (shapely) or a plain behavioural statement from the code's
+own docstring or the house rules (/work/notes/preamble.md)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+
+# -- tracks.split_antimeridian -------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="split_antimeridian interpolates an antimeridian "
+                   "crossing between the two finite samples on either side of a NaN gap "
+                   "(propagation failed there), inventing track points inside the gap")
+def test_split_antimeridian_invents_no_crossing_across_a_nan_gap():
+    # Behavioural statement (tracks.split_antimeridian's docstring, RFC 7946
+    # sec. 3.1.9): parts are split at NaN, and the crossing point sits between
+    # the two *consecutive* samples of a jump.  House rule: per-element
+    # failures are data (NaN), nothing is made up for them.  Across a NaN the
+    # track is unknown, so no part may hold a point at +-180 deg that lies
+    # between a sample before the gap and one after it.
+    from satwatch.tracks import split_antimeridian
+    nan = np.nan
+    lon = [178.0, 179.0, nan, nan, nan, -179.0, -178.0]
+    lat = [0.0, 1.0, nan, nan, nan, 40.0, 41.0]
+    parts = split_antimeridian(lon, lat)
+    points = [tuple(p) for part in parts for p in part]
+    # every point is one of the finite samples (no sample lies on +-180)
+    samples = {(lo, la) for lo, la in zip(lon, lat) if math.isfinite(lo)}
+    assert set(points) <= samples, f"invented points: {set(points) - samples}"
+
+
+# -- access.polygon_points ---------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="access._check_rings (7360cca) accepts only JSON "
+                   "lists: the GeoJSON dict shapely itself writes (mapping(), "
+                   "__geo_interface__: tuples) is refused with 'a Polygon needs its rings'; "
+                   "it was accepted before")
+def test_polygon_points_accepts_shapely_mapping():
+    # Outside reference: shapely.geometry.mapping() is the GeoJSON-like
+    # geometry dict (the __geo_interface__ protocol) that shapely.shape(),
+    # which polygon_points feeds, reads back; a valid 0.5 x 0.5 deg box.
+    # polygon_points' docstring: 'Sample points of a GeoJSON
+    # Polygon/MultiPolygon'; only rings that are too short, open or flat
+    # are refused.
+    import shapely.geometry as sg
+    from satwatch.access import polygon_points
+    box = sg.box(10.0, 20.0, 10.5, 20.5)
+    pts = polygon_points(sg.mapping(box), spacing_km=20.0)
+    # every vertex of the box is among the sample points
+    got = {(round(p.lon_deg, 6), round(p.lat_deg, 6)) for p in pts}
+    assert {(10.0, 20.0), (10.5, 20.0), (10.0, 20.5), (10.5, 20.5)} <= got
