@@ -54,3 +54,24 @@ def test_polygon_points_accepts_shapely_mapping():
     # every vertex of the box is among the sample points
     got = {(round(p.lon_deg, 6), round(p.lat_deg, 6)) for p in pts}
     assert {(10.0, 20.0), (10.5, 20.0), (10.0, 20.5), (10.5, 20.5)} <= got
+
+
+@pytest.mark.xfail(strict=True, reason="access._check_rings refuses satwatch's own "
+                   "tracks.footprint_geometry (shapely mapping: tuples) with 'a Polygon "
+                   "needs its rings'")
+def test_polygon_points_accepts_satwatch_footprint_geometry():
+    # Behavioural statement: tracks.footprint_geometry's docstring promises
+    # 'the footprint as a GeoJSON geometry (RFC 7946)', and polygon_points
+    # samples 'a GeoJSON Polygon/MultiPolygon'; one satwatch function's
+    # GeoJSON must be accepted by the other (an imaging footprint as an
+    # access target).  Reference for the points: shapely's own containment
+    # of the same geometry (every sample lies in or on the footprint).
+    import shapely.geometry as sg
+    from satwatch.access import polygon_points
+    from satwatch.tracks import footprint_geometry
+    geom = footprint_geometry(10.0, 20.0, 500.0, min_elevation_deg=10.0)
+    pts = polygon_points(geom, spacing_km=50.0)
+    assert len(pts) > 72                       # 72 ring vertices plus the interior grid
+    ON_EDGE_DEG = 1e-6                         # points are rounded to 1e-6 deg
+    area = sg.shape(geom).buffer(ON_EDGE_DEG)
+    assert all(area.contains(sg.Point(p.lon_deg, p.lat_deg)) for p in pts)
