@@ -75,3 +75,21 @@ def test_polygon_points_accepts_satwatch_footprint_geometry():
     ON_EDGE_DEG = 1e-6                         # points are rounded to 1e-6 deg
     area = sg.shape(geom).buffer(ON_EDGE_DEG)
     assert all(area.contains(sg.Point(p.lon_deg, p.lat_deg)) for p in pts)
+
+
+@pytest.mark.xfail(strict=True, reason="access._check_rings calls np.isfinite on a JSON "
+                   "integer past int64 (10**30): TypeError, a traceback from 'satwatch "
+                   "access --polygon FILE', instead of the AccessError naming the position")
+def test_polygon_with_a_huge_integer_coordinate_is_an_access_error():
+    # Behavioural statement: access._check_rings' docstring promises 'a clear
+    # AccessError naming the ring ... instead of shapely's ValueError', and
+    # the house rules: bad input gets a clear error naming the field.  JSON
+    # (RFC 8259 sec. 6) allows integers of any size; Python's json reads
+    # 1000000000000000000000000000000 as an int that numpy cannot take.
+    import json
+
+    from satwatch.access import AccessError, targets_from_geojson
+    big = 10 ** 30
+    doc = {"type": "Polygon", "coordinates": [[[0, 0], [big, 0], [1, 1], [0, 0]]]}
+    with pytest.raises(AccessError, match=r"coordinates\[0\]\[1\]"):
+        targets_from_geojson(json.dumps(doc), "big.geojson")
