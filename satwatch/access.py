@@ -21,6 +21,7 @@ fraction, mean and maximum gap (gaps include the window edges).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,35 +74,48 @@ def _check_rings(geometry) -> None:
     if kind not in ("Polygon", "MultiPolygon"):
         raise AccessError(f"expected a Polygon or MultiPolygon, got {kind!r}")
     coords = geometry.get("coordinates")
-    if not isinstance(coords, list) or not coords:
+    # JSON gives lists; shapely's mapping() (satwatch's footprints too) tuples
+    seq = (list, tuple)
+    if not isinstance(coords, seq) or not coords:
         raise AccessError(f"coordinates: a {kind} needs "
                           + ("its rings" if kind == "Polygon" else "its polygons"))
     polys = [("coordinates", coords)] if kind == "Polygon" else \
         [(f"coordinates[{p}]", c) for p, c in enumerate(coords)]
     for where, rings in polys:
-        if not isinstance(rings, list) or not rings:
+        if not isinstance(rings, seq) or not rings:
             raise AccessError(f"{where}: a polygon needs its exterior ring")
         for k, ring in enumerate(rings):
             name = f"{where}[{k}]"
-            if not isinstance(ring, list):
+            if not isinstance(ring, seq):
                 raise AccessError(f"{name}: a linear ring is a list of [lon, lat] positions")
             for j, pos in enumerate(ring):
-                if not (isinstance(pos, list) and len(pos) >= 2
-                        and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                and np.isfinite(x) for x in pos)):
+                if not (isinstance(pos, seq) and len(pos) >= 2
+                        and all(_finite_number(x) for x in pos)):
                     raise AccessError(f"{name}[{j}]: a position is [lon, lat] in degrees, "
-                                      f"not {json.dumps(pos)}")
-                if abs(pos[1]) > 90:
+                                      f"not {json.dumps(pos, default=str)}")
+                if abs(float(pos[1])) > 90:
                     raise AccessError(f"{name}[{j}]: latitude {pos[1]} is outside -90..90")
+                if not -180.0 <= float(pos[0]) <= 360.0:
+                    raise AccessError(f"{name}[{j}]: longitude {pos[0]} is outside -180..360")
             if len(ring) < 4:
                 raise AccessError(f"{name}: a linear ring has {len(ring)} position(s); it "
                                   "needs 4 or more, the last equal to the first (RFC 7946 "
                                   "sec. 3.1.6)")
-            if ring[0][:2] != ring[-1][:2]:
+            if list(ring[0][:2]) != list(ring[-1][:2]):
                 raise AccessError(f"{name}: the ring is not closed: its last position "
-                                  f"{ring[-1][:2]} differs from its first {ring[0][:2]} "
-                                  "(RFC 7946 sec. 3.1.6: repeat the first position at "
-                                  "the end)")
+                                  f"{list(ring[-1][:2])} differs from its first "
+                                  f"{list(ring[0][:2])} (RFC 7946 sec. 3.1.6: repeat the "
+                                  "first position at the end)")
+
+
+def _finite_number(x) -> bool:
+    """A real, finite number (not a bool; an integer too big for a float is not)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:
+        return False
 
 
 def check_polygon(geometry: dict) -> None:

@@ -48,9 +48,11 @@ def split_antimeridian(lon_deg, lat_deg):
     if idx.size == 0:
         return []
     d = np.diff(lon[idx])
-    jump = np.flatnonzero(np.abs(d) > 180.0)              # between idx[k] and idx[k + 1]
     # a new segment after a NaN gap (consecutive finite samples not adjacent) or a jump
     gap = np.diff(idx) > 1
+    # a crossing point only between adjacent samples: across a gap (failed
+    # propagation) the track is unknown, and the part just ends
+    jump = np.flatnonzero((np.abs(d) > 180.0) & ~gap)     # between idx[k] and idx[k + 1]
     seg = np.concatenate([[0], np.cumsum(gap | (np.abs(d) > 180.0))])
     k0, k1 = idx[jump], idx[jump + 1]
     east = d[jump] < 0                                     # +179 -> -179: across +180 going east

@@ -13,9 +13,6 @@ import pytest
 
 # -- tracks.split_antimeridian -------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="split_antimeridian interpolates an antimeridian "
-                   "crossing between the two finite samples on either side of a NaN gap "
-                   "(propagation failed there), inventing track points inside the gap")
 def test_split_antimeridian_invents_no_crossing_across_a_nan_gap():
     # Behavioural statement (tracks.split_antimeridian's docstring, RFC 7946
     # sec. 3.1.9): parts are split at NaN, and the crossing point sits between
@@ -36,10 +33,6 @@ def test_split_antimeridian_invents_no_crossing_across_a_nan_gap():
 
 # -- access.polygon_points ---------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="access._check_rings (7360cca) accepts only JSON "
-                   "lists: the GeoJSON dict shapely itself writes (mapping(), "
-                   "__geo_interface__: tuples) is refused with 'a Polygon needs its rings'; "
-                   "it was accepted before")
 def test_polygon_points_accepts_shapely_mapping():
     # Outside reference: shapely.geometry.mapping() is the GeoJSON-like
     # geometry dict (the __geo_interface__ protocol) that shapely.shape(),
@@ -56,9 +49,6 @@ def test_polygon_points_accepts_shapely_mapping():
     assert {(10.0, 20.0), (10.5, 20.0), (10.0, 20.5), (10.5, 20.5)} <= got
 
 
-@pytest.mark.xfail(strict=True, reason="access._check_rings refuses satwatch's own "
-                   "tracks.footprint_geometry (shapely mapping: tuples) with 'a Polygon "
-                   "needs its rings'")
 def test_polygon_points_accepts_satwatch_footprint_geometry():
     # Behavioural statement: tracks.footprint_geometry's docstring promises
     # 'the footprint as a GeoJSON geometry (RFC 7946)', and polygon_points
@@ -77,9 +67,6 @@ def test_polygon_points_accepts_satwatch_footprint_geometry():
     assert all(area.contains(sg.Point(p.lon_deg, p.lat_deg)) for p in pts)
 
 
-@pytest.mark.xfail(strict=True, reason="access._check_rings calls np.isfinite on a JSON "
-                   "integer past int64 (10**30): TypeError, a traceback from 'satwatch "
-                   "access --polygon FILE', instead of the AccessError naming the position")
 def test_polygon_with_a_huge_integer_coordinate_is_an_access_error():
     # Behavioural statement: access._check_rings' docstring promises 'a clear
     # AccessError naming the ring ... instead of shapely's ValueError', and
