@@ -389,31 +389,16 @@ class ZoneSet:
 
 def track_geometry(lat_deg, lon_deg):
     """A polyline in degrees as a shapely (Multi)LineString, cut where it
-    crosses the antimeridian; ``None`` if it has fewer than two finite points."""
+    crosses the antimeridian (both parts meet at the crossing) and where a
+    position is missing (a failed propagation: the track is unknown there,
+    so nothing is drawn across it); ``None`` if no part has two points.
+    The parts are ``tracks.split_antimeridian``'s."""
     from shapely.geometry import LineString, MultiLineString
+
+    from .tracks import split_antimeridian
     lat = np.asarray(lat_deg, dtype=float).ravel()
     lon = (np.asarray(lon_deg, dtype=float).ravel() + 180.0) % 360.0 - 180.0
-    ok = np.isfinite(lat) & np.isfinite(lon)
-    lat, lon = lat[ok], lon[ok]
-    if lat.size < 2:
-        return None
-    cuts = np.nonzero(np.abs(np.diff(lon)) > 180.0)[0] + 1
-    parts, start, entry = [], 0, None
-    for c in list(cuts) + [lon.size]:
-        piece = np.column_stack([lon[start:c], lat[start:c]])
-        if entry is not None:
-            piece = np.vstack([entry, piece])
-        if c < lon.size:
-            # where the segment c-1 -> c meets the antimeridian
-            lo0, lo1 = lon[c - 1], lon[c] + (360.0 if lon[c] < lon[c - 1] else -360.0)
-            edge = 180.0 if lo1 > lo0 else -180.0
-            f = (edge - lo0) / (lo1 - lo0)
-            la_x = lat[c - 1] + f * (lat[c] - lat[c - 1])
-            piece = np.vstack([piece, [edge, la_x]])
-            entry = np.array([[-edge, la_x]])
-        if len(piece) >= 2:
-            parts.append(piece)
-        start = c
+    parts = split_antimeridian(lon, lat)
     if not parts:
         return None
     return LineString(parts[0]) if len(parts) == 1 else MultiLineString(parts)

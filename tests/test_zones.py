@@ -110,6 +110,21 @@ def test_track_is_cut_at_antimeridian():
     assert max(abs(x) for line in g.geoms for x, _ in line.coords) <= 180.0
 
 
+def test_track_is_not_drawn_across_a_failed_stretch(reference_data):
+    """Positions missing (NaN: SGP4 failed there) break the track: a line
+    drawn across the gap would claim zones the object was never seen over.
+    Tokyo -> (gap over the Sea of Japan) -> Seoul: the track over Japan and
+    the one over Korea stay apart, so the sea between is not crossed."""
+    lat = np.r_[np.linspace(35.68, 35.9, 20), [np.nan] * 160, np.linspace(37.3, 37.57, 20)]
+    lon = np.r_[np.linspace(139.69, 138.5, 20), [np.nan] * 160, np.linspace(128.5, 126.98, 20)]
+    g = track_geometry(lat, lon)
+    assert g.geom_type == "MultiLineString" and len(g.geoms) == 2
+    # no segment spans the gap: every step is as short as the sampled ones
+    for line in g.geoms:
+        xy = np.asarray(line.coords)
+        assert np.abs(np.diff(xy, axis=0)).max() < 0.1
+
+
 def test_bad_files_name_themselves(tmp_path):
     with pytest.raises(ZoneError, match="bad.json"):
         p = tmp_path / "bad.json"
