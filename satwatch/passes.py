@@ -240,8 +240,9 @@ class Ephemeris:
     def _sgp4_runs(self, sat, t_ns, out=None):
         """Exact SGP4 at per-sample satellites ``sat`` (sorted: one
         contiguous run per satellite) and times ``t_ns`` (flat): near-Earth
-        sets in one compiled call (sgp4_kernel, the C++ numbers bit for
-        bit), deep-space ones by python-sgp4, one call per satellite.
+        sets in one compiled call (sgp4_kernel), deep-space ones in another
+        (sdp4_kernel), both the C++ numbers bit for bit; python-sgp4, one
+        call per satellite, for deep-space sets the kernel does not take.
         Returns ``(ok, r, v)`` ``(k,)``, ``(k, 3)``, ``(k, 3)``, r NaN where
         not ok; failures are recorded (``failed``).  ``out = (rows, r, v)``
         writes sample i into row ``rows[i]`` of those arrays instead (and
