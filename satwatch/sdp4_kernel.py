@@ -59,7 +59,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .sgp4_kernel import JD_UNIX_EPOCH, PI, TWOPI, X2O3
+from .sgp4_kernel import JD_UNIX_EPOCH, PI, TWOPI, X2O3, kepler_to_state
 from .time import NS_PER_DAY
 
 JD_1949 = 2433281.5                  # sgp4init's epoch origin, 1949-12-31T00:00:00
@@ -858,81 +858,13 @@ def _sdp4_one(params, s, tsince, state, r, v, i):
     aynl = ep * np.sin(argpp) + temp * aycof
     xl = mp + argpp + nodep + temp * xlcof * axnl
 
-    # ---- Kepler's equation
-    u = np.fmod(xl - nodep, TWOPI)
-    eo1 = u
-    tem5 = 9999.9
-    ktr = 1
-    sineo1 = 0.0
-    coseo1 = 0.0
-    while abs(tem5) >= 1.0e-12 and ktr <= 10:
-        sineo1 = np.sin(eo1)
-        coseo1 = np.cos(eo1)
-        tem5 = 1.0 - coseo1 * axnl - sineo1 * aynl
-        tem5 = (u - aynl * coseo1 + axnl * sineo1 - eo1) / tem5
-        if abs(tem5) >= 0.95:
-            tem5 = 0.95 if tem5 > 0.0 else -0.95
-        eo1 = eo1 + tem5
-        ktr = ktr + 1
-
-    # ---- short period preliminary quantities
-    ecose = axnl * coseo1 + aynl * sineo1
-    esine = axnl * sineo1 - aynl * coseo1
-    el2 = axnl * axnl + aynl * aynl
-    pl = am * (1.0 - el2)
-    if pl < 0.0:
-        return 4
-    rl = am * (1.0 - ecose)
-    rdotl = np.sqrt(am) * esine / rl
-    rvdotl = np.sqrt(pl) / rl
-    betal = np.sqrt(1.0 - el2)
-    temp = esine / (1.0 + betal)
-    sinu = am / rl * (sineo1 - aynl - axnl * temp)
-    cosu = am / rl * (coseo1 - axnl + aynl * temp)
-    su = np.arctan2(sinu, cosu)
-    sin2u = (cosu + cosu) * sinu
-    cos2u = 1.0 - 2.0 * sinu * sinu
-    temp = 1.0 / pl
-    temp1 = 0.5 * params[s, P_J2] * temp
-    temp2 = temp1 * temp
-
+    # ---- Kepler's equation, short-period periodics, orientation: as the
+    # near-Earth branch, with the inclination functions of the perturbed
+    # inclination
     cosisq = cosip * cosip
-    con41 = 3.0 * cosisq - 1.0
-    x1mth2 = 1.0 - cosisq
-    x7thm1 = 7.0 * cosisq - 1.0
-    mrt = rl * (1.0 - 1.5 * temp2 * betal * con41) + 0.5 * temp1 * x1mth2 * cos2u
-    su = su - 0.25 * temp2 * x7thm1 * sin2u
-    xnode = nodep + 1.5 * temp2 * cosip * sin2u
-    xinc = xincp + 1.5 * temp2 * cosip * sinip * cos2u
-    mvt = rdotl - nm * temp1 * x1mth2 * sin2u / xke
-    rvdot = rvdotl + nm * temp1 * (x1mth2 * cos2u + 1.5 * con41) / xke
-
-    sinsu = np.sin(su)
-    cossu = np.cos(su)
-    snod = np.sin(xnode)
-    cnod = np.cos(xnode)
-    sini = np.sin(xinc)
-    cosi = np.cos(xinc)
-    xmx = -snod * cosi
-    xmy = cnod * cosi
-    ux = xmx * sinsu + cnod * cossu
-    uy = xmy * sinsu + snod * cossu
-    uz = sini * sinsu
-    vx = xmx * cossu - cnod * sinsu
-    vy = xmy * cossu - snod * sinsu
-    vz = sini * cossu
-
-    radius = params[s, P_RADIUS_KM]
-    vkmpersec = params[s, P_VKMPERSEC]
-    r[i, 0] = (mrt * ux) * radius
-    r[i, 1] = (mrt * uy) * radius
-    r[i, 2] = (mrt * uz) * radius
-    v[i, 0] = (mvt * ux + rvdot * vx) * vkmpersec
-    v[i, 1] = (mvt * uy + rvdot * vy) * vkmpersec
-    v[i, 2] = (mvt * uz + rvdot * vz) * vkmpersec
-    if mrt < 1.0:
-        return 6
-    return 0
+    return kepler_to_state(xl, nodep, axnl, aynl, am, nm, xke, params[s, P_J2], xincp, sinip,
+                           cosip, 3.0 * cosisq - 1.0, 1.0 - cosisq, 7.0 * cosisq - 1.0,
+                           params[s, P_RADIUS_KM], params[s, P_VKMPERSEC], r, v, i)
 
 
 @nb.njit(cache=True, nogil=True)
