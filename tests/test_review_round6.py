@@ -166,3 +166,85 @@ def test_ingest_into_an_empty_service_names_the_new_catalog(iss_text, tmp_path):
         pos = c.get(f"/api/v1/positions?ids={ISS}&at=2023-10-13T00:00:00Z").json()
         for source in (cat["source"], pos["catalog"]):
             assert source and "empty" not in source, source
+
+
+# --- conjunction windows are the asked-for windows ---------------------------
+# routers/conjunctions.py rounds `start` down to the whole minute ("cacheable")
+# and screens [that minute, that minute + hours] without saying so: up to 59 s
+# before the asked start are screened and the last up to 59 s of the asked
+# window are not.  Reference: python-sgp4 (Satrec.sgp4_array, no satwatch code)
+# on the TanDEM-X / TerraSAR-X formation of the 2023-10-13 catalog (NORAD
+# 36605, 31698: close approaches under 5 km every orbit, as in
+# tests/test_review_service.py), scanned every second.
+
+FORMATION_IDS = (31698, 36605)
+FORMATION_THRESHOLD_KM = 5.0
+BRUTE_STEP_S = 1.0
+# the 1 s scan fixes a TCA only to a second or two; the windows below keep
+# every TCA at least 20 s from their ends, far more than that.
+TCA_TOL_S = 5.0
+
+
+@pytest.fixture(scope="module")
+def formation(reference_data, tmp_path_factory):
+    lines = (reference_data / "catalogs" / "full-3le-2023-10-13.txt").read_text().splitlines()
+    out = []
+    for nid in FORMATION_IDS:
+        k = next(i for i, line in enumerate(lines) if line.startswith(f"1 {nid:05d}U"))
+        out += lines[k - 1:k + 2]
+    path = tmp_path_factory.mktemp("r6form") / "formation.tle"
+    path.write_text("\n".join(out) + "\n")
+    db = tmp_path_factory.mktemp("r6formdb") / "f.sqlite"
+    app = create_app(Settings(catalog=satwatch.load_catalog(path), db_url=f"sqlite:///{db}"))
+    with TestClient(app) as c:
+        yield c, out
+
+
+def _brute_tcas_s(lines, t0_iso: str, hours: float):
+    """Seconds after t0 of the local minima of the pair's distance under the
+    threshold (python-sgp4 directly, 1 s steps)."""
+    import numpy as np
+    from sgp4.api import Satrec, jday
+    y, mo, d = (int(x) for x in t0_iso[:10].split("-"))
+    h, mi, s = (int(x) for x in t0_iso[11:19].split(":"))
+    jd, fr = jday(y, mo, d, h, mi, s)
+    ts = np.arange(0.0, hours * 3600.0 + 0.5, BRUTE_STEP_S)
+    s1 = Satrec.twoline2rv(lines[1], lines[2])
+    s2 = Satrec.twoline2rv(lines[4], lines[5])
+    e1, r1, _ = s1.sgp4_array(np.full(len(ts), jd), fr + ts / 86400.0)
+    e2, r2, _ = s2.sgp4_array(np.full(len(ts), jd), fr + ts / 86400.0)
+    assert not e1.any() and not e2.any()
+    dist = np.linalg.norm(r1 - r2, axis=1)
+    k = np.flatnonzero((dist[1:-1] <= dist[:-2]) & (dist[1:-1] <= dist[2:])) + 1
+    return ts[k[dist[k] <= FORMATION_THRESHOLD_KM]]
+
+
+def _tca_s(tca_iso: str, t0_iso: str) -> float:
+    return (int(satwatch.time.utc(tca_iso).ns) - int(satwatch.time.utc(t0_iso).ns)) / 1e9
+
+
+@pytest.mark.xfail(strict=True, reason="conjunctions: start is rounded down to the whole "
+                   "minute, so an approach before the asked start is reported")
+def test_conjunctions_reported_lie_inside_the_asked_window(formation):
+    client, _ = formation
+    start, hours = "2023-10-13T00:45:55Z", 1.0     # an approach ~4 s before this start
+    r = client.get(f"/api/v1/conjunctions?ids={FORMATION_IDS[0]}&start={start}"
+                   f"&hours={hours}&threshold_km={FORMATION_THRESHOLD_KM}")
+    assert r.status_code == 200, r.text
+    outside = [i["tca"] for i in r.json()["items"]
+               if not 0.0 <= _tca_s(i["tca"], start) <= hours * 3600.0]
+    assert not outside, f"TCAs outside [{start}, +{hours} h]: {outside}"
+
+
+@pytest.mark.xfail(strict=True, reason="conjunctions: start is rounded down to the whole "
+                   "minute, so the last seconds of the asked window are never screened")
+def test_conjunction_in_the_last_minute_of_the_window_is_found(formation):
+    client, lines = formation
+    start, hours = "2023-10-13T01:20:59Z", 1.0     # ends ~21 s after an approach
+    want = _brute_tcas_s(lines, start, hours)
+    assert len(want) == 1                            # the reference sees it
+    r = client.get(f"/api/v1/conjunctions?ids={FORMATION_IDS[0]}&start={start}"
+                   f"&hours={hours}&threshold_km={FORMATION_THRESHOLD_KM}")
+    assert r.status_code == 200, r.text
+    got = [_tca_s(i["tca"], start) for i in r.json()["items"]]
+    assert any(abs(g - want[0]) < TCA_TOL_S for g in got), (want, got)
