@@ -60,8 +60,6 @@ def client(iss_text, tmp_path_factory):
 # take the same kind of span (start + hours) but never check its end: a pass
 # search over 2200-12-31 .. 2201-01-02 is answered 200 with "end" in 2201.
 
-@pytest.mark.xfail(strict=True, reason="passes: the span's end is not checked against the "
-                   "service's 1957-2200 range (deps.check_span_end is only called by /tracks)")
 def test_pass_span_ending_past_2200_is_refused_naming_hours(client):
     r = client.get(f"/api/v1/sites/45.9,63.3/passes?ids={ISS}"
                    "&start=2200-12-31T00:00:00Z&hours=48")
@@ -69,9 +67,6 @@ def test_pass_span_ending_past_2200_is_refused_naming_hours(client):
     assert r.json()["error"]["details"]["field"] == "hours"
 
 
-@pytest.mark.xfail(strict=True, reason="conjunctions: the span's end is not checked against "
-                   "the service's 1957-2200 range (deps.check_span_end is only called by "
-                   "/tracks)")
 def test_conjunction_span_ending_past_2200_is_refused_naming_hours(client):
     r = client.get(f"/api/v1/conjunctions?ids={ISS}&start=2200-12-31T12:00:00Z&hours=48")
     assert r.status_code == 422, r.text
@@ -92,8 +87,6 @@ def test_track_span_ending_past_2200_is_refused_naming_duration(client):
 # ({"max_hours": 336.0} or null), so a client cannot tell which input to fix
 # without parsing English.
 
-@pytest.mark.xfail(strict=True, reason="passes/access span limit: limit_exceeded(...) is "
-                   "called without field='hours' (details has no 'field')")
 @pytest.mark.parametrize("method,path,body", [
     ("GET", f"/api/v1/sites/45.9,63.3/passes?ids={ISS}&start=2023-10-13T00:00:00Z&hours=400",
      None),
@@ -117,8 +110,6 @@ def test_span_limit_refusal_names_hours(client, method, path, body):
 # character offset from pydantic's loc ["body", 16] is printed as if it were a
 # field called "15" (errors._validation joins loc without 'body').
 
-@pytest.mark.xfail(strict=True, reason="errors._validation prints a JSON decode error's "
-                   "character offset as the field ('invalid 16: ...')")
 def test_malformed_json_body_is_named_as_the_body(client):
     text = '{"ids": [25544],'                      # cut off after 16 characters
     r = client.post("/api/v1/access", content=text,
@@ -131,8 +122,6 @@ def test_malformed_json_body_is_named_as_the_body(client):
 
 # --- error codes are the documented ones -----------------------------------
 
-@pytest.mark.xfail(strict=True, reason="events/{id}/analysis answers code 'not_analyzable', "
-                   "which docs/service.md's list of codes does not have")
 def test_unanalyzable_event_error_code_is_documented(client):
     # an event with no range (satwatch's event schema: range_km optional)
     ev = {"event_id": "r6-no-range", "date": "2023-10-12", "kind": "missile",
@@ -152,8 +141,6 @@ def test_unanalyzable_event_error_code_is_documented(client):
 # "empty (start the service with --catalog)" as its catalog source after an
 # ingest has loaded objects, in /catalog, /health and every positions answer.
 
-@pytest.mark.xfail(strict=True, reason="ingest: the merged Catalog keeps the old index's "
-                   "source, the 'empty (start the service with --catalog)' placeholder")
 def test_ingest_into_an_empty_service_names_the_new_catalog(iss_text, tmp_path):
     app = create_app(Settings(db_url=f"sqlite:///{tmp_path / 'empty.sqlite'}",
                               api_tokens=[TOKEN]))
@@ -223,8 +210,6 @@ def _tca_s(tca_iso: str, t0_iso: str) -> float:
     return (int(satwatch.time.utc(tca_iso).ns) - int(satwatch.time.utc(t0_iso).ns)) / 1e9
 
 
-@pytest.mark.xfail(strict=True, reason="conjunctions: start is rounded down to the whole "
-                   "minute, so an approach before the asked start is reported")
 def test_conjunctions_reported_lie_inside_the_asked_window(formation):
     client, _ = formation
     start, hours = "2023-10-13T00:45:55Z", 1.0     # an approach ~4 s before this start
@@ -236,8 +221,6 @@ def test_conjunctions_reported_lie_inside_the_asked_window(formation):
     assert not outside, f"TCAs outside [{start}, +{hours} h]: {outside}"
 
 
-@pytest.mark.xfail(strict=True, reason="conjunctions: start is rounded down to the whole "
-                   "minute, so the last seconds of the asked window are never screened")
 def test_conjunction_in_the_last_minute_of_the_window_is_found(formation):
     client, lines = formation
     start, hours = "2023-10-13T01:20:59Z", 1.0     # ends ~21 s after an approach
@@ -328,8 +311,6 @@ def test_pass_rule_fires_for_a_box_wider_than_a_sample_step(iss_text, tmp_path):
 # With a duration that is not a multiple of step_s the last sample is the last
 # whole step: duration_s=90, step_s=60 ends at +60 s, 30 s short of the span.
 
-@pytest.mark.xfail(strict=True, reason="tracks: times = start + arange(duration_s // step_s + 1)"
-                   " * step_s, so the span's end is not sampled unless step_s divides it")
 def test_track_ends_at_start_plus_duration(client):
     r = client.get(f"/api/v1/tracks?ids={ISS}&start={T0_ISO}&duration_s=90&step_s=60")
     assert r.status_code == 200, r.text

@@ -68,6 +68,11 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError):
         errors = _clean_validation(exc.errors())
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        if first.get("type") == "json_invalid":
+            # pydantic's loc is ["body", <character offset>]: not a field
+            at = first["loc"][1] if len(first["loc"]) > 1 else "?"
+            return envelope(422, "validation_error", f"the request body is not valid JSON "
+                            f"(at character {at}): {first['msg']}", errors)
         where = ".".join(p for p in first["loc"] if p not in ("body",)) or "request"
         return envelope(422, "validation_error", f"invalid {where}: {first['msg']}", errors)
 

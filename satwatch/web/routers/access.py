@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ... import access
-from ..deps import State, parse_ids, read_time
+from ..deps import State, check_span_end, parse_ids, read_time
 from ..errors import ApiError, limit_exceeded
 from ..state import require_catalog
 from .sites import SiteCode, find
@@ -48,7 +48,8 @@ def _run(state, targets, ids_list, start, hours, max_off_nadir_deg, min_elevatio
     require_catalog(index)
     if hours * 3600 > limits.max_pass_span_s:
         raise limit_exceeded(f"hours={hours:g} is over the longest span "
-                             f"({limits.max_pass_span_s / 3600:g} h)")
+                             f"({limits.max_pass_span_s / 3600:g} h)", field="hours",
+                             max_hours=limits.max_pass_span_s / 3600)
     if max_off_nadir_deg is None and min_elevation_deg is None:
         raise ApiError(422, "validation_error", "give max_off_nadir_deg or min_elevation_deg "
                        "(or both)")
@@ -62,6 +63,7 @@ def _run(state, targets, ids_list, start, hours, max_off_nadir_deg, min_elevatio
             max_work=limits.max_pass_object_days)
     rows = index.rows(ids_list, limit=limits.max_objects)
     t0 = read_time(start, state, "start")
+    check_span_end(t0, hours * 3600.0, "hours")
     t1 = t0 + hours * 3600.0
     sub = index.subset(rows)
     try:

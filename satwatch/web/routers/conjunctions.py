@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ... import conjunctions
 from ...watch import shell_candidates
-from ..deps import Page, Paging, State, page, parse_ids, read_time
+from ..deps import Page, Paging, State, check_span_end, page, parse_ids, read_time
 from ..errors import limit_exceeded
 from ..state import require_catalog
 
@@ -46,8 +46,12 @@ def list_conjunctions(request: Request, state: State, paging: Paging,
     require_catalog(index)
     id_list = parse_ids(ids, max_count=limits.max_objects * 5)
     index.rows(id_list, limit=limits.max_objects)            # known ids, bounded count
-    t0 = read_time(start, state, "start")
-    t0 = type(t0)(int(t0.ns) // 60_000_000_000 * 60_000_000_000)    # whole minutes: cacheable
+    t_asked = read_time(start, state, "start")
+    check_span_end(t_asked, hours * 3600.0, "hours")
+    # The screen runs from the whole minute at or before the start to a
+    # minute past the end (cacheable: repeated questions within a minute
+    # share it); the answer keeps the approaches inside the asked span only.
+    t0 = type(t_asked)(int(t_asked.ns) // 60_000_000_000 * 60_000_000_000)
     key = (id(index), tuple(sorted(id_list)), int(t0.ns), hours, threshold_km)
     with _lock:
         rows = _cache.get(key)
@@ -59,13 +63,13 @@ def list_conjunctions(request: Request, state: State, paging: Paging,
                 f"screening {len(id_list)} objects against the {len(scope)} objects that share "
                 f"their altitudes for {hours:g} h is {object_days:.0f} object-days; at most "
                 f"{limits.max_conjunction_object_days:g} per request (a shorter span or "
-                "fewer primaries)", object_days=object_days,
+                "fewer primaries)", field="hours", object_days=object_days,
                 max_object_days=limits.max_conjunction_object_days)
         if len(scope) < 2:
             rows = []
         else:
             rows_sub = index.subset(np.array([index.row_of[es.norad_id] for es in scope]))
-            result = conjunctions.screen_conjunctions(rows_sub, t0, t0 + hours * 3600.0,
+            result = conjunctions.screen_conjunctions(rows_sub, t0, t0 + hours * 3600.0 + 60.0,
                                                       threshold_km, primaries=id_list)
             names = {es.norad_id: es.name for es in scope}
             rows = result.rows(names=names, sort="tca")
@@ -73,4 +77,6 @@ def list_conjunctions(request: Request, state: State, paging: Paging,
             if len(_cache) >= CACHE_SIZE:
                 _cache.clear()
             _cache[key] = rows
+    lo, hi = t_asked.iso(3), (t_asked + hours * 3600.0).iso(3)
+    rows = [r for r in rows if lo <= r["tca"] <= hi]           # (ISO with Z sorts as time)
     return page(request, rows[offset:offset + limit], len(rows), limit, offset)

@@ -174,7 +174,7 @@ def _analysis(state, event_id: str, event_json: str) -> dict:
     fields["flags"] = tuple(d.get("flags") or ())
     event = reported_events.ReportedEvent(**fields)
     if not event.analyzable:
-        raise ApiError(422, "not_analyzable", f"event {event_id} cannot be analysed: its "
+        raise ApiError(422, "validation_error", f"event {event_id} cannot be analysed: its "
                        "site or range is unknown", {"flags": list(event.flags)})
     zones = zone_set(state)
     result = reported_events.analyze_event(event, zones)

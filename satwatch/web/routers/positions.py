@@ -139,7 +139,10 @@ def tracks(state: State, ids: IdsQuery,
     rows = index.rows(id_list, limit=limits.max_objects)
     t0 = read_time(start, state, "start")
     check_span_end(t0, duration_s, "duration_s")
-    times = t0 + np.arange(n_times) * float(step_s)
+    offsets = np.arange(n_times) * float(step_s)
+    if offsets[-1] < duration_s:            # the span's end, when the step does not divide it
+        offsets = np.append(offsets, float(duration_s))
+    times = t0 + offsets
     sub = index.subset(rows)
     lat, lon, alt, _ = _geodetic(sub, times)
     return json_response({

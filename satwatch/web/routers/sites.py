@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...passes import find_passes, pass_rows
 from ...sites import builtin_sites, find_site
-from ..deps import Page, Paging, State, page, parse_ids, read_time
+from ..deps import Page, Paging, State, check_span_end, page, parse_ids, read_time
 from ..errors import ApiError, limit_exceeded, not_found
 from ..state import require_catalog
 
@@ -109,7 +109,7 @@ def site_passes(state: State, code: SiteCode,
     require_catalog(index)
     if hours * 3600 > limits.max_pass_span_s:
         raise limit_exceeded(f"hours={hours:g} is over the longest pass span "
-                             f"({limits.max_pass_span_s / 3600:g} h)",
+                             f"({limits.max_pass_span_s / 3600:g} h)", field="hours",
                              max_hours=limits.max_pass_span_s / 3600)
     id_list = parse_ids(ids, max_count=limits.max_objects * 5)
     object_days = len(id_list) * hours / 24
@@ -120,6 +120,7 @@ def site_passes(state: State, code: SiteCode,
             "span)", object_days=object_days, max_object_days=limits.max_pass_object_days)
     rows = index.rows(id_list, limit=limits.max_objects)
     t0 = read_time(start, state, "start")
+    check_span_end(t0, hours * 3600.0, "hours")
     t1 = t0 + hours * 3600.0
     sub = index.subset(rows)
     passes = find_passes(sub, [site], t0, t1, min_elevation_deg=min_elevation_deg,

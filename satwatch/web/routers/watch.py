@@ -223,7 +223,11 @@ def _ingest_text(state, text: str) -> dict:
         old = merged.get(es.norad_id)
         if old is None or es.epoch_ns >= old.epoch_ns:
             merged[es.norad_id] = es
-    catalog = Catalog(list(merged.values()), [], state.index.catalog.source)
+    # the catalog says which data it holds: an empty one (a service started
+    # without --catalog) becomes this ingest's
+    source = (state.index.catalog.source if len(state.index.catalog)
+              else "POST /api/v1/ingest")
+    catalog = Catalog(list(merged.values()), [], source)
     state.replace_catalog(catalog)
     out = report.as_dict()
     out.update(read=len(sets), rejected=len(rejections),
