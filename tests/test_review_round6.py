@@ -317,3 +317,22 @@ def test_track_ends_at_start_plus_duration(client):
     times = r.json()["times"]
     assert _tca_s(times[0], T0_ISO) == 0.0
     assert _tca_s(times[-1], T0_ISO) == 90.0, times
+
+
+def test_caches_are_keyed_by_serials_never_reused():
+    """Cache keys of the service (conjunctions, event analyses) were id()s,
+    which CPython reuses for a new object once the old one is collected: a
+    new catalog index could be served an old index's answers.  Each index
+    and each service state now carry a number no other one of the process
+    has had."""
+    import gc
+
+    from satwatch.catalog import Catalog
+    from satwatch.web.state import CatalogIndex
+    seen = set()
+    for _ in range(50):
+        index = CatalogIndex.build(Catalog([], [], "empty"), 0)
+        assert index.serial not in seen
+        seen.add(index.serial)
+        del index
+        gc.collect()

@@ -6,6 +6,7 @@ and call the core with bounded inputs.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 import time as _time
 from collections import OrderedDict
@@ -50,6 +51,9 @@ class SmallCache:
 ANSWER_CACHE_ENTRIES = 64
 
 
+_SERIALS = itertools.count(1)
+
+
 @dataclass
 class CatalogIndex:
     """A catalog with the lookups the API needs precomputed: the row of each
@@ -65,6 +69,9 @@ class CatalogIndex:
     _positions: OrderedDict = field(default_factory=OrderedDict)
     answers: SmallCache = field(default_factory=lambda: SmallCache(ANSWER_CACHE_ENTRIES))
     _positions_lock: threading.Lock = field(default_factory=threading.Lock)
+    # a number no other index of this process has (cache keys: an id() can be
+    # reused by a new object once the old one is collected)
+    serial: int = field(default_factory=lambda: next(_SERIALS))
 
     @classmethod
     def build(cls, catalog: Catalog, loaded_ns: int) -> "CatalogIndex":
@@ -135,6 +142,9 @@ class ServiceState:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
+        # one ingest at a time reads, merges and replaces the catalog
+        self.ingest_lock = threading.Lock()
+        self.serial = next(_SERIALS)            # (cache keys, as CatalogIndex.serial)
         self._index: CatalogIndex | None = None
         self._alert_store = None
         self.started_ns = self.now_ns()

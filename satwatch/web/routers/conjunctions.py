@@ -52,7 +52,7 @@ def list_conjunctions(request: Request, state: State, paging: Paging,
     # minute past the end (cacheable: repeated questions within a minute
     # share it); the answer keeps the approaches inside the asked span only.
     t0 = type(t_asked)(int(t_asked.ns) // 60_000_000_000 * 60_000_000_000)
-    key = (id(index), tuple(sorted(id_list)), int(t0.ns), hours, threshold_km)
+    key = (index.serial, tuple(sorted(id_list)), int(t0.ns), hours, threshold_km)
     with _lock:
         rows = _cache.get(key)
     if rows is None:

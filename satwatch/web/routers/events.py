@@ -166,7 +166,7 @@ _ANALYSES: dict = {}
 
 
 def _analysis(state, event_id: str, event_json: str) -> dict:
-    key = (id(state), event_id, event_json)
+    key = (state.serial, event_id, event_json)
     if key in _ANALYSES:
         return _ANALYSES[key]
     d = json.loads(event_json)

@@ -218,17 +218,18 @@ def _ingest_text(state, text: str) -> dict:
                        {"rejections": [str(r) for r in rejections[:20]]})
     update = Catalog.from_element_sets(sets, rejections, "POST /api/v1/ingest")
     report = process_update(state.alert_store, update, now_ns=state.now_ns, element_sets=sets)
-    merged = {es.norad_id: es for es in state.index.catalog}
-    for es in update:
-        old = merged.get(es.norad_id)
-        if old is None or es.epoch_ns >= old.epoch_ns:
-            merged[es.norad_id] = es
-    # the catalog says which data it holds: an empty one (a service started
-    # without --catalog) becomes this ingest's
-    source = (state.index.catalog.source if len(state.index.catalog)
-              else "POST /api/v1/ingest")
-    catalog = Catalog(list(merged.values()), [], source)
-    state.replace_catalog(catalog)
+    with state.ingest_lock:         # two ingests at once: neither update is lost
+        merged = {es.norad_id: es for es in state.index.catalog}
+        for es in update:
+            old = merged.get(es.norad_id)
+            if old is None or es.epoch_ns >= old.epoch_ns:
+                merged[es.norad_id] = es
+        # the catalog says which data it holds: an empty one (a service
+        # started without --catalog) becomes this ingest's
+        source = (state.index.catalog.source if len(state.index.catalog)
+                  else "POST /api/v1/ingest")
+        catalog = Catalog(list(merged.values()), [], source)
+        state.replace_catalog(catalog)
     out = report.as_dict()
     out.update(read=len(sets), rejected=len(rejections),
                rejections=[{"source": r.source, "line": r.line, "field": r.field,
