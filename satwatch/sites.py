@@ -261,8 +261,9 @@ def parse_sites_mapping(doc, source: str = "<config>") -> list[Site]:
     return sites
 
 
-_LATLON_RE = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*,\s*([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)"
-                        r"\s*(?:,\s*([-+]?\d+(?:\.\d*)?))?\s*$")
+# a number as people and programs write it: 51.9, -.5, +128, 1.2e3
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_LATLON_RE = re.compile(rf"^\s*({_NUMBER})\s*,\s*({_NUMBER})\s*(?:,\s*({_NUMBER}))?\s*$")
 
 
 def _split_latlon(text: str, source=None, field=None):

@@ -161,3 +161,15 @@ def test_parse_sites_is_text_in_sites_out_and_reader_names_missing_file(tmp_path
         parse_sites('{"sites":\n  [oops]}', "mine.json", format="json")
     with pytest.raises(SiteError, match="nowhere.csv: cannot read"):
         load_sites(tmp_path / "nowhere.csv")
+
+
+def test_coordinates_in_exponent_notation_are_read_and_checked():
+    """Programs write numbers as 1.283e2 or 1e12: a site given that way is
+    read (not taken for an unknown name), and an altitude of 1e12 m is
+    refused naming alt_m (it was 'no site')."""
+    from satwatch.sites import SiteError
+    s = find_site("51.9,1.283e2,2.7E2")
+    assert (s.lat_deg, s.lon_deg, s.alt_m) == (51.9, 128.3, 270.0)
+    with pytest.raises(SiteError) as err:
+        find_site("0,0,1e12")
+    assert err.value.field == "alt_m"
