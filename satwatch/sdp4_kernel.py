@@ -59,7 +59,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .sgp4_kernel import JD_UNIX_EPOCH, PI, TWOPI, X2O3, kepler_to_state
+from .sgp4_kernel import JD_UNIX_EPOCH, PI, TWOPI, X2O3, initl, kepler_to_state
 from .time import NS_PER_DAY
 
 JD_1949 = 2433281.5                  # sgp4init's epoch origin, 1949-12-31T00:00:00
@@ -149,25 +149,10 @@ def _init_row(el, gsto_satrec, out):
     qzms2ttemp = (120.0 - 78.0) / radiusearthkm
     qzms2t = qzms2ttemp * qzms2ttemp * qzms2ttemp * qzms2ttemp
 
-    # ---- initl
-    eccsq = ecco * ecco
-    omeosq = 1.0 - eccsq
-    rteosq = np.sqrt(omeosq)
-    cosio = np.cos(inclo)
-    cosio2 = cosio * cosio
-    ak = (xke / no_kozai) ** X2O3
-    d1 = 0.75 * j2 * (3.0 * cosio2 - 1.0) / (rteosq * omeosq)
-    dl = d1 / (ak * ak)
-    adel = ak * (1.0 - dl * dl - dl * (1.0 / 3.0 + 134.0 * dl * dl / 81.0))
-    dl = d1 / (adel * adel)
-    no_unkozai = no_kozai / (1.0 + dl)
-    ao = (xke / no_unkozai) ** X2O3
-    # (sinio feeds only near-Earth and xlcof/aycof terms that deep space recomputes)
-    po = ao * omeosq
-    con42 = 1.0 - 5.0 * cosio2
-    con41 = -con42 - cosio2 - cosio2
-    posq = po * po
-    rp = ao * (1.0 - ecco)
+    # ---- initl (sinio feeds only near-Earth and xlcof/aycof terms that deep
+    # space recomputes)
+    eccsq, omeosq, rteosq, cosio, cosio2, no_unkozai, ao, con42, con41, posq, rp = initl(
+        ecco, inclo, no_kozai, xke, j2)
     gsto = _gstime(epoch + 2433281.5)
     if gsto != gsto_satrec:
         return _BAD_GSTO

@@ -60,6 +60,33 @@ X2O3 = 2.0 / 3.0
 
 
 @nb.njit(cache=True, nogil=True)
+def initl(ecco, inclo, no_kozai, xke, j2):
+    """SGP4.cpp ``initl`` (the part both branches use; the sidereal time at
+    epoch is the deep-space kernel's): the un-Kozai'd mean motion and the
+    inclination and eccentricity functions of ``sgp4init``.  Returns
+    ``(eccsq, omeosq, rteosq, cosio, cosio2, no_unkozai, ao, con42, con41,
+    posq, rp)``, in the C++ operation order."""
+    eccsq = ecco * ecco
+    omeosq = 1.0 - eccsq
+    rteosq = np.sqrt(omeosq)
+    cosio = np.cos(inclo)
+    cosio2 = cosio * cosio
+    ak = (xke / no_kozai) ** X2O3
+    d1 = 0.75 * j2 * (3.0 * cosio2 - 1.0) / (rteosq * omeosq)
+    dl = d1 / (ak * ak)
+    adel = ak * (1.0 - dl * dl - dl * (1.0 / 3.0 + 134.0 * dl * dl / 81.0))
+    dl = d1 / (adel * adel)
+    no_unkozai = no_kozai / (1.0 + dl)
+    ao = (xke / no_unkozai) ** X2O3
+    po = ao * omeosq
+    con42 = 1.0 - 5.0 * cosio2
+    con41 = -con42 - cosio2 - cosio2
+    posq = po * po
+    rp = ao * (1.0 - ecco)
+    return eccsq, omeosq, rteosq, cosio, cosio2, no_unkozai, ao, con42, con41, posq, rp
+
+
+@nb.njit(cache=True, nogil=True)
 def _init_row(el, out):
     """Near-Earth part of SGP4.cpp ``initl`` + ``sgp4init`` for one element
     row ``el`` (see _ELEMENT_ATTRS); writes the parameter row ``out``.
@@ -95,25 +122,9 @@ def _init_row(el, out):
     qzms2ttemp = (120.0 - 78.0) / radiusearthkm
     qzms2t = qzms2ttemp * qzms2ttemp * qzms2ttemp * qzms2ttemp
 
-    # ---- initl
-    eccsq = ecco * ecco
-    omeosq = 1.0 - eccsq
-    rteosq = np.sqrt(omeosq)
-    cosio = np.cos(inclo)
-    cosio2 = cosio * cosio
-    ak = (xke / no_kozai) ** X2O3
-    d1 = 0.75 * j2 * (3.0 * cosio2 - 1.0) / (rteosq * omeosq)
-    dl = d1 / (ak * ak)
-    adel = ak * (1.0 - dl * dl - dl * (1.0 / 3.0 + 134.0 * dl * dl / 81.0))
-    dl = d1 / (adel * adel)
-    no_unkozai = no_kozai / (1.0 + dl)
-    ao = (xke / no_unkozai) ** X2O3
+    eccsq, omeosq, rteosq, cosio, cosio2, no_unkozai, ao, con42, con41, posq, rp = initl(
+        ecco, inclo, no_kozai, xke, j2)
     sinio = np.sin(inclo)
-    po = ao * omeosq
-    con42 = 1.0 - 5.0 * cosio2
-    con41 = -con42 - cosio2 - cosio2
-    posq = po * po
-    rp = ao * (1.0 - ecco)
     out[P_NO_UNKOZAI] = no_unkozai
     out[P_CON41] = con41
     # per-satellite constants that sgp4() recomputes at every call from
