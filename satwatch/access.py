@@ -410,8 +410,7 @@ def find_access(catalog, targets, start: Time, end: Time, *, max_off_nadir_deg=N
     owner = np.asarray(owner)
     eph = ephemeris or catalog_ephemeris(catalog)
     if ephemeris is None:           # (the caller of a given ephemeris warns for its window)
-        warn_if_stale(eph._epoch_ns, np.asarray(start.ns).reshape(-1)[0],
-                      np.asarray(end.ns).reshape(-1)[0])
+        warn_if_stale(eph._epoch_ns, start.ns, end.ns)
     options = (max_off_nadir_deg, min_elevation_deg or 0.0, min_sun_elevation_deg)
     if workers > 1 and len(eph) >= 2 * workers:
         parts = map_satellite_chunks(eph, _windows_chunk, (points, owner, len(targets), start,

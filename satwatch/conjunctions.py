@@ -733,10 +733,6 @@ def _blocks_in_pool(objects, grid, settings, primary, sa, workers, progress):
     return results
 
 
-def _first_ns(t: Time) -> int:
-    return int(np.asarray(t.ns).reshape(-1)[0])
-
-
 def screen_conjunctions(catalog, start: Time, end: Time, threshold_km: float = 5.0, *,
                         primaries=None, settings: ScreeningSettings | None = None,
                         progress=None, workers: int = 1) -> Conjunctions:
@@ -755,7 +751,7 @@ def screen_conjunctions(catalog, start: Time, end: Time, threshold_km: float = 5
         settings = ScreeningSettings(**{**settings.__dict__, "threshold_km": threshold_km})
     if len(catalog) < 2:
         raise ConjunctionError("screening needs at least two objects in the catalog")
-    warn_if_stale([es.epoch_ns for es in catalog], _first_ns(start), _first_ns(end))
+    warn_if_stale(catalog.epochs.ns, start.ns, end.ns)
     objects = ObjectTable.from_catalog(catalog)
     grid = make_grid(start, end, settings)
     primary = primary_mask(objects, primaries)

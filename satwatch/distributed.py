@@ -20,7 +20,7 @@ import uuid
 
 import numpy as np
 
-from .conjunctions import (BlockResult, ConjunctionError, Conjunctions, ObjectTable, _first_ns,
+from .conjunctions import (BlockResult, ConjunctionError, Conjunctions, ObjectTable,
                            ScreeningSettings, make_grid, merge_blocks, primary_mask)
 from .propagation import warn_if_stale
 from .time import Time
@@ -62,7 +62,7 @@ def screen_distributed(catalog, start: Time, end: Time, threshold_km: float = 5.
         settings = ScreeningSettings(**{**settings.__dict__, "threshold_km": threshold_km})
     if len(catalog) < 2:
         raise ConjunctionError("screening needs at least two objects in the catalog")
-    warn_if_stale([es.epoch_ns for es in catalog], _first_ns(start), _first_ns(end))
+    warn_if_stale(catalog.epochs.ns, start.ns, end.ns)
     own = None
     if client is None:
         if not scheduler:

@@ -1015,8 +1015,7 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
                         "[-90, 90] deg")
     eph = ephemeris if ephemeris is not None else catalog_ephemeris(catalog)
     if ephemeris is None:           # (the caller of a given ephemeris warns for its window)
-        warn_if_stale(eph._epoch_ns, np.asarray(start.ns).reshape(-1)[0],
-                      np.asarray(end.ns).reshape(-1)[0])
+        warn_if_stale(eph._epoch_ns, start.ns, end.ns)
     if workers > 1 and len(eph) >= 2 * workers:
         return _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
                                  dark_sun_elevation_deg, eph, polar_motion, int(workers))

@@ -113,13 +113,14 @@ class States:
 
 def warn_if_stale(epochs_ns, lo_ns, hi_ns, stacklevel=3) -> None:
     """Warn (:class:`StaleElementsWarning`) when any time in ``[lo_ns,
-    hi_ns]`` lies more than STALE_AFTER_DAYS from an element set's epoch
-    (``epochs_ns``): every function that propagates a catalog over a span
-    says so, whichever propagator it uses."""
+    hi_ns]`` (ns, or arrays of them: their earliest and latest) lies more
+    than STALE_AFTER_DAYS from an element set's epoch (``epochs_ns``): every
+    function that propagates a catalog over a span says so, whichever
+    propagator it uses."""
     epochs_ns = np.asarray(epochs_ns, dtype=np.int64)
     if not len(epochs_ns):
         return
-    lo, hi = int(lo_ns), int(hi_ns)
+    lo, hi = int(np.min(lo_ns)), int(np.max(hi_ns))
     worst_days = max(float((hi - epochs_ns.min()) / NS_PER_DAY),
                      float((epochs_ns.max() - lo) / NS_PER_DAY))
     if worst_days > STALE_AFTER_DAYS:
@@ -147,7 +148,7 @@ def propagate(sats: SatrecArray, times: Time, norad_ids=None, epochs_ns=None) ->
         r[bad] = np.nan
         v[bad] = np.nan
     if epochs_ns is not None and len(times):
-        warn_if_stale(epochs_ns, times.ns.min(), times.ns.max(), stacklevel=4)
+        warn_if_stale(epochs_ns, times.ns, times.ns, stacklevel=4)
     return States(times=times,
                   norad_ids=np.asarray(norad_ids if norad_ids is not None else [], dtype=np.int64),
                   r_teme_km=np.moveaxis(r, -1, 0), v_teme_km_s=np.moveaxis(v, -1, 0), error=e)
