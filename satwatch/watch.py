@@ -42,6 +42,7 @@ import numpy as np
 from .catalog import Catalog
 from .elements import ElementSet
 from .errors import SatwatchError
+from .events import GFunction
 from .time import NS_PER_S, Time
 
 RULE_KINDS = ("pass", "maneuver", "new_object", "conjunction")
@@ -372,84 +373,290 @@ def ground_distance_km(lat1_deg, lon1_deg, lat2_deg, lon2_deg):
     return 2 * MEAN_EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
-def pass_times(update: Update, lookback_s: float = 0.0) -> Time:
-    """Sample times of the pass search, aligned to whole multiples of
-    ``step_s`` since 1970 so that overlapping windows share samples (and
-    alert keys); from ``lookback_s`` before the window."""
+def _span_start_ns(update: Update, lookback_s: float = 0.0) -> int:
+    """Start of the pass search: ``lookback_s`` before the window, rounded up
+    to a whole multiple of ``step_s`` since 1970, so that overlapping windows
+    search from the same instants (and give the same keys)."""
     if update.window_start_ns is None or update.window_end_ns is None:
         raise WatchError("a pass rule needs the update's window (window_start_ns, "
                          "window_end_ns)")
     step_ns = int(round(update.step_s * NS_PER_S))
     start_ns = update.window_start_ns - int(round(lookback_s * NS_PER_S))
-    first = -(-start_ns // step_ns) * step_ns
+    return -(-start_ns // step_ns) * step_ns
+
+
+def pass_times(update: Update, lookback_s: float = 0.0) -> Time:
+    """Times every ``step_s``, aligned to whole multiples of ``step_s`` since
+    1970 (as the pass search's start, :func:`_span_start_ns`), from
+    ``lookback_s`` before the window to its end."""
+    step_ns = int(round(update.step_s * NS_PER_S))
+    first = _span_start_ns(update, lookback_s)
     n = max(0, (update.window_end_ns - first) // step_ns + 1)
     return Time(first + np.arange(n, dtype=np.int64) * step_ns)
 
 
+# Sampling step of the pass search (SubpointG.step_s).  Bound: the
+# sub-satellite point moves at most ``w`` between two samples, where ``w`` is
+# the target's smallest dimension (a circle's radius; a polygon's minimum
+# width or shortest edge, in km: target_size_km) and the speed is the
+# object's largest ground speed (ground_speed_bound_km_s):
+#     step_s = min(update.step_s, max(MIN_PASS_STEP_S, w / v_ground_max)).
+# Then (a) every pass that keeps the object inside for a step or more (a
+# chord of w or more) holds a sample inside, and (b) a shorter pass grazes
+# the boundary: across the 2 steps around it the track is a near-straight
+# segment of 2w or less, along which g (minus a distance to a point, or the
+# signed distance to one edge or vertex) is concave with one peak; the
+# engine refines every sampled maximum that comes near zero (a concave
+# peak's sampled top lies within one sampled difference of its true top,
+# inside events.OVERSHOOT), so its pair of roots is found too.  A polygon
+# with features below MIN_PASS_STEP_S of motion (~7 km in LEO) has only (b)
+# for them.
+MIN_PASS_STEP_S = 1.0
+# Ground speed bound: R * (perigee angular rate + Earth rotation).  R: the
+# ellipsoid's largest radius of curvature (WGS-84 polar, a / sqrt(1 - e2)),
+# the perigee rate from the mean motion and eccentricity (n sqrt(1+e) /
+# (1-e)^1.5); 10 % for SGP4's osculating motion (short-period terms and drag
+# change n by well under 1 %) and the geodetic-vs-geocentric latitude rate
+# (< 0.7 %).
+GROUND_SPEED_MARGIN = 1.10
+EARTH_ROTATION_RAD_S = 7.2921159e-5
+# Root and extremum refinement run on Hermite-interpolated SGP4 states (the
+# engine polishes each with exact SGP4); the SGP4 grid is the ephemeris' own
+# step, capped at this (Hermite over 60 s is good to metres in LEO).
+MAX_SGP4_GRID_S = 60.0
+# Sub-satellite points per chunk of the search (events.scan's chunk_elements):
+# a few tens of MB of intermediate arrays.
+PASS_CHUNK_ELEMENTS = 500_000
+
+
+def ground_speed_bound_km_s(sets: Sequence[ElementSet]) -> np.ndarray:
+    """Upper bound of each object's sub-satellite point speed (km/s)."""
+    from .frames import WGS84_A_KM, WGS84_E2
+    n_rad_s = np.array([es.mean_motion_rev_day for es in sets], dtype=float) * 2 * np.pi / 86_400
+    e = np.clip(np.array([es.eccentricity for es in sets], dtype=float), 0.0, 0.99)
+    perigee_rate = n_rad_s * np.sqrt(1 + e) / (1 - e) ** 1.5
+    r_max_km = WGS84_A_KM / np.sqrt(1 - WGS84_E2)
+    return GROUND_SPEED_MARGIN * r_max_km * (perigee_rate + EARTH_ROTATION_RAD_S)
+
+
+def target_size_km(rule: Rule) -> float:
+    """The smallest dimension of a pass rule's target (km): a circle's
+    radius; a polygon's minimum width (the short side of its minimum rotated
+    rectangle, longitudes scaled by the cosine of the ring's largest
+    latitude, which under-states it: conservative) or its shortest edge
+    (great circle), whichever is smaller."""
+    if not rule.polygon_lon_lat_deg:
+        return float(rule.radius_km)
+    import shapely
+    ring = np.asarray(rule.polygon_lon_lat_deg, dtype=float)
+    lon = np.degrees(np.unwrap(np.radians(ring[:, 0])))
+    edges = ground_distance_km(ring[:-1, 1], lon[:-1], ring[1:, 1], lon[1:])
+    edges = edges[edges > 0]
+    km_deg = np.radians(1.0) * MEAN_EARTH_RADIUS_KM
+    scale = max(np.cos(np.radians(np.max(np.abs(ring[:, 1])))), 1e-3)
+    rect = shapely.minimum_rotated_rectangle(
+        shapely.Polygon(np.column_stack([lon * scale * km_deg, ring[:, 1] * km_deg])))
+    xy = np.asarray(shapely.get_coordinates(rect))
+    sides = np.hypot(*np.diff(xy, axis=0).T) if len(xy) > 1 else np.zeros(0)
+    sides = sides[sides > 0]
+    return float(min([*edges, *sides] or [0.0]))
+
+
+class SubpointG(GFunction):
+    """The g-function of a pass rule, per watched object: >= 0 while its
+    sub-satellite point (WGS-84 geodetic) is inside the rule's target.
+
+    Circle: ``radius_km`` minus the great-circle distance from the site (km,
+    mean sphere, :func:`ground_distance_km`).  Polygon: the signed planar
+    distance in longitude/latitude degrees from the polygon's boundary,
+    positive inside (shapely, vectorised).  Degrees, not km: the rule's
+    polygon is a lon/lat polygon with straight edges in degrees (what
+    ``shapely.contains_xy`` and the rule's validation mean by it), so this
+    distance is zero exactly on that boundary and continuous across it; the
+    unit only scales g, never moves its roots.  The boundary is taken
+    without the cut that ring_geometry makes at +-180 deg (and the edge it
+    adds along a pole), and repeated 360 deg east and west, so that the
+    distance is continuous across the antimeridian.
+
+    States: SGP4 on the ephemeris grid (its own step, capped at
+    MAX_SGP4_GRID_S), Hermite-interpolated at the engine's samples and
+    brackets; ``exact=True`` (the engine's polish of roots and extrema, and
+    the whole-second entry of :func:`pass_alerts`) is SGP4 itself.  Failed
+    propagation gives NaN: "out" to the engine, never an exception.
+    """
+
+    def __init__(self, eph, rule: Rule, step_s):
+        self.eph, self.rule = eph, rule
+        self.n_obj = len(eph)
+        self.step_s = np.broadcast_to(np.asarray(step_s, dtype=float), (self.n_obj,)).copy()
+        self.polygon = None
+        if rule.polygon_lon_lat_deg:
+            import shapely
+
+            from .zones import _antimeridian, _polygonal, ring_geometry
+            poly = _polygonal(ring_geometry(rule.polygon_lon_lat_deg))
+            shapely.prepare(poly)
+            edge = shapely.difference(shapely.boundary(poly), _antimeridian())
+            poles = shapely.MultiLineString([[(-540.0, 90.0), (540.0, 90.0)],
+                                             [(-540.0, -90.0), (540.0, -90.0)]]).buffer(1e-7)
+            edge = shapely.difference(edge, poles)
+            self.polygon = poly
+            self.boundary = shapely.union_all([shapely.affinity.translate(edge, xoff=dx)
+                                               for dx in (-360.0, 0.0, 360.0)])
+            shapely.prepare(self.boundary)
+
+    def subpoint(self, obj, t_ns, exact=False):
+        """Geodetic sub-satellite points of objects ``obj`` (n,) at ``t_ns``
+        (n, m): :class:`satwatch.frames.Geodetic` of ``(n, m)`` arrays."""
+        from .frames import itrs_to_geodetic, teme_to_itrs
+        from .passes import _common
+        obj = np.asarray(obj)
+        t_ns = np.asarray(t_ns, dtype=np.int64)
+        common = None if exact else _common(t_ns)
+        if common is not None:
+            # SGP4 on a grid spanning the samples, cached for the refinement
+            usat = np.unique(obj)
+            step_ns = int(min(np.min(self.eph.step_s[usat]), MAX_SGP4_GRID_S) * NS_PER_S)
+            n = max(int(-(-(int(common[-1]) - int(common[0])) // step_ns)), 1)
+            grid = int(common[0]) + np.arange(n + 1, dtype=np.int64) * step_ns
+            self.eph.grid_states(usat, grid)
+            r = self._interpolated(obj, t_ns)
+            r_itrs, _ = teme_to_itrs(r, None, Time(common))       # one rotation per time
+        else:
+            r = self.eph.states(obj, t_ns, exact=True, velocity=False)[0] if exact \
+                else self._interpolated(obj, t_ns)
+            r_itrs, _ = teme_to_itrs(r, None, Time(t_ns))
+        return itrs_to_geodetic(r_itrs)
+
+    def _interpolated(self, obj, t_ns):
+        """Hermite positions, and exact SGP4 where they are NaN: next to a
+        failed grid sample Hermite fails over a whole grid step, exact SGP4
+        only where SGP4 itself fails, so that the edges of a failure (a
+        decaying object) are found to the engine's tolerance, not the grid's."""
+        r, _ = self.eph.states(obj, t_ns, velocity=False)
+        bad = ~np.isfinite(r[0])
+        if bad.any():
+            rows = np.broadcast_to(np.asarray(obj)[:, None], t_ns.shape)[bad]
+            r_bad, _ = self.eph.exact_states(rows, t_ns[bad][:, None])
+            r[:, bad] = r_bad[:, :, 0]
+        return r
+
+    def value_at(self, geo):
+        """g from sub-satellite points (NaN where propagation failed)."""
+        if self.polygon is None:
+            return self.rule.radius_km - ground_distance_km(
+                geo.lat_deg, geo.lon_deg, self.rule.site_lat_deg, self.rule.site_lon_deg)
+        import shapely
+        lat, lon = np.asarray(geo.lat_deg), np.asarray(geo.lon_deg)
+        ok = np.isfinite(lat) & np.isfinite(lon)
+        out = np.full(lat.shape, np.nan)
+        x, y = lon[ok], lat[ok]
+        d = shapely.distance(self.boundary, shapely.points(x, y))
+        out[ok] = np.where(shapely.contains_xy(self.polygon, x, y), d, -d)
+        return out
+
+    def evaluate(self, obj, t_ns, exact=False):
+        return self.value_at(self.subpoint(obj, t_ns, exact))
+
+
 def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
     """One alert per entry of a watched object into the site's circle (or the
-    polygon) that is inside during the window, at the sample closest to the
-    site inside that entry.  The alert's key is the entry's time, found by
-    looking back PASS_LOOKBACK_S before the window: a pass cut by a window's
-    edge gets the same key from every window that sees it (an object inside
-    for longer than that gets a new key each time its entry falls out of
-    view)."""
-    sets = watched(rule, update.catalog, update.owners)
-    times = pass_times(update, PASS_LOOKBACK_S)
-    if not sets or not len(times) or times.ns[-1] < update.window_start_ns:
-        return []
-    w0 = int(np.searchsorted(times.ns, update.window_start_ns))      # first window sample
-    if len(sets) * len(times) > MAX_PASS_SAMPLES:
-        raise WatchError(f"rule {rule.id}: {len(sets)} objects x {len(times)} times is over "
-                         f"{MAX_PASS_SAMPLES} samples; narrow the rule's objects or shorten "
-                         "the window")
-    sub = Catalog(list(sets), [], update.catalog.source)
-    from .propagation import propagate
-    states = propagate(sub.satrec_array, times, sub.norad_ids)
-    geo = states.geodetic()
-    ok = states.error == 0
-    if rule.polygon_lon_lat_deg:
-        import shapely
+    polygon) that is inside during the window.
 
-        from .zones import ring_geometry
-        poly = ring_geometry(rule.polygon_lon_lat_deg)      # cut at +-180 deg
-        inside = np.asarray(shapely.contains_xy(poly, geo.lon_deg, geo.lat_deg)) & ok
-        score = -np.ones_like(geo.lat_deg)
+    The event engine (:mod:`satwatch.events`) finds where :class:`SubpointG`
+    is >= 0, sampled at a step fitted to the target's size and the object's
+    ground speed (see MIN_PASS_STEP_S), roots refined to milliseconds.  The
+    search starts PASS_LOOKBACK_S before the window (aligned: see
+    :func:`_span_start_ns`) to find the entry of a pass under way when the
+    window opens.  The alert's key is the entry's whole second (the first
+    whole second at which exact SGP4 puts the object inside): a pass cut by
+    a window's edge gets the same key from every window that sees it (an
+    object inside for longer than the lookback gets a new key each time its
+    entry falls out of view: its key is then the search's start).  The
+    alert's time is the closest approach (circle; the deepest point inside,
+    for a polygon): the largest g of the pass.
+    """
+    sets = watched(rule, update.catalog, update.owners)
+    span_start = _span_start_ns(update, PASS_LOOKBACK_S)
+    span_end = int(update.window_end_ns)
+    if not sets or span_end <= max(span_start, int(update.window_start_ns) - 1):
+        return []
+    v_ground = ground_speed_bound_km_s(sets)
+    size_km = target_size_km(rule)
+    step_s = np.minimum(float(update.step_s),
+                        np.maximum(MIN_PASS_STEP_S, size_km / v_ground))
+    n_samples = int(np.sum((span_end - span_start) / NS_PER_S / step_s))
+    if n_samples > MAX_PASS_SAMPLES:
+        raise WatchError(f"rule {rule.id}: {len(sets)} objects over a target of {size_km:.3g} "
+                         f"km need {n_samples} samples, over {MAX_PASS_SAMPLES}; narrow the "
+                         "rule's objects, widen its target or shorten the window")
+    from .events import latest_at_or_before, scan, to_intervals
+    from .passes import catalog_ephemeris
+    sub = Catalog(list(sets), [], update.catalog.source)
+    g = SubpointG(catalog_ephemeris(sub), rule, step_s)
+    t0, t1 = Time(span_start), Time(span_end)
+    found = scan(g, t0, t1, maxima=True, max_threshold=0.0,
+                 chunk_elements=PASS_CHUNK_ELEMENTS)
+    iv = to_intervals(found.crossings)
+    keep = iv.end.ns >= update.window_start_ns          # inside during the window
+    obj, start_ns, end_ns = iv.obj[keep], iv.start.ns[keep], iv.end.ns[keep]
+    start_partial, end_partial = iv.start_partial[keep], iv.end_partial[keep]
+    if not len(obj):
+        return []
+    entry_s = _entry_seconds(g, obj, start_ns, start_partial)
+    # Closest approach: the largest g of each pass, among the engine's maxima
+    # inside it and the pass's own ends (a pass cut by the search's edges, or
+    # one that peaks at a failure's edge, may have no interior maximum).
+    mx = found.maxima
+    ends = np.stack([start_ns, end_ns], axis=1)
+    g_ends = g.evaluate(obj, ends, exact=True)
+    best_t = np.where(g_ends[:, 1] > g_ends[:, 0], end_ns, start_ns)
+    best_g = np.fmax(g_ends[:, 0], g_ends[:, 1])
+    k = latest_at_or_before(obj, start_ns, mx.obj, mx.time.ns)      # pass of each maximum
+    ok = k >= 0
+    ok[ok] = mx.time.ns[ok] <= end_ns[k[ok]]
+    k, m_t, m_v = k[ok], mx.time.ns[ok], mx.value[ok]
+    order = np.lexsort((m_v, k))
+    last = order[np.r_[k[order][1:] != k[order][:-1], True]] if len(order) else order
+    better = m_v[last] > best_g[k[last]]         # the highest maximum of each pass
+    best_t[k[last][better]], best_g[k[last][better]] = m_t[last][better], m_v[last][better]
+    geo = g.subpoint(obj, best_t[:, None], exact=True)
+    if rule.polygon_lon_lat_deg:
         where = "inside the rule's polygon"
     else:
-        dist = ground_distance_km(geo.lat_deg, geo.lon_deg, rule.site_lat_deg,
-                                  rule.site_lon_deg)
-        inside = (dist <= rule.radius_km) & ok
-        score = np.where(ok, dist, np.inf)
         where = (f"within {rule.radius_km:g} km of "
                  f"{rule.site_name or f'{rule.site_lat_deg:.3f},{rule.site_lon_deg:.3f}'}")
-    # Runs of consecutive inside samples, per object (vectorized over time).
-    padded = np.zeros((inside.shape[0], inside.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = inside
-    edges = np.diff(padded, axis=1)
-    obj_in, t_in = np.nonzero(edges == 1)
-    obj_out, t_out = np.nonzero(edges == -1)
     out = []
-    for k in range(len(obj_in)):        # loop over passes found, not over time
-        i, a, b = obj_in[k], t_in[k], t_out[k]
-        if b <= w0:
-            continue                     # over before the window: an earlier window's
-        j = a + int(np.argmin(score[i, a:b]))
-        es = sets[i]
-        t_ns = int(times.ns[j])
-        details = {"enter": Time(times.ns[a]).iso(0), "leave": Time(times.ns[b - 1]).iso(0),
-                   "lat_deg": round(float(geo.lat_deg[i, j]), 4),
-                   "lon_deg": round(float(geo.lon_deg[i, j]), 4),
-                   "alt_km": round(float(geo.alt_km[i, j]), 2),
-                   "partial": bool(a == 0 or b == len(times))}
+    for k in range(len(obj)):
+        es = sets[int(obj[k])]
+        t_ns = int(best_t[k])
+        lat, lon, alt = (float(geo.lat_deg[k, 0]), float(geo.lon_deg[k, 0]),
+                         float(geo.alt_km[k, 0]))
+        details = {"enter": Time(int(start_ns[k])).iso(3), "leave": Time(int(end_ns[k])).iso(3),
+                   "lat_deg": round(lat, 4), "lon_deg": round(lon, 4), "alt_km": round(alt, 2),
+                   "partial": bool(start_partial[k] or end_partial[k])}
         if not rule.polygon_lon_lat_deg:
-            details["distance_km"] = round(float(score[i, j]), 2)
-        out.append(Alert(f"pass:{rule.id}:{es.norad_id}:{int(times.ns[a]) // NS_PER_S}",
-                         rule.id, "pass",
-                         es.norad_id, t_ns,
+            details["distance_km"] = round(float(rule.radius_km - best_g[k]), 2)
+        out.append(Alert(f"pass:{rule.id}:{es.norad_id}:{int(entry_s[k])}",
+                         rule.id, "pass", es.norad_id, t_ns,
                          f"{es.name or es.norad_id} ({es.norad_id}) passes {where} at "
                          f"{Time(t_ns).iso(0)}", details))
     return out
+
+
+def _entry_seconds(g: SubpointG, obj, start_ns, start_partial) -> np.ndarray:
+    """The alert key of each pass: the first whole second (since 1970) at
+    which exact SGP4 puts the object inside, around the refined entry (a
+    function of the orbit alone, not of the search's grid, so that
+    overlapping windows agree even where two refinements straddle a whole
+    second); the search's start for a pass under way there."""
+    base = start_ns // NS_PER_S - 1
+    cand = base[:, None] + np.arange(4, dtype=np.int64)[None, :]     # s-1 .. s+2
+    inside = g.evaluate(obj, cand * NS_PER_S, exact=True) >= 0
+    rise = inside[:, 1:] & ~inside[:, :-1]
+    first = np.where(rise.any(axis=1), np.argmax(rise, axis=1) + 1, -1)
+    sec = np.where(first >= 0, base + np.maximum(first, 0), -(-start_ns // NS_PER_S))
+    return np.where(start_partial, start_ns // NS_PER_S, sec)
 
 
 # -- what changed ----------------------------------------------------------------

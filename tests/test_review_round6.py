@@ -291,8 +291,6 @@ def _pass_alerts_for_box(iss_text, tmp_path, half_deg):
         return c.get("/api/v1/alerts?kind=pass").json()["items"]
 
 
-@pytest.mark.xfail(strict=True, reason="watch.pass_alerts tests 30 s samples only: a pass "
-                   "through a polygon between two samples is never alerted")
 def test_pass_rule_fires_for_a_crossing_between_samples(iss_text, tmp_path):
     alerts = _pass_alerts_for_box(iss_text, tmp_path, POLY_HALF_DEG)
     assert alerts, f"no pass alert for the ISS crossing the box around {CROSSING_ISO}"
