@@ -61,7 +61,12 @@ PASS_LOOKBACK_S = 86_400.0
 
 
 class WatchError(SatwatchError, ValueError):
-    """A rule that cannot be evaluated as given."""
+    """A rule that cannot be evaluated as given; ``field``: the rule's field
+    at fault, where one is (the API's 422 names it)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -86,25 +91,28 @@ class Rule:
         label = f"rule {self.id}" if self.id else "the rule"
         if self.kind not in RULE_KINDS:
             raise WatchError(f"{label}: kind {self.kind!r} is not one of "
-                             f"{', '.join(RULE_KINDS)}")
+                             f"{', '.join(RULE_KINDS)}", "kind")
         if self.kind == "pass":
             has_site = self.site_lat_deg is not None and self.site_lon_deg is not None
             if not has_site and not self.polygon_lon_lat_deg:
                 raise WatchError(f"{label}: a pass rule needs a site (lat/lon and "
-                                 "radius_km) or a polygon")
+                                 "radius_km) or a polygon", "site")
             if self.polygon_lon_lat_deg and not has_site:
                 from .zones import ring_geometry
                 geom = ring_geometry(self.polygon_lon_lat_deg)
                 if geom is None or geom.is_empty:
                     raise WatchError(f"{label}: polygon_lon_lat_deg needs a closed ring of at "
-                                     "least 4 (lon, lat) points enclosing an area")
+                                     "least 4 (lon, lat) points enclosing an area",
+                                     "polygon_lon_lat_deg")
             if has_site and not (self.radius_km and self.radius_km > 0):
-                raise WatchError(f"{label}: a pass rule over a site needs radius_km > 0")
+                raise WatchError(f"{label}: a pass rule over a site needs radius_km > 0",
+                                 "radius_km")
             if not (self.norad_ids or self.name_pattern or self.owner):
                 raise WatchError(f"{label}: a pass rule must name its objects "
-                                 "(norad_ids, name_pattern or owner)")
+                                 "(norad_ids, name_pattern or owner)", "norad_ids")
         if self.kind == "conjunction" and not (self.max_miss_km and self.max_miss_km > 0):
-            raise WatchError(f"{label}: a conjunction rule needs max_miss_km > 0")
+            raise WatchError(f"{label}: a conjunction rule needs max_miss_km > 0",
+                             "max_miss_km")
 
     @property
     def watches_everything(self) -> bool:

@@ -174,8 +174,11 @@ def _analysis(state, event_id: str, event_json: str) -> dict:
     fields["flags"] = tuple(d.get("flags") or ())
     event = reported_events.ReportedEvent(**fields)
     if not event.analyzable:
+        missing = "site" if event.site_lat_deg is None or event.site_lon_deg is None \
+            else "range_km"
         raise ApiError(422, "validation_error", f"event {event_id} cannot be analysed: its "
-                       "site or range is unknown", {"flags": list(event.flags)})
+                       f"{'site' if missing == 'site' else 'range'} is unknown",
+                       {"flags": list(event.flags), "field": missing})
     zones = zone_set(state)
     result = reported_events.analyze_event(event, zones)
     gj = reported_events.analysis_geojson(result, zones)
@@ -229,21 +232,58 @@ class EventsIn(BaseModel):
 @router.post("/events", status_code=201, summary="Add reported events (token needed)")
 def add_events(state: State, token: WriteToken, body: EventsIn):
     if not body.events:
-        raise ApiError(422, "validation_error", "events: give at least one event")
+        raise ApiError(422, "validation_error", "events: give at least one event",
+                       {"field": "events"})
     if len(body.events) > 1000:
-        raise ApiError(422, "limit_exceeded", "at most 1000 events per request")
+        raise ApiError(422, "limit_exceeded", f"events: {len(body.events)} events given; at "
+                       "most 1000 per request", {"field": "events", "max_events": 1000})
     try:
         events = reported_events.parse_events_json(json.dumps(body.events, default=str),
                                                    "POST /events")
     except reported_events.EventsError as exc:
-        raise ApiError(422, "validation_error", str(exc)) from None
+        raise _bad_event(exc, body.events) from None
+    ids = [e.event_id for e in events]
+    repeat = next((i for i, e in enumerate(ids) if e in ids[:i]), None)
+    if repeat is not None:
+        raise ApiError(422, "validation_error", f"events[{repeat}].event_id: event id "
+                       f"{ids[repeat]!r} is given twice in this request",
+                       {"field": f"events[{repeat}].event_id", "index": repeat,
+                        "event_id": ids[repeat]})
     known = {e["event_id"] for e in all_events(state)}
-    clash = [e.event_id for e in events if e.event_id in known]
-    if clash:
-        raise ApiError(409, "conflict", f"event id {clash[0]!r} is already used",
-                       {"event_id": clash[0]})
+    clash = next((i for i, e in enumerate(ids) if e in known), None)
+    if clash is not None:
+        raise ApiError(409, "conflict", f"event id {ids[clash]!r} is already used",
+                       {"event_id": ids[clash], "field": f"events[{clash}].event_id",
+                        "index": clash})
     try:
         save_events(state.alert_store.store, events)
     except reported_events.EventsError as exc:
-        raise ApiError(422, "validation_error", str(exc)) from None
+        raise _bad_event(exc, body.events) from None
     return {"added": [e.event_id for e in events]}
+
+
+# reported_events names some fields by what they measure: the schema's keys
+_SCHEMA_FIELD = {"range": "range_km", "apogee": "apogee_km", "bearing": "bearing_deg"}
+
+
+def _bad_event(exc: reported_events.EventsError, rows: list) -> ApiError:
+    """A 422 naming the event (``events[i]``, its index in the request) and
+    the field as the request spelt it, where the parser knows them."""
+    if exc.line is None:
+        return ApiError(422, "validation_error", str(exc), {"field": "events"})
+    i = exc.line - 1                     # parse_events_json counts records from 1
+    row = rows[i] if 0 <= i < len(rows) and isinstance(rows[i], dict) else {}
+    name = exc.field
+    if name is not None:
+        canonical = _SCHEMA_FIELD.get(name, name)
+        used = [k for k in row if isinstance(k, str) and reported_events._ALIASES.get(
+            k.strip().lower(), k.strip().lower()) == canonical]
+        if used:
+            name = used[0]
+        elif canonical == "time" and "date" in row:
+            name = "date"                 # a full timestamp given as the date
+        else:
+            name = canonical
+    field = f"events[{i}]" + (f".{name}" if name else "")
+    return ApiError(422, "validation_error", f"{field}: {exc.reason}",
+                    {"field": field, "index": i})

@@ -117,7 +117,8 @@ def object_maneuvers(state: State,
     t0 = read_time(since, state, "since") if since else None
     if t0 is not None and t1 is not None and int(t1.ns) < int(t0.ns):
         from ..errors import ApiError
-        raise ApiError(422, "validation_error", "until is before since")
+        raise ApiError(422, "validation_error", f"until: {until} is before since ({since})",
+                       {"field": "until"})
     store = state.alert_store.store
     history = dict(store.history_arrays([norad_id], since=t0, until=t1))
     arrays = history.get(norad_id)

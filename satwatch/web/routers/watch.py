@@ -112,7 +112,8 @@ def add_rule(state: State, token: WriteToken, rule: RuleIn):
         out = store.add_rule(rule.kind, spec, {"webhooks": rule.webhooks, "emails": rule.emails},
                              name=rule.name, now_ns=state.now_ns())
     except WatchError as exc:
-        raise ApiError(422, "validation_error", str(exc)) from None
+        raise ApiError(422, "validation_error", str(exc),
+                       {"field": exc.field} if getattr(exc, "field", None) else None) from None
     out["warnings"] = _absent_objects(state, out["id"])
     return out
 
