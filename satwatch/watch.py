@@ -42,7 +42,7 @@ import numpy as np
 from .catalog import Catalog
 from .elements import ElementSet
 from .errors import SatwatchError
-from .events import GFunction
+from .events import GFunction, latest_at_or_before, scan, to_intervals
 from .time import NS_PER_S, Time
 
 RULE_KINDS = ("pass", "maneuver", "new_object", "conjunction")
@@ -52,8 +52,10 @@ RULE_KINDS = ("pass", "maneuver", "new_object", "conjunction")
 # rule would set.
 MEAN_EARTH_RADIUS_KM = 6371.0088
 
-# Largest number of watched objects x time samples one pass rule evaluates;
-# past it the rule must narrow its objects (bounded work, never OOM).
+# Largest number of watched objects x time samples (at each object's step,
+# MIN_PASS_STEP_S) one pass rule evaluates; past it the rule must narrow its
+# objects (bounded work, never OOM: about 1 us a sample, so ~5 s; measured:
+# 5 LEO objects, a 10 km circle, 2 days at ~1.2 s steps in 0.66 s).
 MAX_PASS_SAMPLES = 5_000_000
 # How far before a window the pass search looks for the entry of a pass that
 # is under way when the window opens (its alert key): a day.
@@ -147,8 +149,10 @@ class Update:
 
     ``catalog``: every object after the update; ``new_objects``: objects not
     known before it; ``owners`` and ``launch_sites``: NORAD id -> owner code
-    / launch-site code where known; ``window_start_ns``..``window_end_ns``
-    with ``step_s``: the span searched for passes.
+    / launch-site code where known; ``window_start_ns``..``window_end_ns``:
+    the span searched for passes; ``step_s``: the pass search's longest
+    sampling step (smaller targets get shorter ones: MIN_PASS_STEP_S) and
+    the lattice its start is aligned to.
     """
 
     catalog: Catalog
@@ -598,7 +602,6 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
         raise WatchError(f"rule {rule.id}: {len(sets)} objects over a target of {size_km:.3g} "
                          f"km need {n_samples} samples, over {MAX_PASS_SAMPLES}; narrow the "
                          "rule's objects, widen its target or shorten the window")
-    from .events import latest_at_or_before, scan, to_intervals
     from .passes import catalog_ephemeris
     sub = Catalog(list(sets), [], update.catalog.source)
     g = SubpointG(catalog_ephemeris(sub), rule, step_s)
@@ -620,14 +623,18 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
     g_ends = g.evaluate(obj, ends, exact=True)
     best_t = np.where(g_ends[:, 1] > g_ends[:, 0], end_ns, start_ns)
     best_g = np.fmax(g_ends[:, 0], g_ends[:, 1])
-    k = latest_at_or_before(obj, start_ns, mx.obj, mx.time.ns)      # pass of each maximum
-    ok = k >= 0
-    ok[ok] = mx.time.ns[ok] <= end_ns[k[ok]]
-    k, m_t, m_v = k[ok], mx.time.ns[ok], mx.value[ok]
-    order = np.lexsort((m_v, k))
-    last = order[np.r_[k[order][1:] != k[order][:-1], True]] if len(order) else order
-    better = m_v[last] > best_g[k[last]]         # the highest maximum of each pass
-    best_t[k[last][better]], best_g[k[last][better]] = m_t[last][better], m_v[last][better]
+    of = latest_at_or_before(obj, start_ns, mx.obj, mx.time.ns)     # pass of each maximum
+    ok = of >= 0
+    ok[ok] = mx.time.ns[ok] <= end_ns[of[ok]]
+    of, m_t, m_v = of[ok], mx.time.ns[ok], mx.value[ok]
+    order = np.lexsort((m_v, of))
+    last = order[np.r_[of[order][1:] != of[order][:-1], True]] if len(order) else order
+    better = m_v[last] > best_g[of[last]]        # the highest maximum of each pass
+    best_t[of[last][better]], best_g[of[last][better]] = m_t[last][better], m_v[last][better]
+    lost = ~np.isfinite(best_g)     # both ends at failures, no maximum between: the middle
+    if lost.any():
+        best_t[lost] = start_ns[lost] + (end_ns[lost] - start_ns[lost]) // 2
+        best_g[lost] = g.evaluate(obj[lost], best_t[lost][:, None], exact=True)[:, 0]
     geo = g.subpoint(obj, best_t[:, None], exact=True)
     if rule.polygon_lon_lat_deg:
         where = "inside the rule's polygon"
@@ -638,18 +645,24 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
     for k in range(len(obj)):
         es = sets[int(obj[k])]
         t_ns = int(best_t[k])
-        lat, lon, alt = (float(geo.lat_deg[k, 0]), float(geo.lon_deg[k, 0]),
-                         float(geo.alt_km[k, 0]))
         details = {"enter": Time(int(start_ns[k])).iso(3), "leave": Time(int(end_ns[k])).iso(3),
-                   "lat_deg": round(lat, 4), "lon_deg": round(lon, 4), "alt_km": round(alt, 2),
+                   "lat_deg": _rounded(geo.lat_deg[k, 0], 4),
+                   "lon_deg": _rounded(geo.lon_deg[k, 0], 4),
+                   "alt_km": _rounded(geo.alt_km[k, 0], 2),
                    "partial": bool(start_partial[k] or end_partial[k])}
         if not rule.polygon_lon_lat_deg:
-            details["distance_km"] = round(float(rule.radius_km - best_g[k]), 2)
+            details["distance_km"] = _rounded(rule.radius_km - best_g[k], 2)
         out.append(Alert(f"pass:{rule.id}:{es.norad_id}:{int(entry_s[k])}",
                          rule.id, "pass", es.norad_id, t_ns,
                          f"{es.name or es.norad_id} ({es.norad_id}) passes {where} at "
                          f"{Time(t_ns).iso(0)}", details))
     return out
+
+
+def _rounded(x, digits: int):
+    """A float for JSON: rounded, None where not finite (failed propagation)."""
+    x = float(x)
+    return round(x, digits) if np.isfinite(x) else None
 
 
 def _entry_seconds(g: SubpointG, obj, start_ns, start_partial) -> np.ndarray:
