@@ -420,9 +420,10 @@ def pass_times(update: Update, lookback_s: float = 0.0) -> Time:
 # signed distance to one edge or vertex) is concave with one peak; the
 # engine refines every sampled maximum that comes near zero (a concave
 # peak's sampled top lies within one sampled difference of its true top,
-# inside events.OVERSHOOT), so its pair of roots is found too.  A polygon
-# with features below MIN_PASS_STEP_S of motion (~7 km in LEO) has only (b)
-# for them.
+# inside events.OVERSHOOT), so its pair of roots is found too.  Features
+# narrower than MIN_PASS_STEP_S of motion (~8 km in LEO) are still sampled
+# every second, where (b) may fail: two peaks of g within one step can hide
+# one pass (tests/test_watch_pass_rules.py's U polygons show it at 30 s).
 MIN_PASS_STEP_S = 1.0
 # Ground speed bound: R * (perigee angular rate + Earth rotation).  R: the
 # ellipsoid's largest radius of curvature (WGS-84 polar, a / sqrt(1 - e2)),
