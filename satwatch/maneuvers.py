@@ -103,6 +103,12 @@ class DetectorSettings:
     z_weak: float = 6.0             # weak in-track changes down to this z (0 = off) are kept
     along_weak_z: float = 4.0       # ... with this along-track support
     floor_settled_km: float = 0.002 # outside GEO, an in-track change smaller once settled is wander
+    # the catch-up rule over every in-track detection, weak ramps included
+    catchup_all: bool = True
+    # the node's displacement (dOmega sin i) with each gap's own inclination
+    node_local_sini: bool = True
+    # two consecutive sets out and back (in a) are outliers too
+    outlier_pairs: bool = True
 
     @property
     def min_sets(self) -> int:
@@ -214,6 +220,55 @@ def flag_outliers(t_days: np.ndarray, series: list[np.ndarray], scales: list[np.
         else:
             out &= ~on_step
         bad[1:-1] |= out
+    return bad
+
+
+def _drop_catchups(g, in_ok, cross_ok, da, dl_settled, t, a, sa, cfg):
+    """The catch-up rule of the jump test (step 6 of docs/maneuvers.md)
+    over every in-track detection, test 1's, the jumps' and the weak ramps'
+    alike: a detection up to ``settle_sets`` sets after the previous
+    in-track one, of the same sign, while the sets between still rise
+    (their single-gap jumps over the noise sum beyond ``catchup_z`` over
+    sqrt of their number), both under ``catchup_max_km``, is the orbit fit
+    catching up on the first (Jason-1 2004-02 and 2004-06, TOPEX 1994-02:
+    a weak ramp, then its catch-up 3-8 sets later).  Returns the kept gaps."""
+    gi = g[in_ok[g] & ~cross_ok[g]]
+    if len(gi) < 2:
+        return g
+    jump, _, _ = _jump_test(t, a, sa, cfg.jump_rate_gaps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zs = np.nan_to_num(jump / (np.maximum(sa[:-1], sa[1:]) * np.sqrt(2.0)))
+    cz = np.concatenate([[0.0], np.cumsum(zs)])
+    size = np.maximum(np.abs(np.nan_to_num(da)), np.abs(np.nan_to_num(dl_settled)))
+    p, q = gi[:-1], gi[1:]                  # consecutive in-track detections
+    lag = q - p
+    sgn = np.sign(np.nan_to_num(da[p]))
+    rising = sgn * (cz[q] - cz[np.minimum(p + 1, len(zs))]) / np.sqrt(np.maximum(lag - 1, 1))
+    later = np.maximum(np.abs(jump[q]), np.abs(np.nan_to_num(da[q])))
+    catchup = (lag > 1) & (lag <= cfg.settle_sets) & (sgn != 0) \
+        & (np.sign(np.nan_to_num(da[q])) == sgn) & (rising > cfg.catchup_z) \
+        & (size[p] < cfg.catchup_max_km) & (later < cfg.catchup_max_km)
+    return g[~np.isin(g, q[catchup])]
+
+
+def _pair_outliers(t, x, s, z):
+    """Two consecutive sets both far (same side) from the line through the
+    sets either side of them, while those agree with each other: an
+    excursion out and back over two sets."""
+    n = len(x)
+    bad = np.zeros(n, bool)
+    if n < 4:
+        return bad
+    t0, t1, t2, t3 = t[:-3], t[1:-2], t[2:-1], t[3:]
+    span = np.where(t3 > t0, t3 - t0, 1.0)
+    p1 = x[:-3] + (x[3:] - x[:-3]) * (t1 - t0) / span
+    p2 = x[:-3] + (x[3:] - x[:-3]) * (t2 - t0) / span
+    d1, d2 = x[1:-2] - p1, x[2:-1] - p2
+    sc = np.maximum(np.maximum(s[1:-2], s[2:-1]), 1e-12)
+    m = np.minimum(np.abs(d1), np.abs(d2))
+    out = (np.sign(d1) == np.sign(d2)) & (m > z * sc) & (np.abs(x[3:] - x[:-3]) < 0.5 * m)
+    bad[1:-2] |= out
+    bad[2:-1] |= out
     return bad
 
 
@@ -442,11 +497,19 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     # Cross-track coordinates: the normal's displacement in radians, along
     # the inclination and along the node (scaled by sin i), each detrended
     # by the fit itself.
-    node = raan * np.sin(np.median(inc))
+    if cfg.node_local_sini:
+        # the normal moves by dOmega * sin i: with the local inclination (a
+        # GEO satellite's i drifts from 0.1 to 3 deg; near i = 0 the node is
+        # ill-defined and its swings are no motion of the normal)
+        node = np.concatenate([[0.0], np.cumsum(np.diff(raan) * np.sin(0.5 * (inc[1:] + inc[:-1])))])
+    else:
+        node = raan * np.sin(np.median(inc))
     sa = robust_scale(a, t, cfg.noise_sets)
     si = robust_scale(inc, t, cfg.noise_sets)
     sn = robust_scale(node, t, cfg.noise_sets)
     bad = flag_outliers(t, [a, inc, node], [sa, si, sn], cfg.outlier_z)
+    if cfg.outlier_pairs:
+        bad |= _pair_outliers(t, a, sa, cfg.outlier_z)
     outliers = np.sort(np.concatenate([unusable, ep[bad]]))
     good = ~bad
     ep, t, a, inc, raan, node = ep[good], t[good], a[good], inc[good], raan[good], node[good]
@@ -588,6 +651,8 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
             cross_ok[gw] = False
             score[gw] = za_raw[gw]
             g = np.sort(np.concatenate([g, gw]))
+    if cfg.catchup_all and cfg.catchup_z > 0 and len(g) > 1:
+        g = _drop_catchups(g, in_ok, cross_ok, da, dl_settled, t, a, sa, cfg)
     if cfg.settle_sets > ka and len(g):
         # Size of an in-track change once the orbit fit has settled (it may
         # show a burn as a ramp over days): the mean departure from the
