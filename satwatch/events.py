@@ -78,11 +78,16 @@ class GFunction:
     """Base class: ``n_obj`` objects, a step per object, ``evaluate``.
 
     Subclasses implement :meth:`evaluate`.  ``step_s`` is an array
-    ``(n_obj,)`` of sampling steps in seconds.
+    ``(n_obj,)`` of sampling steps in seconds.  A g-function whose values
+    between samples are interpolated (``evaluate(..., exact=False)``) gives
+    ``interpolation_tol``, a bound on how far those values can be from the
+    exact ones: a hidden root pair whose interpolated extremum lies within
+    it of zero is then decided, and its roots found, on exact values.
     """
 
     n_obj: int
     step_s: np.ndarray
+    interpolation_tol: float = 0.0
 
     def evaluate(self, obj, t_ns, exact: bool = False):  # pragma: no cover - interface
         raise NotImplementedError
@@ -139,6 +144,7 @@ class _Combined(GFunction):
         self.parts, self.reduce = parts, reduce
         self.n_obj = parts[0].n_obj
         self.step_s = np.minimum.reduce([np.asarray(p.step_s, dtype=float) for p in parts])
+        self.interpolation_tol = max(float(getattr(p, "interpolation_tol", 0.0)) for p in parts)
 
     def evaluate(self, obj, t_ns, exact=False):
         return self.reduce([p.evaluate(obj, t_ns, exact=exact) for p in self.parts])
@@ -157,6 +163,7 @@ def any_of(*gs) -> GFunction:
 class _Negated(GFunction):
     def __init__(self, g):
         self.g, self.n_obj, self.step_s = g, g.n_obj, np.asarray(g.step_s, dtype=float)
+        self.interpolation_tol = float(getattr(g, "interpolation_tol", 0.0))
 
     def evaluate(self, obj, t_ns, exact=False):
         return -self.g.evaluate(obj, t_ns, exact=exact)
@@ -279,7 +286,8 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
     drops sign changes next to a non-finite sample instead (for functions
     evaluated only near chosen windows, whose edges are not events)."""
     t0, t1 = _window(start, end)
-    c_obj, c_t, c_dir, mx, mn = [], [], [], [], []
+    tol = float(getattr(g, "interpolation_tol", 0.0) or 0.0)
+    c_obj, c_t, c_dir, mx, mn, later = [], [], [], [], [], []
     in_start = np.zeros(g.n_obj, dtype=bool)
     in_end = np.zeros(g.n_obj, dtype=bool)
     for idx, times in _groups(g, chunk_elements, t0, t1):
@@ -304,6 +312,7 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
                                              hi_v[keep])
         lo_v = np.where(np.isfinite(lo_v), lo_v, -np.inf)
         hi_v = np.where(np.isfinite(hi_v), hi_v, -np.inf)
+        exact_b = np.zeros(len(obj_b), dtype=bool)      # brackets refined on exact values
         found_max = found_min = None
         for kind, rows, cols in (("max", mx_r, mx_c), ("min", mn_r, mn_c)):
             if not len(rows):
@@ -311,10 +320,23 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
             want_all = (kind == "max" and maxima) or (kind == "min" and minima)
             te, ve = _extremum(g, idx[rows], times[cols - 1], times[cols + 1], kind)
             ve_ok = np.isfinite(ve)
-            if kind == "max":
-                hidden = (v[rows, cols] < 0) & (ve >= 0) & ve_ok
-            else:
-                hidden = (v[rows, cols] >= 0) & (ve < 0) & ve_ok
+            out_side = (v[rows, cols] < 0) if kind == "max" else (v[rows, cols] >= 0)
+            # an interpolated extremum within the interpolation's error of
+            # zero: whether it crosses is the exact function's to say
+            check = out_side & ve_ok & (np.abs(ve) <= tol) if tol > 0 \
+                else np.zeros(len(rows), dtype=bool)
+            # ... and where the interpolated one is not clearly across zero,
+            # the interpolant cannot place its roots: exact values there too
+            on_exact = check & ((ve < 0.2 * tol) if kind == "max" else (ve >= -0.2 * tol))
+            if check.any():
+                ci = np.flatnonzero(check)
+                lo_c, hi_c = times[cols[ci] - 1], times[cols[ci] + 1]
+                tc, vc = _polish_extremum(g, idx[rows[ci]], te[ci], ve[ci], kind)
+                te[ci] = np.clip(tc, lo_c + 1, hi_c - 1)
+                ve[ci] = np.where(tc == te[ci], vc, np.asarray(g.evaluate(
+                    idx[rows[ci]], te[ci][:, None], exact=True), dtype=float)[:, 0])
+                ve_ok = np.isfinite(ve)
+            hidden = out_side & ve_ok & ((ve >= 0) if kind == "max" else (ve < 0))
             if hidden.any():
                 r, c, tm, vm = rows[hidden], cols[hidden], te[hidden], ve[hidden]
                 # the sampled neighbours are on the same side as the sampled extremum
@@ -323,6 +345,7 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
                 hi_b = np.concatenate([hi_b, tm, times[c + 1]])
                 lo_v = np.concatenate([lo_v, v[r, c - 1], vm])
                 hi_v = np.concatenate([hi_v, vm, v[r, c + 1]])
+                exact_b = np.concatenate([exact_b, on_exact[hidden], on_exact[hidden]])
             if want_all:
                 inside = (te > t0) & (te < t1) & ve_ok
                 if kind == "max" and max_threshold is not None:
@@ -344,14 +367,18 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
             mx.append(found_max)
         if found_min is not None:
             mn.append(found_min)
+        # brackets on exact values need no chunk's interpolant: all of them
+        # at once after the last chunk (one exact evaluation per step)
+        later.append(tuple(x[exact_b] for x in (obj_b, lo_b, hi_b, lo_v, hi_v)))
+        now = ~exact_b
+        obj_b, lo_b, hi_b, lo_v, hi_v = (x[now] for x in (obj_b, lo_b, hi_b, lo_v, hi_v))
         if len(obj_b):
             tr = _refine_roots(g, obj_b, lo_b, hi_b, lo_v, hi_v, polish=polish)
-            inside = (tr >= t0) & (tr <= t1)
-            # a root exactly at an edge sample is the edge state, not an event
-            inside &= ~((tr == t0) & (lo_b == t0)) & ~((tr == t1) & (hi_b == t1))
-            c_obj.append(obj_b[inside])
-            c_t.append(tr[inside])
-            c_dir.append(np.where(hi_v[inside] >= 0, 1, -1).astype(np.int8))
+            _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v)
+    if later and sum(len(x[0]) for x in later):
+        obj_b, lo_b, hi_b, lo_v, hi_v = (np.concatenate(x) for x in zip(*later))
+        tr = _refine_roots(g, obj_b, lo_b, hi_b, lo_v, hi_v, exact=np.ones(len(obj_b), bool))
+        _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v)
     obj = np.concatenate(c_obj) if c_obj else np.zeros(0, dtype=np.int64)
     t = np.concatenate(c_t) if c_t else np.zeros(0, dtype=np.int64)
     d = np.concatenate(c_dir) if c_dir else np.zeros(0, dtype=np.int8)
@@ -359,6 +386,16 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
     crossings = Crossings(obj[order], Time(t[order]), d[order], in_start, in_end,
                           Time(t0), Time(t1))
     return Scan(crossings, _pack(mx) if maxima else None, _pack(mn) if minima else None)
+
+
+def _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v):
+    """Append the refined roots ``tr`` that lie in the window [t0, t1]."""
+    inside = (tr >= t0) & (tr <= t1)
+    # a root exactly at an edge sample is the edge state, not an event
+    inside &= ~((tr == t0) & (lo_b == t0)) & ~((tr == t1) & (hi_b == t1))
+    c_obj.append(obj_b[inside])
+    c_t.append(tr[inside])
+    c_dir.append(np.where(hi_v[inside] >= 0, 1, -1).astype(np.int8))
 
 
 def _pack(recs) -> Extrema:
@@ -561,15 +598,29 @@ def _solve(g, mode, obj, a, b, fa, fb, tol, values):
     return out if out is not None else _illinois(values, a, b, fa, fb, tol)
 
 
-def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True):
+def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=None):
     """Illinois (modified regula falsi) on every bracket at once, then an
-    optional secant polish with exact values.  Returns root times (ns)."""
-    a, b = _solve(g, 0, obj, lo.astype(float), hi.astype(float), lo_v.astype(float),
-                  hi_v.astype(float), ROOT_TOL_S * NS_PER_S,
-                  lambda ia, x: np.asarray(g.evaluate(obj[ia], x[:, None]), dtype=float)[:, 0])
-    root = 0.5 * (a + b)
-    if polish:
-        root = _polish(g, obj, root, a, b)
+    optional secant polish with exact values; brackets marked ``exact``
+    (a hidden pair decided on exact values) are refined on exact values
+    throughout.  Returns root times (ns)."""
+    exact = np.zeros(len(obj), dtype=bool) if exact is None else np.asarray(exact, dtype=bool)
+    root = np.empty(len(obj))
+    for on_exact in (False, True):
+        k = np.flatnonzero(exact == on_exact)
+        if not len(k):
+            continue
+        o = obj[k]
+        args = (o, lo[k].astype(float), hi[k].astype(float), lo_v[k].astype(float),
+                hi_v[k].astype(float), ROOT_TOL_S * NS_PER_S)
+        if on_exact:
+            a, b = _illinois(lambda ia, x: np.asarray(g.evaluate(o[ia], x[:, None], exact=True),
+                                                      dtype=float)[:, 0], *args[1:])
+            root[k] = 0.5 * (a + b)
+            continue
+        a, b = _solve(g, 0, *args,
+                      lambda ia, x: np.asarray(g.evaluate(o[ia], x[:, None]), dtype=float)[:, 0])
+        r = 0.5 * (a + b)
+        root[k] = _polish(g, o, r, a, b) if polish else r
     return np.rint(root).astype(np.int64)
 
 

@@ -415,6 +415,14 @@ class _PairG(GFunction):
     """Base of (satellite, site) g-functions: object k is satellite
     ``k // n_sites`` seen from site ``k % n_sites``."""
 
+    # Between grid samples the states are Hermite-interpolated: sin(elevation)
+    # and cos(off-nadir) then differ from exact SGP4 by up to 4.7e-4 at the
+    # maxima of the whole 2023-10-13 catalog over Vostochny (24 h, 10 deg;
+    # 99.9 % under 1.2e-4).  A hidden pass whose interpolated peak is within
+    # ten times that of the mask is decided on exact values (events.scan):
+    # a pass 0.002 deg above a 10 deg mask for 6 s was missed.
+    interpolation_tol = 5e-3
+
     def __init__(self, eph: Ephemeris, sites):
         self.eph = eph
         self.sites = list(sites)
@@ -776,6 +784,12 @@ class ElevationG(_PairG):
 class SunlitG(GFunction):
     """Shadow margin (km, >= 0 sunlit) of satellites; objects as ElevationG's
     (the site index is ignored), so that it combines with it."""
+
+    # Hermite positions between grid samples are within 0.78 km of exact SGP4
+    # (mid-interval, 300 objects of every step of the 2023-10-13 catalog; the
+    # worst at deep-space steps of ~1,600 s): a hidden eclipse whose
+    # interpolated margin is within 5 km of zero is decided on exact values.
+    interpolation_tol = 5.0
 
     def __init__(self, eph, n_sites=1, windows=None):
         """``windows``: optional ``(sat, start_ns, end_ns)`` arrays; only
