@@ -12,8 +12,11 @@ from ..errors import SourceError
 ELEMENT_SUFFIXES = {".txt", ".tle", ".3le", ".2le", ".json", ".xml", ".csv", ".kvn", ".omm"}
 
 
-def read_source_texts(source, *, cache=None) -> list[tuple[str, str]]:
-    """``[(name, text), ...]`` for a path, directory, URL, stream or ``-``."""
+def read_source_texts(source, *, cache=None,
+                      format: str | None = None) -> list[tuple[str, str]]:
+    """``[(name, text), ...]`` for a path, directory, URL, stream or ``-``
+    (``format``: how a download is checked before it is cached, see
+    :func:`satwatch.sources.remote.fetch_url`)."""
     if hasattr(source, "read"):
         return [(getattr(source, "name", "<stream>"), source.read())]
     text_source = str(source)
@@ -21,7 +24,7 @@ def read_source_texts(source, *, cache=None) -> list[tuple[str, str]]:
         return [("<stdin>", sys.stdin.read())]
     if text_source.startswith(("http://", "https://")):
         from .remote import fetch_url
-        return [(text_source, fetch_url(text_source, cache=cache))]
+        return [(text_source, fetch_url(text_source, cache=cache, format=format))]
     path = Path(os.path.expanduser(text_source))
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and _element_file(p))
@@ -48,13 +51,33 @@ def _read(path: Path) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror})") from None
-    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
+    return decode_text(data, str(path), gzipped=path.suffix.lower() == ".gz")
+
+
+def decode_text(data: bytes, where: str, *, gzipped: bool = False) -> str:
+    """The UTF-8 text in ``data`` (a file's or a download's bytes), gunzipped
+    first when ``gzipped`` or when it starts with gzip's magic bytes.  A
+    damaged gzip stream or bytes that are not UTF-8 raise one
+    :class:`SourceError` naming ``where`` (the file or URL) and the fault."""
+    gzipped = gzipped or data[:2] == b"\x1f\x8b"
+    if gzipped:
         import gzip
-        data = gzip.decompress(data)
+        import zlib
+        try:
+            data = gzip.decompress(data)
+        except EOFError:
+            raise SourceError(f"{where}: a gzip file cut short (its compressed data ends "
+                              "early: an interrupted copy or download?)") from None
+        except gzip.BadGzipFile as exc:
+            raise SourceError(f"{where}: not readable as gzip ({exc})") from None
+        except (OSError, zlib.error) as exc:
+            raise SourceError(f"{where}: a damaged gzip file ({exc})") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SourceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        what = "a gzip file that does not decompress to UTF-8 text" if gzipped else \
+            "not UTF-8 text"
+        raise SourceError(f"{where}: {what} (byte {exc.start})") from None
 
 
 def load_catalog(source, *, strict: bool = False, keep_history: bool = False,
@@ -67,7 +90,7 @@ def load_catalog(source, *, strict: bool = False, keep_history: bool = False,
     element set is kept, unless ``keep_history``.
     """
     sets, rejections, names = [], [], []
-    for name, text in read_source_texts(source, cache=cache):
+    for name, text in read_source_texts(source, cache=cache, format=format):
         s, r = parse_elements(text, source=name, strict=strict, format=format)
         sets.extend(s)
         rejections.extend(r)
