@@ -465,9 +465,6 @@ def _run(args, env):
     return CliRunner().invoke(cli_app, [str(a) for a in args], env=env)
 
 
-@pytest.mark.xfail(strict=True, reason="sources.remote.fetch_url marks the download as "
-                   "the latest catalog before anything has read it: a failed update "
-                   "replaces the last good catalog with an HTML page")
 def test_failed_update_keeps_the_last_good_catalog(http_server, reference_data, tmp_path):
     """README: commands use "the last satwatch update" by default.  A good
     update, then one whose server answers 200 with an HTML page: the second
@@ -487,9 +484,6 @@ def test_failed_update_keeps_the_last_good_catalog(http_server, reference_data, 
     assert json.loads(where.stdout)[0]["name"] == "ISS (ZARYA)"
 
 
-@pytest.mark.xfail(strict=True, reason="sources.remote.fetch_url caches the text before it "
-                   "is known to be element sets: an error page is served from the cache "
-                   "for two hours and the next update does not download again")
 def test_an_error_page_is_not_cached_for_two_hours(http_server, reference_data, tmp_path):
     """The server answers an HTML page once, then the catalog.  The second
     `satwatch update` a minute later should download again and succeed;
@@ -508,9 +502,6 @@ def test_an_error_page_is_not_cached_for_two_hours(http_server, reference_data, 
     assert json.loads(again.stdout)["objects"] == 10
 
 
-@pytest.mark.xfail(strict=True, reason="cli update: a download with no element set at all "
-                   "(a server's text message) is reported as 'catalog updated' with 0 "
-                   "objects, exit 0, and becomes the latest catalog")
 def test_update_that_yields_no_element_sets_is_an_error(http_server, tmp_path):
     """A server answering 200 with a plain-text message (a quota notice, not
     TLEs): `satwatch update` says "catalog updated", exits 0, objects 0,
@@ -524,9 +515,6 @@ def test_update_that_yields_no_element_sets_is_an_error(http_server, tmp_path):
     assert http_server.url in out.output
 
 
-@pytest.mark.xfail(strict=True, reason="an HTML page served with status 200 is parsed as "
-                   "OMM XML: the error says 'no <omm> element in this XML' and names the "
-                   "cache file, not the URL nor that the server sent HTML")
 def test_html_page_instead_of_elements_is_named_as_such(http_server, tmp_path):
     """A server (captive portal, maintenance page) answers 200 with HTML.
     `satwatch update` says "<cache dir>/c258….data, line 1: no <omm> element
@@ -621,9 +609,6 @@ def test_alpha5_catalog_number_finds_the_object(reference_data, tmp_path):
 # 6. a damaged gzip file on disk
 # ---------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="sources.loading._read calls gzip.decompress without "
-                   "catching its errors: a cut .gz prints only 'Aborted.' (click's answer "
-                   "to EOFError), a .gz that is not gzip a BadGzipFile traceback")
 @pytest.mark.parametrize("damage", ["cut in half", "not gzip"])
 def test_damaged_gzip_catalog_is_one_error_line_naming_the_file(reference_data, tmp_path,
                                                                 damage):
