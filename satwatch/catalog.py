@@ -8,7 +8,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .elements import ElementSet, Rejection
+from .elements import ElementSet, Rejection, catalog_number
 from .errors import CatalogError
 from .propagation import States, propagate, satrec
 from .time import Time
@@ -87,7 +87,7 @@ class Catalog:
                                 len(self.element_sets)))
 
     def __getitem__(self, key) -> ElementSet:
-        """By NORAD id (int or digit string) or by exact name (case-insensitive)."""
+        """By NORAD id (int, digits or Alpha-5) or by exact name (case-insensitive)."""
         found = self.find(key)
         if not found:
             raise CatalogError(f"no object {key!r} in this catalog "
@@ -95,10 +95,12 @@ class Catalog:
         return found[0]
 
     def find(self, query) -> list[ElementSet]:
-        """Objects matching a NORAD id, an exact name, or a name pattern
-        (``*`` and ``?`` wildcards, case-insensitive)."""
-        if isinstance(query, (int, np.integer)) or (isinstance(query, str) and query.strip().isdigit()):
-            nid = int(query)
+        """Objects matching a NORAD id (an integer, digits, or Alpha-5 such as
+        ``T0288`` = 270288, as TLE columns 3-7 write it), an exact name, or a
+        name pattern (``*`` and ``?`` wildcards, case-insensitive)."""
+        nid = (int(query) if isinstance(query, (int, np.integer))
+               else catalog_number(query) if isinstance(query, str) else None)
+        if nid is not None:
             return [es for es in self.element_sets if es.norad_id == nid]
         q = str(query).strip().upper()
         exact = [es for es in self.element_sets if es.name.upper() == q]
@@ -117,7 +119,8 @@ class Catalog:
             found = self.find(q)
             if not found:
                 raise CatalogError(f"no object {q!r} in this catalog (give a NORAD id, "
-                                   "an exact name, or a pattern such as 'STARLINK*')")
+                                   "digits or Alpha-5 such as A0001, an exact name, or a "
+                                   "pattern such as 'STARLINK*')")
             for es in found:
                 if es.norad_id not in seen:
                     seen.add(es.norad_id)

@@ -16,7 +16,9 @@ be detected by any reader; structure, types and ranges are checked.
 """
 from __future__ import annotations
 
+import calendar
 import csv
+import datetime
 import functools
 import io
 import json
@@ -32,17 +34,25 @@ from .time import NS_PER_DAY, Time, _parse_iso_ns
 
 __all__ = ["ElementSet", "Rejection", "parse_elements", "parse_tle", "parse_omm_kvn",
            "parse_omm_xml", "parse_omm_json", "parse_omm_csv", "detect_format",
-           "alpha5_to_int", "int_to_alpha5", "write_tle", "write_tle_text", "write_omm"]
+           "alpha5_to_int", "catalog_number", "int_to_alpha5", "write_tle", "write_tle_text",
+           "write_omm"]
 
 OMM_FIELDS = ("OBJECT_NAME", "OBJECT_ID", "EPOCH", "MEAN_MOTION", "ECCENTRICITY",
               "INCLINATION", "RA_OF_ASC_NODE", "ARG_OF_PERICENTER", "MEAN_ANOMALY",
               "EPHEMERIS_TYPE", "CLASSIFICATION_TYPE", "NORAD_CAT_ID", "ELEMENT_SET_NO",
               "REV_AT_EPOCH", "BSTAR", "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT")
-# CCSDS 502.0 (OMM) epochs: calendar format, upper-case T and optional
-# upper-case Z.  Stricter than satwatch.time's reader (which takes "t", "z",
-# a space or "UTC" from people): in a file a lower-case "z" where a digit
-# belongs is damage, and would otherwise silently drop that digit.
-_OMM_EPOCH_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?")
+# CCSDS 502.0-B-3 (7.5.10) epochs: calendar YYYY-MM-DDThh:mm:ss[.d...] or
+# day-of-year YYYY-DDDThh:mm:ss[.d...] (the standard's own OMM example says
+# EPOCH = 2007-064T10:34:41.4264), upper-case T and an optional upper-case Z.
+# Stricter than satwatch.time's reader (which takes "t", "z", a space or
+# "UTC" from people): in a file a lower-case "z" where a digit belongs is
+# damage, and would otherwise silently drop that digit.
+_OMM_EPOCH_RE = re.compile(r"\d{4}-(?:\d{2}-\d{2}|(\d{3}))T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z?")
+# Mean element theories whose elements SGP4 propagates: CCSDS 502.0's OMM
+# examples and CelesTrak's KVN write "SGP/SGP4" (TLE elements, for SGP or
+# SGP4), CelesTrak's XML and Space-Track write "SGP4".  Others (SGP4-XP,
+# DSST, USM, ...) define different mean elements and are refused.
+_SGP4_THEORIES = ("SGP4", "SGP/SGP4")
 _OMM_REQUIRED = ("EPOCH", "MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE",
                  "ARG_OF_PERICENTER", "MEAN_ANOMALY", "NORAD_CAT_ID", "BSTAR",
                  "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT")
@@ -141,6 +151,19 @@ def alpha5_to_int(text: str) -> int:
     if len(text) == 5 and text[0] in _ALPHA5_LETTERS and text[1:].isdigit():
         return (_ALPHA5_LETTERS.index(text[0]) + 10) * 10_000 + int(text[1:])
     raise ValueError(f"{text!r} is not a catalog number (digits or Alpha-5 such as A0001)")
+
+
+_R_CATALOG_NUMBER = re.compile(r"[0-9]{1,9}|[A-HJ-NP-Z][0-9]{4}")
+
+
+def catalog_number(text: str | None) -> int | None:
+    """The NORAD catalog number a query names: ASCII digits, or Alpha-5 (a
+    letter without I and O, then four digits: ``A0001`` = 100001, ``Z9999`` =
+    339999; either case); None when it is not one (a name)."""
+    if text is None:
+        return None
+    t = text.strip().upper()
+    return alpha5_to_int(t) if _R_CATALOG_NUMBER.fullmatch(t) else None
 
 
 def int_to_alpha5(number: int) -> str:
@@ -493,9 +516,50 @@ def _check_keywords(record: dict, fail) -> None:
             fail(key, f"unknown keyword {key!r}: did you mean {close[0]}?")
 
 
+# The units CCSDS 502.0-B-3 gives OMM keywords (its tables; the NDM/XML
+# schema spells them the same, compared here case-insensitively, as the
+# schema also lists "REV/DAY"), plus Space-Track's extra GP columns.  A unit
+# written in a message (KVN "[...]", XML units="...") must be this one: a
+# value in other units (INCLINATION = 0.901346 [rad]) is refused naming the
+# keyword and the unit, not converted, because a message in non-CCSDS units
+# comes from a writer that does not follow the standard, and guessing what
+# else it changed would be worse than asking for a conforming file.
+# Keywords without a unit (ECCENTRICITY, integers, text) take "n/a", as the
+# tables write it; USER_DEFINED_* and unknown keywords may carry any unit.
+_OMM_UNITS = {
+    "MEAN_MOTION": "rev/day", "SEMI_MAJOR_AXIS": "km", "INCLINATION": "deg",
+    "RA_OF_ASC_NODE": "deg", "ARG_OF_PERICENTER": "deg", "MEAN_ANOMALY": "deg",
+    "GM": "km**3/s**2", "MASS": "kg", "SOLAR_RAD_AREA": "m**2", "DRAG_AREA": "m**2",
+    "BSTAR": "1/ER", "BTERM": "m**2/kg", "AGOM": "m**2/kg",
+    "MEAN_MOTION_DOT": "rev/day**2", "MEAN_MOTION_DDOT": "rev/day**3",
+    "SEMIMAJOR_AXIS": "km", "APOAPSIS": "km", "PERIAPSIS": "km", "PERIOD": "min"}
+
+
+def _unit_of(key: str) -> str:
+    """The CCSDS unit of a known OMM keyword ("n/a" when it has none)."""
+    if _R_COVARIANCE.fullmatch(key):
+        return {0: "km**2", 1: "km**2/s", 2: "km**2/s**2"}[key.count("_DOT")]
+    return _OMM_UNITS.get(key, "n/a")
+
+
+def _check_units(units: dict, fail) -> None:
+    for key, unit in units.items():
+        if key.startswith("USER_DEFINED") or not (key in _OMM_KNOWN
+                                                  or _R_COVARIANCE.fullmatch(key)):
+            continue
+        want = _unit_of(key)
+        if unit.strip().casefold() != want.casefold():
+            ccsds = "has no unit" if want == "n/a" else f"is in [{want}]"
+            fail(key, f"{key} is given in [{unit}]; in CCSDS 502.0 OMM it {ccsds} "
+                      "(satwatch does not convert units)")
+
+
 def element_set_from_omm(record: dict, *, source: str | None = None, line: int | None = None,
-                         where: str = "", source_text: str = "") -> ElementSet:
-    """One ElementSet from OMM keywords (values as text or numbers)."""
+                         where: str = "", source_text: str = "",
+                         units: dict | None = None) -> ElementSet:
+    """One ElementSet from OMM keywords (values as text or numbers).
+    ``units``: keyword -> unit as the message wrote it (KVN ``[...]``, XML
+    ``units=``); each must be the CCSDS unit of that keyword."""
 
     def fail(fld, reason):
         raise ElementsError(reason, source=source, line=line, field=f"{where}{fld}")
@@ -505,10 +569,11 @@ def element_set_from_omm(record: dict, *, source: str | None = None, line: int |
                             f"{type(record).__name__}", source=source, line=line,
                             field=where.rstrip(".") or None)
     _check_keywords(record, fail)
+    _check_units(units or {}, fail)
     theory = str(record.get("MEAN_ELEMENT_THEORY", "SGP4") or "SGP4").strip().upper()
-    if theory != "SGP4":
-        fail("MEAN_ELEMENT_THEORY", f"mean element theory {theory!r} is not SGP4; "
-                                    "satwatch propagates SGP4 elements only")
+    if theory not in _SGP4_THEORIES:
+        fail("MEAN_ELEMENT_THEORY", f"mean element theory {theory!r} is not SGP4 (nor "
+                                    "SGP/SGP4); satwatch propagates SGP4 elements only")
     for key in ("REF_FRAME", "TIME_SYSTEM", "CENTER_NAME"):
         want = {"REF_FRAME": "TEME", "TIME_SYSTEM": "UTC", "CENTER_NAME": "EARTH"}[key]
         got = record.get(key)
@@ -520,11 +585,23 @@ def element_set_from_omm(record: dict, *, source: str | None = None, line: int |
     epoch_raw = record["EPOCH"]
     if not isinstance(epoch_raw, str):
         fail("EPOCH", f"EPOCH is {epoch_raw!r}, not ISO-8601 text")
-    if not _OMM_EPOCH_RE.fullmatch(epoch_raw.strip()):
+    m = _OMM_EPOCH_RE.fullmatch(epoch_raw.strip())
+    if not m:
         fail("EPOCH", f"EPOCH {epoch_raw!r} is not a CCSDS UTC time "
-                      "(YYYY-MM-DDThh:mm:ss[.f...][Z], upper-case T and Z)")
+                      "(YYYY-MM-DDThh:mm:ss[.f...][Z] or YYYY-DDDThh:mm:ss[.f...][Z], "
+                      "upper-case T and Z)")
+    epoch_text = epoch_raw.strip()
+    if m.group(1) is not None:      # day of year: 001 .. 365 (366 in leap years)
+        year, day = int(epoch_text[:4]), int(m.group(1))
+        length = 366 if calendar.isleap(year) else 365
+        if not 1 <= day <= length:
+            fail("EPOCH", f"EPOCH {epoch_raw!r}: day of year {m.group(1)} is outside "
+                          f"001..{length} ({year} has {length} days)")
     try:
-        epoch_ns = _parse_iso_ns(epoch_raw)
+        if m.group(1) is not None:
+            date = datetime.date(year, 1, 1) + datetime.timedelta(days=day - 1)
+            epoch_text = date.isoformat() + epoch_text[8:]
+        epoch_ns = _parse_iso_ns(epoch_text)
     except Exception:
         fail("EPOCH", f"EPOCH {epoch_raw!r} is not an ISO-8601 UTC time")
     norad_id = _omm_number(record, "NORAD_CAT_ID", fail, int)
@@ -559,12 +636,13 @@ def element_set_from_omm(record: dict, *, source: str | None = None, line: int |
 
 
 def _collect(records, *, source, strict):
-    """records: iterable of (dict, line, where, text) -> (sets, rejections)."""
+    """records: iterable of (dict, line, where, text, units) -> (sets, rejections);
+    units: keyword -> unit written in the message, or None."""
     sets, rejections = [], []
-    for record, line, where, text in records:
+    for record, line, where, text, units in records:
         try:
             sets.append(element_set_from_omm(record, source=source, line=line, where=where,
-                                             source_text=text))
+                                             source_text=text, units=units))
         except ElementsError as err:
             if strict:
                 raise
@@ -573,14 +651,14 @@ def _collect(records, *, source, strict):
 
 
 _KVN_LINE = re.compile(r"^\s*([A-Z_0-9]+)\s*=\s*(.*?)\s*$")
-_KVN_UNITS = re.compile(r"\s*\[[^\]]*\]$")
+_KVN_UNITS = re.compile(r"\s*\[([^\]]*)\]$")
 _KVN_TEXT_KEYS = {"OBJECT_NAME", "OBJECT_ID", "ORIGINATOR", "COMMENT"}
 
 
 def parse_omm_kvn(text: str, *, source: str | None = None, strict: bool = False):
     """CCSDS OMM in Keyword = Value notation; several messages may follow one
     another, each starting with ``CCSDS_OMM_VERS``."""
-    records, current, start, raw = [], None, None, []
+    records, current, start, raw, units = [], None, None, [], {}
     pre_rejections = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
@@ -599,12 +677,15 @@ def parse_omm_kvn(text: str, *, source: str | None = None, strict: bool = False)
                 current["__bad__"] = True
             continue
         key, value = m.groups()
+        unit = None
         if key not in _KVN_TEXT_KEYS:
-            value = _KVN_UNITS.sub("", value)   # "15.5 [rev/day]" -> "15.5"
+            m_unit = _KVN_UNITS.search(value)   # "15.5 [rev/day]" -> "15.5", "rev/day"
+            if m_unit:
+                value, unit = value[:m_unit.start()], m_unit.group(1).strip() or None
         if key == "CCSDS_OMM_VERS":
             if current is not None:
-                records.append((current, start, "\n".join(raw) + "\n"))
-            current, start, raw = {}, lineno, []
+                records.append((current, start, "\n".join(raw) + "\n", units))
+            current, start, raw, units = {}, lineno, [], {}
         elif current is None:
             err = ElementsError(f"{key} before CCSDS_OMM_VERS: the message header is "
                                 "missing", source=source, line=lineno, field=key)
@@ -616,11 +697,13 @@ def parse_omm_kvn(text: str, *, source: str | None = None, strict: bool = False)
         if key in current and key != "COMMENT":
             current["__dup__"] = key
         current[key] = value
+        if unit is not None:
+            units[key] = unit
     if current is not None:
-        records.append((current, start, "\n".join(raw) + "\n"))
+        records.append((current, start, "\n".join(raw) + "\n", units))
 
     def gen():
-        for record, line, text in records:
+        for record, line, text, record_units in records:
             if record.pop("__bad__", False):
                 continue   # its bad line was already reported
             dup = record.pop("__dup__", None)
@@ -631,7 +714,7 @@ def parse_omm_kvn(text: str, *, source: str | None = None, strict: bool = False)
                     raise err
                 pre_rejections.append(Rejection.from_error(err, text))
                 continue
-            yield record, line, "", text
+            yield record, line, "", text, record_units
     sets, rejections = _collect(gen(), source=source, strict=strict)
     return sets, pre_rejections + rejections
 
@@ -641,14 +724,15 @@ def parse_omm_xml(text: str, *, source: str | None = None, strict: bool = False)
     parser = expat.ParserCreate("utf-8")    # the text is already decoded
     records: list = []
     stack: list[str] = []
-    state = {"record": None, "chars": []}
+    state = {"record": None, "chars": [], "unit": None}
 
     def start(name, attrs):
         local = name.split(":")[-1]
         stack.append(local)
         if local == "omm":
-            state["record"] = ({}, parser.CurrentLineNumber, parser.CurrentByteIndex)
+            state["record"] = ({}, parser.CurrentLineNumber, parser.CurrentByteIndex, {})
         state["chars"] = []
+        state["unit"] = attrs.get("units") or None      # <INCLINATION units="deg">
 
     def end(name):
         local = name.split(":")[-1]
@@ -657,11 +741,15 @@ def parse_omm_xml(text: str, *, source: str | None = None, strict: bool = False)
         if local == "omm" and rec is not None:
             # the message's own text, verbatim (byte offsets into the UTF-8)
             end_byte = parser.CurrentByteIndex + len(name) + 3
-            records.append((rec[0], rec[1], encoded[rec[2]:end_byte].decode("utf-8", "replace")))
+            records.append((rec[0], rec[1], encoded[rec[2]:end_byte].decode("utf-8", "replace"),
+                            rec[3]))
             state["record"] = None
         elif rec is not None and local.isupper():
             rec[0][local] = "".join(state["chars"]).strip()
+            if state["unit"] is not None:
+                rec[3][local] = state["unit"]
         state["chars"] = []
+        state["unit"] = None
 
     def chars(data):
         state["chars"].append(data)
@@ -678,12 +766,13 @@ def parse_omm_xml(text: str, *, source: str | None = None, strict: bool = False)
                             field=None)
         if strict or not records:
             raise err from None
-        sets, rej = _collect(((r, ln, "", raw) for r, ln, raw in records), source=source,
+        sets, rej = _collect(((r, ln, "", raw, u) for r, ln, raw, u in records), source=source,
                              strict=strict)
         return sets, rej + [Rejection.from_error(err)]
     if not records:
         raise ElementsError("no <omm> element in this XML", source=source, line=1)
-    return _collect(((r, ln, "", raw) for r, ln, raw in records), source=source, strict=strict)
+    return _collect(((r, ln, "", raw, u) for r, ln, raw, u in records), source=source,
+                    strict=strict)
 
 
 def parse_omm_json(text: str, *, source: str | None = None, strict: bool = False):
@@ -697,7 +786,8 @@ def parse_omm_json(text: str, *, source: str | None = None, strict: bool = False
         data = [data]
     if not isinstance(data, list):
         raise ElementsError("OMM JSON must be a list of objects", source=source)
-    return _collect(((rec, None, f"[{i}].", json.dumps(rec)) for i, rec in enumerate(data)),
+    return _collect(((rec, None, f"[{i}].", json.dumps(rec), None)
+                     for i, rec in enumerate(data)),
                     source=source, strict=strict)
 
 
@@ -743,7 +833,7 @@ def parse_omm_csv(text: str, *, source: str | None = None, strict: bool = False)
             rejections.append(Rejection.from_error(err, ",".join(row)))
             continue
         rows.append((dict(zip(header, row)), lineno, "",
-                     lines[lineno - 1] if lineno - 1 < len(lines) else ""))
+                     lines[lineno - 1] if lineno - 1 < len(lines) else "", None))
     sets, rej = _collect(rows, source=source, strict=strict)
     return sets, rejections + rej
 

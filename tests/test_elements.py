@@ -9,6 +9,7 @@ strings, extra keys).  Alpha-5: Space-Track's documentation ("A0000" is
 100000, letters I and O are not used, "Z9999" is 339999).
 """
 import json
+import re
 
 import pytest
 
@@ -58,7 +59,9 @@ CELESTRAK_XML = """<?xml version="1.0" encoding="UTF-8"?>
 </ndm>
 """
 
-CELESTRAK_KVN = """CCSDS_OMM_VERS = 2.0
+# Space-Track's gp class as KVN: "MEAN_ELEMENT_THEORY = SGP4", CCSDS units in
+# brackets.
+SPACETRACK_KVN = """CCSDS_OMM_VERS = 2.0
 COMMENT  GENERATED VIA SPACE-TRACK.ORG API
 CREATION_DATE = 2023-11-19T14:06:11
 ORIGINATOR = 18 SPCS
@@ -85,6 +88,15 @@ MEAN_MOTION_DOT = .11741E-3 [rev/day**2]
 MEAN_MOTION_DDOT = 0 [rev/day**3]
 """
 
+# The same record as CelesTrak's GP API writes KVN (FORMAT=kvn): no comment,
+# blank CREATION_DATE and ORIGINATOR, no units, and "MEAN_ELEMENT_THEORY =
+# SGP/SGP4" (as in CCSDS 502.0's OMM example).
+CELESTRAK_KVN = re.sub(r" \[[^\]]*\]", "", SPACETRACK_KVN).replace(
+    "COMMENT  GENERATED VIA SPACE-TRACK.ORG API\n", "").replace(
+    "CREATION_DATE = 2023-11-19T14:06:11", "CREATION_DATE =").replace(
+    "ORIGINATOR = 18 SPCS", "ORIGINATOR =").replace(
+    "MEAN_ELEMENT_THEORY = SGP4", "MEAN_ELEMENT_THEORY = SGP/SGP4")
+
 CELESTRAK_CSV = """OBJECT_NAME,OBJECT_ID,EPOCH,MEAN_MOTION,ECCENTRICITY,INCLINATION,RA_OF_ASC_NODE,ARG_OF_PERICENTER,MEAN_ANOMALY,EPHEMERIS_TYPE,CLASSIFICATION_TYPE,NORAD_CAT_ID,ELEMENT_SET_NO,REV_AT_EPOCH,BSTAR,MEAN_MOTION_DOT,MEAN_MOTION_DDOT
 ISS (ZARYA),1998-067A,2023-11-19T21:48:41.788800,15.49449436,.0001014,51.6432,277.2343,327.9325,69.0480,0,U,25544,999,42594,.21752E-3,.11741E-3,0
 """
@@ -99,7 +111,7 @@ def _check_iss(es):
 @pytest.mark.parametrize("text,fmt", [
     (ISS_3LE, "tle"), ("0 " + ISS_3LE, "tle"), (ISS_3LE.split("\n", 1)[1], "tle"),
     (CELESTRAK_JSON, "omm-json"), (SPACETRACK_JSON, "omm-json"), (CELESTRAK_XML, "omm-xml"),
-    (CELESTRAK_KVN, "omm-kvn"), (CELESTRAK_CSV, "omm-csv")])
+    (SPACETRACK_KVN, "omm-kvn"), (CELESTRAK_KVN, "omm-kvn"), (CELESTRAK_CSV, "omm-csv")])
 def test_every_format_gives_the_same_element_set(text, fmt):
     from satwatch.elements import detect_format
     assert detect_format(text) == fmt
@@ -233,11 +245,17 @@ def test_catalog_keeps_good_records_and_reports_every_bad_one():
     (CELESTRAK_JSON.replace('"MEAN_MOTION":15.49449436', '"MEAN_MOTION":"fast"'), "[0].MEAN_MOTION"),
     (CELESTRAK_JSON.replace('"ECCENTRICITY":0.0001014', '"ECCENTRICITY":1.5'), "[0].ECCENTRICITY"),
     (CELESTRAK_JSON.replace('"EPOCH":"2023-11-19T21:48:41.788800",', ''), "[0].EPOCH"),
-    (CELESTRAK_KVN.replace("INCLINATION = 51.6432", "INCLINATION = 251.6432"), "INCLINATION"),
+    (SPACETRACK_KVN.replace("INCLINATION = 51.6432", "INCLINATION = 251.6432"), "INCLINATION"),
     (CELESTRAK_CSV.replace(",25544,", ",2x544,"), "NORAD_CAT_ID"),
     (CELESTRAK_XML.replace("<BSTAR>.21752E-3</BSTAR>", "<BSTAR>abc</BSTAR>"), "BSTAR"),
-    (CELESTRAK_KVN.replace("MEAN_ELEMENT_THEORY = SGP4", "MEAN_ELEMENT_THEORY = SGP4-XP"),
+    (SPACETRACK_KVN.replace("MEAN_ELEMENT_THEORY = SGP4", "MEAN_ELEMENT_THEORY = SGP4-XP"),
      "MEAN_ELEMENT_THEORY"),
+    (CELESTRAK_KVN.replace("SGP/SGP4", "DSST"), "MEAN_ELEMENT_THEORY"),
+    # CCSDS 502.0-B-3 units: angles in deg, BSTAR in 1/ER; others are refused
+    (SPACETRACK_KVN.replace("51.6432 [deg]", "0.901346 [rad]"), "INCLINATION"),
+    (CELESTRAK_XML.replace("<BSTAR>", '<BSTAR units="1/m">'), "BSTAR"),
+    # day-of-year epoch past the end of a 365-day year
+    (SPACETRACK_KVN.replace("EPOCH = 2023-11-19T", "EPOCH = 2023-366T"), "EPOCH"),
 ])
 def test_bad_omm_names_the_field(text, field):
     sets, rejections = parse_elements(text, source="gp")
@@ -248,9 +266,9 @@ def test_bad_omm_names_the_field(text, field):
 
 
 def test_omm_line_numbers():
-    kvn = CELESTRAK_KVN + "\n" + CELESTRAK_KVN.replace("INCLINATION = 51.6432", "INCLINATION = x")
+    kvn = SPACETRACK_KVN + "\n" + SPACETRACK_KVN.replace("INCLINATION = 51.6432", "INCLINATION = x")
     sets, rejections = parse_elements(kvn, source="two.kvn")
-    assert len(sets) == 1 and rejections[0].line == CELESTRAK_KVN.count("\n") + 2
+    assert len(sets) == 1 and rejections[0].line == SPACETRACK_KVN.count("\n") + 2
     csv_text = CELESTRAK_CSV + CELESTRAK_CSV.splitlines()[1].replace("51.6432", "x") + "\n"
     sets, rejections = parse_elements(csv_text, source="two.csv")
     assert len(sets) == 1 and rejections[0].line == 3
@@ -278,14 +296,35 @@ def test_omm_epoch_must_be_ccsds_text():
     """Found by the Hypothesis corruption test: a last epoch digit replaced by
     a lower-case 'z' read as a valid time 2 us off.  OMM epochs follow CCSDS
     502.0 (upper-case T and Z); the damaged one is refused, naming EPOCH."""
-    damaged = CELESTRAK_KVN.replace("EPOCH = 2023-11-19T21:48:41.788800",
+    damaged = SPACETRACK_KVN.replace("EPOCH = 2023-11-19T21:48:41.788800",
                                     "EPOCH = 2023-11-19T21:48:41.78880z")
     sets, rejections = parse_elements(damaged, source="z.kvn")
     assert not sets and rejections[0].field == "EPOCH" and rejections[0].source == "z.kvn"
-    zulu = CELESTRAK_KVN.replace("EPOCH = 2023-11-19T21:48:41.788800",
+    zulu = SPACETRACK_KVN.replace("EPOCH = 2023-11-19T21:48:41.788800",
                                  "EPOCH = 2023-11-19T21:48:41.788800Z")
     sets, rejections = parse_elements(zulu, source="Z.kvn")
     assert not rejections and sets[0].epoch.iso(6) == "2023-11-19T21:48:41.788800Z"
+
+
+def test_omm_day_of_year_epochs_and_unit_spellings():
+    """CCSDS 502.0-B-3 (7.5.10) allows YYYY-DDDThh:mm:ss epochs: day 323 of
+    2023 is the TLE's own epoch field (23323.90881700); leap-year days 060
+    and 366 fall where python-sgp4's days2mdhms puts them.  Units are
+    compared case-insensitively (the NDM/XML schema lists "rev/day" and
+    "REV/DAY"), and XML units="deg" is the CCSDS unit."""
+    from sgp4.ext import days2mdhms
+    doy = SPACETRACK_KVN.replace("EPOCH = 2023-11-19T", "EPOCH = 2023-323T")
+    sets, rejections = parse_elements(doy.replace("[rev/day]", "[REV/DAY]"), source="doy")
+    assert not rejections and sets[0].epoch.iso(3) == ISS_EPOCH
+    for day in ("060", "366"):
+        month, dom, *_ = days2mdhms(2024, int(day) + 0.5)
+        sets, rejections = parse_elements(
+            SPACETRACK_KVN.replace("EPOCH = 2023-11-19T", f"EPOCH = 2024-{day}T"))
+        assert not rejections
+        assert sets[0].epoch.iso(6) == f"2024-{month:02d}-{dom:02d}T21:48:41.788800Z"
+    xml = CELESTRAK_XML.replace("<INCLINATION>", '<INCLINATION units="deg">')
+    sets, rejections = parse_elements(xml)
+    assert not rejections and sets[0].inclination_deg == 51.6432
 
 
 def test_writers_round_trip_every_format():

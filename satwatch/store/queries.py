@@ -7,13 +7,12 @@ built from strings).
 from __future__ import annotations
 
 import fnmatch
-import re
 from typing import Iterable, Iterator
 
 import numpy as np
 from sqlalchemy import Connection, and_, func, select
 
-from ..elements import ElementSet, alpha5_to_int
+from ..elements import ElementSet, catalog_number
 from . import schema
 
 _ES = schema.element_sets
@@ -151,23 +150,6 @@ def objects(conn: Connection, query: str | None = None,
     if not any(c in pat for c in "*?["):
         pat = f"*{pat}*"
     return [r for r in rows if fnmatch.fnmatchcase(r["name"].upper(), pat)]
-
-
-_ALPHA5 = re.compile(r"[A-HJ-NP-Z][0-9]{4}")
-
-
-def catalog_number(text: str | None) -> int | None:
-    """The NORAD catalog number a query names: ASCII digits, or Alpha-5 (a
-    letter without I and O, then four digits: ``A0001`` = 100001, ``Z9999`` =
-    339999; either case); None when it is not one (a name)."""
-    if text is None:
-        return None
-    t = text.strip().upper()
-    if re.fullmatch(r"[0-9]{1,9}", t):
-        return int(t)
-    if _ALPHA5.fullmatch(t):
-        return alpha5_to_int(t)
-    return None
 
 
 def counts(conn: Connection) -> dict:
