@@ -354,9 +354,6 @@ ELEMENT_FIELDS = ("norad_id", "epoch_ns", "mean_motion_rev_day", "eccentricity",
                   "bstar_per_earth_radius", "ndot_rev_day2", "nddot_rev_day3")
 
 
-@pytest.mark.xfail(strict=True, reason="elements.element_set_from_omm refuses "
-                   "MEAN_ELEMENT_THEORY = SGP/SGP4, the value CelesTrak's KVN carries and "
-                   "the CCSDS OMM example uses: every CelesTrak KVN record is rejected")
 def test_celestrak_kvn_with_sgp_sgp4_theory_is_read():
     """CelesTrak's GP KVN writes ``MEAN_ELEMENT_THEORY = SGP/SGP4`` (its XML
     writes SGP4; CCSDS 502.0's OMM examples use SGP/SGP4 too).  satwatch
@@ -380,8 +377,6 @@ def test_other_mean_element_theories_are_still_refused_naming_the_field():
     assert rejections[0].source == "dsst.kvn"
 
 
-@pytest.mark.xfail(strict=True, reason="elements._OMM_EPOCH_RE accepts only YYYY-MM-DD; "
-                   "CCSDS 502.0 also allows YYYY-DDDThh:mm:ss (its own OMM example)")
 def test_ccsds_day_of_year_epoch_is_read():
     """CCSDS 502.0-B-3 (7.5.10, time formats) allows ``YYYY-DDDThh:mm:ss.d``
     and the standard's OMM example says ``EPOCH = 2007-064T10:34:41.4264``;
@@ -398,8 +393,6 @@ def test_ccsds_day_of_year_epoch_is_read():
     assert sets[0].norad_id == 23581 and sets[0].mean_motion_rev_day == 1.00273272
 
 
-@pytest.mark.xfail(strict=True, reason="elements.parse_omm_kvn/_xml drop the units "
-                   "([rad], units=\"rad\") without checking them: radians are read as degrees")
 @pytest.mark.parametrize("fmt", ["kvn", "xml"])
 def test_omm_value_in_other_units_is_not_read_as_degrees(fmt):
     """CCSDS 502.0-B-3: OMM angles are in deg and the mean motion in rev/day;
@@ -577,9 +570,6 @@ def test_write_read_round_trip_keeps_every_field_bit_for_bit():
 # 5. Alpha-5 catalog numbers where the catalog is asked for an object
 # ---------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="catalog.Catalog.find reads 'T0288' as a name, not "
-                   "as the Alpha-5 catalog number 270288: `where T0288` and `conjunctions "
-                   "--primary T0288` answer \"no object 'T0288' in this catalog\"")
 def test_alpha5_catalog_number_finds_the_object(reference_data, tmp_path):
     """The 2023-10-13 catalog's TLE lines carry "T0288" in columns 3-7 (Alpha-5
     as Space-Track defines it: T = 27, so 270288).  `satwatch history T0288`
