@@ -570,6 +570,9 @@ def element_set_from_omm(record: dict, *, source: str | None = None, line: int |
                             field=where.rstrip(".") or None)
     _check_keywords(record, fail)
     _check_units(units or {}, fail)
+    if any(record.get(k) in (None, "") for k in _OMM_REQUIRED) \
+            and record.get("TLE_LINE1") and record.get("TLE_LINE2"):
+        return _element_set_from_tle_columns(record, source, line, where, source_text)
     theory = str(record.get("MEAN_ELEMENT_THEORY", "SGP4") or "SGP4").strip().upper()
     if theory not in _SGP4_THEORIES:
         fail("MEAN_ELEMENT_THEORY", f"mean element theory {theory!r} is not SGP4 (nor "
@@ -633,6 +636,25 @@ def element_set_from_omm(record: dict, *, source: str | None = None, line: int |
         element_set_no=_omm_number(record, "ELEMENT_SET_NO", fail, int, 999),
         rev_at_epoch=_omm_number(record, "REV_AT_EPOCH", fail, int, 0),
         source_text=source_text, source=source, line=line, **values)
+
+
+def _element_set_from_tle_columns(record, source, line, where, source_text) -> ElementSet:
+    """A table row whose OMM keywords are incomplete but which carries its
+    element set as TLE lines (Space-Track's GP class and GP tables derived
+    from it have TLE_LINE1 / TLE_LINE2 columns; the history table in
+    ../shared/data/history has no MEAN_MOTION_DOT column): the lines are
+    the element set, checksums and all; OBJECT_NAME, where given, names it."""
+    name = record.get("OBJECT_NAME") or record.get("TLE_LINE0") or ""
+    if isinstance(name, str) and name.startswith("0 "):
+        name = name[2:]
+    try:
+        return parse_tle_pair(str(record["TLE_LINE1"]), str(record["TLE_LINE2"]),
+                              name.strip() if isinstance(name, str) else "", source=source,
+                              source_text=source_text or None)
+    except ElementsError as err:
+        raise ElementsError(f"{err.reason} (the row's OMM keywords are incomplete, so its "
+                            "TLE lines were read)", source=source, line=line,
+                            field=f"{where}TLE_LINE1/TLE_LINE2: {err.field}") from None
 
 
 def _collect(records, *, source, strict):

@@ -355,3 +355,31 @@ def test_checksum_agrees_with_python_sgp4_and_the_catalog(reference_data):
     lines = [ln for ln in text.splitlines() if ln[:2] in ("1 ", "2 ")]
     assert len(lines) > 50000
     assert all(tle_checksum(ln) == int(ln[68]) for ln in lines)
+
+
+# A GP table whose OMM keywords are incomplete but which carries TLE_LINE1 /
+# TLE_LINE2 (../shared/data/history/iss_25544_2020-2024_gp_clean.csv: no
+# MEAN_MOTION_DOT column, epochs as "2020-01-01 06:11:10.983264+00:00").
+# Reference: the same 9,571 ISS element sets as a TLE file
+# (iss_25544_2020-2024.tle, the data README says both hold one history).
+def test_gp_table_with_tle_columns_reads_its_tle_lines(reference_data):
+    hist = reference_data / "history"
+    from_csv, rej = parse_elements((hist / "iss_25544_2020-2024_gp_clean.csv").read_text(),
+                                   source="gp_clean.csv")
+    from_tle, rej_tle = parse_elements((hist / "iss_25544_2020-2024.tle").read_text())
+    assert rej == [] and rej_tle == []
+    fields = ("norad_id", "epoch_ns", "mean_motion_rev_day", "eccentricity", "inclination_deg",
+              "raan_deg", "arg_perigee_deg", "mean_anomaly_deg", "bstar_per_earth_radius",
+              "ndot_rev_day2", "nddot_rev_day3", "element_set_no", "rev_at_epoch")
+
+    def key(es):
+        return tuple(getattr(es, f) for f in fields)
+    assert sorted(map(key, from_csv)) == sorted(map(key, from_tle))
+    # a corrupted line in such a row is refused, naming the columns and the check
+    text = (hist / "iss_25544_2020-2024_gp_clean.csv").read_text().splitlines()
+    bad = text[1].replace("51.6446  99.4171", "51.6447  99.4171", 1)
+    assert bad != text[1]
+    sets, rej = parse_elements("\n".join([text[0], bad]) + "\n", source="gp_clean.csv")
+    assert sets == [] and len(rej) == 1
+    assert rej[0].line == 2 and "TLE_LINE1/TLE_LINE2" in rej[0].field \
+        and "checksum" in rej[0].field
