@@ -585,7 +585,9 @@ if HAVE_NUMBA:  # pragma: no branch
                     ok = np.isfinite(rr) and rr > r_earth * r_earth and \
                         vv * rk0 < 2 * mu and \
                         vv >= 2 * mu * rp_min / (rk0 * (rk0 + rp_min)) and rk0 <= r_max[i]
-                    if err[k, i] == 0 and not ok:
+                    # only SGP4 states are tested: an interpolated one is
+                    # within eps of SGP4 and as valid as its two ends
+                    if exact and err[k, i] == 0 and not ok:
                         err[k, i] = unphysical
                     good = err[k, i] == 0 and np.isfinite(x) and np.isfinite(y) and \
                         np.isfinite(z)

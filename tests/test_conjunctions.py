@@ -341,3 +341,41 @@ def test_identical_trajectories_are_coincident_not_events(full_catalog):
     events = set(zip(res.norad_id_1.tolist(), res.norad_id_2.tolist()))
     assert not events & expected
     assert (res.relative_speed_km_s > 0).all()
+
+
+@pytest.mark.parametrize("use_numba", [True, False])
+def test_interpolated_samples_are_as_valid_as_their_sgp4_ends(full_catalog, use_numba):
+    """A cubic Hermite sample is within its error bound of SGP4, not an SGP4
+    state: it must not be tested as one.  Over a 1,800 s span (step 600 s,
+    SGP4 every 3rd sample, bypassing the screener's MAX_HERMITE_SPAN_S cap)
+    the cubic cuts a third of a LEO orbit and failed the physical-state test
+    (healthy objects reported decayed, code 7).  Reference: python-sgp4's
+    own error codes and physical_state of its states at 60-s steps over the
+    block: objects valid there are valid at every sample."""
+    import satwatch.conjunctions as cj
+    from satwatch.propagation import physical_state
+    from satwatch.screening_grid import HAVE_NUMBA
+    if use_numba and not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    sub = full_catalog.filter(norad_ids=full_catalog.norad_ids[::100])
+    objects = cj.ObjectTable.from_catalog(sub)
+    sa = SatrecArray(objects.satrecs)
+    t_ns = utc(START).ns + np.arange(0, 13) * 600 * 10**9
+    dense = utc(START).ns + np.arange(0, 12 * 10 + 1) * 60 * 10**9
+    jd, fr = _jd(dense)
+    err, r, v = sa.sgp4(jd, fr)
+    healthy = ((err == 0) & physical_state(r, v, objects.max_radius_at(int(t_ns[0]))[:, None])
+               ).all(axis=1)
+    assert healthy.sum() > 200
+    if use_numba:
+        got = cj._block_samples(sa, t_ns, objects, 600.0, 5.0, 3)
+    else:
+        ke = np.arange(0, 13, 3)
+        jd, fr = _jd(t_ns[ke])
+        e, re, ve = sa.sgp4(jd, fr)
+        got = cj._block_samples_np(re, ve, e, ke, (t_ns - t_ns[0]) / 1e9,
+                                   cj._hermite_coef(objects), cj._radial_accel(objects), 600.0,
+                                   5.0, objects.max_radius_at(int(t_ns[0])))
+    err_s, valid = got[2], got[6]
+    assert (err_s[:, healthy] == 0).all() and valid[:, healthy].all()
+    assert cj.sgp4_stride(3, 600.0) == 1 and cj.sgp4_stride(3, 60.0) == 3
