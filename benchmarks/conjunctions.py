@@ -146,6 +146,15 @@ def main():
               f"{same_events(res, pres) and res.stats == pres.stats if times else 'not run'}")
     print(f"machine load average (1 min) after each run: {[round(x, 1) for x in loads]} "
           f"on {os.cpu_count()} cores (shared machine)")
+    from satwatch.collision_probability import conjunction_probability
+    for method in ("FOSTER-1992", "CHAN-1997"):
+        pt = []
+        for _ in range(max(args.repeat, 3)):
+            t0 = time.perf_counter()
+            conjunction_probability(res, method=method)
+            pt.append(time.perf_counter() - t0)
+        print(f"Pc ({method}, default assumptions) of the {len(res):,} events: median "
+              f"{statistics.median(pt):.3f} s {[round(t, 3) for t in pt]}")
 
     if args.dask:
         from distributed import Client, LocalCluster

@@ -16,7 +16,7 @@ from satwatch.collision_probability import (CollisionProbabilityError, PcAssumpt
                                             covariance_from_rtn, encounter_plane,
                                             foster_1992)
 
-# Foster's quadrature is fixed-order Gauss-Legendre: 1e-8 relative covers it.
+# Foster's quadrature is adaptive to ~1e-10 relative: 1e-8 covers it.
 QUAD_RTOL = 1e-8
 # Chan's series is exact for isotropic covariance; for an ellipse it is an
 # approximation (equivalent circle), good to a few per cent for axis ratios
@@ -25,6 +25,9 @@ CHAN_ANISO_RTOL = 0.05
 
 ISOTROPIC = [  # (miss km, sigma km, hard-body radius km)
     (0.0, 1.0, 0.01), (0.5, 1.0, 0.02), (2.0, 0.7, 0.05), (3.0, 1.0, 0.5), (0.1, 0.05, 0.02),
+    # far misses (Pc 1e-22 to 1e-40: no round-off floor) and a disk much
+    # larger than sigma, the miss at its edge
+    (10.0, 1.0, 0.01), (13.0, 1.0, 0.002), (0.0098, 0.0001, 0.01),
 ]
 
 
@@ -49,6 +52,35 @@ def test_foster_matches_dblquad(x, y, sx, sy, hbr):
     assert got == pytest.approx(ref, rel=QUAD_RTOL)
     chan = chan_1997(np.array([x]), np.array([y]), np.array([sx]), np.array([sy]), hbr)[0]
     assert chan == pytest.approx(ref, rel=CHAN_ANISO_RTOL)
+
+
+# Covariances far thinner or wider than the hard-body disk, misses inside,
+# at and beyond its edge, far in the tails (R = 1): where a fixed grid fails.
+EXTREME = [(0.0, 0.0, 1e-4, 1e-4), (0.3, -0.2, 1e-4, 3.0), (0.999, 0.0, 1e-3, 2e-3),
+           (1.02, 0.1, 2e-3, 0.5), (-1.22, 2.12, 0.0373, 177.8), (0.2, 30.0, 1e-3, 2.0),
+           (40.0, 0.0, 3.0, 1e3), (0.5, 0.5, 1e-4, 1e-3), (0.0, 0.9, 5.0, 0.01)]
+
+
+@pytest.mark.parametrize("x,y,sx,sy", EXTREME)
+def test_foster_extreme_covariances_match_exact_integral(x, y, sx, sy):
+    """Reference: the disk integral as a 1-D adaptive quadrature (scipy's
+    quad, breakpoints at the thin Gaussian's centre and +-12 sigma) of a
+    difference of normal CDFs along the other axis (closed form)."""
+    hbr = 1.0
+    a, b, sa, sb = (x, y, sx, sy) if sx <= sy else (y, x, sy, sx)
+
+    def f(u):
+        half = np.sqrt(max(hbr * hbr - u * u, 0.0))
+        lo, hi = (-half - b) / sb, (half - b) / sb
+        inner = stats.norm.sf(lo) - stats.norm.sf(hi) if lo > 0 else \
+            stats.norm.cdf(hi) - stats.norm.cdf(lo)
+        return stats.norm.pdf(u, a, sa) * inner
+    pts = sorted({-hbr, hbr, *(min(max(p, -hbr), hbr) for p in (a - 12 * sa, a, a + 12 * sa))})
+    ref = sum(integrate.quad(f, p, q, epsabs=0, epsrel=1e-11, limit=500)[0]
+              for p, q in zip(pts[:-1], pts[1:]) if q > p)
+    assert ref > 1e-300
+    got = foster_1992(np.array([x]), np.array([y]), np.array([sx]), np.array([sy]), hbr)[0]
+    assert got == pytest.approx(ref, rel=QUAD_RTOL, abs=0)
 
 
 def test_full_3d_pipeline_matches_monte_carlo():
