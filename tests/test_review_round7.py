@@ -168,10 +168,6 @@ def test_crossing_orbits_in_every_regime_match_brute_force():
     assert not ours.failed
 
 
-@pytest.mark.xfail(strict=True, reason="conjunctions._block_samples: at step_s near its "
-                   "allowed maximum (600 s) with sgp4_every=3 the cubic Hermite samples "
-                   "span 1,800 s, are no orbit at all, fail physical_state and healthy "
-                   "objects are reported as failed (code 7) and their events lost")
 def test_largest_allowed_step_keeps_healthy_objects_and_their_events():
     """ScreeningSettings.check and `satwatch conjunctions --step-s` accept any
     step up to 600 s.  At 600 s (570 s too) the LEO and GTO objects of these
@@ -247,9 +243,6 @@ def test_foster_matches_alfano_case_3():
     assert _one(foster_1992, *case) == pytest.approx(want, rel=1e-6, abs=0)
 
 
-@pytest.mark.xfail(strict=True, reason="collision_probability.foster_1992: the fixed 48x96 "
-                   "Gauss-Legendre grid misses a covariance much thinner than the "
-                   "hard-body disk (Alfano 2009 case 5: 0.0538 instead of 0.04451)")
 def test_foster_matches_alfano_case_5():
     """Alfano (2009) case 5: sigma_x 0.037 m against a 10 m hard-body radius.
     FOSTER-1992 gives 0.05376, 21 % above the exact 0.044510 (Alfano's
@@ -263,9 +256,6 @@ def test_foster_matches_alfano_case_5():
     assert _one(foster_1992, *case) == pytest.approx(want, rel=1e-3, abs=0)
 
 
-@pytest.mark.xfail(strict=True, reason="collision_probability.chan_1997: 1 - cum_u loses "
-                   "all digits once cum_u is within 1e-16 of 1, so every Pc has a floor "
-                   "near 1e-16 (Chan's case 10: 1.1e-16 instead of 9.645e-28)")
 def test_chan_1997_has_no_round_off_floor():
     """Chan (2008) case 10 (x = 10 sigma_x): the published Pc is 9.645e-28;
     CHAN-1997 returns 1.11e-16, an absolute round-off floor that the CLI then
