@@ -25,6 +25,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 AT = "2023-10-13T00:00:00Z"
 IDS = "25544,48274,20580"
+# COSMOS 2251 DEB (2023-10-13 catalog): decaying, SGP4 fails on and off from
+# 2023-10-16 (python-sgp4's error codes), so its track over 90 min from
+# GAPPY_AT has missing positions between good ones.
+GAPPY = "34445"
+GAPPY_AT = "2023-10-17T00:00:00Z"
 # CNS record of 2023-08-24 (Chollima-1 from Sohae, reported falling west of the
 # Philippines): any analysable event works; the page draws what the API says.
 LAND_RGB = (0xE9, 0xE4, 0xD8)         # .country fill in style.css
@@ -42,7 +47,7 @@ def server(full_catalog_path, tmp_path_factory):
         pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("page")
     lines = full_catalog_path.read_text().splitlines()
-    wanted = set(IDS.split(","))
+    wanted = set(IDS.split(",")) | {GAPPY}
     keep = lines[:300]
     for i in range(0, len(lines) - 2, 3):
         if lines[i + 1][2:7].strip() in wanted:
@@ -184,4 +189,38 @@ def test_reported_event_is_drawn(server, browser):
     impact = page.locator("#layer-event circle.impact").bounding_box()
     assert impact["x"] > launch["x"]
     assert "km" in page.locator("#event-detail").inner_text()
+    page.close()
+
+
+def _drawn_parts(lon, lat, split_at_gaps):
+    """Lines d3 draws for a track: one per run of positions (the whole track
+    if not split at gaps), plus one more at each antimeridian crossing (d3's
+    clipping of lines that cross +-180 deg)."""
+    runs, run = [], []
+    for x, y in zip(lon, lat):
+        if x is None:
+            if split_at_gaps:
+                if len(run) > 1:
+                    runs.append(run)
+                run = []
+            continue
+        run.append(x)
+    if len(run) > 1:
+        runs.append(run)
+    return sum(1 + sum(abs(b - a) > 180.0 for a, b in zip(r, r[1:])) for r in runs), len(runs)
+
+
+def test_a_track_is_not_drawn_across_missing_positions(server, browser):
+    tr = httpx.get(f"{server}/api/v1/tracks", params={"ids": GAPPY, "start": GAPPY_AT,
+                                                      "duration_s": 5400, "step_s": 60}).json()
+    lon, lat = tr["tracks"][0]["lon_deg"], tr["tracks"][0]["lat_deg"]
+    want, n_runs = _drawn_parts(lon, lat, split_at_gaps=True)
+    joined, _ = _drawn_parts(lon, lat, split_at_gaps=False)
+    assert n_runs >= 2 and want != joined      # the sample has a gap that matters
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{server}/?ids={GAPPY}&at={GAPPY_AT}")
+    page.wait_for_selector("body[data-ready=true]", timeout=30_000)
+    paths = page.locator("#layer-tracks path.track")
+    assert paths.count() == 1
+    assert paths.first.get_attribute("d").count("M") == want
     page.close()

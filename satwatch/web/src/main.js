@@ -100,10 +100,21 @@ async function showObjects() {
     ]);
     clear(layers.tracks); clear(layers.footprints); clear(layers.positions);
     for (const t of tracks.tracks) {
-      const coords = [];
-      t.lon_deg.forEach((lon, i) => { if (lon !== null) coords.push([lon, t.lat_deg[i]]); });
-      if (coords.length > 1) {
-        el("path", { class: "track", d: path({ type: "LineString", coordinates: coords }),
+      // one line per run of positions: a missing one (SGP4 failed there) is a gap,
+      // never a straight line across it
+      const runs = [];
+      let run = [];
+      t.lon_deg.forEach((lon, i) => {
+        if (lon === null) {
+          if (run.length > 1) runs.push(run);
+          run = [];
+        } else {
+          run.push([lon, t.lat_deg[i]]);
+        }
+      });
+      if (run.length > 1) runs.push(run);
+      if (runs.length) {
+        el("path", { class: "track", d: path({ type: "MultiLineString", coordinates: runs }),
                      "data-norad": t.norad_id }, layers.tracks);
       }
     }
