@@ -14,6 +14,7 @@ from ..errors import SourceError
 from .common import (CATALOG_HELP, data_dir, get_cache, latest_download, parse_time,
                      run_guarded)
 from .output import Format, emit
+from .passes import SitesOption, _user_sites
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
 DbOption = typer.Option(None, "--db", help="Database URL (sqlite:///FILE or "
@@ -64,6 +65,7 @@ def register(app: typer.Typer):
                                           "starts at this UTC time and runs at real speed "
                                           "(for a catalog of the past)"),
         log_level: str = typer.Option("info", "--log-level", help="uvicorn's log level"),
+        sites_file: Optional[str] = SitesOption,
         get: Optional[str] = typer.Option(None, "--get", help="Answer one GET request "
                                           "in-process (e.g. /api/v1/catalog), print the "
                                           "body and exit (non-zero on an error status)"),
@@ -93,7 +95,8 @@ def register(app: typer.Typer):
                 clock = lambda: _time.time_ns() + offset      # noqa: E731
             settings = Settings(db_url=db or default_db_url(), catalog_source=source,
                                 api_tokens=tokens, events_source=events,
-                                zones_paths=list(zones), clock_ns=clock)
+                                zones_paths=list(zones), clock_ns=clock,
+                                sites=_user_sites(sites_file))
             app_ = create_app(settings)
             if get is not None:
                 import warnings

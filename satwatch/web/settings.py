@@ -43,7 +43,9 @@ class Settings(BaseModel):
     file in satwatch's event schema); ``zones_paths``: TopoJSON/GeoJSON zone
     files (economic zones, countries) for event analysis.
     ``clock_ns`` returns "now" as UTC ns (the face reads the clock, the core
-    never does).
+    never does).  ``sites``: the user's own sites (:class:`satwatch.sites.Site`,
+    ``satwatch serve --sites FILE``), listed and looked up before the
+    built-in ones, as the CLI's ``--sites`` does.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -57,4 +59,5 @@ class Settings(BaseModel):
     events_source: str | None = None
     zones_paths: list[str] = Field(default_factory=list)
     clock_ns: Callable[[], int] | None = None
+    sites: list[Any] = Field(default_factory=list)
     title: str = "satwatch"

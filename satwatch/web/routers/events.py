@@ -61,6 +61,13 @@ def _event_out(d: dict) -> dict:
             "time": d.get("time_utc")}
 
 
+def _site_lookup(settings):
+    """Event sites by code: the user's own (Settings.sites) first, then the
+    built-in ones, as the CLI's ``event import --sites`` reads them."""
+    from ...sites import find_site
+    return lambda code: find_site(code, extra_sites=settings.sites)
+
+
 def _load_source(settings) -> list[dict]:
     if not settings.events_source:
         return []
@@ -73,10 +80,11 @@ def _load_source(settings) -> list[dict]:
             missile.read_text(encoding="utf-8") if missile.exists() else None,
             source=str(path / "test.en.json"))
     elif path.suffix.lower() == ".csv":
-        events = reported_events.parse_events_csv(path.read_text(encoding="utf-8-sig"), str(path))
+        events = reported_events.parse_events_csv(path.read_text(encoding="utf-8-sig"), str(path),
+                                                  _site_lookup(settings))
     else:
         events = reported_events.parse_events_json(path.read_text(encoding="utf-8-sig"),
-                                                   str(path))
+                                                   str(path), _site_lookup(settings))
     return [e.as_dict() for e in events]
 
 
@@ -239,7 +247,7 @@ def add_events(state: State, token: WriteToken, body: EventsIn):
                        "most 1000 per request", {"field": "events", "max_events": 1000})
     try:
         events = reported_events.parse_events_json(json.dumps(body.events, default=str),
-                                                   "POST /events")
+                                                   "POST /events", _site_lookup(state.settings))
     except reported_events.EventsError as exc:
         raise _bad_event(exc, body.events) from None
     ids = [e.event_id for e in events]

@@ -29,11 +29,12 @@ class SiteOut(BaseModel):
     ref: str
 
 
-def find(code: str):
-    """A site by code or name (404 when unknown), or ``lat,lon[,alt_m]``
-    (422 when those are not valid coordinates)."""
+def find(code: str, extra_sites=()):
+    """A site by code or name (404 when unknown), the user's own
+    (``extra_sites``, Settings.sites) first, or ``lat,lon[,alt_m]`` (422
+    when those are not valid coordinates)."""
     try:
-        return find_site(code)
+        return find_site(code, extra_sites=extra_sites)
     except Exception as exc:
         # coordinates out of range name their field (sites.make_site's
         # checks); an unknown name names none
@@ -43,11 +44,11 @@ def find(code: str):
 
 
 @router.get("/sites", response_model=Page[SiteOut], summary="Known sites, paged")
-def list_sites(request: Request, paging: Paging,
+def list_sites(request: Request, state: State, paging: Paging,
                kind: Literal["launch site", "missile site", "other"] | None = None,
                country: Annotated[str | None, Query(max_length=10)] = None):
     limit, offset = paging
-    sites = builtin_sites()
+    sites = list(state.settings.sites) + builtin_sites()
     if kind:
         sites = [s for s in sites if s.kind == kind]
     if country:
@@ -61,8 +62,8 @@ SiteCode = Annotated[str, Path(min_length=1, max_length=100, description=(
 
 
 @router.get("/sites/{code}", response_model=SiteOut, summary="One site")
-def get_site(code: SiteCode):
-    return find(code).as_dict()
+def get_site(state: State, code: SiteCode):
+    return find(code, state.settings.sites).as_dict()
 
 
 class PassOut(BaseModel):
@@ -104,7 +105,7 @@ def site_passes(state: State, code: SiteCode,
                 min_elevation_deg: Annotated[float, Query(ge=-5, le=89)] = 0.0,
                 visibility: bool = False):
     limits = state.settings.limits
-    site = find(code)
+    site = find(code, state.settings.sites)
     index = state.index
     require_catalog(index)
     if hours * 3600 > limits.max_pass_span_s:

@@ -103,7 +103,7 @@ def add_rule(state: State, token: WriteToken, rule: RuleIn):
         if rule.site_lat_deg is not None or rule.site_lon_deg is not None:
             raise ApiError(422, "validation_error", "give either site or site_lat_deg/"
                            "site_lon_deg, not both", {"field": "site"})
-        site = _find_site(rule.site)
+        site = _find_site(rule.site, state.settings.sites)
         spec.update(site_name=site.code or site.name, site_lat_deg=site.lat_deg,
                     site_lon_deg=site.lon_deg)
     if spec.get("polygon_lon_lat_deg"):
@@ -134,9 +134,9 @@ def _absent_objects(state, rule_id: int) -> list[dict]:
     return [w.as_dict() for w in rule_warnings([rule], catalog, owners)]
 
 
-def _find_site(query: str):
+def _find_site(query: str, extra_sites=()):
     try:
-        return find_site(query)
+        return find_site(query, extra_sites=extra_sites)
     except Exception as exc:
         raise ApiError(422, "validation_error", f"site: {exc}", {"field": "site"}) from None
 
