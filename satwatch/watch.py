@@ -407,7 +407,9 @@ def pass_times(update: Update, lookback_s: float = 0.0) -> Time:
     return Time(first + np.arange(n, dtype=np.int64) * step_ns)
 
 
-# Sampling step of the pass search (SubpointG.step_s).  Bound: the
+# Sampling step of the pass search (SubpointG.step_s): the update's step
+# where g is concave along the track (a circle, a convex polygon:
+# g_is_concave); else, for a polygon that is not convex, this bound: the
 # sub-satellite point moves at most ``w`` between two samples, where ``w`` is
 # the target's smallest dimension (a circle's radius; a polygon's minimum
 # width or shortest edge, in km: target_size_km) and the speed is the
@@ -450,6 +452,37 @@ def ground_speed_bound_km_s(sets: Sequence[ElementSet]) -> np.ndarray:
     perigee_rate = n_rad_s * np.sqrt(1 + e) / (1 - e) ** 1.5
     r_max_km = WGS84_A_KM / np.sqrt(1 - WGS84_E2)
     return GROUND_SPEED_MARGIN * r_max_km * (perigee_rate + EARTH_ROTATION_RAD_S)
+
+
+def g_is_concave(rule: Rule) -> bool:
+    """Is the rule's g concave along every short, near-straight stretch of
+    ground track (two steps of update.step_s: a few degrees of arc)?  Then
+    every pass holds a sampled maximum next to its true one whatever the
+    step, and the engine's refinement of sampled maxima near zero finds it
+    (case (b) above needs no bound on w): a circle (its radius minus the
+    distance to a point, which is convex along a line) and a convex polygon
+    (its signed distance is the minimum of its edges' signed distances
+    inside, and minus the distance to a convex set outside: both concave).
+    A polygon that is not convex (or is cut at +-180 deg) can hold two
+    peaks of g within one step: its size bounds the step
+    (target_size_km).  Checked against a 1 s brute force on circles, boxes
+    and L and U polygons (tests/test_watch_pass_rules.py)."""
+    if not rule.polygon_lon_lat_deg:
+        return True
+    import shapely
+    ring = np.asarray(rule.polygon_lon_lat_deg, dtype=float)
+    lon = np.degrees(np.unwrap(np.radians(ring[:, 0])))
+    if np.ptp(lon) >= 180.0:
+        return False
+    poly = shapely.Polygon(np.column_stack([lon, ring[:, 1]]))
+    hull = poly.convex_hull
+    return bool(poly.is_valid and hull.area > 0
+                and poly.area >= hull.area * (1.0 - CONVEX_AREA_TOL))
+
+
+# A polygon is taken as convex when it covers its convex hull to this
+# fraction (vertices on straight edges and rounding leave it a hair short).
+CONVEX_AREA_TOL = 1e-9
 
 
 def target_size_km(rule: Rule) -> float:
@@ -595,7 +628,9 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
     if not sets or span_end <= max(span_start, int(update.window_start_ns) - 1):
         return []
     v_ground = ground_speed_bound_km_s(sets)
-    size_km = target_size_km(rule)
+    # a concave g needs no bound on the step beyond the window's (see
+    # g_is_concave); else the target's smallest dimension bounds it
+    size_km = np.inf if g_is_concave(rule) else target_size_km(rule)
     step_s = np.minimum(float(update.step_s),
                         np.maximum(MIN_PASS_STEP_S, size_km / v_ground))
     n_samples = int(np.sum((span_end - span_start) / NS_PER_S / step_s))
