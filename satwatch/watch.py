@@ -409,7 +409,9 @@ def pass_times(update: Update, lookback_s: float = 0.0) -> Time:
 
 # Sampling step of the pass search (SubpointG.step_s): the update's step
 # where g is concave along the track (a circle, a convex polygon:
-# g_is_concave); else, for a polygon that is not convex, this bound: the
+# g_is_concave); else, for a polygon that is not convex, searched only
+# where the object passes through its convex hull (SubpointG windows), this
+# bound: the
 # sub-satellite point moves at most ``w`` between two samples, where ``w`` is
 # the target's smallest dimension (a circle's radius; a polygon's minimum
 # width or shortest edge, in km: target_size_km) and the speed is the
@@ -531,8 +533,14 @@ class SubpointG(GFunction):
     propagation gives NaN: "out" to the engine, never an exception.
     """
 
-    def __init__(self, eph, rule: Rule, step_s):
+    def __init__(self, eph, rule: Rule, step_s, windows=None):
+        """``windows``: optional ``(obj, start_ns, end_ns)`` arrays; g is
+        then computed only inside them and is OUTSIDE_WINDOWS_G (far below
+        zero, finite) elsewhere: a search confined to where a screen
+        (the convex hull's passes, :func:`pass_alerts`) allows a pass."""
         self.eph, self.rule = eph, rule
+        self.windows = None if windows is None else tuple(
+            np.asarray(w, dtype=np.int64) for w in windows)
         self.n_obj = len(eph)
         self.step_s = np.broadcast_to(np.asarray(step_s, dtype=float), (self.n_obj,)).copy()
         self.polygon = None
@@ -561,11 +569,7 @@ class SubpointG(GFunction):
         common = None if exact else _common(t_ns)
         if common is not None:
             # SGP4 on a grid spanning the samples, cached for the refinement
-            usat = np.unique(obj)
-            step_ns = int(min(np.min(self.eph.step_s[usat]), MAX_SGP4_GRID_S) * NS_PER_S)
-            n = max(int(-(-(int(common[-1]) - int(common[0])) // step_ns)), 1)
-            grid = int(common[0]) + np.arange(n + 1, dtype=np.int64) * step_ns
-            self.eph.grid_states(usat, grid)
+            self._sgp4_grid(np.unique(obj), common)
             r = self._interpolated(obj, t_ns)
             r_itrs, _ = teme_to_itrs(r, None, Time(common))       # one rotation per time
         else:
@@ -602,7 +606,72 @@ class SubpointG(GFunction):
         return out
 
     def evaluate(self, obj, t_ns, exact=False):
-        return self.value_at(self.subpoint(obj, t_ns, exact))
+        if self.windows is None:
+            return self.value_at(self.subpoint(obj, t_ns, exact))
+        from .passes import _common
+        obj = np.asarray(obj)
+        t_ns = np.asarray(t_ns, dtype=np.int64)
+        inside = self._in_windows(obj, t_ns)
+        out = np.full(t_ns.shape, OUTSIDE_WINDOWS_G)
+        if not inside.any():
+            return out
+        common = None if exact else _common(t_ns)
+        if common is not None:
+            self._sgp4_grid(np.unique(obj[inside.any(axis=1)]), common)
+        rows = np.broadcast_to(obj[:, None], t_ns.shape)[inside]
+        out[inside] = self.value_at(self.subpoint(rows, t_ns[inside][:, None], exact))[:, 0]
+        return out
+
+    def _sgp4_grid(self, usat, common):
+        """SGP4 of ``usat`` on a grid spanning ``common`` (the ephemeris'
+        step, capped at MAX_SGP4_GRID_S), cached for interpolation."""
+        step_ns = int(min(np.min(self.eph.step_s[usat]), MAX_SGP4_GRID_S) * NS_PER_S)
+        n = max(int(-(-(int(common[-1]) - int(common[0])) // step_ns)), 1)
+        self.eph.grid_states(usat, int(common[0]) + np.arange(n + 1, dtype=np.int64) * step_ns)
+
+    def _in_windows(self, obj, t_ns):
+        """``(n, m)`` bool: which samples lie in their object's windows."""
+        w_obj, w_a, w_b = self.windows
+        from .passes import _common
+        common = _common(t_ns) if t_ns.ndim == 2 else None
+        if common is not None:
+            # a regular grid: mark each window's span of columns
+            row = np.searchsorted(obj, w_obj) if np.all(np.diff(obj) > 0) else None
+            if row is not None:
+                keep = (row < len(obj)) & (obj[np.minimum(row, len(obj) - 1)] == w_obj)
+                lo = np.searchsorted(common, w_a[keep], side="left")
+                hi = np.searchsorted(common, w_b[keep], side="right")
+                marks = np.zeros((len(obj), len(common) + 1), dtype=np.int32)
+                np.add.at(marks, (row[keep], lo), 1)
+                np.add.at(marks, (row[keep], hi), -1)
+                return np.cumsum(marks, axis=1)[:, :len(common)] > 0
+        flat_obj = np.broadcast_to(obj[:, None], t_ns.shape).ravel()
+        flat_t = t_ns.ravel()
+        j = latest_at_or_before(w_obj, w_a, flat_obj, flat_t)
+        ok = j >= 0
+        ok[ok] = flat_t[ok] <= w_b[j[ok]]
+        return ok.reshape(t_ns.shape)
+
+
+def _hull_rule(rule: Rule) -> Rule:
+    """The rule with its polygon replaced by the polygon's convex hull (in
+    unwrapped longitudes, written back within +-180 deg): every pass through
+    the polygon is a pass through the hull, whose g is concave."""
+    import dataclasses
+
+    import shapely
+    ring = np.asarray(rule.polygon_lon_lat_deg, dtype=float)
+    lon = np.degrees(np.unwrap(np.radians(ring[:, 0])))
+    hull = shapely.Polygon(np.column_stack([lon, ring[:, 1]])).convex_hull
+    xy = np.asarray(hull.exterior.coords)
+    wrapped = (xy[:, 0] + 180.0) % 360.0 - 180.0
+    return dataclasses.replace(rule, polygon_lon_lat_deg=tuple(
+        (float(x), float(y)) for x, y in zip(wrapped, xy[:, 1])))
+
+
+# g outside a SubpointG's windows: far below any distance in km or degrees,
+# finite (so not a failure, whose edges the engine refines)
+OUTSIDE_WINDOWS_G = -1.0e9
 
 
 def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
@@ -627,21 +696,34 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
     span_end = int(update.window_end_ns)
     if not sets or span_end <= max(span_start, int(update.window_start_ns) - 1):
         return []
-    v_ground = ground_speed_bound_km_s(sets)
-    # a concave g needs no bound on the step beyond the window's (see
-    # g_is_concave); else the target's smallest dimension bounds it
-    size_km = np.inf if g_is_concave(rule) else target_size_km(rule)
-    step_s = np.minimum(float(update.step_s),
-                        np.maximum(MIN_PASS_STEP_S, size_km / v_ground))
-    n_samples = int(np.sum((span_end - span_start) / NS_PER_S / step_s))
+    from .passes import catalog_ephemeris
+    sub = Catalog(list(sets), [], update.catalog.source)
+    eph = catalog_ephemeris(sub)
+    t0, t1 = Time(span_start), Time(span_end)
+    span_s = (span_end - span_start) / NS_PER_S
+    windows = None
+    if g_is_concave(rule):
+        # a concave g needs no bound on the step beyond the update's
+        size_km, step_s = np.inf, np.full(len(sets), float(update.step_s))
+        n_samples = int(np.sum(span_s / step_s))
+    else:
+        # a polygon that is not convex: its smallest dimension bounds the
+        # step, and only where the object passes through the convex hull
+        # (found at the update's step: a concave g) is it searched at all
+        size_km = target_size_km(rule)
+        step_s = np.minimum(float(update.step_s), np.maximum(
+            MIN_PASS_STEP_S, size_km / ground_speed_bound_km_s(sets)))
+        hull = SubpointG(eph, _hull_rule(rule), float(update.step_s))
+        h = to_intervals(scan(hull, t0, t1, chunk_elements=PASS_CHUNK_ELEMENTS).crossings)
+        pad = (2.0 * step_s[h.obj] + 2.0) * NS_PER_S
+        windows = (h.obj, h.start.ns - pad.astype(np.int64), h.end.ns + pad.astype(np.int64))
+        n_samples = int(np.sum((h.end.ns - h.start.ns) / NS_PER_S / step_s[h.obj] + 4.0)) \
+            + int(np.sum(span_s / float(update.step_s)) * len(sets))
     if n_samples > MAX_PASS_SAMPLES:
         raise WatchError(f"rule {rule.id}: {len(sets)} objects over a target of {size_km:.3g} "
                          f"km need {n_samples} samples, over {MAX_PASS_SAMPLES}; narrow the "
                          "rule's objects, widen its target or shorten the window")
-    from .passes import catalog_ephemeris
-    sub = Catalog(list(sets), [], update.catalog.source)
-    g = SubpointG(catalog_ephemeris(sub), rule, step_s)
-    t0, t1 = Time(span_start), Time(span_end)
+    g = SubpointG(eph, rule, step_s, windows=windows)
     found = scan(g, t0, t1, maxima=True, max_threshold=0.0,
                  chunk_elements=PASS_CHUNK_ELEMENTS)
     iv = to_intervals(found.crossings)
