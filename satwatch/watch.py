@@ -653,15 +653,19 @@ class SubpointG(GFunction):
         return ok.reshape(t_ns.shape)
 
 
-def _hull_rule(rule: Rule) -> Rule:
+def _hull_rule(rule: Rule) -> Rule | None:
     """The rule with its polygon replaced by the polygon's convex hull (in
     unwrapped longitudes, written back within +-180 deg): every pass through
-    the polygon is a pass through the hull, whose g is concave."""
+    the polygon is a pass through the hull, whose g is concave.  None for a
+    polygon spanning 180 deg of longitude or more (its hull's edges could
+    be read the other way round the globe)."""
     import dataclasses
 
     import shapely
     ring = np.asarray(rule.polygon_lon_lat_deg, dtype=float)
     lon = np.degrees(np.unwrap(np.radians(ring[:, 0])))
+    if np.ptp(lon) >= 180.0:
+        return None
     hull = shapely.Polygon(np.column_stack([lon, ring[:, 1]])).convex_hull
     xy = np.asarray(hull.exterior.coords)
     wrapped = (xy[:, 0] + 180.0) % 360.0 - 180.0
@@ -713,12 +717,16 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
         size_km = target_size_km(rule)
         step_s = np.minimum(float(update.step_s), np.maximum(
             MIN_PASS_STEP_S, size_km / ground_speed_bound_km_s(sets)))
-        hull = SubpointG(eph, _hull_rule(rule), float(update.step_s))
-        h = to_intervals(scan(hull, t0, t1, chunk_elements=PASS_CHUNK_ELEMENTS).crossings)
-        pad = (2.0 * step_s[h.obj] + 2.0) * NS_PER_S
-        windows = (h.obj, h.start.ns - pad.astype(np.int64), h.end.ns + pad.astype(np.int64))
-        n_samples = int(np.sum((h.end.ns - h.start.ns) / NS_PER_S / step_s[h.obj] + 4.0)) \
-            + int(np.sum(span_s / float(update.step_s)) * len(sets))
+        hull_rule = _hull_rule(rule)
+        if hull_rule is None:          # 180 deg of longitude or more: no hull screen
+            n_samples = int(np.sum(span_s / step_s))
+        else:
+            hull = SubpointG(eph, hull_rule, float(update.step_s))
+            h = to_intervals(scan(hull, t0, t1, chunk_elements=PASS_CHUNK_ELEMENTS).crossings)
+            pad = ((2.0 * step_s[h.obj] + 2.0) * NS_PER_S).astype(np.int64)
+            windows = (h.obj, h.start.ns - pad, h.end.ns + pad)
+            n_samples = int(np.sum((h.end.ns - h.start.ns) / NS_PER_S / step_s[h.obj] + 4.0)) \
+                + int(span_s / float(update.step_s)) * len(sets)
     if n_samples > MAX_PASS_SAMPLES:
         raise WatchError(f"rule {rule.id}: {len(sets)} objects over a target of {size_km:.3g} "
                          f"km need {n_samples} samples, over {MAX_PASS_SAMPLES}; narrow the "

@@ -395,3 +395,34 @@ def test_detailed_polygon_rule_against_brute_force(full_catalog, reference_data)
             if a > 0:
                 assert a - BF_STEP_S - EDGE_SLACK_S <= enter <= a + EDGE_SLACK_S
     assert runs >= 5
+
+
+def test_non_convex_polygon_across_the_antimeridian_against_brute_force(full_catalog):
+    """An L of 20 x 20 deg astride +-180 deg (not convex: searched through
+    its convex hull, built in unwrapped longitudes) over 8 objects for a
+    day.  Reference: python-sgp4 every second inside the same polygon by
+    shapely (satwatch.zones.ring_geometry cuts it at +-180 deg)."""
+    import shapely
+
+    from satwatch.watch import Rule, Update, evaluate
+    from satwatch.zones import ring_geometry
+    ids = [25544, 48274, 43013, 20580, 37849, 44713, 44714, 44715]
+    cat = full_catalog.select(ids)
+    ring = ((170.0, 20.0), (-170.0, 20.0), (-170.0, 30.0), (180.0, 30.0), (180.0, 40.0),
+            (170.0, 40.0), (170.0, 20.0))
+    rule = Rule(id=12, kind="pass", norad_ids=tuple(ids), polygon_lon_lat_deg=ring)
+    t0 = int(utc("2023-10-13T00:00:00Z").ns)
+    alerts = evaluate([rule], Update(catalog=cat, window_start_ns=t0,
+                                     window_end_ns=t0 + 86_400 * NS_PER_S, step_s=WATCH_STEP_S))
+    geo = cat.propagate(Time(t0 + np.arange(0, 86_401, dtype=np.int64) * NS_PER_S)).geodetic()
+    inside = shapely.contains_xy(ring_geometry(ring), geo.lon_deg, geo.lat_deg)
+    runs = 0
+    for i, es in enumerate(cat):
+        leaves = sorted((utc(a.details["leave"]).ns - t0) / NS_PER_S
+                        for a in alerts if a.norad_id == es.norad_id)
+        found = _runs(inside[i])
+        runs += len(found)
+        assert len(leaves) == len(found), (es.norad_id, leaves, found)
+        for leave, (_, b) in zip(leaves, found):
+            assert b - EDGE_SLACK_S <= leave <= b + BF_STEP_S + EDGE_SLACK_S
+    assert runs >= 10
