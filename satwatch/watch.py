@@ -102,7 +102,7 @@ class Rule:
             if self.polygon_lon_lat_deg and not has_site:
                 from .zones import ring_geometry
                 geom = ring_geometry(self.polygon_lon_lat_deg)
-                if geom is None or geom.is_empty:
+                if geom is None or geom.is_empty or not geom.area > 0:
                     raise WatchError(f"{label}: polygon_lon_lat_deg needs a closed ring of at "
                                      "least 4 (lon, lat) points enclosing an area",
                                      "polygon_lon_lat_deg")
@@ -618,8 +618,17 @@ class SubpointG(GFunction):
         common = None if exact else _common(t_ns)
         if common is not None:
             self._sgp4_grid(np.unique(obj[inside.any(axis=1)]), common)
-        rows = np.broadcast_to(obj[:, None], t_ns.shape)[inside]
-        out[inside] = self.value_at(self.subpoint(rows, t_ns[inside][:, None], exact))[:, 0]
+            # rows mostly inside their windows: the whole row on the grid
+            # (one rotation per time); the others sample by sample
+            full = inside.mean(axis=1) > 0.5
+            if full.any():
+                k = np.flatnonzero(full)
+                vals = self.value_at(self.subpoint(obj[k], t_ns[k]))
+                out[k] = np.where(inside[k], vals, OUTSIDE_WINDOWS_G)
+                inside = inside & ~full[:, None]
+        if inside.any():
+            rows = np.broadcast_to(obj[:, None], t_ns.shape)[inside]
+            out[inside] = self.value_at(self.subpoint(rows, t_ns[inside][:, None], exact))[:, 0]
         return out
 
     def _sgp4_grid(self, usat, common):
@@ -651,6 +660,35 @@ class SubpointG(GFunction):
         ok = j >= 0
         ok[ok] = flat_t[ok] <= w_b[j[ok]]
         return ok.reshape(t_ns.shape)
+
+
+def near_track_apex(rule: Rule, sets: Sequence[ElementSet]) -> np.ndarray:
+    """Per object: does the rule's polygon reach within APEX_MARGIN_DEG of
+    the latitude where the object's track turns (its inclination, or 180
+    deg minus it; geodetic latitude exceeds it by under 0.2 deg)?  There the
+    track is a tight arc in longitude and latitude: it can leave a convex
+    lon/lat box through its top and come back within one step
+    (tests/test_review_round9.py), so g is not concave along it.  All False
+    for a circle (great-circle distance, concave along the track there too)."""
+    if not rule.polygon_lon_lat_deg:
+        return np.zeros(len(sets), dtype=bool)
+    lat = np.asarray(rule.polygon_lon_lat_deg, dtype=float)[:, 1]
+    hi_deg = float(np.max(np.abs(lat)))
+    lo_deg = 0.0 if lat.min() <= 0.0 <= lat.max() else float(np.min(np.abs(lat)))
+    inc = np.array([es.inclination_deg for es in sets], dtype=float)
+    apex = np.minimum(inc, 180.0 - inc)
+    # a track that turns below the polygon never enters it
+    return (apex + APEX_GEODETIC_DEG >= lo_deg) & (apex - APEX_MARGIN_DEG <= hi_deg)
+
+
+# How far below an object's turning latitude a polygon must stay for its g to
+# be searched at the update's step: near the apex the latitude falls by
+# ~0.03 deg in 30 s of LEO motion and ~0.5 deg in 2 min; 2 deg keeps several
+# steps of the turn away from the polygon.
+APEX_MARGIN_DEG = 2.0
+# The sub-satellite point's geodetic latitude exceeds the geocentric one
+# (whose largest value is the inclination) by at most 0.19 deg.
+APEX_GEODETIC_DEG = 0.2
 
 
 def _hull_rule(rule: Rule) -> Rule | None:
@@ -706,27 +744,45 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
     t0, t1 = Time(span_start), Time(span_end)
     span_s = (span_end - span_start) / NS_PER_S
     windows = None
-    if g_is_concave(rule):
+    coarse = float(update.step_s)
+    # objects whose track turns (its highest latitude) near a polygon: the
+    # track is a tight arc in lon/lat there and g is not concave along it
+    apex = near_track_apex(rule, sets)
+    concave = g_is_concave(rule)
+    if concave and not apex.any():
         # a concave g needs no bound on the step beyond the update's
-        size_km, step_s = np.inf, np.full(len(sets), float(update.step_s))
+        size_km, step_s = np.inf, np.full(len(sets), coarse)
         n_samples = int(np.sum(span_s / step_s))
     else:
-        # a polygon that is not convex: its smallest dimension bounds the
-        # step, and only where the object passes through the convex hull
-        # (found at the update's step: a concave g) is it searched at all
+        # the polygon's smallest dimension bounds the step (case (b) above)
+        # where g is not concave along the track
         size_km = target_size_km(rule)
-        step_s = np.minimum(float(update.step_s), np.maximum(
-            MIN_PASS_STEP_S, size_km / ground_speed_bound_km_s(sets)))
-        hull_rule = _hull_rule(rule)
-        if hull_rule is None:          # 180 deg of longitude or more: no hull screen
+        fine = np.minimum(coarse, np.maximum(MIN_PASS_STEP_S,
+                                             size_km / ground_speed_bound_km_s(sets)))
+        hull_rule = None if concave else _hull_rule(rule)
+        if concave:                    # a convex polygon: fine only near the apex
+            step_s = np.where(apex, fine, coarse)
+            n_samples = int(np.sum(span_s / step_s))
+        elif hull_rule is None:        # 180 deg of longitude or more: no hull screen
+            step_s = fine
             n_samples = int(np.sum(span_s / step_s))
         else:
-            hull = SubpointG(eph, hull_rule, float(update.step_s))
+            # not convex: searched finely only where the object passes
+            # through the convex hull, found at the update's step (a concave
+            # g), or for objects near their apex at the step the hull's own
+            # size bounds (the hull is convex and far larger than the
+            # polygon's smallest edge)
+            step_s = fine
+            hull_step = np.where(apex, np.minimum(coarse, np.maximum(
+                MIN_PASS_STEP_S, target_size_km(hull_rule) / ground_speed_bound_km_s(sets))),
+                coarse)
+            hull = SubpointG(eph, hull_rule, hull_step)
             h = to_intervals(scan(hull, t0, t1, chunk_elements=PASS_CHUNK_ELEMENTS).crossings)
-            pad = ((2.0 * step_s[h.obj] + 2.0) * NS_PER_S).astype(np.int64)
-            windows = (h.obj, h.start.ns - pad, h.end.ns + pad)
-            n_samples = int(np.sum((h.end.ns - h.start.ns) / NS_PER_S / step_s[h.obj] + 4.0)) \
-                + int(span_s / float(update.step_s)) * len(sets)
+            w_obj, w_a, w_b = h.obj, h.start.ns, h.end.ns
+            pad = ((2.0 * step_s[w_obj] + 2.0) * NS_PER_S).astype(np.int64)
+            windows = (w_obj, w_a - pad, w_b + pad)
+            n_samples = int(np.sum((w_b - w_a) / NS_PER_S / step_s[w_obj] + 4.0)) \
+                + int(np.sum(span_s / hull_step))
     if n_samples > MAX_PASS_SAMPLES:
         raise WatchError(f"rule {rule.id}: {len(sets)} objects over a target of {size_km:.3g} "
                          f"km need {n_samples} samples, over {MAX_PASS_SAMPLES}; narrow the "

@@ -45,13 +45,6 @@ def noaa20_track(full_catalog):
     return cat, t0, sp.latitude.degrees, sp.longitude.degrees
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "g_is_concave takes a convex lon/lat polygon's g (planar signed distance in degrees) "
-    "as concave along the track, but near the track's turning latitude the track is a "
-    "tight arc in lon/lat: it leaves a box through its top edge and re-enters it ~25 s "
-    "later, two peaks of g inside one pair of 30 s steps; pass_alerts searches at the "
-    "update's 30 s step and misses the second pass (top 0.03 deg below the apex) or "
-    "reports both as one (0.01 deg)"))
 @pytest.mark.parametrize("top_below_apex_deg", [0.03, 0.01])
 def test_convex_box_under_the_track_apex_against_brute_force(noaa20_track,
                                                              top_below_apex_deg):
@@ -110,11 +103,6 @@ def _serve_get(tmp_path, path, catalog=None):
     return CliRunner().invoke(app, args, env=env)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "9ad8d28 passes Settings.sites to /sites/{code} and /passes only: "
-    "/sites/{code}/reach (and /sites/{code}/access, routers/access.py) still call "
-    "find(code) without the user's sites, so a --sites code is 404 there (and a code "
-    "shadowing a built-in one would silently use the built-in coordinates)"))
 def test_reach_route_finds_a_user_site(tmp_path):
     """docs/service.md: the --sites file's sites are 'found by code in every
     {code} route'.  Reference: the closed-form lowest direct-ascent
@@ -127,10 +115,6 @@ def test_reach_route_finds_a_user_site(tmp_path):
     assert abs(body["inclination_min_deg"] - geocentric) < REACH_TOL_DEG
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "/launches/identify?site= (routers/launches.py) calls find(site) without "
-    "Settings.sites: a launch from a --sites site is 404 'no site', though the CLI's "
-    "'launch identify --sites' finds it"))
 def test_launch_identify_finds_a_user_site(tmp_path, full_catalog_path):
     """The same site code, given to /launches/identify over a one-object
     catalog (the ISS, from ../shared/data).  Reference: the sites file
@@ -146,12 +130,6 @@ def test_launch_identify_finds_a_user_site(tmp_path, full_catalog_path):
     assert "TUMANGANG" in body["site"].upper(), body
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a ring enclosing no area (collinear points) passes Rule's check ('a closed ring of "
-    "at least 4 points enclosing an area': ring_geometry returns a non-empty line), "
-    "g_is_concave says not convex (hull area 0), and b430899's _hull_rule then reads "
-    "hull.exterior of a LineString: AttributeError out of watch.evaluate, not a "
-    "WatchError naming polygon_lon_lat_deg"))
 def test_zero_area_polygon_is_a_clear_error(full_catalog):
     """Reference: the shoelace formula -- the ring (0,0) (1,0) (2,0) (0,0)
     encloses area 0, so by Rule's own message it is not a valid target;

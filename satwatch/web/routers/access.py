@@ -88,7 +88,7 @@ def site_access(state: State, code: SiteCode,
                 max_off_nadir_deg: Annotated[float | None, Query(gt=0, lt=90)] = None,
                 min_elevation_deg: Annotated[float | None, Query(ge=0, le=89)] = None,
                 min_sun_elevation_deg: Annotated[float | None, Query(ge=-90, le=90)] = None):
-    site = find(code)
+    site = find(code, state.settings.sites)
     return _run(state, [access.point_target(site)], parse_ids(ids), start, hours,
                 max_off_nadir_deg, min_elevation_deg, min_sun_elevation_deg)
 

@@ -33,11 +33,11 @@ class ReachOut(BaseModel):
 
 @router.get("/sites/{code}/reach", response_model=ReachOut,
             summary="Inclinations a site reaches by direct ascent for an azimuth sector")
-def site_reach(code: SiteCode,
+def site_reach(state: State, code: SiteCode,
                azimuth_min_deg: Annotated[float, Query(ge=-360, le=360)] = 0.0,
                azimuth_max_deg: Annotated[float, Query(ge=-360, le=720)] = 360.0,
                altitude_km: Annotated[float, Query(gt=100, le=2000)] = 500.0):
-    site = find(code)
+    site = find(code, state.settings.sites)
     out = launches.reach(site.lat_deg, site.lon_deg, azimuth_min_deg, azimuth_max_deg,
                          altitude_km=altitude_km, site_name=site.code or site.name)
     return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
@@ -67,7 +67,7 @@ def identify_launch(state: State,
                     time: Annotated[str, Query(max_length=40, description="launch time, UTC")],
                     time_uncertainty_s: Annotated[float, Query(ge=0, le=86_400)] = 60.0,
                     top: Annotated[int, Query(ge=1, le=100)] = 20):
-    where = find(site)
+    where = find(site, state.settings.sites)
     index = state.index
     require_catalog(index)
     t = read_time(time, state, "time")
