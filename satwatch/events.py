@@ -333,8 +333,13 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
                 lo_c, hi_c = times[cols[ci] - 1], times[cols[ci] + 1]
                 tc, vc = _polish_extremum(g, idx[rows[ci]], te[ci], ve[ci], kind)
                 te[ci] = np.clip(tc, lo_c + 1, hi_c - 1)
-                ve[ci] = np.where(tc == te[ci], vc, np.asarray(g.evaluate(
-                    idx[rows[ci]], te[ci][:, None], exact=True), dtype=float)[:, 0])
+                # a polish that left the bracket: the exact value where it is clipped
+                moved = np.flatnonzero(te[ci] != tc)
+                if len(moved):
+                    vc[moved] = np.asarray(g.evaluate(idx[rows[ci[moved]]],
+                                                      te[ci[moved]][:, None], exact=True),
+                                           dtype=float)[:, 0]
+                ve[ci] = vc
                 ve_ok = np.isfinite(ve)
             hidden = out_side & ve_ok & ((ve >= 0) if kind == "max" else (ve < 0))
             if hidden.any():
@@ -377,7 +382,7 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
             _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v)
     if later and sum(len(x[0]) for x in later):
         obj_b, lo_b, hi_b, lo_v, hi_v = (np.concatenate(x) for x in zip(*later))
-        tr = _refine_roots(g, obj_b, lo_b, hi_b, lo_v, hi_v, exact=np.ones(len(obj_b), bool))
+        tr = _refine_roots(g, obj_b, lo_b, hi_b, lo_v, hi_v, exact=True)
         _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v)
     obj = np.concatenate(c_obj) if c_obj else np.zeros(0, dtype=np.int64)
     t = np.concatenate(c_t) if c_t else np.zeros(0, dtype=np.int64)
@@ -598,29 +603,20 @@ def _solve(g, mode, obj, a, b, fa, fb, tol, values):
     return out if out is not None else _illinois(values, a, b, fa, fb, tol)
 
 
-def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=None):
+def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=False):
     """Illinois (modified regula falsi) on every bracket at once, then an
-    optional secant polish with exact values; brackets marked ``exact``
-    (a hidden pair decided on exact values) are refined on exact values
-    throughout.  Returns root times (ns)."""
-    exact = np.zeros(len(obj), dtype=bool) if exact is None else np.asarray(exact, dtype=bool)
-    root = np.empty(len(obj))
-    for on_exact in (False, True):
-        k = np.flatnonzero(exact == on_exact)
-        if not len(k):
-            continue
-        o = obj[k]
-        args = (o, lo[k].astype(float), hi[k].astype(float), lo_v[k].astype(float),
-                hi_v[k].astype(float), ROOT_TOL_S * NS_PER_S)
-        if on_exact:
-            a, b = _illinois(lambda ia, x: np.asarray(g.evaluate(o[ia], x[:, None], exact=True),
-                                                      dtype=float)[:, 0], *args[1:])
-            root[k] = 0.5 * (a + b)
-            continue
-        a, b = _solve(g, 0, *args,
-                      lambda ia, x: np.asarray(g.evaluate(o[ia], x[:, None]), dtype=float)[:, 0])
-        r = 0.5 * (a + b)
-        root[k] = _polish(g, o, r, a, b) if polish else r
+    optional secant polish with exact values; with ``exact`` (hidden pairs
+    decided on exact values) on exact values throughout, no polish needed.
+    Returns root times (ns)."""
+    def values(ia, x):
+        return np.asarray(g.evaluate(obj[ia], x[:, None], exact=exact), dtype=float)[:, 0]
+
+    args = (lo.astype(float), hi.astype(float), lo_v.astype(float), hi_v.astype(float),
+            ROOT_TOL_S * NS_PER_S)
+    a, b = _illinois(values, *args) if exact else _solve(g, 0, obj, *args, values)
+    root = 0.5 * (a + b)
+    if polish and not exact:
+        root = _polish(g, obj, root, a, b)
     return np.rint(root).astype(np.int64)
 
 
@@ -707,6 +703,25 @@ def to_intervals(crossings: Crossings) -> Intervals:
 def intervals(g: GFunction, start: Time, end: Time, **kw) -> Intervals:
     """Where each object's g >= 0 in ``[start, end]``."""
     return to_intervals(find_crossings(g, start, end, **kw))
+
+
+def grid_window_mask(rows, grid_ns, w_obj, w_start_ns, w_end_ns) -> np.ndarray:
+    """``(len(rows), len(grid_ns))`` bool: which samples of objects ``rows``
+    (sorted, unique) on the common grid ``grid_ns`` lie in a window
+    ``[w_start_ns, w_end_ns]`` of their object ``w_obj`` (windows of objects
+    not in ``rows`` are ignored; overlapping windows are fine).  One mark at
+    each window's first and past its last column, then a running sum."""
+    rows = np.asarray(rows)
+    w_obj = np.asarray(w_obj)
+    pos = np.searchsorted(rows, w_obj)
+    keep = (pos < len(rows)) & (rows[np.minimum(pos, len(rows) - 1)] == w_obj)
+    m = len(grid_ns)
+    lo = np.searchsorted(grid_ns, np.asarray(w_start_ns)[keep], side="left")
+    hi = np.searchsorted(grid_ns, np.asarray(w_end_ns)[keep], side="right")
+    marks = np.zeros((len(rows), m + 1), dtype=np.int32)
+    np.add.at(marks, (pos[keep], lo), 1)
+    np.add.at(marks, (pos[keep], hi), -1)
+    return np.cumsum(marks, axis=1)[:, :m] > 0
 
 
 def latest_at_or_before(obj, t_ns, q_obj, q_t_ns) -> np.ndarray:

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SatwatchError
-from .events import CHUNK_ELEMENTS, GFunction, Scan, latest_at_or_before, scan, to_intervals
+from .events import (CHUNK_ELEMENTS, GFunction, Scan, grid_window_mask, latest_at_or_before, scan,
+                     to_intervals)
 from .frames import gmst82_rad, polar_cos_sin, rotate_teme_to_itrs, teme_to_itrs
 from .kernels import (accept_states, hermite_elevation_illinois, hermite_elevation_rate,
                       hermite_geometry, screen_pairs, track_need)
@@ -805,17 +806,8 @@ class SunlitG(GFunction):
         if self.windows is None:
             return None
         w_sat, w_a, w_b = self.windows
-        row = np.searchsorted(usat, w_sat)
-        keep = (row < len(usat)) & (usat[np.minimum(row, len(usat) - 1)] == w_sat)
-        row, w_a, w_b = row[keep], w_a[keep], w_b[keep]
         pad = 2 * np.max(np.diff(common))
-        m = len(common)
-        lo = np.searchsorted(common, w_a - pad, side="left")
-        hi = np.searchsorted(common, w_b + pad, side="right")
-        marks = np.zeros((len(usat), m + 1), dtype=np.int32)
-        np.add.at(marks, (row, lo), 1)
-        np.add.at(marks, (row, hi), -1)
-        return np.cumsum(marks, axis=1)[:, :m] > 0
+        return grid_window_mask(usat, common, w_sat, w_a - pad, w_b + pad)
 
     def evaluate(self, obj, t_ns, exact=False):
         obj = np.asarray(obj)

@@ -42,7 +42,7 @@ import numpy as np
 from .catalog import Catalog
 from .elements import ElementSet
 from .errors import SatwatchError
-from .events import GFunction, latest_at_or_before, scan, to_intervals
+from .events import GFunction, grid_window_mask, latest_at_or_before, scan, to_intervals
 from .time import NS_PER_S, Time
 
 RULE_KINDS = ("pass", "maneuver", "new_object", "conjunction")
@@ -643,17 +643,8 @@ class SubpointG(GFunction):
         w_obj, w_a, w_b = self.windows
         from .passes import _common
         common = _common(t_ns) if t_ns.ndim == 2 else None
-        if common is not None:
-            # a regular grid: mark each window's span of columns
-            row = np.searchsorted(obj, w_obj) if np.all(np.diff(obj) > 0) else None
-            if row is not None:
-                keep = (row < len(obj)) & (obj[np.minimum(row, len(obj) - 1)] == w_obj)
-                lo = np.searchsorted(common, w_a[keep], side="left")
-                hi = np.searchsorted(common, w_b[keep], side="right")
-                marks = np.zeros((len(obj), len(common) + 1), dtype=np.int32)
-                np.add.at(marks, (row[keep], lo), 1)
-                np.add.at(marks, (row[keep], hi), -1)
-                return np.cumsum(marks, axis=1)[:, :len(common)] > 0
+        if common is not None and np.all(np.diff(obj) > 0):
+            return grid_window_mask(obj, common, w_obj, w_a, w_b)
         flat_obj = np.broadcast_to(obj[:, None], t_ns.shape).ravel()
         flat_t = t_ns.ravel()
         j = latest_at_or_before(w_obj, w_a, flat_obj, flat_t)
