@@ -42,6 +42,18 @@ HISTORY_FIELDS = ("epoch_ns", "mean_motion_rev_day", "eccentricity", "inclinatio
                   "raan_deg", "arg_perigee_deg", "mean_anomaly_deg", "ndot_rev_day2")
 
 
+def catalog_records(catalog_path, norad_ids=(), first: int = 0) -> list[str]:
+    """Lines of a 3LE catalog file (name, line 1, line 2 per record), verbatim
+    and in file order: its first ``first`` records and those of ``norad_ids``."""
+    lines = Path(catalog_path).read_text().splitlines()
+    wanted = {str(n) for n in norad_ids}
+    out = []
+    for k, i in enumerate(range(0, len(lines) - 2, 3)):
+        if k < first or lines[i + 1][2:7].strip() in wanted:
+            out += lines[i:i + 3]
+    return out
+
+
 def history_arrays(sets) -> dict:
     """Element sets, sorted by epoch, as ``{field: array}`` (HISTORY_FIELDS)."""
     import numpy as np

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 import satwatch
 from satwatch.web import Settings, create_app
 
-from conftest import start_satwatch_serve
+from conftest import catalog_records, start_satwatch_serve
 
 TOKEN = "api-test-token"
 AT = "2023-10-13T00:00:00Z"
@@ -37,11 +37,7 @@ FOOTPRINT_ELEVATION_TOL_DEG = 0.6
 @pytest.fixture(scope="module")
 def sample_path(full_catalog_path, tmp_path_factory) -> Path:
     """The first 400 objects of the 2023-10-13 catalog plus the three above."""
-    lines = full_catalog_path.read_text().splitlines()
-    keep = lines[:1200]
-    for i in range(0, len(lines) - 2, 3):
-        if lines[i + 1][2:7].strip() in {str(n) for n in IDS}:
-            keep += lines[i:i + 3]
+    keep = catalog_records(full_catalog_path, IDS, first=400)
     path = tmp_path_factory.mktemp("api") / "sample.tle"
     path.write_text("\n".join(keep) + "\n")
     return path

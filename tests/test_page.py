@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import start_satwatch_serve
+from conftest import catalog_records, start_satwatch_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "satwatch" / "web" / "static" / "dist"
@@ -46,12 +46,7 @@ def server(full_catalog_path, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
     tmp = tmp_path_factory.mktemp("page")
-    lines = full_catalog_path.read_text().splitlines()
-    wanted = set(IDS.split(",")) | {GAPPY}
-    keep = lines[:300]
-    for i in range(0, len(lines) - 2, 3):
-        if lines[i + 1][2:7].strip() in wanted:
-            keep += lines[i:i + 3]
+    keep = catalog_records(full_catalog_path, IDS.split(",") + [GAPPY], first=100)
     sample = tmp / "sample.tle"
     sample.write_text("\n".join(keep) + "\n")
     env = dict(os.environ, SATWATCH_CACHE_DIR=str(tmp / "cache"),

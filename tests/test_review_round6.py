@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 import satwatch
 from satwatch.web import Settings, create_app
+from conftest import catalog_records
 
 ISS = 25544
 TOKEN = "review-round6"
@@ -174,11 +175,9 @@ TCA_TOL_S = 5.0
 
 @pytest.fixture(scope="module")
 def formation(reference_data, tmp_path_factory):
-    lines = (reference_data / "catalogs" / "full-3le-2023-10-13.txt").read_text().splitlines()
-    out = []
-    for nid in FORMATION_IDS:
-        k = next(i for i, line in enumerate(lines) if line.startswith(f"1 {nid:05d}U"))
-        out += lines[k - 1:k + 2]
+    out = catalog_records(reference_data / "catalogs" / "full-3le-2023-10-13.txt",
+                          FORMATION_IDS)
+    assert len(out) == 3 * len(FORMATION_IDS)
     path = tmp_path_factory.mktemp("r6form") / "formation.tle"
     path.write_text("\n".join(out) + "\n")
     db = tmp_path_factory.mktemp("r6formdb") / "f.sqlite"

@@ -19,6 +19,7 @@ from satwatch.cli import app as cli_app
 from satwatch.errors import TimeError
 from satwatch.time import utc
 from satwatch.web import Settings, create_app
+from conftest import catalog_records
 
 # The last instant that int64 ns since 1970 can hold is 2262-04-11T23:47:16.854775807Z.
 # Any later date is valid ISO-8601 but out of satwatch's range: it must be a TimeError.
@@ -73,11 +74,9 @@ FORMATION_MISS_TOL_KM = 1e-3
 
 
 def _formation_catalog(reference_data, tmp_path):
-    lines = (reference_data / "catalogs" / "full-3le-2023-10-13.txt").read_text().splitlines()
-    out = []
-    for nid in FORMATION_IDS:
-        k = next(i for i, line in enumerate(lines) if line.startswith(f"1 {nid:05d}U"))
-        out += lines[k - 1:k + 2]
+    out = catalog_records(reference_data / "catalogs" / "full-3le-2023-10-13.txt",
+                          FORMATION_IDS)
+    assert len(out) == 3 * len(FORMATION_IDS)
     path = tmp_path / "formation.txt"
     path.write_text("\n".join(out) + "\n")
     return path, out

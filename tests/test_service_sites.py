@@ -15,7 +15,7 @@ import os
 import httpx
 import pytest
 
-from conftest import start_satwatch_serve
+from conftest import catalog_records, start_satwatch_serve
 
 TOKEN = "sites-test-token"
 AT = "2023-10-13T00:00:00Z"
@@ -32,11 +32,7 @@ def server(full_catalog_path, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sites")
     (tmp / "sites.csv").write_text(SITES_CSV)
     (tmp / "events.csv").write_text(EVENTS_CSV)
-    lines = full_catalog_path.read_text().splitlines()
-    keep = []
-    for i in range(0, len(lines) - 2, 3):
-        if lines[i + 1][2:7].strip() in ("25544", "48274"):
-            keep += lines[i:i + 3]
+    keep = catalog_records(full_catalog_path, (25544, 48274))
     (tmp / "cat.tle").write_text("\n".join(keep) + "\n")
     env = dict(os.environ, SATWATCH_API_TOKENS=TOKEN, SATWATCH_CACHE_DIR=str(tmp / "cache"),
                SATWATCH_DATA_DIR=str(tmp / "data"))
