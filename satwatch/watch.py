@@ -653,6 +653,12 @@ class SubpointG(GFunction):
         return ok.reshape(t_ns.shape)
 
 
+def _size_bound_step_s(size_km, v_ground_km_s, coarse_s):
+    """The step that the target's smallest dimension bounds (case (b) above),
+    per object: ``size / ground speed``, within [MIN_PASS_STEP_S, coarse]."""
+    return np.minimum(coarse_s, np.maximum(MIN_PASS_STEP_S, size_km / v_ground_km_s))
+
+
 def near_track_apex(rule: Rule, sets: Sequence[ElementSet]) -> np.ndarray:
     """Per object: does the rule's polygon reach within APEX_MARGIN_DEG of
     the latitude where the object's track turns (its inclination, or 180
@@ -740,40 +746,28 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
     # track is a tight arc in lon/lat there and g is not concave along it
     apex = near_track_apex(rule, sets)
     concave = g_is_concave(rule)
-    if concave and not apex.any():
-        # a concave g needs no bound on the step beyond the update's
-        size_km, step_s = np.inf, np.full(len(sets), coarse)
-        n_samples = int(np.sum(span_s / step_s))
-    else:
-        # the polygon's smallest dimension bounds the step (case (b) above)
-        # where g is not concave along the track
-        size_km = target_size_km(rule)
-        fine = np.minimum(coarse, np.maximum(MIN_PASS_STEP_S,
-                                             size_km / ground_speed_bound_km_s(sets)))
-        hull_rule = None if concave else _hull_rule(rule)
-        if concave:                    # a convex polygon: fine only near the apex
-            step_s = np.where(apex, fine, coarse)
-            n_samples = int(np.sum(span_s / step_s))
-        elif hull_rule is None:        # 180 deg of longitude or more: no hull screen
-            step_s = fine
-            n_samples = int(np.sum(span_s / step_s))
-        else:
-            # not convex: searched finely only where the object passes
-            # through the convex hull, found at the update's step (a concave
-            # g), or for objects near their apex at the step the hull's own
-            # size bounds (the hull is convex and far larger than the
-            # polygon's smallest edge)
-            step_s = fine
-            hull_step = np.where(apex, np.minimum(coarse, np.maximum(
-                MIN_PASS_STEP_S, target_size_km(hull_rule) / ground_speed_bound_km_s(sets))),
-                coarse)
-            hull = SubpointG(eph, hull_rule, hull_step)
-            h = to_intervals(scan(hull, t0, t1, chunk_elements=PASS_CHUNK_ELEMENTS).crossings)
-            w_obj, w_a, w_b = h.obj, h.start.ns, h.end.ns
-            pad = ((2.0 * step_s[w_obj] + 2.0) * NS_PER_S).astype(np.int64)
-            windows = (w_obj, w_a - pad, w_b + pad)
-            n_samples = int(np.sum((w_b - w_a) / NS_PER_S / step_s[w_obj] + 4.0)) \
-                + int(np.sum(span_s / hull_step))
+    v_ground = ground_speed_bound_km_s(sets)
+    # a concave g needs no bound on the step beyond the update's; elsewhere
+    # the polygon's smallest dimension bounds it (case (b) above)
+    size_km = np.inf if concave and not apex.any() else target_size_km(rule)
+    fine = _size_bound_step_s(size_km, v_ground, coarse)
+    step_s = np.where(apex, fine, coarse) if concave else fine
+    n_samples = int(np.sum(span_s / step_s))
+    hull_rule = None if concave else _hull_rule(rule)  # None: 180 deg of longitude or more
+    if hull_rule is not None:
+        # not convex: searched finely only where the object passes through
+        # the convex hull, found at the update's step (a concave g), or for
+        # objects near their apex at the step the hull's own size bounds (the
+        # hull is convex and far larger than the polygon's smallest edge)
+        hull_step = np.where(apex, _size_bound_step_s(target_size_km(hull_rule), v_ground,
+                                                      coarse), coarse)
+        hull = SubpointG(eph, hull_rule, hull_step)
+        h = to_intervals(scan(hull, t0, t1, chunk_elements=PASS_CHUNK_ELEMENTS).crossings)
+        w_obj, w_a, w_b = h.obj, h.start.ns, h.end.ns
+        pad = ((2.0 * step_s[w_obj] + 2.0) * NS_PER_S).astype(np.int64)
+        windows = (w_obj, w_a - pad, w_b + pad)
+        n_samples = int(np.sum((w_b - w_a) / NS_PER_S / step_s[w_obj] + 4.0)) \
+            + int(np.sum(span_s / hull_step))
     if n_samples > MAX_PASS_SAMPLES:
         raise WatchError(f"rule {rule.id}: {len(sets)} objects over a target of {size_km:.3g} "
                          f"km need {n_samples} samples, over {MAX_PASS_SAMPLES}; narrow the "
