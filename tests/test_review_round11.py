@@ -45,8 +45,6 @@ PG_INTEGER_MAX = 2**31 - 1         # PostgreSQL 'integer' (8.1.1)
 SQLITE_INTEGER_MAX = 2**63 - 1     # SQLite INTEGER: 8 bytes, signed
 
 
-@pytest.mark.xfail(strict=True, reason="review round 11: --format ics returns before the "
-                   "report of objects that failed")
 def test_passes_ics_names_the_objects_that_failed_on_stderr(tmp_path):
     # Outside reference: python-sgp4 itself fails (error code 6, decayed) on
     # SL-8 DEB 9572 over 2023-10-13, minute by minute.

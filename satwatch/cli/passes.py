@@ -166,18 +166,21 @@ def register(app: typer.Typer):
             rows = pass_rows(p, cat, chosen, index=shown)
             if fmt == "ics":
                 sys.stdout.write(passes_ics(rows))
-                return
-            cols = ["norad_id", "name", "site", "rise_time", "culmination_time",
-                    "max_elevation_deg", "culmination_azimuth_deg", "set_time", "duration_s"]
-            if visibility:
-                cols += ["visible", "sunlit", "site_dark"]
-            more = len(order) - len(rows)
-            emit(rows, Format(fmt), columns=None if fmt == "json" else cols, plain=True,
-                 footer=(f"{more} more rows not shown (of {len(order)}): use --format json "
-                         "or --format csv for all") if more else None,
-                 title=f"{len(order)} passes over {', '.join(s.code for s in chosen)} "
-                       f"{t0.iso(0)} .. {t1.iso(0)} (mask {min_elevation:g} deg; "
-                       f"catalog {cat.source})")
+            else:
+                cols = ["norad_id", "name", "site", "rise_time", "culmination_time",
+                        "max_elevation_deg", "culmination_azimuth_deg", "set_time",
+                        "duration_s"]
+                if visibility:
+                    cols += ["visible", "sunlit", "site_dark"]
+                more = len(order) - len(rows)
+                emit(rows, Format(fmt), columns=None if fmt == "json" else cols, plain=True,
+                     footer=(f"{more} more rows not shown (of {len(order)}): use --format "
+                             "json or --format csv for all") if more else None,
+                     title=f"{len(order)} passes over {', '.join(s.code for s in chosen)} "
+                           f"{t0.iso(0)} .. {t1.iso(0)} (mask {min_elevation:g} deg; "
+                           f"catalog {cat.source})")
+            # every format, the calendar too: objects without passes because
+            # they failed are named on standard error (docs/passes.md)
             if p.failed:
                 sets = list(cat)
                 ids = [str(sets[i].norad_id) for i in p.failed]
