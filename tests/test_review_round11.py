@@ -70,8 +70,6 @@ def _store_url(kind, tmp_path, request):
     return request.getfixturevalue("fresh_pg_url")
 
 
-@pytest.mark.xfail(strict=True, reason="review round 11: an integer past the column's range "
-                   "crashes the ingest with a database traceback")
 @pytest.mark.parametrize("kind, rev", [("sqlite", SQLITE_INTEGER_MAX + 1),
                                        ("postgresql", PG_INTEGER_MAX + 1)])
 def test_ingest_refuses_an_integer_the_database_cannot_hold(kind, rev, tmp_path, request):
@@ -89,8 +87,6 @@ def test_ingest_refuses_an_integer_the_database_cannot_hold(kind, rev, tmp_path,
         assert len(store.element_sets(55123)) == 1 and store.element_sets(55124) == []
 
 
-@pytest.mark.xfail(strict=True, reason="review round 11: a NUL byte in a name crashes the "
-                   "PostgreSQL ingest (and is stored as is in SQLite)")
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 def test_ingest_refuses_a_name_holding_nul_bytes(kind, tmp_path, request):
     # A file damaged by a crash (a block of zero bytes) in front of a name

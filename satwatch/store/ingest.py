@@ -46,6 +46,38 @@ def element_row(es: ElementSet) -> dict:
     return row
 
 
+# What a column of either database holds: Integer columns are 32-bit on
+# PostgreSQL ('integer', -2**31 .. 2**31 - 1; SQLite's go to 2**63 - 1, the
+# store keeps the stricter bound so both hold the same rows), and
+# PostgreSQL text cannot hold the NUL character.
+_INT_COLUMNS = (("NORAD_CAT_ID", "norad_id"), ("EPHEMERIS_TYPE", "ephemeris_type"),
+                ("ELEMENT_SET_NO", "element_set_no"), ("REV_AT_EPOCH", "rev_at_epoch"))
+_TEXT_COLUMNS = (("OBJECT_NAME", "name"), ("OBJECT_ID", "intl_designator"),
+                 ("CLASSIFICATION_TYPE", "classification"), ("source text", "source_text"))
+INT_COLUMN_MIN, INT_COLUMN_MAX = -2**31, 2**31 - 1
+
+
+def unstorable(es: ElementSet) -> Rejection | None:
+    """A rejection naming the field when a value of ``es`` does not fit its
+    column (a damaged record: OMM has no checksum, a crash can leave zero
+    bytes in a file), else None."""
+    what = f"NORAD {es.norad_id} at epoch {es.epoch.iso(3)}"
+    for fld, attr in _INT_COLUMNS:
+        value = int(getattr(es, attr))
+        if not INT_COLUMN_MIN <= value <= INT_COLUMN_MAX:
+            return Rejection(es.source, es.line, fld,
+                             f"{what}: {fld} {value} is outside the store's integer range "
+                             f"{INT_COLUMN_MIN}..{INT_COLUMN_MAX} (a damaged record?)",
+                             es.source_text)
+    for fld, attr in _TEXT_COLUMNS:
+        if "\x00" in (getattr(es, attr) or ""):
+            return Rejection(es.source, es.line, fld,
+                             f"{what}: {fld} holds NUL characters (zero bytes: a damaged "
+                             "file?), which a database text column cannot store",
+                             es.source_text)
+    return None
+
+
 @dataclass
 class IngestReport:
     """What an ingest did: sets read, new sets stored, objects, rejections."""
@@ -148,7 +180,8 @@ def write_batch(conn: Connection, sets: list[ElementSet]) -> tuple[int, int]:
 def ingest_element_sets(engine, sets: Iterable[ElementSet], *, batch: int = DEFAULT_BATCH,
                         report: IngestReport | None = None,
                         advance: Callable[[int], None] | None = None) -> IngestReport:
-    """Store element sets in batches of ``batch``, one transaction each."""
+    """Store element sets in batches of ``batch``, one transaction each; a
+    set with a value no column can hold is a rejection in the report."""
     report = report or IngestReport()
     chunk: list[ElementSet] = []
 
@@ -163,6 +196,10 @@ def ingest_element_sets(engine, sets: Iterable[ElementSet], *, batch: int = DEFA
         chunk.clear()
 
     for es in sets:
+        rejection = unstorable(es)
+        if rejection is not None:
+            report.rejections.append(rejection)
+            continue
         chunk.append(es)
         if len(chunk) >= batch:
             flush()
@@ -189,11 +226,13 @@ def ingest_texts(engine, texts: Iterable[tuple[str, str]], *, batch: int = DEFAU
                     continue
         sets, rejections = parse_elements(text, source=name)
         report.rejections.extend(rejections)
+        before = len(report.rejections)
         ingest_element_sets(engine, sets, batch=batch, report=report, advance=advance)
+        refused = len(report.rejections) - before     # values no column holds
         with engine.begin() as conn:
             conn.execute(_insert(conn)(t).values(
-                text_sha256=digest, source=name, element_sets=len(sets),
-                rejected=len(rejections),
+                text_sha256=digest, source=name, element_sets=len(sets) - refused,
+                rejected=len(rejections) + refused,
                 completed_at_utc=_dt.datetime.now(_dt.timezone.utc)
                 .strftime("%Y-%m-%dT%H:%M:%SZ")).on_conflict_do_nothing(
                     index_elements=[t.c.text_sha256]))
