@@ -126,8 +126,6 @@ MEAN_MOTION_DDOT = 0.0
 """
 
 
-@pytest.mark.xfail(strict=True, reason="review round 11: table cells are read as Rich markup, "
-                   "so '[rad]' and '[deg]' vanish from the rejection's reason")
 def test_ingest_table_shows_the_units_a_rejection_names(tmp_path):
     path = tmp_path / "rad.kvn"
     path.write_text(KVN_IN_RADIANS, encoding="utf-8")
@@ -137,8 +135,6 @@ def test_ingest_table_shows_the_units_a_rejection_names(tmp_path):
     assert "[rad]" in res.stdout and "[deg]" in res.stdout, res.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="review round 11: a name holding '[/]' crashes the "
-                   "table with Rich's MarkupError")
 def test_stale_table_shows_a_name_with_brackets_verbatim(tmp_path):
     # The ISS set above under a name a user gave it; it is stale 30 days
     # after its epoch (LEO limit 7 days, docs/maneuvers.md).

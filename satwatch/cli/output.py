@@ -13,6 +13,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 
 class Format(str, Enum):
@@ -96,16 +97,20 @@ def emit(rows, fmt: Format, *, columns=None, title: str | None = None, out=None,
                 "use --format json or --format csv for all")
         footer = f"{footer}\n{more}" if footer else more
         rows = rows[:max_table_rows]
-    table = Table(title=title, show_lines=False, header_style="bold")
+    # Cells, title and footer are data, shown as written: never read as Rich
+    # markup (a unit "[rad]" in a rejection's reason, or a name "X [b]",
+    # would vanish, and "[/]" would raise MarkupError).
+    table = Table(title=None if title is None else Text(title), show_lines=False,
+                  header_style="bold")
     for c in cols:
         table.add_column(c, overflow="fold")
     for r in rows:
-        table.add_row(*[_cell(r.get(c)) for c in cols])
+        table.add_row(*[Text(_cell(r.get(c))) for c in cols])
     con = Console(file=out,
                   width=PIPE_WIDTH if not getattr(out, "isatty", lambda: False)() else None)
     con.print(table)
     if footer:
-        con.print(footer)
+        con.print(footer, markup=False)
 
 
 # Three decimals suit degrees, km and seconds; a smaller magnitude (a
