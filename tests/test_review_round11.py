@@ -156,8 +156,6 @@ def _importable(module: str) -> bool:
 # SQLAlchemy's URL form is dialect+driver://; "postgresql+psycopg2://" is the
 # form its documentation gives for psycopg2 (its default PostgreSQL driver),
 # common in DATABASE_URL settings.  satwatch installs psycopg 3 only.
-@pytest.mark.xfail(strict=True, reason="review round 11: a --db URL naming a driver that is "
-                   "not installed ends in a ModuleNotFoundError / NoSuchModuleError traceback")
 @pytest.mark.parametrize("driver", ["psycopg2", "nosuchdriver"])
 def test_db_url_with_a_driver_that_is_not_there_is_one_error_line(driver, tmp_path):
     if _importable(driver):

@@ -15,6 +15,7 @@ from typing import Iterable
 
 from sqlalchemy import Engine, bindparam, create_engine, event, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from ..catalog import Catalog
 from ..elements import ElementSet
@@ -70,6 +71,19 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN DEFERRED" if deferred else "BEGIN IMMEDIATE")
 
 
+def _create_engine(parsed, url: str, **kw) -> Engine:
+    """The engine; a driver that is not installed (``postgresql+psycopg2://``,
+    SQLAlchemy's psycopg2 form) or not known is a StoreError naming it."""
+    try:
+        return create_engine(url, **kw)
+    except (ImportError, ArgumentError) as exc:
+        raise StoreError(
+            f"cannot open database {parsed.render_as_string(hide_password=True)}: driver "
+            f"{parsed.get_driver_name()!r} is not available ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0]}); satwatch uses psycopg 3: write "
+            "postgresql+psycopg://USER:PASSWORD@HOST/DB, or sqlite:///FILE") from None
+
+
 def create_store_engine(url: str) -> Engine:
     url = normalize_url(url)
     try:
@@ -79,11 +93,11 @@ def create_store_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = _create_engine(parsed, url)
         _sqlite_setup(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(url, pool_pre_ping=True)
+        return _create_engine(parsed, url, pool_pre_ping=True)
     raise StoreError(f"database {parsed.get_backend_name()!r} is not supported: use "
                      "sqlite:///FILE or postgresql+psycopg://USER:PASSWORD@HOST/DB")
 
