@@ -92,10 +92,13 @@ class PcAssumptions:
     growth_cross_track_km_day: float = 0.1
 
     def check(self):
-        if not self.hard_body_radius_km > 0:
-            raise CollisionProbabilityError("hard_body_radius_km must be positive")
-        if min(self.sigma_radial_km, self.sigma_in_track_km, self.sigma_cross_track_km) <= 0:
-            raise CollisionProbabilityError("assumed sigmas must be positive")
+        if not 0 < self.hard_body_radius_km < np.inf:
+            raise CollisionProbabilityError("hard_body_radius_km must be positive and finite, "
+                                            f"got {self.hard_body_radius_km!r}")
+        sigmas = (self.sigma_radial_km, self.sigma_in_track_km, self.sigma_cross_track_km)
+        if not all(0 < s < np.inf for s in sigmas):
+            raise CollisionProbabilityError("assumed sigmas must be positive and finite, got "
+                                            f"{sigmas!r}")
 
     def sigmas_rtn_km(self, age_days) -> np.ndarray:
         """(n, 3) 1-sigma R, T, N for element sets of the given ages."""

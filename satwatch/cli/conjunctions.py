@@ -75,7 +75,7 @@ def register(app: typer.Typer):
             method = pc_method.upper()
             if method not in METHODS:
                 raise SatwatchError(f"--pc-method {pc_method!r}: use " + " or ".join(METHODS))
-            if not hard_body_radius_m > 0:
+            if not 0 < hard_body_radius_m < float("inf"):
                 raise SatwatchError(f"--hard-body-radius-m {hard_body_radius_m:g}: give a "
                                     "positive radius in metres")
             assumptions = PcAssumptions(hard_body_radius_km=hard_body_radius_m / 1000.0)
@@ -96,6 +96,14 @@ def register(app: typer.Typer):
             if primary:
                 primaries = [int(n) for n in cat.select(primary).norad_ids]
             settings = ScreeningSettings(threshold_km=threshold_km, step_s=step_s)
+            if cdm_dir is not None:
+                # made before the screening: a path that cannot be a folder is
+                # one error line now, not a traceback after the whole run
+                try:
+                    cdm_dir.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise SatwatchError(f"--cdm-dir {cdm_dir}: cannot make this folder "
+                                        f"({exc.strerror})") from None
             from ..conjunctions import make_grid
             n_blocks = len(make_grid(t0, t1, settings).blocks())
             with progress("screening", total=n_blocks) as advance:
@@ -123,14 +131,18 @@ def register(app: typer.Typer):
                 rows.sort(key=lambda r: (r["miss_km"], r["tca"]))
             if cdm_dir is not None:
                 from ..cdm import cdm_filename, write_cdm
-                cdm_dir.mkdir(parents=True, exist_ok=True)
                 objects = {es.norad_id: {"name": es.name,
                                          "intl_designator": es.intl_designator} for es in cat}
                 created = parse_time(None)
                 for k in range(len(res)):
-                    (cdm_dir / cdm_filename(res, k)).write_text(write_cdm(
-                        res, k, creation=created, objects=objects, pc=pc,
-                        assumptions=assumptions, catalog_source=str(cat.source)))
+                    path = cdm_dir / cdm_filename(res, k)
+                    try:
+                        path.write_text(write_cdm(
+                            res, k, creation=created, objects=objects, pc=pc,
+                            assumptions=assumptions, catalog_source=str(cat.source)))
+                    except OSError as exc:
+                        raise SatwatchError(f"--cdm-dir: cannot write {path} "
+                                            f"({exc.strerror})") from None
             s = res.stats
             footer = (
                 f"{len(res)} events under {threshold_km:g} km, {t0.iso(0)} to {t1.iso(0)}, "
