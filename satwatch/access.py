@@ -118,6 +118,14 @@ def _finite_number(x) -> bool:
         return False
 
 
+def _check_spacing(spacing_km) -> None:
+    """The sample spacing of an area is a positive length (0 divided by zero;
+    a negative one gave no interior grid, silently)."""
+    if not (_finite_number(spacing_km) and spacing_km > 0):
+        raise AccessError(f"spacing_km {spacing_km}: the sample spacing of an area is a "
+                          "positive number of km")
+
+
 def check_polygon(geometry: dict) -> None:
     """Refuse a GeoJSON Polygon or MultiPolygon whose rings cannot bound an
     area (AccessError naming the ring), before any geometry library sees it:
@@ -132,6 +140,7 @@ def polygon_points(geometry: dict, spacing_km: float = 10.0) -> list[GroundPoint
     fewer than four positions, not closed, or without area are refused
     (AccessError naming the ring)."""
     from shapely.geometry import Point, shape
+    _check_spacing(spacing_km)
     _check_rings(geometry)
     geom = shape(geometry)
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
@@ -167,6 +176,7 @@ def polygon_points(geometry: dict, spacing_km: float = 10.0) -> list[GroundPoint
 def targets_from_geojson(text: str, source: str = "<geojson>",
                          spacing_km: float = 10.0) -> list[Target]:
     """Targets from GeoJSON: Points become point targets, Polygons areas."""
+    _check_spacing(spacing_km)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -403,6 +413,12 @@ def find_access(catalog, targets, start: Time, end: Time, *, max_off_nadir_deg=N
         raise AccessError("give --max-off-nadir or --min-elevation")
     if max_off_nadir_deg is not None and not 0 < max_off_nadir_deg < 90:
         raise AccessError(f"max off-nadir {max_off_nadir_deg} deg must be between 0 and 90")
+    # an elevation lies in [-90, 90] deg: sin() would read 120 as 60, silently
+    for what, value in (("min elevation", min_elevation_deg),
+                        ("min sun elevation", min_sun_elevation_deg)):
+        if value is not None and not -90.0 <= value <= 90.0:
+            raise AccessError(f"{what} {value:g} deg must lie in [-90, 90] (an angle above "
+                              "the horizon)")
     points, owner = [], []
     for j, t in enumerate(targets):
         points += list(t.points)

@@ -286,8 +286,8 @@ def _from_row(row: dict, source: str, line: int, site_lookup) -> ReportedEvent:
     if not time_text and date and len(str(date).strip()) > 10:
         # a full timestamp in the date column: it is the time
         time_text = date
-    if time_text and "T" in str(time_text) or (time_text and re.match(r"^\d{4}-\d\d-\d\d",
-                                                                      str(time_text))):
+    # ISO-8601 when it opens with a date ("T" alone is no sign: "12:29 (UTC)")
+    if time_text and re.match(r"^\s*\d{4}-\d\d-\d\d", str(time_text)):
         try:
             t = utc(str(time_text))
         except SatwatchError:

@@ -13,10 +13,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import SatwatchError
 from .frames import WGS84_A_KM, itrs_to_geodetic, teme_to_itrs
 from .time import Time
 
 EARTH_MEAN_RADIUS_KM = 6371.0088
+
+
+class TrackError(SatwatchError, ValueError):
+    """A footprint asked for with an angle outside its range (names the option)."""
+
+
+def _check_footprint_angles(min_elevation_deg, max_off_nadir_deg) -> None:
+    """An elevation mask in [-90, 90) deg, an off-nadir limit in (0, 90] deg:
+    outside them the central angle comes out negative (drawn as a circle all
+    the same) or zero (a Point, not a footprint)."""
+    if min_elevation_deg is not None and not -90.0 <= min_elevation_deg < 90.0:
+        raise TrackError(f"footprint min elevation {min_elevation_deg:g} deg: an elevation "
+                         "mask lies in [-90, 90) deg")
+    if max_off_nadir_deg is not None and not 0.0 < max_off_nadir_deg <= 90.0:
+        raise TrackError(f"footprint max off nadir {max_off_nadir_deg:g} deg: an off-nadir "
+                         "limit lies in (0, 90] deg")
 
 
 def ground_track(catalog, times: Time):
@@ -127,6 +144,7 @@ def tracks_geojson(catalog, times: Time, *, footprint_min_elevation_deg=None,
     """A FeatureCollection: one MultiLineString ground track per satellite
     and, when a footprint constraint is given, one Polygon footprint per
     satellite and footprint time (default: the first time)."""
+    _check_footprint_angles(footprint_min_elevation_deg, footprint_max_off_nadir_deg)
     lat, lon, alt = ground_track(catalog, times)
     iso = times.iso(0)
     features = []

@@ -1,8 +1,9 @@
 """Review round 10: launch analysis (reported events, the launch and event
 commands) and imaging access (access, the access/track commands, footprints).
 
-Each test is a real failure on the reviewed code (2c590a2), first committed
-as xfail(strict=True); the reference of each is named in its docstring.
+Each test was a real failure on the reviewed code (2c590a2), first committed
+as xfail(strict=True) (fcbc3e5); the reference of each is named in its
+docstring.
 """
 from __future__ import annotations
 
@@ -66,8 +67,6 @@ def box_geojson(user_dirs):
 
 
 # -- 1. "HH:MM (UTC)" in our own CSV/JSON --------------------------------------------
-@pytest.mark.xfail(strict=True, reason="the T of 'UTC' sends the time down the ISO-8601 "
-                   "branch, which refuses it")
 @pytest.mark.parametrize("time_text", ["12:29 (UTC)", "12:29 UTC"])
 def test_own_schema_reads_hhmm_utc_as_the_cns_file_does(time_text):
     """A time column "12:29 (UTC)" is the form the refusal itself asks for
@@ -91,8 +90,6 @@ def test_own_schema_reads_hhmm_utc_as_the_cns_file_does(time_text):
 
 
 # -- 2. --spacing-km 0 or below ------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="spacing 0 divides by zero; a negative spacing "
-                   "samples no interior, silently")
 @pytest.mark.parametrize("spacing_km", [0.0, -10.0, float("nan")])
 def test_polygon_spacing_that_is_not_positive_is_refused_by_name(spacing_km):
     """polygon_points(geom, 0) raised ZeroDivisionError (a traceback from
@@ -108,7 +105,6 @@ def test_polygon_spacing_that_is_not_positive_is_refused_by_name(spacing_km):
         polygon_points(box, spacing_km)
 
 
-@pytest.mark.xfail(strict=True, reason="ZeroDivisionError traceback")
 def test_cli_access_spacing_zero_is_one_error_line(iss_tle, box_geojson):
     """`satwatch access --polygon F --spacing-km 0` ended in a
     ZeroDivisionError traceback instead of one line naming the option."""
@@ -119,8 +115,6 @@ def test_cli_access_spacing_zero_is_one_error_line(iss_tle, box_geojson):
 
 
 # -- 3. elevation masks and sensor angles outside their ranges ------------------------
-@pytest.mark.xfail(strict=True, reason="sin(120 deg) = sin(60 deg): the mask is silently "
-                   "read as its supplement")
 @pytest.mark.parametrize("option, value", [("min_elevation_deg", 120.0),
                                            ("min_elevation_deg", -100.0),
                                            ("min_sun_elevation_deg", 100.0),
@@ -141,14 +135,12 @@ def test_access_mask_outside_minus_90_to_90_is_refused(full_catalog, option, val
                     **kw, **{option: value})
 
 
-@pytest.mark.xfail(strict=True, reason="no check: windows for the supplementary mask")
 def test_cli_access_min_elevation_120_is_one_error_line(iss_tle):
     result = _invoke(["access", "SOHAE", "--catalog", iss_tle, "--start", WINDOW_START,
                       "--hours", "2", "--min-elevation", "120", "--workers", "1"])
     _one_error_line(result, "elevation", "120")
 
 
-@pytest.mark.xfail(strict=True, reason="a negative central angle is drawn as a circle")
 @pytest.mark.parametrize("kw", [{"footprint_max_off_nadir_deg": 120.0},
                                 {"footprint_max_off_nadir_deg": -10.0},
                                 {"footprint_max_off_nadir_deg": 0.0},
@@ -171,7 +163,6 @@ def test_footprint_angles_outside_their_ranges_are_refused(full_catalog, kw):
         tracks_geojson(full_catalog.select([ISS]), utc_range(t0, t0 + 600.0, 60.0), **kw)
 
 
-@pytest.mark.xfail(strict=True, reason="a negative central angle is drawn as a circle")
 def test_cli_track_footprint_off_nadir_120_is_one_error_line(iss_tle):
     result = _invoke(["track", str(ISS), "--catalog", iss_tle, "--start", WINDOW_START,
                       "--hours", "0.2", "--footprint-max-off-nadir", "120"])
@@ -206,8 +197,6 @@ def test_footprint_inside_the_ranges_is_still_drawn(full_catalog):
 
 
 # -- 4. event analyze / launch reach: bad numbers -------------------------------------
-@pytest.mark.xfail(strict=True, reason="an empty table of NaN ('72 bearings without a "
-                   "solution') instead of a refusal")
 @pytest.mark.parametrize("args, option", [
     (["--range-km", "-650"], "--range-km"),
     (["--range-km", "0", "--bearing-deg", "74"], "--range-km"),
@@ -225,7 +214,6 @@ def test_event_analyze_bad_report_numbers_are_refused_by_name(user_dirs, args, o
     _one_error_line(result, option)
 
 
-@pytest.mark.xfail(strict=True, reason="ValueError traceback from int(nan)")
 @pytest.mark.parametrize("option", ["--azimuth-min", "--azimuth-max"])
 def test_launch_reach_nan_azimuth_is_one_error_line(user_dirs, option):
     result = _invoke(["launch", "reach", "SOHAE", option, "nan"])

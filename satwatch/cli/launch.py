@@ -26,9 +26,16 @@ COUNTRIES_HELP = ("Country polygons (Natural Earth TopoJSON, e.g. world-atlas "
 def _positive(option: str, value: float, unit: str):
     """Refuse a zero or negative length, step or span before any work (a
     zero --step-deg divided by zero; a negative --minutes indexed an empty
-    track)."""
-    if not value > 0:
+    track; an infinite or NaN one is no number at all)."""
+    if not (np.isfinite(value) and value > 0):
         raise SatwatchError(f"{option} {value:g}: give a positive number of {unit}")
+
+
+def _finite(option: str, value: float | None, what: str):
+    """Refuse a NaN or infinite angle (NaN crashed int(); a NaN bearing read
+    as 'unknown')."""
+    if value is not None and not np.isfinite(value):
+        raise SatwatchError(f"{option} {value:g}: give {what}")
 
 
 def _site(query: str, sites_file: str | None = None):
@@ -163,6 +170,8 @@ def register(app: typer.Typer):
             _positive("--altitude-km", altitude_km, "km")
             _positive("--minutes", minutes, "minutes")
             _positive("--step-deg", step_deg, "degrees")
+            _finite("--azimuth-min", azimuth_min, "an azimuth in degrees")
+            _finite("--azimuth-max", azimuth_max, "an azimuth in degrees")
             s = _site(site, sites)
             r = L.reach(s.lat_deg, s.lon_deg, azimuth_min, azimuth_max,
                         altitude_km=altitude_km, site_name=s.code or s.name)
@@ -400,6 +409,11 @@ def register(app: typer.Typer):
             else:
                 if site is None or range_km is None:
                     raise SatwatchError("give EVENT_ID, or --site and --range-km")
+                _positive("--range-km", range_km, "km")
+                if apogee_km is not None:
+                    _positive("--apogee-km", apogee_km, "km")
+                _finite("--bearing-deg", bearing_deg, "a bearing in degrees, or leave it out "
+                        "for the ring of possible impacts")
                 s = _site(site, sites)
                 r = analyze(s.lat_deg, s.lon_deg, range_km, apogee_km, bearing_deg, zones=zs)
                 r = {"event_id": None, "site": s.code, "site_name": s.name, **r}
