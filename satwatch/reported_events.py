@@ -335,6 +335,14 @@ def _from_row(row: dict, source: str, line: int, site_lookup) -> ReportedEvent:
     if kind not in KINDS:
         raise EventsError(f"kind {r.get('kind')!r} is not one of {', '.join(KINDS)}",
                           source=source, line=line, field="kind")
+    # the file's own flags (events_to_csv writes them, ';'-separated; JSON: a
+    # list), e.g. manoeuvring_vehicle, kept beside those read from the values
+    given = r.get("flags")
+    if isinstance(given, str):
+        given = given.split(";")
+    elif not isinstance(given, (list, tuple)):
+        given = [] if given is None else [given]
+    flags += [f for f in (str(g).strip() for g in given) if f and f not in flags]
     eid = str(r.get("event_id") or f"{date}-{line}")
     return ReportedEvent(eid, str(date)[:10], t_ns, unc, kind, str(r.get("vehicle") or ""),
                          "", code, name, lat, None if lon is None else

@@ -221,7 +221,6 @@ def test_launch_reach_nan_azimuth_is_one_error_line(user_dirs, option):
 
 
 # -- 5. the flags column of our own CSV ----------------------------------------------
-@pytest.mark.xfail(strict=True, reason="the flags column is accepted and thrown away")
 def test_cns_log_written_to_csv_and_read_back_keeps_its_flags(reference_data):
     """events_to_csv writes a `flags` column ("re-readable by
     parse_events_csv"), and the reader takes the column -- and dropped it.
