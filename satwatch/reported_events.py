@@ -33,6 +33,7 @@ import numpy as np
 from . import ballistic
 from .errors import SatwatchError
 from .time import NS_PER_S, Time, utc
+from .tracks import split_antimeridian
 
 UNKNOWN_WORDS = {"", "unknown", "unk", "?", "-", "none", "null", "nan"}
 NA_WORDS = {"na", "n/a", "not applicable"}
@@ -581,10 +582,13 @@ def analysis_geojson(result: dict, zones=None) -> dict:
                        result.get("site") or ""}}]
     tr = result.get("track")
     if tr:
-        coords = [[round(lo, 6), round(la, 6), round(h, 3)] for la, lo, h in
-                  zip(tr["lat_deg"], tr["lon_deg"], tr["alt_km"])]
-        feats.append({"type": "Feature", "geometry": {"type": "LineString",
-                                                      "coordinates": coords},
+        # cut where it crosses the antimeridian (RFC 7946 sec. 3.1.9), as
+        # the impact ring and ground tracks are: flat maps draw one line
+        # across the whole world otherwise
+        parts = split_antimeridian(tr["lon_deg"], tr["lat_deg"], tr["alt_km"])
+        geom = {"type": "LineString", "coordinates": parts[0]} if len(parts) == 1 else \
+            {"type": "MultiLineString", "coordinates": parts}
+        feats.append({"type": "Feature", "geometry": geom,
                       "properties": {"role": "arc", "alt_unit": "km",
                                      "flight_time_s": result["flight_time_s"]}})
     if result.get("impact_lat_deg") is not None:

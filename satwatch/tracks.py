@@ -47,7 +47,7 @@ def ground_track(catalog, times: Time):
             np.where(bad, np.nan, geo.alt_km))
 
 
-def split_antimeridian(lon_deg, lat_deg):
+def split_antimeridian(lon_deg, lat_deg, alt_km=None):
     """Lists of [lon, lat] segments (RFC 7946 sec. 3.1.9), split at NaN and
     where consecutive longitudes jump by more than 180 deg.  At such a jump
     both parts get the crossing point, at +180 and -180 deg, so that they
@@ -57,10 +57,15 @@ def split_antimeridian(lon_deg, lat_deg):
     and that the track would have without the cut.  The great circle
     through the samples would cross 0.04 deg further poleward for a 6-deg
     step at 51 deg N; neither is the true track between samples (a smaller
-    step is), and only the linear point lies on the drawn line."""
+    step is), and only the linear point lies on the drawn line.  With
+    ``alt_km``, [lon, lat, alt] positions (alt rounded to the metre, the
+    crossing's interpolated as its latitude is)."""
     lon = np.asarray(lon_deg, float).ravel()
     lat = np.asarray(lat_deg, float).ravel()
+    alt = None if alt_km is None else np.asarray(alt_km, float).ravel()
     ok = np.isfinite(lon) & np.isfinite(lat)
+    if alt is not None:
+        ok &= np.isfinite(alt)
     idx = np.flatnonzero(ok)
     if idx.size == 0:
         return []
@@ -82,8 +87,12 @@ def split_antimeridian(lon_deg, lat_deg):
     # sample (3 i + 2), the one that starts the next part right before its (3 i)
     key = np.concatenate([3 * idx + 1, 3 * k0 + 2, 3 * k1])
     seg_all = np.concatenate([seg, seg[jump], seg[jump + 1]])
-    pts = np.column_stack([np.concatenate([lon_r[idx], edge, -edge]),
-                           np.concatenate([lat_r[idx], lat_c, lat_c])])
+    cols = [np.concatenate([lon_r[idx], edge, -edge]),
+            np.concatenate([lat_r[idx], lat_c, lat_c])]
+    if alt is not None:
+        alt_c = np.round(alt[k0] + frac * (alt[k1] - alt[k0]), 3)
+        cols.append(np.concatenate([np.round(alt, 3)[idx], alt_c, alt_c]))
+    pts = np.column_stack(cols)
     # a sample on the meridian itself already is the crossing point
     dup = np.concatenate([np.zeros(idx.size, bool),
                           (lon_r[k0] == edge) & (lat_r[k0] == lat_c),

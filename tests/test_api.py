@@ -327,6 +327,26 @@ def test_events_post_needs_token_and_is_served(events_client):
     assert any(i["id"] == "event:test-2024-1" and i["kind"] == "launch" for i in feed["items"])
 
 
+def test_event_arc_across_the_antimeridian_is_served_in_parts(events_client):
+    """A reported flight whose arc crosses +-180 deg: the analysis serves it
+    as a MultiLineString cut there (RFC 7946 sec. 3.1.9), lon/lat only.
+    Reference: the WGS-84 geodesic from Sohae (39.66 N, 124.705 E) on
+    bearing 60 deg for 8,000 km ends at 141.0 W (pyproj.Geod.fwd)."""
+    import pyproj
+    end_lon, _, _ = pyproj.Geod(ellps="WGS84").fwd(124.705, 39.66, 60.0, 8000e3)
+    assert end_lon < 0
+    event = {"event_id": "test-dateline-1", "date": "2024-05-27", "kind": "missile",
+             "site": "SOHAE", "range_km": 8000, "apogee_km": 1500, "bearing_deg": 60}
+    r = events_client.post("/api/v1/events", json={"events": [event]},
+                           headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 201, r.text
+    arc = events_client.get("/api/v1/events/test-dateline-1/analysis").json()["arc"]
+    assert arc["type"] == "MultiLineString" and len(arc["coordinates"]) == 2
+    west, east = arc["coordinates"]
+    assert all(len(c) == 2 for part in arc["coordinates"] for c in part)
+    assert west[-1] == [180.0, east[0][1]] and east[0][0] == -180.0
+    assert abs(east[-1][0] - end_lon) < 0.5
+
 def test_site_reach_minimum_inclination(client):
     """Direct ascent reaches no inclination below the site's geocentric
     latitude (Vallado 4th ed. eq. 6-23 with azimuth due east)."""

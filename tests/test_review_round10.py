@@ -245,3 +245,28 @@ def test_cns_log_written_to_csv_and_read_back_keeps_its_flags(reference_data):
     for rec_manoeuvres, before, after in zip(manoeuvring, events, back):
         assert ("manoeuvring_vehicle" in after.flags) == rec_manoeuvres, after.event_id
         assert set(before.flags) <= set(after.flags), after.event_id
+
+
+def test_missile_arc_across_the_antimeridian_is_split_there():
+    """An arc crossing +-180 deg is a MultiLineString cut there (RFC 7946
+    sec. 3.1.9), as the impact ring and ground tracks are; one LineString
+    made flat maps draw it across the whole world.  Reference: the
+    geodesic from the site on the reported bearing (pyproj.Geod, WGS-84)
+    ends east of 180 deg, so the path crosses the antimeridian once; the
+    two parts meet there (same latitude and altitude at +180 and -180)."""
+    import pyproj
+    from satwatch.reported_events import analysis_geojson, analyze
+    lat, lon, range_km, bearing = 40.6, 126.0, 8000.0, 60.0
+    end_lon, _, _ = pyproj.Geod(ellps="WGS84").fwd(lon, lat, bearing, range_km * 1e3)
+    assert end_lon < 0                      # the reference path does cross +-180 deg
+    gj = analysis_geojson(analyze(lat, lon, range_km, 1500.0, bearing))
+    arc = next(f["geometry"] for f in gj["features"] if f["properties"]["role"] == "arc")
+    assert arc["type"] == "MultiLineString" and len(arc["coordinates"]) == 2
+    west, east = arc["coordinates"]
+    for part in (west, east):
+        step = np.abs(np.diff([c[0] for c in part]))
+        assert step.max() < 180.0
+    assert west[0][:2] == pytest.approx([lon, lat], abs=1e-6)
+    assert west[-1][0] == 180.0 and east[0][0] == -180.0
+    assert west[-1][1:] == east[0][1:]          # the parts meet: latitude and altitude
+    assert east[-1][0] == pytest.approx(end_lon, abs=0.5)

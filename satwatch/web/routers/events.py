@@ -193,7 +193,11 @@ def _analysis(state, event_id: str, event_json: str) -> dict:
     arc = next((f["geometry"] for f in gj["features"] if f["properties"].get("role") == "arc"),
                None)
     if arc:
-        arc = {"type": "LineString", "coordinates": [c[:2] for c in arc["coordinates"]]}
+        # the page draws lon/lat; a MultiLineString where it crosses +-180 deg
+        parts = [arc["coordinates"]] if arc["type"] == "LineString" else arc["coordinates"]
+        parts = [[c[:2] for c in part] for part in parts]
+        arc = {"type": arc["type"],
+               "coordinates": parts[0] if arc["type"] == "LineString" else parts}
     ring = next((f["geometry"] for f in gj["features"]
                  if f["properties"].get("role") == "impact_ring"), None)
     wanted = set(result.get("zones") or []) | {b["name"] for b in result.get("boundaries") or []}
