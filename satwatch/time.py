@@ -7,9 +7,11 @@ dates that SGP4 and the Earth-rotation formulas want without rounding.
 
 Leap seconds (TAI-UTC) and Earth orientation (UT1-UTC, polar motion x and y)
 come from the ``astropy-iers-data`` package: IERS ``Leap_Second.dat`` and
-``finals2000A.all`` (Bulletin A, with about a year of predictions), read once
-from the installed package and never downloaded.  Outside the table's span,
-UT1-UTC and polar motion hold their nearest tabulated value;
+``finals2000A.all`` (Bulletin A, from 1973-01-02, with about a year of
+predictions), preceded by the IERS 20 C04 series (``eopc04.1962-now``) for
+1962-01-01 to 1973-01-01, read once from the installed package and never
+downloaded.  Outside the table's span, UT1-TAI and polar motion hold their
+nearest tabulated value (UT1-UTC too, unless a leap second intervenes);
 :attr:`EarthOrientation.span_mjd` says what the table covers.
 """
 from __future__ import annotations
@@ -281,14 +283,29 @@ def _parse_finals(text: str):
     return np.array(mjd), np.array(dut1), np.array(x), np.array(y)
 
 
+def _parse_c04(text: str):
+    """IERS 20 C04 (``eopc04.1962-now``: YR MM DD HH MJD x y UT1-UTC ...,
+    whitespace-separated, ``#`` comments): the same arrays as :func:`_parse_finals`."""
+    rows = np.array([line.split()[4:8] for line in text.splitlines()
+                     if line.strip() and not line.startswith("#")], dtype=float).reshape(-1, 4)
+    return rows[:, 0], rows[:, 3], rows[:, 1], rows[:, 2]
+
+
 @functools.lru_cache(maxsize=1)
 def earth_orientation() -> EarthOrientation:
-    """The IERS tables shipped in the installed ``astropy-iers-data`` package."""
+    """The IERS tables shipped in the installed ``astropy-iers-data`` package:
+    finals2000A.all from its first day (1973-01-02), C04 before it.  Without
+    C04, UT1-TAI held over 1972's three leap seconds put UT1-UTC at -1.19 s in
+    early 1972 (C04: about -0.2 s), half a kilometre of LEO position."""
     import astropy_iers_data
     data = resources.files(astropy_iers_data) / "data"
     leap_mjd, leap_dat = _parse_leap_seconds((data / "Leap_Second.dat").read_text())
     mjd, dut1, x, y = _parse_finals((data / "finals2000A.all").read_text())
+    c_mjd, c_dut1, c_x, c_y = _parse_c04((data / "eopc04.1962-now").read_text())
+    early = c_mjd < mjd[0]
+    mjd, dut1, x, y = (np.concatenate([c[early], f]) for c, f in
+                       ((c_mjd, mjd), (c_dut1, dut1), (c_x, x), (c_y, y)))
     version = getattr(astropy_iers_data, "__version__", "unknown")
     return EarthOrientation(leap_mjd, leap_dat, mjd, dut1, x, y,
-                            source=f"IERS finals2000A.all + Leap_Second.dat "
+                            source=f"IERS finals2000A.all + eopc04.1962-now + Leap_Second.dat "
                                    f"(astropy-iers-data {version})")

@@ -35,8 +35,6 @@ def _c04_rows():
     return rows
 
 
-@pytest.mark.xfail(strict=True, reason="UT1-TAI is held before 1973-01-02 across the 1972 "
-                   "leap seconds: UT1-UTC -1.19 s in early 1972 (C04: -0.24 s)")
 def test_ut1_minus_utc_before_1973_is_iers_c04():
     days = utc_range("1972-01-01T00:00:00Z", "1973-01-01T00:00:00Z", 86400.0)
     dut1 = days.dut1_s()
@@ -57,8 +55,6 @@ def test_ut1_minus_utc_before_1973_is_iers_c04():
     np.testing.assert_allclose(y_rad / arcsec, want[:, 1], atol=C04_POLAR_TOLERANCE_ARCSEC)
 
 
-@pytest.mark.xfail(strict=True, reason="UT1 off by ~1 s in early 1972: ITRS states ~0.5 km "
-                   "off Skyfield's")
 def test_teme_to_itrs_in_1972_matches_skyfield():
     from skyfield.api import load
     from skyfield.sgp4lib import TEME
