@@ -188,6 +188,9 @@ def parse_sites_geojson(text: str, source: str = "<geojson>") -> list[Site]:
         raise SiteError(f"not valid JSON: {exc.msg}", source=source, line=exc.lineno) from None
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
         features = doc.get("features") or []
+        if not isinstance(features, list):
+            raise SiteError("features must be a list of Point features", source=source,
+                            field="features")
     elif isinstance(doc, dict) and doc.get("type") == "Feature":
         features = [doc]
     elif isinstance(doc, dict) and doc.get("type") == "Point":
@@ -198,13 +201,20 @@ def parse_sites_geojson(text: str, source: str = "<geojson>") -> list[Site]:
     sites = []
     for i, feat in enumerate(features):
         where = f"features[{i}]"
-        geom = (feat or {}).get("geometry") or {}
-        props = (feat or {}).get("properties") or {}
+        if not isinstance(feat, dict):
+            raise SiteError(f"{where}: a feature must be an object, not {feat!r}",
+                            source=source, field=where)
+        geom = feat.get("geometry") or {}
+        props = feat.get("properties") or {}
+        for part, value in ((f"{where}.geometry", geom), (f"{where}.properties", props)):
+            if not isinstance(value, dict):
+                raise SiteError(f"{part} must be an object, not {value!r}", source=source,
+                                field=part)
         if geom.get("type") != "Point":
             raise SiteError(f"{where}: geometry is {geom.get('type')!r}, sites must be Points "
                             "(use --polygon for areas)", source=source, field=f"{where}.geometry")
         coords = geom.get("coordinates") or []
-        if len(coords) < 2:
+        if not isinstance(coords, list) or len(coords) < 2:
             raise SiteError(f"{where}: a Point needs [lon, lat]", source=source,
                             field=f"{where}.geometry.coordinates")
         name = props.get("name") or props.get("code") or props.get("id") or f"site {i + 1}"
@@ -238,7 +248,12 @@ def parse_sites_mapping(doc, source: str = "<config>") -> list[Site]:
     sites = []
     for name, spec in doc.items():
         if isinstance(spec, str):
-            lat, lon, alt = _split_latlon(spec, source, f"sites.{name}")
+            parsed = _split_latlon(spec, source, f"sites.{name}")
+            if parsed is None:
+                raise SiteError(f"cannot read site {name!r} from {spec!r}: give "
+                                "'lat,lon[,alt_m]' in degrees and metres, or a mapping",
+                                source=source, field=f"sites.{name}")
+            lat, lon, alt = parsed
             sites.append(make_site(name, lat, lon, alt, source=f"{source} sites.{name}"))
             continue
         if not isinstance(spec, dict):

@@ -75,8 +75,6 @@ def test_teme_to_itrs_in_1972_matches_skyfield():
 
 # -- site files: a value that cannot be read is a SiteError naming the field ---
 
-@pytest.mark.xfail(strict=True, reason="a site given as text that is not 'lat,lon[,alt_m]' "
-                   "is a TypeError traceback (cannot unpack None)")
 @pytest.mark.parametrize("fmt,text", [
     ("yaml", 'sites:\n  Sohae: "39.66N, 124.7E"\n'),
     ("toml", '[sites]\nSohae = "39.66N 124.7E"\n'),
@@ -92,11 +90,11 @@ def test_site_text_that_is_not_lat_lon_names_the_field(tmp_path, fmt, text):
     assert info.value.field == "sites.Sohae" and str(path) in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="a GeoJSON feature or properties that is not an "
-                   "object is an AttributeError traceback")
 @pytest.mark.parametrize("features", ['[5]', '["Sohae"]',
                                       '[{"type": "Feature", "properties": "Sohae", '
-                                      '"geometry": {"type": "Point", "coordinates": [124.7, 39.66]}}]'])
+                                      '"geometry": {"type": "Point", "coordinates": [124.7, 39.66]}}]',
+                                      '[{"type": "Feature", "geometry": {"type": "Point", '
+                                      '"coordinates": 5}}]'])
 def test_geojson_feature_that_is_not_an_object_names_the_field(tmp_path, features):
     from satwatch.sites import SiteError
     from satwatch.sources.files import load_sites
