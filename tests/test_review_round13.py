@@ -103,3 +103,47 @@ def test_geojson_feature_that_is_not_an_object_names_the_field(tmp_path, feature
     with pytest.raises(SiteError, match=r"features\[0\]") as info:
         load_sites(path)
     assert str(path) in str(info.value)
+
+
+# -- where: a state no orbit of the element set can reach is a failure ----------
+
+# Margin over the element set's mean apogee: SGP4's short-period terms and drag
+# move a LEO state by tens of km, never by thousands.
+APOGEE_MARGIN_KM = 1000.0
+MU_WGS72_KM3_S2 = 398600.8          # SGP4's own constants (Hoots & Roehrich 1980)
+EARTH_RADIUS_WGS72_KM = 6378.135
+
+
+@pytest.mark.xfail(strict=True, reason="where prints SGP4's unphysical states (NUSAT-11 "
+                   "3,900 km above its apogee a year on) as good positions, error 0")
+def test_where_refuses_a_state_far_above_the_element_sets_apogee(reference_data, tmp_path):
+    """NUSAT-11 CORA (46829, epoch 2023-10-07, ~500 km LEO) a year after its
+    epoch: python-sgp4 answers, without an error code, a state 10,814 km from
+    the Earth's centre.  Reference: the element set's mean apogee radius
+    a (1 + e), a from its mean motion by Kepler's third law (WGS-72 mu), is
+    under 7,000 km; no SGP4 state of it can be thousands of km higher.  The
+    code 7 of propagation.UNPHYSICAL_STATE (and its text in where's
+    error_text) is what passes and conjunctions give such states."""
+    import json
+
+    from sgp4.api import Satrec, jday
+    from typer.testing import CliRunner
+
+    from satwatch.cli import app
+    lines = (reference_data / "catalogs" / "full-3le-2023-10-13.txt").read_text().splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("1 46829"))
+    path = tmp_path / "nusat11.tle"
+    path.write_text("\n".join(lines[i - 1:i + 2]) + "\n")
+    sat = Satrec.twoline2rv(lines[i], lines[i + 1])
+    err, r_km, _ = sat.sgp4(*jday(2024, 10, 13, 0, 0, 0.0))
+    n_rad_s = sat.no_kozai / 60.0
+    apogee_km = (MU_WGS72_KM3_S2 / n_rad_s ** 2) ** (1 / 3) * (1 + sat.ecco)
+    assert err == 0 and np.linalg.norm(r_km) > apogee_km + APOGEE_MARGIN_KM  # the premise
+    out = CliRunner().invoke(app, ["where", "46829", "--at", "2024-10-13T00:00:00Z",
+                                   "--catalog", str(path), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    row = json.loads(out.stdout)[0]
+    shown_above_apogee = (row["alt_km"] is not None and np.isfinite(row["alt_km"]) and
+                          row["alt_km"] + EARTH_RADIUS_WGS72_KM > apogee_km + APOGEE_MARGIN_KM)
+    assert not shown_above_apogee, row
+    assert row["error"] == 7 and "Earth orbiter" in row["error_text"]
