@@ -114,8 +114,6 @@ MU_WGS72_KM3_S2 = 398600.8          # SGP4's own constants (Hoots & Roehrich 198
 EARTH_RADIUS_WGS72_KM = 6378.135
 
 
-@pytest.mark.xfail(strict=True, reason="where prints SGP4's unphysical states (NUSAT-11 "
-                   "3,900 km above its apogee a year on) as good positions, error 0")
 def test_where_refuses_a_state_far_above_the_element_sets_apogee(reference_data, tmp_path):
     """NUSAT-11 CORA (46829, epoch 2023-10-07, ~500 km LEO) a year after its
     epoch: python-sgp4 answers, without an error code, a state 10,814 km from

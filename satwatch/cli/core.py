@@ -40,6 +40,25 @@ def _error_text(code: int) -> str | None:
     return SGP4_ERRORS.get(code, f"sgp4 error {code}")
 
 
+def _mark_unphysical(cat, states) -> None:
+    """States SGP4 returns without an error code that no Earth orbiter of
+    the element set can have (far above its apogee, below the surface, at
+    escape speed: decayed sets far from their epochs) become NaN with code
+    UNPHYSICAL_STATE, as passes and conjunctions count them."""
+    import numpy as np
+
+    from ..propagation import UNPHYSICAL_STATE, max_radius_km, physical_state
+    r_km = np.moveaxis(states.r_teme_km, 0, -1)               # (n_sat, n_time, 3)
+    v_km_s = np.moveaxis(states.v_teme_km_s, 0, -1)
+    backward = states.times.ns[None, :] < cat.epochs.ns[:, None]
+    r_max_km = np.where(backward, max_radius_km(cat.satrecs, backward=True)[:, None],
+                        max_radius_km(cat.satrecs)[:, None])
+    bad = (states.error == 0) & ~physical_state(r_km, v_km_s, r_max_km)
+    states.error[bad] = UNPHYSICAL_STATE
+    states.r_teme_km[:, bad] = np.nan
+    states.v_teme_km_s[:, bad] = np.nan
+
+
 def register(app: typer.Typer):
     @app.command()
     def update(
@@ -129,6 +148,7 @@ def register(app: typer.Typer):
             cat = resolve_catalog(catalog).select(sats)
             t = parse_time(at)
             states = cat.propagate(t)
+            _mark_unphysical(cat, states)
             geo = states.geodetic()
             rows = []
             for i, es in enumerate(cat):
