@@ -145,3 +145,24 @@ def test_where_refuses_a_state_far_above_the_element_sets_apogee(reference_data,
                           row["alt_km"] + EARTH_RADIUS_WGS72_KM > apogee_km + APOGEE_MARGIN_KM)
     assert not shown_above_apogee, row
     assert row["error"] == 7 and "Earth orbiter" in row["error_text"]
+
+
+# -- utc_range: a step that is not a finite number of nanoseconds --------------
+
+@pytest.mark.xfail(strict=True, reason="utc_range(step_s=inf) is an OverflowError traceback; "
+                   "a step under 0.5 ns divides by zero and answers garbage")
+@pytest.mark.parametrize("step", ["inf", "1e-12"])
+def test_utc_range_refuses_a_step_that_is_not_a_finite_number_of_ns(reference_data, step):
+    """Time holds int64 ns: a step that rounds to 0 ns or is infinite has no
+    sample grid.  'satwatch track --step 1e-12' wrote an empty track whose
+    step_s was null, '--step inf' ended in OverflowError's traceback."""
+    from typer.testing import CliRunner
+
+    from satwatch.cli import app
+    from satwatch.errors import TimeError
+    with pytest.raises(TimeError, match="step_s"):
+        utc_range("2023-11-19T00:00:00Z", "2023-11-19T01:00:00Z", float(step))
+    out = CliRunner().invoke(app, ["track", "25544", "--step", step, "--start",
+                                   "2023-11-19T00:00:00Z", "--catalog",
+                                   str(reference_data / "catalogs" / "active-2023-11-19.txt")])
+    assert out.exit_code == 2 and "step_s" in out.output and "Traceback" not in out.output
