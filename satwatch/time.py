@@ -218,8 +218,9 @@ def utc(value) -> Time:
 def utc_range(start, end, step_s: float) -> Time:
     """Evenly spaced UTC times from ``start`` to ``end`` inclusive (when ``end``
     falls on a step)."""
-    if not step_s > 0:
-        raise TimeError(f"step_s must be positive, got {step_s!r}")
+    if not (step_s > 0 and np.isfinite(step_s)) or round(step_s * NS_PER_S) < 1:
+        raise TimeError(f"step_s must be a finite number of seconds, at least 1 ns, "
+                        f"got {step_s!r}")
     t0, t1 = utc(start), utc(end)
     if t1.ns < t0.ns:
         raise TimeError(f"end {t1.iso()} is before start {t0.iso()}")
