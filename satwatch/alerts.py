@@ -40,9 +40,9 @@ from sqlalchemy import (BigInteger, Boolean, Column, Integer, MetaData, String, 
 from .catalog import Catalog
 from .errors import SatwatchError
 from .time import NS_PER_S, Time
-from .watch import (Alert, ConjunctionFact, LaunchFact, ManeuverFact, Rule, Update,
-                    attribute_launch_sites, evaluate, new_objects, rule_warnings, sma_jumps,
-                    watched)
+from .watch import (Alert, ConjunctionFact, LaunchFact, ManeuverFact, Rule, RuleWarning,
+                    Update, WatchError, attribute_launch_sites, evaluate, new_objects,
+                    rule_warnings, sma_jumps, watched)
 
 log = logging.getLogger("satwatch.alerts")
 
@@ -335,6 +335,11 @@ def deliver_pending(alert_store: AlertStore, *, now_ns, smtp: SmtpConfig | None 
     cache: dict[int, dict] = {}
     down: set[tuple[str, str]] = set()      # targets that failed in this round
     for d in alert_store.deliveries("pending"):
+        if d["channel"] == "email" and smtp is None:
+            # no SMTP server here (the service's POST /ingest): not an attempt;
+            # the e-mail waits for 'satwatch watch --smtp'
+            counts["pending"] += 1
+            continue
         if (d["channel"], d["target"]) in down:
             counts["pending"] += 1
             continue
@@ -346,8 +351,6 @@ def deliver_pending(alert_store: AlertStore, *, now_ns, smtp: SmtpConfig | None 
             if d["channel"] == "webhook":
                 send_webhook(d["target"], alert, client=client)
             elif d["channel"] == "email":
-                if smtp is None:
-                    raise AlertError("no SMTP server configured (satwatch watch --smtp HOST:PORT)")
                 send_email(d["target"], alert, smtp)
             else:
                 raise AlertError(f"unknown channel {d['channel']!r}")
@@ -554,10 +557,17 @@ def process_update(alert_store: AlertStore, catalog: Catalog, *, now_ns, window_
                           launch_sites=launch_sites or {}, launch_site_reasons=reasons,
                           window_start_ns=t0,
                           window_end_ns=t0 + int(window_s * NS_PER_S), step_s=step_s)
-    alerts = evaluate([r for r, _ in rules], update_facts)
+    alerts, refused = [], []
+    for rule, _ in rules:
+        # a rule that cannot be evaluated (e.g. a pass rule over too many
+        # objects) is reported; the update and the other rules go on
+        try:
+            alerts += evaluate([rule], update_facts)
+        except WatchError as exc:
+            refused.append(RuleWarning(rule.id, rule.kind, (), f"{exc}: it was not evaluated"))
     warnings = rule_warnings([r for r, _ in rules], catalog, owners,
                              known_ids=[*previous.norad_ids.tolist(),
-                                        *(es.norad_id for es in catalog)])
+                                        *(es.norad_id for es in catalog)]) + refused
     for w in warnings:
         log.warning("%s", w.message)
     # Alerts are recorded before the update is ingested: a crash in between

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -63,6 +64,22 @@ class RuleIn(BaseModel):
             if geom is None or geom.is_empty:
                 raise ValueError("the polygon needs at least 4 (lon, lat) points enclosing an "
                                  "area")
+        return value
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhooks_ok(cls, value):
+        # RFC 9110 sec. 4.2.1: an http(s) URI with an empty host is invalid;
+        # a TCP port is 1-65535.  Such a URL could never be delivered to.
+        for url in value:
+            try:
+                parts = urlsplit(url)
+                host, port = parts.hostname, parts.port
+            except ValueError:
+                host = port = None
+            if not host or (port is not None and not 1 <= port <= 65_535):
+                raise ValueError(f"{url!r} cannot be delivered to: give a host and, if any, "
+                                 "a port from 1 to 65535")
         return value
 
 
@@ -218,8 +235,11 @@ def _ingest_text(state, text: str) -> dict:
                        + (f": {first}" if first else ""),
                        {"rejections": [str(r) for r in rejections[:20]]})
     update = Catalog.from_element_sets(sets, rejections, "POST /api/v1/ingest")
-    report = process_update(state.alert_store, update, now_ns=state.now_ns, element_sets=sets)
-    with state.ingest_lock:         # two ingests at once: neither update is lost
+    # one ingest at a time: two would run two delivery rounds over the same
+    # pending deliveries (each sent twice), and could lose an update's merge
+    with state.ingest_lock:
+        report = process_update(state.alert_store, update, now_ns=state.now_ns,
+                                element_sets=sets)
         merged = {es.norad_id: es for es in state.index.catalog}
         for es in update:
             old = merged.get(es.norad_id)
