@@ -350,7 +350,9 @@ def parse_sites(text: str, source: str = "<sites>", *, format: str) -> list[Site
 
     ``format`` is one of :data:`SITE_FORMATS` or a file suffix (``".yml"``);
     JSON that is a GeoJSON object is read as GeoJSON.  Errors name
-    ``source``, the line and the field."""
+    ``source``, the line and the field.  A leading byte-order mark (Excel's
+    "CSV UTF-8", Notepad) is read away."""
+    text = text.removeprefix("\ufeff")
     fmt = format.lower().lstrip(".")
     fmt = {"yml": "yaml"}.get(fmt, fmt)
     if fmt == "csv":

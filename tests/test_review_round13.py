@@ -168,8 +168,6 @@ def test_utc_range_refuses_a_step_that_is_not_a_finite_number_of_ns(reference_da
 
 # -- site files written with a UTF-8 byte-order mark ----------------------------
 
-@pytest.mark.xfail(strict=True, reason="a site file opening with a UTF-8 BOM is refused "
-                   "('header has no name column', 'Unexpected UTF-8 BOM', 'Invalid statement')")
 @pytest.mark.parametrize("fmt,text", [
     ("csv", "name,lat_deg,lon_deg\nSohae,39.66,124.705\n"),
     ("geojson", '{"type": "Feature", "properties": {"name": "Sohae"}, '
