@@ -185,3 +185,26 @@ def test_site_file_with_a_byte_order_mark_is_read(tmp_path, fmt, text):
     path.write_text(text, encoding="utf-8-sig")
     (site,) = load_sites(path)
     assert site.name == "Sohae" and (site.lat_deg, site.lon_deg) == (39.66, 124.705)
+
+
+# -- a site name given twice in a YAML/JSON mapping -----------------------------
+
+@pytest.mark.xfail(strict=True, reason="the first of two sites of one name in a YAML/JSON "
+                   "mapping is silently dropped (the parsers keep the last key)")
+@pytest.mark.parametrize("fmt,text", [
+    ("yaml", "sites:\n  Sohae: '39.66,124.70'\n  Sohae: '40.85,129.66'\n"),
+    ("json", '{"sites": {"Sohae": "39.66,124.70", "Sohae": "40.85,129.66"}}'),
+])
+def test_a_site_name_given_twice_in_a_mapping_is_refused(tmp_path, fmt, text):
+    """YAML 1.2.2 sec. 3.2.1.1 ("the content of a mapping node is an unordered
+    set of key/value node pairs, with the restriction that each of the keys
+    is unique") and RFC 8259 sec. 4 (names SHOULD be unique); TOML refuses a
+    repeated key itself, and satwatch's list form of the same file refuses a
+    repeated name.  PyYAML and json keep the last value: the first site was lost."""
+    from satwatch.sites import SiteError
+    from satwatch.sources.files import load_sites
+    path = tmp_path / f"my_sites.{fmt}"
+    path.write_text(text)
+    with pytest.raises(SiteError, match="Sohae") as info:
+        load_sites(path)
+    assert str(path) in str(info.value)
