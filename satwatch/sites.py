@@ -336,6 +336,23 @@ def find_site(query: str, extra_sites=()) -> Site:
                     "lat,lon[,alt_m], or add it with --sites FILE")
 
 
+def _unique_keys(keys_lines, source) -> None:
+    """Refuse a key given twice in one mapping (YAML 1.2.2 sec. 3.2.1.1;
+    RFC 8259 sec. 4): YAML and JSON readers keep the last value, and the
+    site (or value) before it would be lost without a word.
+    ``keys_lines``: ``(key, line or None)`` pairs."""
+    seen = set()
+    for key, line in keys_lines:
+        try:
+            if key in seen:
+                raise SiteError(f"{key!r} is given twice in one mapping: the first would be "
+                                "lost (a site name, or a field of one site)", source=source,
+                                line=line, field=str(key))
+            seen.add(key)
+        except TypeError:                   # an unhashable key: the mapping's own error
+            continue
+
+
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "", text.lower())
 
@@ -361,7 +378,8 @@ def parse_sites(text: str, source: str = "<sites>", *, format: str) -> list[Site
         return parse_sites_geojson(text, source)
     if fmt == "json":
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, object_pairs_hook=lambda pairs: _unique_keys(
+                [(k, None) for k, _ in pairs], source) or dict(pairs))
         except json.JSONDecodeError as exc:
             raise SiteError(f"not valid JSON: {exc.msg}", source=source,
                             line=exc.lineno) from None
@@ -370,8 +388,16 @@ def parse_sites(text: str, source: str = "<sites>", *, format: str) -> list[Site
         return parse_sites_mapping(doc, source)
     if fmt == "yaml":
         import yaml
+
+        class UniqueKeyLoader(yaml.SafeLoader):
+            def construct_mapping(self, node, deep=False):
+                if isinstance(node, yaml.MappingNode):
+                    _unique_keys([(self.construct_object(k, deep=True), k.start_mark.line + 1)
+                                  for k, _ in node.value
+                                  if k.tag != "tag:yaml.org,2002:merge"], source)
+                return super().construct_mapping(node, deep)
         try:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=UniqueKeyLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise SiteError(f"not valid YAML: {getattr(exc, 'problem', exc)}", source=source,

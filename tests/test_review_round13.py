@@ -189,8 +189,6 @@ def test_site_file_with_a_byte_order_mark_is_read(tmp_path, fmt, text):
 
 # -- a site name given twice in a YAML/JSON mapping -----------------------------
 
-@pytest.mark.xfail(strict=True, reason="the first of two sites of one name in a YAML/JSON "
-                   "mapping is silently dropped (the parsers keep the last key)")
 @pytest.mark.parametrize("fmt,text", [
     ("yaml", "sites:\n  Sohae: '39.66,124.70'\n  Sohae: '40.85,129.66'\n"),
     ("json", '{"sites": {"Sohae": "39.66,124.70", "Sohae": "40.85,129.66"}}'),
