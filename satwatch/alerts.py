@@ -39,7 +39,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Integer, MetaData, String, 
 
 from .catalog import Catalog
 from .errors import SatwatchError
-from .time import NS_PER_S, Time
+from .time import NS_PER_S, Time, utc
 from .watch import (Alert, ConjunctionFact, LaunchFact, ManeuverFact, Rule, RuleWarning,
                     Update, WatchError, attribute_launch_sites, evaluate, new_objects,
                     rule_warnings, sma_jumps, watched)
@@ -198,9 +198,20 @@ class AlertStore:
             for i in range(0, len(keys), 500):
                 known |= set(conn.execute(select(watch_alerts.c.key).where(
                     watch_alerts.c.key.in_(keys[i:i + 500]))).scalars())
+            passes = _stored_passes(conn, [a for a in alerts
+                                           if a.kind == "pass" and a.key not in known])
             for a in alerts:
                 if a.key in known:
                     continue
+                span = _pass_span(a.details) if a.kind == "pass" else None
+                if span is not None:
+                    # the same pass predicted from another element set: its
+                    # entry (the key) may move by a second or two, its span
+                    # still overlaps the one alerted
+                    spans = passes.setdefault((a.rule_id, a.norad_id), [])
+                    if any(lo <= span[1] and span[0] <= hi for lo, hi in spans):
+                        continue
+                    spans.append(span)
                 known.add(a.key)
                 aid = conn.execute(insert(watch_alerts).values(
                     key=a.key, rule_id=a.rule_id, kind=a.kind, norad_id=a.norad_id,
@@ -271,6 +282,44 @@ class AlertStore:
                              .values(value=text)).rowcount
             if not n:
                 conn.execute(insert(watch_state).values(key=key, value=text))
+
+
+# Longest span a pass alert can have (the search's look-back, a day, plus the
+# longest window, 14 days: satwatch watch --window-h), so that a stored pass
+# overlapping a new one has its closest approach at most this long before
+# the new pass's entry.
+MAX_PASS_SPAN_NS = 16 * 86_400 * NS_PER_S
+
+
+def _pass_span(details: dict) -> tuple[int, int] | None:
+    """A pass alert's [enter, leave] (UTC ns), from its details."""
+    try:
+        return int(utc(details["enter"]).ns), int(utc(details["leave"]).ns)
+    except (KeyError, TypeError, SatwatchError):
+        return None
+
+
+def _stored_passes(conn, alerts) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """(rule, object) -> [enter, leave] spans of the stored pass alerts that
+    may overlap ``alerts`` (pass alerts about to be recorded)."""
+    spans = [s for s in (_pass_span(a.details) for a in alerts) if s is not None]
+    if not spans:
+        return {}
+    since = min(lo for lo, _ in spans) - MAX_PASS_SPAN_NS
+    rule_ids = sorted({a.rule_id for a in alerts})
+    norad_ids = sorted({a.norad_id for a in alerts})
+    out: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for i in range(0, len(norad_ids), 500):
+        rows = conn.execute(select(watch_alerts.c.rule_id, watch_alerts.c.norad_id,
+                                   watch_alerts.c.details_json).where(
+            watch_alerts.c.kind == "pass", watch_alerts.c.rule_id.in_(rule_ids),
+            watch_alerts.c.norad_id.in_(norad_ids[i:i + 500]),
+            watch_alerts.c.time_ns >= since))
+        for rule_id, norad_id, details in rows:
+            span = _pass_span(json.loads(details))
+            if span is not None:
+                out.setdefault((rule_id, norad_id), []).append(span)
+    return out
 
 
 def _poly(spec):

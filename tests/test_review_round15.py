@@ -248,7 +248,6 @@ def _skyfield_passes(es, t0_ns: int, end_ns: int) -> int:
     return int(np.sum(seconds[ends] >= 3600))   # inside at t0 or later (all end by `end`)
 
 
-@pytest.mark.xfail(strict=True, reason="the pass key is the entry second, which a new element set moves")
 def test_a_new_element_set_does_not_alert_the_same_pass_again(reference_data, tmp_path):
     """docs/service.md, "Exactly once": a happening seen twice is stored once.
     Two consecutive ISS element sets of ../shared/data/history (epochs
