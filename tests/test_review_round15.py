@@ -282,3 +282,18 @@ def test_a_new_element_set_does_not_alert_the_same_pass_again(reference_data, tm
     finally:
         store.close()
     assert total == expected, [a["details"]["enter"] for a in alerts]
+
+
+# -- 6. an area given as a Feature without a geometry is a 500 ---------------------------------------------
+@pytest.mark.xfail(strict=True, reason="a Feature with geometry null or not an object is a 500")
+@pytest.mark.parametrize("geometry", [None, "Polygon", [125, 39]])
+def test_area_feature_without_a_geometry_object_is_a_422(service, geometry):
+    """RFC 7946 sec. 3.2: a Feature's "geometry" is a Geometry object or, for
+    an unlocated feature, null.  POST /api/v1/access read it with .get() and
+    answered 500 (AttributeError); docs/service.md: bad input is a 422 in
+    the error envelope, and no request may get a 5xx."""
+    r = service.post("/api/v1/access", json={
+        "ids": [25544], "area": {"type": "Feature", "properties": {}, "geometry": geometry},
+        "min_elevation_deg": 10.0, "start": "2023-10-13T00:00:00Z"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"]["field"] == "area"
