@@ -285,7 +285,6 @@ def test_a_new_element_set_does_not_alert_the_same_pass_again(reference_data, tm
 
 
 # -- 6. an area given as a Feature without a geometry is a 500 ---------------------------------------------
-@pytest.mark.xfail(strict=True, reason="a Feature with geometry null or not an object is a 500")
 @pytest.mark.parametrize("geometry", [None, "Polygon", [125, 39]])
 def test_area_feature_without_a_geometry_object_is_a_422(service, geometry):
     """RFC 7946 sec. 3.2: a Feature's "geometry" is a Geometry object or, for

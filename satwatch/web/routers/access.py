@@ -115,7 +115,8 @@ class AreaAccessIn(BaseModel):
 def area_access(state: State, body: AreaAccessIn):
     geom = body.area.get("geometry", body.area) if body.area.get("type") == "Feature" \
         else body.area
-    if geom.get("type") not in ("Polygon", "MultiPolygon"):
+    # (a Feature's geometry may be null, RFC 7946 sec. 3.2: no area to image)
+    if not isinstance(geom, dict) or geom.get("type") not in ("Polygon", "MultiPolygon"):
         raise ApiError(422, "validation_error", "area: give a GeoJSON Polygon or "
                        "MultiPolygon (lon/lat degrees)", {"field": "area"})
     try:
