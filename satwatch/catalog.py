@@ -16,13 +16,28 @@ from .time import Time
 # Orbit regimes by period and eccentricity (conventional boundaries: LEO
 # below 128 min, GEO 1436 +- 10% min with e < 0.1, HEO e >= 0.25).
 REGIMES = ("LEO", "MEO", "GEO", "GTO", "HEO", "other")
+# Molniya-type orbits (12 h, e ~0.7, perigee low) look like a GTO by period
+# and eccentricity; their inclination tells them apart: near the critical
+# 63.4 deg (ESA's Space Environment Report's MGO class takes 50-70 deg).  In
+# the 2023-10-13 catalog the low-perigee e > 0.6 orbits of 600-1000 min lie
+# at 0-55 deg (GTOs; Breeze-M stages at 46-50 deg, a CZ-3A stage of an IGSO
+# launch at 55.0), one Breeze-M tank at 59.4 deg (apogee at GEO height, a
+# GTO), and at 61.5-67 deg (Molniya, Meridian, Arktika-M, their stages and
+# debris): 60 deg splits them.
+MOLNIYA_INCLINATION_DEG = (60.0, 70.0)
 
 
-def orbit_regime(period_min: float, eccentricity: float, perigee_alt_km: float) -> str:
+def orbit_regime(period_min: float, eccentricity: float, perigee_alt_km: float,
+                 inclination_deg: float | None = None) -> str:
+    """LEO, MEO, GEO, GTO, HEO or other; without ``inclination_deg`` a
+    Molniya orbit cannot be told from a GTO (and is called GTO)."""
     if eccentricity >= 0.25:
         if perigee_alt_km < 2000 and 600 < period_min < 1000:
-            return "GTO" if period_min > 600 and eccentricity > 0.6 else "HEO"
+            molniya = inclination_deg is not None and \
+                MOLNIYA_INCLINATION_DEG[0] <= inclination_deg <= MOLNIYA_INCLINATION_DEG[1]
+            return "GTO" if period_min > 600 and eccentricity > 0.6 and not molniya else "HEO"
         return "HEO"
+
     if period_min < 128:
         return "LEO"
     if 1300 <= period_min <= 1580 and eccentricity < 0.1:
@@ -199,4 +214,4 @@ class Catalog:
 
 
 def regime_of(es: ElementSet) -> str:
-    return orbit_regime(es.period_min, es.eccentricity, es.perigee_alt_km)
+    return orbit_regime(es.period_min, es.eccentricity, es.perigee_alt_km, es.inclination_deg)

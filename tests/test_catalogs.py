@@ -85,3 +85,30 @@ def test_a_catalog_that_has_propagated_still_pickles(reference_data):
     after = find_passes(back, find_site("VOSTOCHNY"), t0, t0 + 86400.0, 10.0)
     np.testing.assert_array_equal(after.rise_ns, before.rise_ns)
     assert len(before) > 5
+
+
+@pytest.mark.parametrize("norad_id, regime", [
+    # Meridian 4 and Molniya 3-20: Russian communications satellites in
+    # Molniya orbits (12 h, ~63 deg; Gunter's Space Page, Russian MoD); ESA's
+    # Space Environment Report classes such orbits MGO, apart from GTO.
+    (37398, "HEO"), (13875, "HEO"),
+    # A CZ-3A stage of a Beidou IGSO launch (55 deg), in its transfer orbit: GTO.
+    (41435, "GTO"),
+])
+def test_molniya_orbits_are_heo_not_gto(full_catalog, norad_id, regime):
+    from satwatch.catalog import regime_of
+    es = full_catalog[norad_id]
+    assert 600 < es.period_min < 1000 and es.eccentricity > 0.6 and es.perigee_alt_km < 2000
+    assert regime_of(es) == regime
+
+
+def test_breeze_m_transfer_stages_are_gto(full_catalog):
+    """Every Breeze-M stage or tank in a low-perigee e > 0.6 orbit of 10-17 h
+    is a Proton's GTO leftover (46-51 deg from Baikonur; one tank at 59.4 deg
+    with its apogee at GEO height): GTO, not a Molniya orbit."""
+    from satwatch.catalog import regime_of
+    stages = [es for es in full_catalog if es.name.startswith("BREEZE-M")
+              and 600 < es.period_min < 1000 and es.eccentricity > 0.6
+              and es.perigee_alt_km < 2000]
+    assert len(stages) >= 5
+    assert {regime_of(es) for es in stages} == {"GTO"}

@@ -258,7 +258,8 @@ def register(app: typer.Typer):
                 for nid, arr in histories:
                     n, e = arr["mean_motion_rev_day"][-1], arr["eccentricity"][-1]
                     a_km = semi_major_axis_km(n)
-                    regime = orbit_regime(1440.0 / n, e, a_km * (1 - e) - EARTH_RADIUS_KM)
+                    regime = orbit_regime(1440.0 / n, e, a_km * (1 - e) - EARTH_RADIUS_KM,
+                                          arr["inclination_deg"][-1])
                     limit = STALE_AFTER_DAYS.get(regime, STALE_AFTER_DAYS["other"])
                     st = decay_status(arr["epoch_ns"], arr["mean_motion_rev_day"],
                                       arr["eccentricity"], norad_id=nid, at_ns=at_ns,
