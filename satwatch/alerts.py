@@ -231,8 +231,9 @@ class AlertStore:
         return new_ids
 
     def alerts(self, *, limit: int = 100, offset: int = 0, kind: str | None = None,
-               rule_id: int | None = None) -> tuple[list[dict], int]:
-        """The feed, newest first."""
+               rule_id: int | None = None, by_time: bool = False) -> tuple[list[dict], int]:
+        """The feed, newest first: the newest raised, or with ``by_time`` the
+        latest happening (an alert's time is its pass's, manoeuvre's, ...)."""
         q = select(watch_alerts)
         c = select(func.count()).select_from(watch_alerts)
         if kind:
@@ -242,8 +243,9 @@ class AlertStore:
             c = c.where(watch_alerts.c.rule_id == rule_id)
         with self.engine.connect() as conn:
             total = conn.execute(c).scalar_one()
-            rows = conn.execute(q.order_by(watch_alerts.c.id.desc()).limit(limit)
-                                .offset(offset)).all()
+            order = ((watch_alerts.c.time_ns.desc(),) if by_time else ()) + \
+                (watch_alerts.c.id.desc(),)
+            rows = conn.execute(q.order_by(*order).limit(limit).offset(offset)).all()
         return [_alert_dict(r._mapping) for r in rows], total
 
     def alert(self, alert_id: int) -> dict | None:

@@ -299,7 +299,6 @@ def test_area_feature_without_a_geometry_object_is_a_422(service, geometry):
 
 
 # -- 7. the feed's pages drop and repeat alerts -------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="the feed merges the newest alerts by id, then sorts them by time")
 def test_feed_pages_walk_every_alert_once_newest_first(service):
     """docs/service.md: the feed lists alerts newest first, and long lists are
     paged with ``next`` links.  The feed took the first offset + limit

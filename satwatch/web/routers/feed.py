@@ -25,7 +25,8 @@ class FeedItem(BaseModel):
 def feed(request: Request, state: State, paging: Paging):
     limit, offset = paging
     want = offset + limit
-    alerts, n_alerts = state.alert_store.alerts(limit=want, offset=0)
+    # the first offset + limit by time (the order of the merged list), not by id
+    alerts, n_alerts = state.alert_store.alerts(limit=want, offset=0, by_time=True)
     items = [{"time": a["time"], "kind": a["kind"], "message": a["message"],
               "norad_id": a["norad_id"], "source": "alert", "id": f"alert:{a['id']}"}
              for a in alerts]
