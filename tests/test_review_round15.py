@@ -323,3 +323,21 @@ def test_feed_pages_walk_every_alert_once_newest_first(service):
         seen += [item["norad_id"] for item in page["items"]]
         url = page["next"]
     assert seen == expected
+
+
+@pytest.mark.xfail(strict=True, reason="the refusal names a circle's size as 'inf km'")
+def test_refused_pass_rule_names_its_circles_radius(full_catalog_path):
+    """The refusal of a pass rule over too many objects (item 3) tells the
+    user what to change; it named the 100 km circle "a target of inf km".
+    Reference: the rule itself (radius_km=100)."""
+    from satwatch.catalog import Catalog
+    from satwatch.elements import parse_elements
+    from satwatch.watch import Rule, Update, WatchError, evaluate
+    starlinks = _records(full_catalog_path, lambda name: name.startswith("0 STARLINK"), 900)
+    sets, _ = parse_elements(_text(starlinks))
+    rule = Rule(7, "pass", name_pattern="STARLINK*", site_lat_deg=40.0, site_lon_deg=125.0,
+                radius_km=100.0)
+    with pytest.raises(WatchError) as err:
+        evaluate([rule], Update(catalog=Catalog(sets, [], "starlinks"), window_start_ns=CLOCK_NS,
+                                window_end_ns=CLOCK_NS + 86_400 * 10**9))
+    assert "target of 100 km" in str(err.value)
