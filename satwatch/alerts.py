@@ -7,7 +7,8 @@ around it:
   ``watch_state``, created by migration step 200 of
   :mod:`satwatch.store.migrations`;
 * :class:`AlertStore`: rules, alerts (one row per alert key: a happening seen
-  twice, by an overlapping window or after a restart, is stored once), and one
+  twice, by an overlapping window or after a restart, is stored once; one row
+  per pass, whose entry a new element set may move by a second), and one
   delivery row per alert and channel, created in the same transaction as the
   alert;
 * :func:`deliver_pending`: webhook POSTs and SMTP e-mails for every delivery
@@ -189,8 +190,10 @@ class AlertStore:
     # -- alerts -------------------------------------------------------------
     def record(self, alerts: Sequence[Alert], channels_by_rule: dict[int, dict], *,
                now_ns: int) -> list[int]:
-        """Store alerts not stored before (by key), each with its pending
-        deliveries, in one transaction; returns the ids of the new alerts."""
+        """Store alerts not stored before (by key; a pass also by its span,
+        which another element set's prediction overlaps), each with its
+        pending deliveries, in one transaction; returns the ids of the new
+        alerts."""
         new_ids = []
         with self.engine.begin() as conn:
             keys = [a.key for a in alerts]
@@ -383,6 +386,7 @@ def deliver_pending(alert_store: AlertStore, *, now_ns, smtp: SmtpConfig | None 
     """Send every pending delivery; returns counts ``{"sent", "failed", "pending"}``.
     ``now_ns``: a function returning the time (the caller reads the clock)."""
     counts = {"sent": 0, "failed": 0, "pending": 0}
+    waiting = 0                             # e-mails with no SMTP server to send them
     cache: dict[int, dict] = {}
     down: set[tuple[str, str]] = set()      # targets that failed in this round
     for d in alert_store.deliveries("pending"):
@@ -390,6 +394,7 @@ def deliver_pending(alert_store: AlertStore, *, now_ns, smtp: SmtpConfig | None 
             # no SMTP server here (the service's POST /ingest): not an attempt;
             # the e-mail waits for 'satwatch watch --smtp'
             counts["pending"] += 1
+            waiting += 1
             continue
         if (d["channel"], d["target"]) in down:
             counts["pending"] += 1
@@ -415,6 +420,9 @@ def deliver_pending(alert_store: AlertStore, *, now_ns, smtp: SmtpConfig | None 
             continue
         alert_store.mark(d["id"], ok=True, error=None, now_ns=now_ns())
         counts["sent"] += 1
+    if waiting:
+        log.warning("%d e-mail deliveries wait for an SMTP server (satwatch watch --smtp "
+                    "HOST:PORT)", waiting)
     return counts
 
 

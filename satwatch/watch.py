@@ -769,8 +769,8 @@ def pass_alerts(rule: Rule, update: Update) -> list[Alert]:
         n_samples = int(np.sum((w_b - w_a) / NS_PER_S / step_s[w_obj] + 4.0)) \
             + int(np.sum(span_s / hull_step))
     if n_samples > MAX_PASS_SAMPLES:
-        raise WatchError(f"rule {rule.id}: {len(sets)} objects over a target of {size_km:.3g} "
-                         f"km need {n_samples} samples, over {MAX_PASS_SAMPLES}; narrow the "
+        raise WatchError(f"rule {rule.id}: {len(sets)} objects over a target of "
+                         f"{target_size_km(rule):.3g} km need {n_samples} samples, over {MAX_PASS_SAMPLES}; narrow the "
                          "rule's objects, widen its target or shorten the window")
     g = SubpointG(eph, rule, step_s, windows=windows)
     found = scan(g, t0, t1, maxima=True, max_threshold=0.0,

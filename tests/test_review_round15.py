@@ -325,7 +325,6 @@ def test_feed_pages_walk_every_alert_once_newest_first(service):
     assert seen == expected
 
 
-@pytest.mark.xfail(strict=True, reason="the refusal names a circle's size as 'inf km'")
 def test_refused_pass_rule_names_its_circles_radius(full_catalog_path):
     """The refusal of a pass rule over too many objects (item 3) tells the
     user what to change; it named the 100 km circle "a target of inf km".
