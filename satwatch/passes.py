@@ -162,12 +162,17 @@ class Ephemeris:
             self._epoch_ns = np.array([(s.jdsatepoch - _JD_UNIX + s.jdsatepochF) * NS_PER_DAY
                                        for s in self.satrecs], dtype=float)
         self.sgp4_calls = 0
+        # (start, end) ns: only failed samples at these times or between
+        # them are recorded (a search samples beyond its window's edges);
+        # None: every one
+        self.failure_window = None
         self.failed = {}
 
     @property
     def failed(self) -> dict:
         """Satellite index -> error code (SGP4's, or UNPHYSICAL_STATE) of
-        its earliest failed sample propagated: failures are data, reported."""
+        its earliest failed sample propagated (within ``failure_window``
+        when set): failures are data, reported."""
         return {k: code for k, (_, code) in self._failed.items()}
 
     @failed.setter
@@ -181,6 +186,9 @@ class Ephemeris:
         ``ok`` (one entry per sample).  Each keeps the code of its earliest
         failed sample, whatever order samples are propagated in."""
         bad = ~np.asarray(ok, dtype=bool)
+        if self.failure_window is not None:
+            lo, hi = self.failure_window
+            bad &= (t_ns >= lo) & (t_ns <= hi)
         if not bad.any():
             return
         sat_b, t_b, err_b = sat[bad], t_ns[bad], err[bad]
@@ -1026,6 +1034,7 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
         return _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
                                  dark_sun_elevation_deg, eph, polar_motion, int(workers))
     eph.failed = {}                       # failures of this window only
+    eph.failure_window = (int(start.ns), int(end.ns))
     g = ElevationG(eph, sites, min_elevation_deg, polar_motion=polar_motion)
     result: Scan = scan(g, start, end, maxima=True, max_threshold=0.0,
                         chunk_elements=min(CHUNK_ELEMENTS, PASS_GRID_CHUNK_SAMPLES * len(sites)))

@@ -70,8 +70,6 @@ EDGE_CASES = [
 NEAR_EDGE_S = 300.0
 
 
-@pytest.mark.xfail(strict=True, reason="a failure one grid step beyond the window edge is "
-                   "reported as a failure of the window")
 @pytest.mark.parametrize("n_sites", [1, 9])          # sample screen on / off
 @pytest.mark.parametrize("norad, day, a_s, b_s", EDGE_CASES)
 def test_failures_beyond_the_window_edges_are_not_reported(full_catalog, norad, day, a_s,
