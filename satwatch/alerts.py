@@ -8,7 +8,8 @@ around it:
   :mod:`satwatch.store.migrations`;
 * :class:`AlertStore`: rules, alerts (one row per alert key: a happening seen
   twice, by an overlapping window or after a restart, is stored once; one row
-  per pass, whose entry a new element set may move by a second), and one
+  per pass, whose entry a new element set may move by a second, and one per
+  conjunction, whose closest approach it may move by seconds), and one
   delivery row per alert and channel, created in the same transaction as the
   alert;
 * :func:`deliver_pending`: webhook POSTs and SMTP e-mails for every delivery
@@ -203,9 +204,19 @@ class AlertStore:
                     watch_alerts.c.key.in_(keys[i:i + 500]))).scalars())
             passes = _stored_passes(conn, [a for a in alerts
                                            if a.kind == "pass" and a.key not in known])
+            tcas = _stored_conjunctions(conn, [a for a in alerts
+                                               if a.kind == "conjunction" and a.key not in known])
             for a in alerts:
                 if a.key in known:
                     continue
+                pair = _conjunction_pair(a) if a.kind == "conjunction" else None
+                if pair is not None:
+                    # the same approach predicted from another element set:
+                    # its closest approach (in the key) moves by seconds
+                    seen = tcas.setdefault(pair, [])
+                    if any(abs(t - int(a.time_ns)) <= SAME_APPROACH_NS for t in seen):
+                        continue
+                    seen.append(int(a.time_ns))
                 span = _pass_span(a.details) if a.kind == "pass" else None
                 if span is not None:
                     # the same pass predicted from another element set: its
@@ -324,6 +335,46 @@ def _stored_passes(conn, alerts) -> dict[tuple[int, int], list[tuple[int, int]]]
             span = _pass_span(json.loads(details))
             if span is not None:
                 out.setdefault((rule_id, norad_id), []).append(span)
+    return out
+
+
+# Two conjunction alerts of one rule and pair whose closest approaches lie
+# this close are one approach seen from two element sets: a new set moves a
+# TCA by seconds (a km of along-track change at km/s of relative speed),
+# while one pair's separate approaches come at least about half an orbit
+# apart (45 min in LEO), where their relative geometry repeats.
+SAME_APPROACH_NS = 600 * NS_PER_S
+
+
+def _conjunction_pair(a) -> tuple[int, int, int] | None:
+    """(rule, object, object) of a conjunction alert, from its details."""
+    try:
+        return a.rule_id, int(a.details["norad_id_1"]), int(a.details["norad_id_2"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _stored_conjunctions(conn, alerts) -> dict[tuple[int, int, int], list[int]]:
+    """(rule, object, object) -> closest-approach times (UTC ns) of the
+    stored conjunction alerts that may be the same approach as one of
+    ``alerts`` (conjunction alerts about to be recorded)."""
+    if not alerts:
+        return {}
+    times = [int(a.time_ns) for a in alerts]
+    rule_ids = sorted({a.rule_id for a in alerts})
+    out: dict[tuple[int, int, int], list[int]] = {}
+    rows = conn.execute(select(watch_alerts.c.rule_id, watch_alerts.c.time_ns,
+                               watch_alerts.c.details_json).where(
+        watch_alerts.c.kind == "conjunction", watch_alerts.c.rule_id.in_(rule_ids),
+        watch_alerts.c.time_ns >= min(times) - SAME_APPROACH_NS,
+        watch_alerts.c.time_ns <= max(times) + SAME_APPROACH_NS))
+    for rule_id, time_ns, details in rows:
+        d = json.loads(details)
+        try:
+            key = (rule_id, int(d["norad_id_1"]), int(d["norad_id_2"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        out.setdefault(key, []).append(int(time_ns))
     return out
 
 
