@@ -139,10 +139,10 @@ def polygon_points(geometry: dict, spacing_km: float = 10.0) -> list[GroundPoint
     ``spacing_km``, an interior grid at the same spacing (shapely).  Rings of
     fewer than four positions, not closed, or without area are refused
     (AccessError naming the ring)."""
-    from shapely.geometry import Point, shape
+    from shapely.geometry import Point
     _check_spacing(spacing_km)
     _check_rings(geometry)
-    geom = shape(geometry)
+    geom = _area_geometry(geometry)
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise AccessError(f"expected a Polygon or MultiPolygon, got {geom.geom_type}")
     flat = [k for k, part in enumerate(getattr(geom, "geoms", [geom])) if not part.area > 0]
@@ -171,6 +171,31 @@ def polygon_points(geometry: dict, spacing_km: float = 10.0) -> list[GroundPoint
         pts.append((c.x, c.y))
     uniq = sorted(set((round(x, 6), round(y, 6)) for x, y in pts))
     return [GroundPoint(lat, lon, 0.0) for lon, lat in uniq]
+
+
+def _area_geometry(geometry: dict):
+    """Shapely geometry of a checked GeoJSON (Multi)Polygon.  A ring that
+    crosses +-180 deg without being cut there (consecutive longitudes more
+    than 180 deg apart, or longitudes past +-180: RFC 7946 sec. 3.1.9 asks
+    writers to cut such rings, and many do not) is cut as the zones' rings
+    are (zones.ring_geometry): 179.5 -> -179.5 is one degree across the
+    antimeridian, not 359 degrees the other way round."""
+    import shapely
+    from shapely.geometry import shape
+    polys = [geometry["coordinates"]] if geometry["type"] == "Polygon" else \
+        geometry["coordinates"]
+    lons = [np.asarray([pos[0] for pos in ring], dtype=float) for p in polys for ring in p]
+    if all(np.all(np.abs(np.diff(x)) <= 180.0) and np.all(np.abs(x) <= 180.0) for x in lons):
+        return shape(geometry)
+    from .zones import _polygonal, ring_geometry
+    parts = []
+    for p in polys:
+        rings = [ring_geometry([pos[:2] for pos in ring]) for ring in p]
+        area = _polygonal(rings[0])
+        for hole in rings[1:]:
+            area = area.difference(_polygonal(hole))
+        parts.append(_polygonal(area))
+    return _polygonal(shapely.union_all(parts))
 
 
 def targets_from_geojson(text: str, source: str = "<geojson>",

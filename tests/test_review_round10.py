@@ -270,3 +270,23 @@ def test_missile_arc_across_the_antimeridian_is_split_there():
     assert west[-1][0] == 180.0 and east[0][0] == -180.0
     assert west[-1][1:] == east[0][1:]          # the parts meet: latitude and altitude
     assert east[-1][0] == pytest.approx(end_lon, abs=0.5)
+
+
+def test_area_written_across_the_antimeridian_is_the_small_area():
+    """A box written 179.5 E -> 179.5 W (not cut at +-180 deg as RFC 7946
+    sec. 3.1.9 recommends, as many writers leave it) is the 1-deg box
+    across the antimeridian, not a band 359 deg wide round the other way
+    (which the service refused as too many points).  Reference: the same
+    box cut as RFC 7946 sec. 3.1.9 asks, a MultiPolygon of 179.5..180 E and
+    180..179.5 W: the same sample points."""
+    from satwatch.access import polygon_points
+    written = {"type": "Polygon", "coordinates": [[[179.5, 50], [-179.5, 50], [-179.5, 51],
+                                                   [179.5, 51], [179.5, 50]]]}
+    cut = {"type": "MultiPolygon", "coordinates": [
+        [[[179.5, 50], [180, 50], [180, 51], [179.5, 51], [179.5, 50]]],
+        [[[-180, 50], [-179.5, 50], [-179.5, 51], [-180, 51], [-180, 50]]]]}
+
+    def points(geometry):
+        return {(round(p.lat_deg, 6), round(p.lon_deg, 6)) for p in polygon_points(geometry, 10.0)}
+    assert points(written) == points(cut)
+    assert all(abs(lon) >= 179.5 for _, lon in points(written))
