@@ -51,6 +51,10 @@ log = logging.getLogger("satwatch.alerts")
 CHANNELS = ("webhook", "email")
 MAX_ATTEMPTS = 10
 WEBHOOK_TIMEOUT_S = 10.0
+# A delivery claimed by a process ("sending") and not finished within this
+# long is taken to belong to a process that died, and is claimed again: far
+# longer than one attempt (WEBHOOK_TIMEOUT_S, SMTP_TIMEOUT_S).
+CLAIM_LEASE_NS = 600 * 1_000_000_000
 SMTP_TIMEOUT_S = 10.0
 
 metadata = MetaData()
@@ -85,7 +89,9 @@ watch_deliveries = Table(
     Column("alert_id", Integer, nullable=False, index=True),
     Column("channel", String(20), nullable=False),
     Column("target", String(500), nullable=False),
-    Column("status", String(20), nullable=False, default="pending"),  # pending, sent, failed
+    # pending, sending (claimed by a process: sent_ns holds the claim's time),
+    # sent, failed
+    Column("status", String(20), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
     Column("sent_ns", BigInteger, nullable=True),
@@ -274,6 +280,30 @@ class AlertStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
+    def due(self, now_ns: int) -> list[dict]:
+        """Deliveries to attempt now: pending ones, and those claimed by a
+        process that has not finished them within CLAIM_LEASE_NS (it died)."""
+        q = select(watch_deliveries).where(
+            (watch_deliveries.c.status == "pending")
+            | ((watch_deliveries.c.status == "sending")
+               & (watch_deliveries.c.sent_ns < int(now_ns) - CLAIM_LEASE_NS))
+        ).order_by(watch_deliveries.c.id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def claim(self, delivery_id: int, *, now_ns: int) -> bool:
+        """Take one delivery for this process: True where no other process
+        (``satwatch serve`` and ``satwatch watch`` share a database) holds it.
+        One conditional UPDATE: the database lets one of two racing claims
+        through."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(watch_deliveries).where(
+                watch_deliveries.c.id == delivery_id,
+                (watch_deliveries.c.status == "pending")
+                | ((watch_deliveries.c.status == "sending")
+                   & (watch_deliveries.c.sent_ns < int(now_ns) - CLAIM_LEASE_NS))
+            ).values(status="sending", sent_ns=int(now_ns))).rowcount == 1
+
     def mark(self, delivery_id: int, *, ok: bool, error: str | None, now_ns: int) -> None:
         with self.engine.begin() as conn:
             row = conn.execute(select(watch_deliveries.c.attempts).where(
@@ -440,7 +470,7 @@ def deliver_pending(alert_store: AlertStore, *, now_ns, smtp: SmtpConfig | None 
     waiting = 0                             # e-mails with no SMTP server to send them
     cache: dict[int, dict] = {}
     down: set[tuple[str, str]] = set()      # targets that failed in this round
-    for d in alert_store.deliveries("pending"):
+    for d in alert_store.due(now_ns()):
         if d["channel"] == "email" and smtp is None:
             # no SMTP server here (the service's POST /ingest): not an attempt;
             # the e-mail waits for 'satwatch watch --smtp'
@@ -448,6 +478,10 @@ def deliver_pending(alert_store: AlertStore, *, now_ns, smtp: SmtpConfig | None 
             waiting += 1
             continue
         if (d["channel"], d["target"]) in down:
+            counts["pending"] += 1
+            continue
+        if not alert_store.claim(d["id"], now_ns=now_ns()):
+            # another process (serve and watch share the database) has it
             counts["pending"] += 1
             continue
         alert = cache.get(d["alert_id"]) or alert_store.alert(d["alert_id"])

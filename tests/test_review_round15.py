@@ -403,3 +403,45 @@ def test_a_new_element_set_does_not_alert_the_same_conjunction_again(full_catalo
     finally:
         store.close()
     assert total == distinct, sorted(a["time"] for a in alerts)
+
+
+# -- follow-up: two processes on one database deliver the same row ------------------------------------------
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_delivering_processes_send_each_delivery_once(backend, tmp_path, request):
+    """docs/service.md: `satwatch serve` and `satwatch watch` may share one
+    database, and a delivery is sent once.  Each listed the pending rows and
+    sent them, so a row pending in both lists was POSTed twice.  Two stores
+    on one database (each its own engine and connections, as two processes)
+    deliver at once to a loopback receiver that holds the first POST until a
+    second arrives (or 3 s pass).  Reference: the receiver counts each
+    alert's Idempotency-Key; each must arrive once, and both rows end sent."""
+    from satwatch.alerts import AlertStore, deliver_pending
+    from satwatch.watch import Alert
+    url = (request.getfixturevalue("fresh_pg_url") if backend == "postgresql"
+           else f"sqlite:///{tmp_path / 'shared.sqlite'}")
+    handler = type("Hook", (_SlowHook,), {"keys": [], "second": threading.Event()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    hook = f"http://127.0.0.1:{server.server_port}/hook"
+    stores = [AlertStore.open(url), AlertStore.open(url)]
+    try:
+        rule = stores[0].add_rule("new_object", {}, {"webhooks": [hook]}, now_ns=CLOCK_NS)
+        alerts = [Alert(f"new_object:{rule['id']}:{n}", rule["id"], "new_object", n,
+                        CLOCK_NS, f"new object {n}") for n in (90001, 90002)]
+        stores[0].record(alerts, {rule["id"]: {"webhooks": [hook]}}, now_ns=CLOCK_NS)
+        threads = [threading.Thread(target=deliver_pending, args=(s,),
+                                    kwargs={"now_ns": lambda: CLOCK_NS}) for s in stores]
+        for t in threads:
+            t.start()
+            time.sleep(0.3)
+        for t in threads:
+            t.join(30)
+        statuses = [d["status"] for d in stores[0].deliveries()]
+    finally:
+        for s in stores:
+            s.close()
+        server.shutdown()
+        server.server_close()
+    counts = collections.Counter(handler.keys)
+    assert len(counts) == 2 and set(counts.values()) == {1}, counts
+    assert statuses == ["sent", "sent"]
