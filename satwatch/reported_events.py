@@ -573,8 +573,8 @@ def analyze_events(events, zones=None, **kw) -> list[dict]:
 
 def analysis_geojson(result: dict, zones=None) -> dict:
     """A GeoJSON FeatureCollection of one analysis: the site, the arc (with
-    altitude as the third coordinate), the impact point or ring, and the
-    polygons of the zones hit."""
+    the height in metres as the third coordinate, RFC 7946 sec. 4), the
+    impact point or ring, and the polygons of the zones hit."""
     from .zones import track_coordinates
     feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [
         result["site_lon_deg"], result["site_lat_deg"]]},
@@ -585,11 +585,14 @@ def analysis_geojson(result: dict, zones=None) -> dict:
         # cut where it crosses the antimeridian (RFC 7946 sec. 3.1.9), as
         # the impact ring and ground tracks are: flat maps draw one line
         # across the whole world otherwise
-        parts = split_antimeridian(tr["lon_deg"], tr["lat_deg"], tr["alt_km"])
+        # RFC 7946 sec. 4: a third position element SHALL be the height in
+        # metres above the WGS-84 ellipsoid
+        parts = split_antimeridian(tr["lon_deg"], tr["lat_deg"],
+                                   np.asarray(tr["alt_km"], dtype=float) * 1000.0)
         geom = {"type": "LineString", "coordinates": parts[0]} if len(parts) == 1 else \
             {"type": "MultiLineString", "coordinates": parts}
         feats.append({"type": "Feature", "geometry": geom,
-                      "properties": {"role": "arc", "alt_unit": "km",
+                      "properties": {"role": "arc", "alt_unit": "m",
                                      "flight_time_s": result["flight_time_s"]}})
     if result.get("impact_lat_deg") is not None:
         feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [

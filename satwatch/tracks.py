@@ -47,7 +47,7 @@ def ground_track(catalog, times: Time):
             np.where(bad, np.nan, geo.alt_km))
 
 
-def split_antimeridian(lon_deg, lat_deg, alt_km=None):
+def split_antimeridian(lon_deg, lat_deg, third=None):
     """Lists of [lon, lat] segments (RFC 7946 sec. 3.1.9), split at NaN and
     where consecutive longitudes jump by more than 180 deg.  At such a jump
     both parts get the crossing point, at +180 and -180 deg, so that they
@@ -58,11 +58,12 @@ def split_antimeridian(lon_deg, lat_deg, alt_km=None):
     through the samples would cross 0.04 deg further poleward for a 6-deg
     step at 51 deg N; neither is the true track between samples (a smaller
     step is), and only the linear point lies on the drawn line.  With
-    ``alt_km``, [lon, lat, alt] positions (alt rounded to the metre, the
-    crossing's interpolated as its latitude is)."""
+    ``third`` (one value per sample, e.g. a height in metres), [lon, lat,
+    third] positions (third rounded to 3 decimals, the crossing's
+    interpolated as its latitude is)."""
     lon = np.asarray(lon_deg, float).ravel()
     lat = np.asarray(lat_deg, float).ravel()
-    alt = None if alt_km is None else np.asarray(alt_km, float).ravel()
+    alt = None if third is None else np.asarray(third, float).ravel()
     ok = np.isfinite(lon) & np.isfinite(lat)
     if alt is not None:
         ok &= np.isfinite(alt)

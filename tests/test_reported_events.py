@@ -173,7 +173,8 @@ def test_geojson_of_point_analysis(eez):
     impact = next(f for f in gj["features"] if f["properties"]["role"] == "impact")
     assert impact["geometry"]["coordinates"] == [r["impact_lon_deg"], r["impact_lat_deg"]]
     arc = next(f for f in gj["features"] if f["properties"]["role"] == "arc")
-    assert max(c[2] for c in arc["geometry"]["coordinates"]) == pytest.approx(50.0, rel=0.01)
+    # RFC 7946 sec. 4: the third position element is the height in metres
+    assert max(c[2] for c in arc["geometry"]["coordinates"]) == pytest.approx(50_000.0, rel=0.01)
     json.dumps(gj)
 
 
