@@ -182,3 +182,13 @@ def test_non_finite_hard_body_radius_or_sigma_is_refused(pair_file):
                                           "--start", EPOCH, "--hours", "1",
                                           "--hard-body-radius-m", "inf"])
     assert result.exit_code == 2 and "--hard-body-radius-m" in result.output, result.output
+
+
+@pytest.mark.parametrize("step_s", [1e-6, 0.5])
+def test_a_step_under_a_second_is_refused_naming_it(step_s):
+    """A sub-second step only multiplies the samples (approaches are refined
+    to the millisecond whatever the step: docs/conjunctions.md); 1e-6 s over
+    a day is 8.6e10 samples per object, a run that never ends."""
+    from satwatch.conjunctions import ConjunctionError, ScreeningSettings
+    with pytest.raises(ConjunctionError, match="step_s"):
+        ScreeningSettings(threshold_km=5.0, step_s=step_s).check()
