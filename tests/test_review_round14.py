@@ -11,7 +11,7 @@ import pytest
 
 from satwatch.frames import GroundPoint
 from satwatch.passes import find_passes
-from satwatch.time import NS_PER_DAY, NS_PER_S, utc
+from satwatch.time import NS_PER_DAY, NS_PER_S, Time, utc
 
 # WGS-72 (SGP4's constants: Hoots & Roehrich, Spacetrack Report No. 3) for
 # the closed-form checks of the reference states.
@@ -91,3 +91,67 @@ def test_failures_beyond_the_window_edges_are_not_reported(full_catalog, norad, 
                                              (30, -40)][:n_sites])]
     p = find_passes(cat, sites, t0 + a_s, t0 + b_s, 0.0)
     assert p.failed == {}
+
+
+# -- 2. a window that ends at a set (or starts at a rise) keeps its pass ---------
+#
+# A user asking again over the window of a pass, as satwatch reported it
+# (its rise and set times), or a window that ends at a set: the set root was
+# polished onto the window's last sample (or past it), dropped as "the edge
+# state", while the elevation at the edge was a hair below the mask (not "in
+# at the end"), so the rise had no set and the whole pass vanished (15 of
+# 1,760 such windows over 80 LEO passes).  Reference: Skyfield's
+# EarthSatellite (same TLE lines) above the mask in the middle of each
+# pass, and its find_events rise and set.  Objects of the 2023-10-13
+# catalog whose passes over 45 N 10 E on 2023-10-13 (00-12Z, 10 deg) showed it.
+EDGE_PASS_NORAD_IDS = [7181, 10517, 41722, 43811, 47510, 53173]
+EDGE_SITE = (45.0, 10.0, 0.0)
+EDGE_MASK_DEG = 10.0
+# window edges this many ns from the reported rise / set
+EDGE_OFFSETS_NS = [-1, 0, 1]
+# the issue's requirement on rise and set against Skyfield; its find_events
+# refines to half a second
+EVENT_TOL_S = 1.0
+
+
+@pytest.mark.xfail(strict=True, reason="a set polished onto the window end (or a rise "
+                   "onto its start) is dropped as the edge state and the pass vanishes")
+def test_a_window_ending_at_a_set_or_starting_at_a_rise_keeps_its_pass(full_catalog):
+    warnings.simplefilter("ignore")
+    skyfield_api = pytest.importorskip("skyfield.api")
+    from skyfield.api import EarthSatellite, wgs84
+    ts = skyfield_api.load.timescale(builtin=True)
+    cat = full_catalog.filter(norad_ids=EDGE_PASS_NORAD_IDS)
+    site = GroundPoint(*EDGE_SITE, "S")
+    topos = wgs84.latlon(*EDGE_SITE[:2], elevation_m=EDGE_SITE[2])
+    t0 = utc("2023-10-13T00:00:00Z")
+    p = find_passes(cat, site, t0, t0 + 43200.0, EDGE_MASK_DEG, polar_motion=False)
+    lost, checked = [], 0
+    for j in np.flatnonzero(~p.rise_partial & ~p.set_partial):
+        es = cat.element_sets[p.sat[j]]
+        one = cat.filter(norad_ids=[es.norad_id])
+        sat = EarthSatellite(*es.source_text.splitlines()[-2:], es.name, ts)
+        rise, set_ = int(p.rise_ns[j]), int(p.set_ns[j])
+        # Skyfield's events of this pass
+        a = ts.from_datetime(Time(rise - 60 * NS_PER_S).to_datetime())
+        b = ts.from_datetime(Time(set_ + 60 * NS_PER_S).to_datetime())
+        tt, ev = sat.find_events(topos, a, b, EDGE_MASK_DEG)
+        sky = {k: [t.utc_datetime().timestamp() for t, e in zip(tt, ev) if e == k] for k in (0, 2)}
+        assert len(sky[0]) == 1 and len(sky[2]) == 1, (es.norad_id, sky)
+        # up in the middle of the pass, which every window below holds
+        mid = ts.from_datetime(Time((rise + set_) // 2).to_datetime())
+        assert (sat - topos).at(mid).altaz()[0].degrees > EDGE_MASK_DEG
+        for d in EDGE_OFFSETS_NS:
+            for w0, w1 in ((rise + d, set_ + 600 * NS_PER_S), (rise - 600 * NS_PER_S, set_ + d)):
+                q = find_passes(one, site, Time(w0), Time(w1), EDGE_MASK_DEG,
+                                polar_motion=False)
+                checked += 1
+                if len(q) != 1:
+                    lost.append((es.norad_id, d, w0 - rise, w1 - set_, len(q)))
+                    continue
+                assert abs(q.rise_ns[0] / NS_PER_S - max(sky[0][0], w0 / NS_PER_S)) \
+                    < EVENT_TOL_S, es.norad_id
+                assert abs(q.set_ns[0] / NS_PER_S - min(sky[2][0], w1 / NS_PER_S)) \
+                    < EVENT_TOL_S, es.norad_id
+    assert not lost, lost
+    assert checked >= 60
