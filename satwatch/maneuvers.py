@@ -448,6 +448,24 @@ def _unit_normal(inc_rad, raan_rad):
     return np.stack([si * np.sin(raan_rad), -si * np.cos(raan_rad), np.cos(inc_rad)])
 
 
+def _normal_angle(t, inc, raan, di, kb, ka):
+    """For each gap: the angle (rad) between the orbit normal of the trend
+    before it (extrapolated) and that of the ``ka`` sets after it, from the
+    departures of the inclination (``di``) and of the node, by the spherical
+    law of cosines (haversine form).  Its small-angle form, hypot(di,
+    dOmega sin i), overstates a large node swing at a small inclination:
+    GEO north-south station-keeping turns the node by ~180 deg at i ~ 0.2
+    deg, and the normal moves by the chord, 2 i, not by the arc, pi i."""
+    d_raan = np.nan_to_num(_trend_breaks(t, raan, np.ones_like(raan), kb, ka)[0])
+    di = np.nan_to_num(di)
+    i_after = np.full(len(inc) - 1, np.nan)
+    if len(inc) > ka:
+        i_after[:len(inc) - ka] = sliding_window_view(inc[1:], ka).mean(axis=1)
+    i_after = np.where(np.isfinite(i_after), i_after, inc[1:])
+    hav = np.sin(di / 2) ** 2 + np.sin(i_after - di) * np.sin(i_after) * np.sin(d_raan / 2) ** 2
+    return 2 * np.arcsin(np.sqrt(np.clip(hav, 0.0, 1.0)))
+
+
 def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_deg, raan_deg,
                      *, norad_id: int = 0, settings: DetectorSettings | None = None,
                      arg_perigee_deg=None, mean_anomaly_deg=None, ndot_rev_day2=None,
@@ -522,7 +540,7 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     ka = cfg.after_sets
     da, rate_a, za = _break_z(t, a, sa, k, ka)
     di, _, zi = _break_z(t, inc, si, k, ka)
-    dn, _, zn = _break_z(t, node, sn, k, ka)
+    _, _, zn = _break_z(t, node, sn, k, ka)
     a_mid = 0.5 * (a[:-1] + a[1:])
     geo = np.abs(a_mid - 42164.0) < 500.0
     floor_a = np.where(geo, cfg.floor_a_geo_km, cfg.floor_a_km)
@@ -533,7 +551,7 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     gap_days = np.diff(t)
     floor_a = np.maximum(floor_a, np.abs(np.nan_to_num(rate_a))
                          * np.maximum(cfg.drag_days, cfg.drag_fraction * gap_days))
-    dtheta = np.hypot(np.nan_to_num(di), np.nan_to_num(dn))
+    dtheta = _normal_angle(t, inc, raan, di, k, ka)
     cross_ok = (np.maximum(zi, zn) > cfg.z_cross) & (np.degrees(dtheta) > cfg.floor_angle_deg)
     in_ok = (za > cfg.z_threshold) & (np.abs(np.nan_to_num(da)) > floor_a)
     score = np.where(in_ok, za, 0.0)

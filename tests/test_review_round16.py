@@ -55,7 +55,6 @@ def fengyun4a(reference_data):
     return history_arrays(sets)
 
 
-@pytest.mark.xfail(strict=True, reason="cross-track size is hypot(di, dOmega sin i): the arc a node swing sweeps, not the angle between the normals")
 def test_geo_north_south_burn_size_is_the_angle_between_the_normals(reference_data,
                                                                    fengyun4a):
     """Fengyun-4A's north-south station-keeping turns its node by ~195 deg at
