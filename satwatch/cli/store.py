@@ -190,14 +190,18 @@ def register(app: typer.Typer):
         cross-track) and estimated delta-v; outlier element sets are flagged, not counted."""
         def body():
             from ..maneuvers import DetectorSettings, detect_maneuvers
-            min_sets = DetectorSettings().min_sets
+            cfg = DetectorSettings()
+            min_sets = cfg.min_sets
             store = open_db(db, reading=True)
             ids = _ids_for(store, sat)
             since_ns = int(parse_time(since).ns) if since else None
-            # Read some history before --since so the trend before a burn is known.
-            context = None if since_ns is None else Time(since_ns - 60 * NS_PER_DAY)
             with spinner("reading the stored histories"):
-                histories = store.history_arrays(ids, since=context)
+                if since_ns is None:
+                    histories = store.history_arrays(ids)
+                else:
+                    histories = _histories_since(
+                        store, ids, since_ns,
+                        max(cfg.noise_sets, cfg.along_noise_sets) + cfg.window_sets)
             names = {r["norad_id"]: r["name"] for r in store.objects(norad_ids=ids)} \
                 if ids else None
             rows, outliers, short = [], 0, 0
@@ -362,6 +366,27 @@ def register(app: typer.Typer):
             rows.sort(key=lambda r: -r["age_days"])
             emit(rows, format, title=f"stale objects as of {_iso(at_ns)}")
         run_guarded(body)
+
+
+def _histories_since(store, ids, since_ns: int, context_sets: int) -> list:
+    """The histories of the objects with sets from 60 days before ``since_ns``
+    on, each with the sets before ``since_ns`` the detector needs to know
+    the trend and the noise before a burn: those 60 days, and at least
+    ``context_sets`` sets (a history with a set a week has 8 in 60 days,
+    under the detector's 12-set minimum and its 41-set noise window, and
+    lost burns weeks after --since that the whole history shows)."""
+    start_ns = since_ns - 60 * NS_PER_DAY
+    recent = store.history_arrays(ids, since=Time(start_ns))
+    older = dict(store.history_arrays([nid for nid, _ in recent], until=Time(since_ns - 1),
+                                      last=context_sets))
+    out = []
+    for nid, arrays in recent:
+        before = older.get(nid)
+        if before is not None:
+            keep = before["epoch_ns"] < start_ns
+            arrays = {k: np.concatenate([before[k][keep], v]) for k, v in arrays.items()}
+        out.append((nid, arrays))
+    return out
 
 
 def _ns(iso: str) -> int:
