@@ -163,7 +163,6 @@ class _CountingStore:
 MAX_HISTORY_QUERIES = 3
 
 
-@pytest.mark.xfail(strict=True, reason="propagate_history queries the store once per time far from the stored sets")
 def test_propagate_history_across_a_data_gap_asks_the_store_a_few_times(reference_data,
                                                                         tmp_path):
     """ISS sets of early January and of June 2020 only; positions every 6 h

@@ -79,7 +79,10 @@ def propagate_history(store, norad_id: int, times: Time, *, margin_days: float =
     sets = store.element_sets(norad_id, start=Time(int(t_ns.min()) - margin),
                               end=Time(int(t_ns.max()) + margin))
     # A time with no set within the margin may have its nearest set beyond
-    # the window read above: ask the store for it (each such time once).
+    # the window read above: the newest set before the window or the oldest
+    # after it, which are the nearest sets of the earliest and of the latest
+    # such time (an older set is farther than the newest from every later
+    # time), so two questions to the store, not one per time.
     epochs = np.sort(np.array([es.epoch_ns for es in sets], dtype=np.int64))
     if len(epochs):
         near = np.abs(t_ns - epochs[nearest_index(epochs, t_ns)])
@@ -87,7 +90,7 @@ def propagate_history(store, norad_id: int, times: Time, *, margin_days: float =
     else:
         far = np.unique(t_ns)
     seen = {(es.epoch_ns, es.norad_id) for es in sets}
-    for t in far.tolist():
+    for t in np.unique(far[[0, -1]]).tolist() if len(far) else []:
         es = store.nearest(norad_id, Time(int(t)))
         if es is not None and (es.epoch_ns, es.norad_id) not in seen:
             seen.add((es.epoch_ns, es.norad_id))
