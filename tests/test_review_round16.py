@@ -193,3 +193,28 @@ def test_propagate_history_across_a_data_gap_asks_the_store_a_few_times(referenc
     expected = epochs[np.argmin(np.abs(t_ns[:, None] - epochs[None, :]), axis=1)]
     np.testing.assert_array_equal(used, expected)
     assert counting.calls <= MAX_HISTORY_QUERIES, counting.calls
+
+
+@pytest.mark.xfail(strict=True, reason="propagate_history / propagate_sets_nearest with no times: IndexError / ValueError tracebacks")
+def test_history_propagation_of_no_times_is_empty(reference_data, tmp_path):
+    """No times in, no positions out, as Catalog.propagate answers (States
+    (3, 1, 0)): propagate_sets_nearest raised IndexError, propagate_history
+    ValueError (the minimum of no times); an object not stored is still the
+    CatalogError it is with times."""
+    from satwatch.catalog import Catalog
+    from satwatch.errors import CatalogError
+    from satwatch.store import open_store, propagate_history, propagate_sets_nearest
+    from satwatch.time import Time
+    lines = (reference_data / "history" / "iss_25544_2020-2024.tle").read_text().splitlines()
+    sets, _ = parse_elements("\n".join(lines[:20]) + "\n")
+    none = Time(np.array([], dtype=np.int64))
+    reference = Catalog.from_element_sets(sets).propagate(none)
+    store = open_store(f"sqlite:///{tmp_path / 'e.db'}")
+    store.ingest_catalog(sets)
+    for states, used in (propagate_sets_nearest(sets, none),
+                         propagate_history(store, 25544, none)):
+        assert states.r_teme_km.shape == reference.r_teme_km.shape == (3, 1, 0)
+        assert states.error.shape == (1, 0) and used.shape == (0,)
+    with pytest.raises(CatalogError):
+        propagate_history(store, 99999, none)
+    store.close()
