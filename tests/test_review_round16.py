@@ -195,7 +195,6 @@ def test_propagate_history_across_a_data_gap_asks_the_store_a_few_times(referenc
     assert counting.calls <= MAX_HISTORY_QUERIES, counting.calls
 
 
-@pytest.mark.xfail(strict=True, reason="propagate_history / propagate_sets_nearest with no times: IndexError / ValueError tracebacks")
 def test_history_propagation_of_no_times_is_empty(reference_data, tmp_path):
     """No times in, no positions out, as Catalog.propagate answers (States
     (3, 1, 0)): propagate_sets_nearest raised IndexError, propagate_history

@@ -50,7 +50,7 @@ def propagate_sets_nearest(sets: list[ElementSet], times: Time) -> tuple[States,
     # each set propagates only the times nearest its epoch.
     order = np.argsort(idx, kind="stable")
     cuts = np.flatnonzero(np.diff(idx[order])) + 1
-    for group in np.split(order, cuts):
+    for group in np.split(order, cuts) if t_ns.size else []:
         sat = satrec(sets[int(idx[group[0]])])
         e, rr, vv = sat.sgp4_array(np.ascontiguousarray(jd[group]),
                                    np.ascontiguousarray(fr[group]))
@@ -62,7 +62,7 @@ def propagate_sets_nearest(sets: list[ElementSet], times: Time) -> tuple[States,
         err[0, group] = e
     out = States(r_teme_km=r, v_teme_km_s=v, error=err, times=Time(t_ns),
                  norad_ids=np.array([sets[0].norad_id]))
-    worst_days = float(np.abs(t_ns - epochs[idx]).max()) / 86400e9
+    worst_days = float(np.abs(t_ns - epochs[idx]).max(initial=0)) / 86400e9
     if worst_days > STALE_AFTER_DAYS:
         warnings.warn(StaleElementsWarning(
             f"NORAD {sets[0].norad_id}: the nearest element set is {worst_days:.0f} days from "
@@ -76,8 +76,11 @@ def propagate_history(store, norad_id: int, times: Time, *, margin_days: float =
     (only those within ``margin_days`` of the times, plus the nearest ones)."""
     t_ns = np.atleast_1d(times.ns).astype(np.int64)
     margin = int(margin_days * 86400e9)
-    sets = store.element_sets(norad_id, start=Time(int(t_ns.min()) - margin),
-                              end=Time(int(t_ns.max()) + margin))
+    if t_ns.size:
+        sets = store.element_sets(norad_id, start=Time(int(t_ns.min()) - margin),
+                                  end=Time(int(t_ns.max()) + margin))
+    else:                       # no times: no positions, if the object is there
+        sets = [es for es in (store.nearest(norad_id, Time(0)),) if es is not None]
     # A time with no set within the margin may have its nearest set beyond
     # the window read above: the newest set before the window or the oldest
     # after it, which are the nearest sets of the earliest and of the latest
