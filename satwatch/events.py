@@ -395,9 +395,14 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
 
 def _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v):
     """Append the refined roots ``tr`` that lie in the window [t0, t1]."""
+    # The states at the window edges are those of the edge samples
+    # (in_at_start, in_at_end): a root whose bracket ends on an edge sample
+    # stays on its bracket's side of that edge.  A polish step may cross it:
+    # a set polished onto (or past) the window's last sample was dropped, the
+    # last sample a hair below zero, and its pass with it.
+    edge = (lo_b == t0) | (lo_b == t1) | (hi_b == t0) | (hi_b == t1)
+    tr = np.where(edge, np.clip(tr, lo_b + 1, hi_b - 1), tr)
     inside = (tr >= t0) & (tr <= t1)
-    # a root exactly at an edge sample is the edge state, not an event
-    inside &= ~((tr == t0) & (lo_b == t0)) & ~((tr == t1) & (hi_b == t1))
     c_obj.append(obj_b[inside])
     c_t.append(tr[inside])
     c_dir.append(np.where(hi_v[inside] >= 0, 1, -1).astype(np.int8))

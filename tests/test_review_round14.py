@@ -114,8 +114,6 @@ EDGE_OFFSETS_NS = [-1, 0, 1]
 EVENT_TOL_S = 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="a set polished onto the window end (or a rise "
-                   "onto its start) is dropped as the edge state and the pass vanishes")
 def test_a_window_ending_at_a_set_or_starting_at_a_rise_keeps_its_pass(full_catalog):
     warnings.simplefilter("ignore")
     skyfield_api = pytest.importorskip("skyfield.api")
