@@ -310,9 +310,13 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
             keep = np.isfinite(lo_v) & np.isfinite(hi_v)
             obj_b, lo_b, hi_b, lo_v, hi_v = (obj_b[keep], lo_b[keep], hi_b[keep], lo_v[keep],
                                              hi_v[keep])
+        # brackets refined on exact values: the edges of failed stretches
+        # where g interpolates (its interpolant is NaN over the whole step
+        # next to a failed sample: the root stayed on the last good one)
+        exact_b = ~(np.isfinite(lo_v) & np.isfinite(hi_v)) if tol > 0 \
+            else np.zeros(len(obj_b), dtype=bool)
         lo_v = np.where(np.isfinite(lo_v), lo_v, -np.inf)
         hi_v = np.where(np.isfinite(hi_v), hi_v, -np.inf)
-        exact_b = np.zeros(len(obj_b), dtype=bool)      # brackets refined on exact values
         found_max = found_min = None
         for kind, rows, cols in (("max", mx_r, mx_c), ("min", mn_r, mn_c)):
             if not len(rows):

@@ -187,8 +187,6 @@ FAIL_MASK_DEG = 10.0
 FAIL_REF_STEP_S = 0.1
 
 
-@pytest.mark.xfail(strict=True, reason="the edge of a failed stretch stops at the last good "
-                   "grid sample (the interpolant is NaN over that step)")
 @pytest.mark.parametrize("norad, when, latlon, half_window_s", FAIL_CASES)
 def test_a_pass_cut_by_a_failure_ends_where_sgp4_fails(full_catalog, norad, when, latlon,
                                                        half_window_s):
