@@ -5,7 +5,7 @@ Every (satellite, site) pair is one object of the event engine
 (same roots and maxima as the elevation, without an arcsine), sampled every
 1/20 of the orbital period (Skyfield's ``find_events`` step), shortened for
 eccentric orbits by the ratio of perigee to mean angular rate and capped at
-15 minutes.  SGP4 runs on that grid only; in between, states come from cubic
+30 minutes (MAX_STEP_S).  SGP4 runs on that grid only; in between, states come from cubic
 Hermite interpolation of SGP4 positions and velocities, and each rise and set
 is finally polished with exact SGP4 (one secant step), so results keep
 SGP4's own accuracy.
