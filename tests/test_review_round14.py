@@ -1,6 +1,7 @@
-"""Review round 14: passes, visibility and the event engine in unusual but
-legitimate cases (decaying objects at the window edges, ...), each against
-an outside reference (python-sgp4 itself, closed forms).
+"""Review round 14: passes and the event engine in unusual but legitimate
+cases (decaying objects at and near the window edges, windows that begin at
+a rise or end at a set), each against an outside reference (python-sgp4
+itself, Skyfield's EarthSatellite, closed forms).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ REF_STEP_S = 1.0
 
 
 def _sgp4(es, t_ns):
-    """python-sgp4 on the element set's own TLE lines: (err, r, v)."""
+    """python-sgp4 on the element set's own TLE lines: (satrec, err, r, v)."""
     from sgp4.api import Satrec
     sat = Satrec.twoline2rv(*es.source_text.splitlines()[-2:])
     days, rem = np.divmod(np.asarray(t_ns, dtype=np.int64), NS_PER_DAY)
