@@ -257,10 +257,15 @@ class AccessG(_PairG):
         self.sin_min_sun = (None if min_sun_elevation_deg is None
                             else np.sin(np.radians(min_sun_elevation_deg)))
         # Narrow sensors give windows far shorter than an orbit: sample each
-        # satellite at least twice while it crosses its screening circle.
+        # satellite at least twice while it crosses its screening circle, at
+        # perigee, where that circle is smallest and crossed fastest (angular
+        # rate the mean one times sqrt(1+e)/(1-e)^1.5): a Molniya-like orbit
+        # has minute-long perigee windows.
         if eph.period_s is not None:
-            lam = np.arccos(np.clip(self._screen_cos(eph.radius_km), -1, 1))
-            crossing_s = 2 * lam / (2 * np.pi) * eph.period_s
+            ecc = np.clip(eph.plane_elements()["ecc"], 0.0, 0.99)
+            lam = np.arccos(np.clip(self._screen_cos(eph.radius_km * (1 - ecc)), -1, 1))
+            perigee_rate_factor = np.sqrt(1 + ecc) / (1 - ecc) ** 1.5
+            crossing_s = 2 * lam / (2 * np.pi) * eph.period_s / perigee_rate_factor
             step = np.minimum(eph.step_s, np.maximum(0.5 * crossing_s, ACCESS_MIN_STEP_S))
             self.step_s = np.repeat(step, self.n_sites)
 
