@@ -89,3 +89,22 @@ def test_perigee_access_windows_of_eccentric_orbits_are_found(full_catalog, nora
     assert np.abs(e - ends).max() < BRUTE_TOL_S
     # the revisit statistics see every window, those cut by the span's edges too
     assert acc.revisit[0]["windows"] == runs
+
+
+# Sohae (39.66 N) reaches a 97.4-deg plane by direct ascent (closed form:
+# |lat_c| <= i <= 180 - |lat_c|, Vallado sec. 6.4.1), so every real RAAN has
+# two windows a day there: an empty table for a RAAN that is no number
+# answers a question nobody asked.  House rule: bad input is one clear line
+# naming the option.
+@pytest.mark.xfail(strict=True, reason="review round 18: 'launch windows --raan nan' (or inf) "
+                   "prints an empty table with exit code 0")
+@pytest.mark.parametrize("raan", ["nan", "inf"])
+def test_cli_launch_windows_raan_that_is_no_number_is_one_error_line(raan):
+    from typer.testing import CliRunner
+
+    from satwatch.cli import app
+    res = CliRunner().invoke(app, ["launch", "windows", "SOHAE", "--raan", raan,
+                                   "--inclination", "97.4", "--start", "2023-11-21T00:00:00Z",
+                                   "--days", "1"])
+    assert res.exit_code != 0
+    assert "--raan" in res.output and len(res.output.strip().splitlines()) == 1
