@@ -96,8 +96,6 @@ def test_perigee_access_windows_of_eccentric_orbits_are_found(full_catalog, nora
 # two windows a day there: an empty table for a RAAN that is no number
 # answers a question nobody asked.  House rule: bad input is one clear line
 # naming the option.
-@pytest.mark.xfail(strict=True, reason="review round 18: 'launch windows --raan nan' (or inf) "
-                   "prints an empty table with exit code 0")
 @pytest.mark.parametrize("raan", ["nan", "inf"])
 def test_cli_launch_windows_raan_that_is_no_number_is_one_error_line(raan):
     from typer.testing import CliRunner

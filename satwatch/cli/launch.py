@@ -230,6 +230,7 @@ def register(app: typer.Typer):
             from .. import launches as L
             _positive("--days", days, "days")
             _positive("--altitude-km", altitude_km, "km")
+            _finite("--raan", raan, "the target's RAAN in degrees")
             s = _site(site, sites)
             t0 = parse_time(start)
             if target is not None:
