@@ -342,7 +342,9 @@ class AccessG(_PairG):
 @dataclass
 class Access:
     """Access windows (arrays, one entry per window) and revisit statistics
-    per target (``revisit``: list of dicts)."""
+    per target (``revisit``: list of dicts).  ``failed``: satellite index ->
+    SGP4 error code of the objects that could not be propagated over (part
+    of) the span; they have no windows while they fail."""
     sat: np.ndarray
     target: np.ndarray
     start_ns: np.ndarray
@@ -353,6 +355,7 @@ class Access:
     end: Time
     targets: list
     revisit: list = field(default_factory=list)
+    failed: dict = field(default_factory=dict)
 
     def __len__(self):
         return len(self.sat)
@@ -414,19 +417,22 @@ def revisit_stats(target_idx, start_ns, end_ns, n_targets, t0: int, t1: int) -> 
 
 def _windows(eph, points, owner, n_targets, start, end, options):
     """Merged windows ``(key, start, end, start_partial, end_partial)`` of
-    every satellite of ``eph`` to every target, key = sat * n_targets + target."""
+    every satellite of ``eph`` to every target, key = sat * n_targets + target,
+    and the satellites that failed over the window (index -> error code)."""
+    eph.failed = {}                       # failures of this window only
+    eph.failure_window = (int(start.ns), int(end.ns))
     g = AccessG(eph, points, *options)
     iv = to_intervals(scan(g, start, end).crossings)
     sat = iv.obj // len(points)
     tgt = owner[iv.obj % len(points)]
     # union over the points of an area, per satellite
     return merge_intervals(sat * n_targets + tgt, iv.start.ns, iv.end.ns, iv.start_partial,
-                           iv.end_partial)
+                           iv.end_partial) + (dict(eph.failed),)
 
 
 def _windows_chunk(sub, a, points, owner, n_targets, start, end, options):
-    k, s, e, sp, ep = _windows(sub, points, owner, n_targets, start, end, options)
-    return k + a * n_targets, s, e, sp, ep
+    k, s, e, sp, ep, failed = _windows(sub, points, owner, n_targets, start, end, options)
+    return k + a * n_targets, s, e, sp, ep, {a + j: c for j, c in failed.items()}
 
 
 def find_access(catalog, targets, start: Time, end: Time, *, max_off_nadir_deg=None,
@@ -462,12 +468,14 @@ def find_access(catalog, targets, start: Time, end: Time, *, max_off_nadir_deg=N
         parts = map_satellite_chunks(eph, _windows_chunk, (points, owner, len(targets), start,
                                                            end, options), int(workers))
         k, s, e, sp, ep = (np.concatenate([pt[i] for pt in parts]) for i in range(5))
+        failed = {j: c for pt in parts for j, c in pt[5].items()}
     else:
-        k, s, e, sp, ep = _windows(eph, points, owner, len(targets), start, end, options)
+        k, s, e, sp, ep, failed = _windows(eph, points, owner, len(targets), start, end,
+                                           options)
     t0, t1 = int(start.ns), int(end.ns)
     acc = Access(sat=k // len(targets), target=k % len(targets), start_ns=s, end_ns=e,
                  start_partial=sp, end_partial=ep, start=Time(t0), end=Time(t1),
-                 targets=targets)
+                 targets=targets, failed=dict(sorted(failed.items())))
     acc.revisit = revisit_stats(acc.target, s, e, len(targets), t0, t1)
     return acc
 

@@ -238,6 +238,15 @@ def register(app: typer.Typer):
                                   min_elevation_deg=min_elevation,
                                   min_sun_elevation_deg=min_sun_elevation,
                                   workers=worker_count(workers))
+            if acc.failed:
+                sets = list(cat)
+                ids = [str(sets[i].norad_id) for i in acc.failed]
+                console(stderr=True).print(
+                    f"{len(ids)} objects could not be propagated over (part of) the window "
+                    "(SGP4 error or an unphysical state: decayed or invalid element sets) "
+                    "and have no access windows while they fail (counted as gaps): "
+                    f"{', '.join(ids[:20])}" + (" ..." if len(ids) > 20 else ""),
+                    highlight=False)
             rows = access_rows(acc, cat)
             rows.sort(key=lambda r: (r["window_start"], r["norad_id"]))
             revisit = [{"target": t.name, **st} for t, st in zip(targets, acc.revisit)]
