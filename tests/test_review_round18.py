@@ -148,3 +148,29 @@ def test_access_reports_the_objects_that_failed_over_the_span(full_catalog, tmp_
     assert res.exit_code == 0, res.output
     lines = [ln for ln in res.stderr.splitlines() if "could not be propagated" in ln]
     assert len(lines) == 1 and "44738" in lines[0], res.stderr
+
+
+# OV1-2 (1613, i = 144.2 deg, snapshot of 2023-10-13) is retrograde: from
+# Sohae (39.66 N) direct ascent reaches |lat_c| <= i <= 180 - |lat_c| (Vallado
+# sec. 6.4.1), so 144.2 deg lies ABOVE the range, not below the latitude.
+# Geocentric latitude from tan(lat_c) = (1 - e^2) tan(lat), WGS-84 e^2.
+WGS84_E2 = 6.69437999014e-3
+
+
+@pytest.mark.xfail(strict=True, reason="review round 18: identify's reason for a retrograde "
+                   "plane the site never lies in says its inclination 'is below the site's "
+                   "latitude'")
+def test_identify_reason_for_a_retrograde_plane_out_of_reach(full_catalog):
+    from satwatch import launches as L
+    from satwatch.sites import find_site
+    warnings.simplefilter("ignore")
+    site = find_site("SOHAE")
+    es, = full_catalog.select(["1613"])
+    lat_c = np.degrees(np.arctan((1 - WGS84_E2) * np.tan(np.radians(site.lat_deg))))
+    assert es.inclination_deg > 180.0 - lat_c            # out of reach, above the range
+    cand, = L.identify(satwatch.Catalog.from_element_sets([es]), site,
+                       utc("2023-10-10T00:00:00Z"))
+    assert not np.isfinite(cand.plane_time_offset_s)
+    why = cand.reasons[0]
+    assert "below" not in why
+    assert f"{lat_c:.2f}..{180.0 - lat_c:.2f} deg" in why, why
