@@ -467,7 +467,9 @@ def identify(catalog, site, launch_time: Time, *, time_uncertainty_s: float = 60
             why.append(f"site {abs(plane_angle[j]):.3f} deg from the orbital plane at the "
                        f"launch time; the site crosses the plane {dt_plane[j]:+.0f} s from it")
         else:
-            why.append(f"inclination {inc[j]:.2f} deg is below the site's latitude: "
+            lo = abs(float(np.degrees(lat_c)))
+            why.append(f"inclination {inc[j]:.2f} deg: the site never lies in the plane "
+                       f"(direct ascent reaches {lo:.2f}..{180.0 - lo:.2f} deg): "
                        "not a direct ascent (dogleg or plane change)")
         over = -phase[j] / rel_rate_deg_s[j]
         why.append(f"object {phase[j]:+.1f} deg along the orbit from the site at the launch "

@@ -157,9 +157,6 @@ def test_access_reports_the_objects_that_failed_over_the_span(full_catalog, tmp_
 WGS84_E2 = 6.69437999014e-3
 
 
-@pytest.mark.xfail(strict=True, reason="review round 18: identify's reason for a retrograde "
-                   "plane the site never lies in says its inclination 'is below the site's "
-                   "latitude'")
 def test_identify_reason_for_a_retrograde_plane_out_of_reach(full_catalog):
     from satwatch import launches as L
     from satwatch.sites import find_site
