@@ -115,8 +115,6 @@ def test_iss_and_its_docked_modules_are_not_conjunctions(full_catalog_path, tmp_
     assert not pairs & {(25544, 49044), (25544, 57862)}, pairs
 
 
-@pytest.mark.xfail(strict=True, reason="cli passes: CSV and table drop rise_partial/"
-                   "set_partial and the visible stretch that --help and docs/passes.md promise")
 def test_passes_csv_and_table_carry_the_partial_flags(full_catalog_path, skyfield_ts):
     # 'satwatch passes --help' promises "partial flags at the window edges",
     # and docs/passes.md defines rise_partial/set_partial (then rise_time or
@@ -146,8 +144,6 @@ def test_passes_csv_and_table_carry_the_partial_flags(full_catalog_path, skyfiel
     assert "partial" in r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="cli event analyze: a blank zones cell without "
-                   "--zones, nothing says no zone was checked")
 def test_event_analyze_table_says_when_zones_were_not_checked(reference_data, tmp_path,
                                                              monkeypatch):
     # The 650-km Sunan launch of 2023-09-13 (CNS record: bearing 74 deg,

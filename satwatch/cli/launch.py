@@ -138,6 +138,10 @@ def _emit_analysis(results, fmt: str, zones):
                     "not checked (give --zones FILE)"
                 sys.stdout.write(f"  bearing unknown: {len(r['ring'])} possible impact points "
                                  f"on a ring; zones touched: {touched}\n")
+        if zones is None and any(not r.get("ring") for r in results):
+            # a blank zones cell would read as "in no one's waters"
+            sys.stdout.write("zones: not checked (give --zones FILE, e.g. an EEZ or country "
+                             "GeoJSON/TopoJSON)\n")
 
 
 def register(app: typer.Typer):

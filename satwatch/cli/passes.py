@@ -59,6 +59,15 @@ def _fmt(value: str, extra: tuple = ()) -> str:
     return v
 
 
+def _partial_label(row) -> str:
+    """The table's word for a pass cut by the window: already up at its
+    start (no rise_time), still up at its end (no set_time), or both."""
+    up_start, up_end = bool(row.get("rise_partial")), bool(row.get("set_partial"))
+    if up_start and up_end:
+        return "up at start and end"
+    return "up at start" if up_start else "up at end" if up_end else ""
+
+
 def _ics_text(value) -> str:
     """An iCalendar TEXT value (RFC 5545 3.3.11): backslash, comma, semicolon
     and newline escaped."""
@@ -172,8 +181,17 @@ def register(app: typer.Typer):
                         "duration_s"]
                 if visibility:
                     cols += ["visible", "sunlit", "site_dark"]
+                if fmt == "table":
+                    # the partial flags (docs/passes.md): a pass cut by the
+                    # window has no rise or set time, and its "culmination"
+                    # may be the window's edge
+                    cols.insert(cols.index("duration_s") + 1, "partial")
+                    for r in rows:
+                        r["partial"] = _partial_label(r)
                 more = len(order) - len(rows)
-                emit(rows, Format(fmt), columns=None if fmt == "json" else cols, plain=True,
+                # JSON and CSV carry every field of a pass (partial flags,
+                # azimuths, visible stretch, eclipses); the table a selection
+                emit(rows, Format(fmt), columns=cols if fmt == "table" else None, plain=True,
                      footer=(f"{more} more rows not shown (of {len(order)}): use --format "
                              "json or --format csv for all") if more else None,
                      title=f"{len(order)} passes over {', '.join(s.code for s in chosen)} "
