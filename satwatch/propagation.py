@@ -34,6 +34,16 @@ SGP4_ERRORS = {
 # States SGP4 returns *without* an error code that no Earth orbiter can have
 # (decayed element sets propagated far past their epoch): code 7.
 UNPHYSICAL_STATE = 7
+
+
+def error_text(code: int) -> str | None:
+    """An error code of States.error (sgp4's, or UNPHYSICAL_STATE) in words;
+    None for a good state."""
+    if code == 0:
+        return None
+    if code == UNPHYSICAL_STATE:
+        return "no Earth orbiter can have this state (a decayed element set far from its epoch)"
+    return SGP4_ERRORS.get(code, f"sgp4 error {code}")
 MU_KM3_S2 = 398600.8              # WGS-72, as SGP4
 # Lowest perigee radius allowed when bounding the speed from below (km): well
 # under the Earth's surface, so every real orbit passes.

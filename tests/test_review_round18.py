@@ -171,3 +171,37 @@ def test_identify_reason_for_a_retrograde_plane_out_of_reach(full_catalog):
     why = cand.reasons[0]
     assert "below" not in why
     assert f"{lat_c:.2f}..{180.0 - lat_c:.2f} deg" in why, why
+
+
+def test_service_names_the_objects_that_failed_over_the_span(full_catalog):
+    """The REST API answers passes and access with the objects SGP4 could
+    not propagate (as the CLI does on standard error): STARLINK-1033 decays
+    during 2023-10-08 (python-sgp4 error code 1 from about 16:57 UTC,
+    checked every 10 s); the ISS propagates cleanly all day.  Without it a
+    decayed object's missing passes and its day-long access gap look real."""
+    from fastapi.testclient import TestClient
+    from sgp4.api import Satrec
+
+    from satwatch.web import Settings, create_app
+    warnings.simplefilter("ignore")
+    t0 = utc("2023-10-08T12:00:00Z")
+    sets = list(full_catalog.select(["25544", "44738"]))
+    codes = {}
+    for es in sets:
+        sat = Satrec.twoline2rv(*es.source_text.splitlines()[-2:])
+        whole, frac = (t0 + np.arange(0.0, 86400.0 + 1, FAIL_SCAN_STEP_S)).jd_utc()
+        err, _, _ = sat.sgp4_array(np.asarray(whole, float), np.asarray(frac, float))
+        if (err != 0).any():
+            codes[es.norad_id] = int(err[np.flatnonzero(err)[0]])
+    assert list(codes) == [44738]
+    app = create_app(Settings(catalog=satwatch.Catalog.from_element_sets(sets),
+                              clock_ns=lambda: int(t0.ns)))
+    with TestClient(app) as client:
+        passes = client.get("/api/v1/sites/VOSTOCHNY/passes",
+                            params={"ids": "25544,44738", "hours": 24}).json()
+        acc = client.get("/api/v1/sites/VOSTOCHNY/access",
+                         params={"ids": "25544,44738", "min_elevation_deg": 0.0,
+                                 "hours": 24}).json()
+    for body in (passes, acc):
+        assert [(f["norad_id"], f["error_code"]) for f in body["failed"]] == list(codes.items())
+        assert all(f["error"] for f in body["failed"])

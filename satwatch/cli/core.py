@@ -32,12 +32,8 @@ def _fetched_at(latest: dict | None) -> float | None:
 
 def _error_text(code: int) -> str | None:
     """sgp4's code in words (None when the state is good)."""
-    from ..propagation import SGP4_ERRORS, UNPHYSICAL_STATE
-    if code == 0:
-        return None
-    if code == UNPHYSICAL_STATE:
-        return "no Earth orbiter can have this state (a decayed element set far from its epoch)"
-    return SGP4_ERRORS.get(code, f"sgp4 error {code}")
+    from ..propagation import error_text
+    return error_text(code)
 
 
 def _mark_unphysical(cat, states) -> None:

@@ -141,3 +141,21 @@ def parse_ids(text: str, field: str = "ids", max_count: int = 10_000) -> list[in
         raise ApiError(422, "validation_error", f"{field}: give at least one NORAD id",
                        {"field": field})
     return out
+
+
+class FailedOut(BaseModel):
+    """An object that SGP4 could not propagate over (part of) the span: it
+    has no passes or access while it fails (a decayed or invalid element set)."""
+    norad_id: int
+    name: str
+    error_code: int
+    error: str
+
+
+def failed_rows(failed: dict, catalog) -> list[dict[str, Any]]:
+    """``failed`` (catalog index -> error code, as Passes.failed and
+    Access.failed give it) as rows naming each object and its error."""
+    from ..propagation import error_text
+    sets = catalog.element_sets
+    return [{"norad_id": sets[i].norad_id, "name": sets[i].name or "", "error_code": int(code),
+             "error": error_text(int(code)) or ""} for i, code in sorted(failed.items())]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from ... import access
-from ..deps import State, check_span_end, parse_ids, read_time
+from ..deps import FailedOut, State, check_span_end, failed_rows, parse_ids, read_time
 from ..errors import ApiError, limit_exceeded
 from ..state import require_catalog
 from .sites import SiteCode, find
@@ -38,6 +38,8 @@ class AccessOut(BaseModel):
     targets: list[dict]
     windows: list[AccessWindowOut]
     catalog: str | None
+    failed: list[FailedOut] = Field(default_factory=list, description=(
+        "objects SGP4 could not propagate over (part of) the span: no access while they fail"))
     model_config = ConfigDict(extra="allow")
 
 
@@ -76,7 +78,7 @@ def _run(state, targets, ids_list, start, hours, max_off_nadir_deg, min_elevatio
     return {"start": t0.iso(3), "end": t1.iso(3), "catalog": index.catalog.source,
             "targets": [{"name": t.name, "points": len(t.points), **rev}
                         for t, rev in zip(acc.targets, acc.revisit)],
-            "windows": windows}
+            "windows": windows, "failed": failed_rows(acc.failed, sub)}
 
 
 @router.get("/sites/{code}/access", response_model=AccessOut,

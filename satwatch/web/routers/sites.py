@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...passes import find_passes, pass_rows
 from ...sites import builtin_sites, find_site
-from ..deps import Page, Paging, State, check_span_end, page, parse_ids, read_time
+from ..deps import (FailedOut, Page, Paging, State, check_span_end, failed_rows, page,
+                    parse_ids, read_time)
 from ..errors import ApiError, limit_exceeded, not_found
 from ..state import require_catalog
 
@@ -93,6 +94,8 @@ class PassesOut(BaseModel):
     min_elevation_deg: float
     catalog: str | None
     passes: list[PassOut]
+    failed: list[FailedOut] = Field(default_factory=list, description=(
+        "objects SGP4 could not propagate over (part of) the span: no passes while they fail"))
 
 
 @router.get("/sites/{code}/passes", response_model=PassesOut,
@@ -134,4 +137,4 @@ def site_passes(state: State, code: SiteCode,
     out.sort(key=lambda r: r["rise"])
     return {"site": site.as_dict(), "start": t0.iso(3), "end": t1.iso(3), "hours": hours,
             "min_elevation_deg": min_elevation_deg, "catalog": index.catalog.source,
-            "passes": out}
+            "passes": out, "failed": failed_rows(passes.failed, sub)}
