@@ -197,3 +197,24 @@ def test_passes_partial_flags_are_booleans_for_any_number_of_workers(full_catalo
         [(p["norad_id"], p["culmination_time"]) for p in one]
     for p in two:
         assert isinstance(p["rise_partial"], bool) and isinstance(p["set_partial"], bool), p
+
+
+@pytest.mark.xfail(strict=True, reason="cli launch identify: a date-only TIME is taken as "
+                   "midnight +-60 s, and the day's launch is not even among the candidates")
+def test_launch_identify_with_a_date_only_searches_that_day(reference_data):
+    # GCAT psatcat (J. McDowell, CC-BY 4.0): 2023-176A "Hai Yang 3-01",
+    # launched 2023 Nov 16 (from Jiuquan, CZ-2C).  An analyst who knows only
+    # the day types 'launch identify JIUQUAN 2023-11-16'.  satwatch took
+    # 2023-11-16T00:00:00Z +- 60 s (the --uncertainty-s default) and ranked
+    # Starlinks first; HAIYANG-3A (58349) was not among 3,000 candidates.
+    # 'event import' reads a date alone as its middle +- 12 h
+    # (docs/launches.md); identify should search the day the same way.
+    psatcat = (reference_data / "sites" / "psatcat.tsv").read_text().splitlines()
+    row = next(line.split("\t") for line in psatcat if "\t2023-176A\t" in line)
+    assert row[3] == "2023 Nov 16"
+    cat = reference_data / "catalogs" / "active-2023-11-19.txt"
+    r = runner.invoke(app, ["launch", "identify", "JIUQUAN", "2023-11-16", "--catalog",
+                            str(cat), "--top", "5", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)
+    assert rows[0]["norad_id"] == 58349, rows[:3]
