@@ -199,8 +199,6 @@ def test_passes_partial_flags_are_booleans_for_any_number_of_workers(full_catalo
         assert isinstance(p["rise_partial"], bool) and isinstance(p["set_partial"], bool), p
 
 
-@pytest.mark.xfail(strict=True, reason="cli launch identify: a date-only TIME is taken as "
-                   "midnight +-60 s, and the day's launch is not even among the candidates")
 def test_launch_identify_with_a_date_only_searches_that_day(reference_data):
     # GCAT psatcat (J. McDowell, CC-BY 4.0): 2023-176A "Hai Yang 3-01",
     # launched 2023 Nov 16 (from Jiuquan, CZ-2C).  An analyst who knows only

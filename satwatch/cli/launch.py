@@ -4,6 +4,7 @@ flights, kept in the store given by ``--db``)."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from ..errors import SatwatchError
 from .common import CatalogOption, parse_time, resolve_catalog, run_guarded
 from .output import Format, emit
 from .passes import SitesOption
+
+# a launch TIME given as a date alone
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+DAY_S = 86400.0
 
 FormatOption = typer.Option(Format.table, "--format", "-f", help="table, json or csv")
 DbOption = typer.Option(None, "--db", help="Database URL or SQLite file (default: "
@@ -256,9 +261,12 @@ def register(app: typer.Typer):
     @launch.command("identify")
     def identify_cmd(
         site: str = typer.Argument(..., help="Site code or name, or lat,lon[,alt_m]"),
-        time: str = typer.Argument(..., help="Launch time, UTC ISO-8601"),
+        time: str = typer.Argument(..., help="Launch time, UTC ISO-8601; a date alone "
+                                   "(YYYY-MM-DD) searches that whole day (its middle "
+                                   "+- 12 h)"),
         uncertainty_s: float = typer.Option(60.0, "--uncertainty-s", help="Launch time "
-                                            "uncertainty (s)"),
+                                            "uncertainty (s); at least 12 h for a date "
+                                            "alone"),
         max_age_days: float = typer.Option(7.0, "--max-age-days", help="Element sets older "
                                            "than this after launch count less"),
         top: int = typer.Option(15, "--top", help="How many candidates to show"),
@@ -276,15 +284,24 @@ def register(app: typer.Typer):
                                     "seconds")
             _positive("--max-age-days", max_age_days, "days")
             s = _site(site, sites)
+            t_launch, t_unc = parse_time(time), uncertainty_s
+            if _DATE_ONLY.match(time):
+                # a day without a time of day: its middle +- 12 h, as 'event
+                # import' reads a date alone (not midnight +- a minute)
+                t_launch, t_unc = t_launch + DAY_S / 2, max(uncertainty_s, DAY_S / 2)
+                typer.secho(f"note: {time} gives no time of day: searching the whole day "
+                            f"({t_launch.iso(0)} +- {t_unc / 3600:g} h); give "
+                            f"{time}THH:MMZ for a sharper ranking", err=True)
             cat = resolve_catalog(catalog)
-            ranked = L.identify(cat, s, parse_time(time), time_uncertainty_s=uncertainty_s,
+            ranked = L.identify(cat, s, t_launch, time_uncertainty_s=t_unc,
                                 max_age_days=max_age_days, top=top)
             rows = [c.as_dict() for c in ranked]
             emit(rows, format, columns=["norad_id", "name", "intl_designator", "score",
                                         "plane_angle_deg", "plane_time_offset_s", "phase_deg",
                                         "epoch_age_days", "inclination_deg"] +
                  (["reasons"] if format != Format.table else []),
-                 title=f"objects consistent with a launch from {s.name} at {time} "
+                 title=f"objects consistent with a launch from {s.name} at "
+                       f"{t_launch.iso(0)} +- {t_unc:g} s "
                        f"({getattr(cat, 'source', '')})")
             if format == Format.table and ranked:
                 sys.stdout.write("best: " + "; ".join(ranked[0].reasons) + "\n")
