@@ -982,7 +982,8 @@ def _find_passes_pool(catalog, sites, start, end, min_elevation_deg, visibility,
     n_sites = len(sites)
 
     def cat(i, offset=None):
-        arrs = [pt[i] + (0 if offset is None else offset(pt[0])) for pt in parts]
+        # (adding 0 would turn the boolean partial flags into integers)
+        arrs = [pt[i] if offset is None else pt[i] + offset(pt[0]) for pt in parts]
         return np.concatenate(arrs)
 
     mx = Extrema(cat(12, lambda a: a * n_sites), Time(cat(13)), cat(14))

@@ -170,9 +170,6 @@ def test_event_analyze_table_says_when_zones_were_not_checked(reference_data, tm
     assert "Russia" in r.stdout and "not checked" not in r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="core: passes._find_passes_pool concatenates "
-                   "rise_partial/set_partial as pt[i] + 0, which turns the bool flags into "
-                   "int64: JSON says 1/0 (CSV 1/0) with --workers > 1, true/false with 1")
 def test_passes_partial_flags_are_booleans_for_any_number_of_workers(full_catalog_path,
                                                                     tmp_path):
     # docs/passes.md: rise_partial/set_partial are flags (the REST model in
