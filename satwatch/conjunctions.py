@@ -86,6 +86,19 @@ SAME_EVENT_S = 1.0
 # Below this relative speed (1 mm/s) two objects share one trajectory (the
 # ISS and the vehicles docked to it carry the same elements): no TCA exists.
 MIN_RELATIVE_SPEED_KM_S = 1e-6
+# Vehicles docked to a station carry a copy of the station's element set,
+# several of them the same one (a shared set: identical epoch and mean
+# elements).  Where the station's own set is newer, each copy is seen a few
+# km off the station, creeping at m/s, with a "closest approach" every orbit
+# (the ISS of 2023-10-13: Nauka, Soyuz MS-24, Progress MS-23/24, Cygnus
+# NG-19 and Dragon share its set of 1.2 days before, 3.2-4.3 km off at 3.8
+# m/s: 72 of its 141 events that day).  A pair of such a shared set and
+# another object whose every event lies within ATTACHED_MISS_KM at under
+# ATTACHED_SPEED_KM_S is one body seen through two element sets: listed with
+# the coincident pairs, never as events.  (Formation flyers, TerraSAR-X and
+# TanDEM-X, each have their own set: their approaches stay events.)
+ATTACHED_MISS_KM = 10.0
+ATTACHED_SPEED_KM_S = 0.010
 EARTH_RADIUS_KM = 6378.135
 # UNPHYSICAL_STATE (propagation.physical_state): states SGP4 returns without
 # an error code that no orbiter can have (sgp4's own codes are 1-6).
@@ -687,8 +700,15 @@ def merge_blocks(objects: ObjectTable, grid: Grid, results: list[BlockResult],
         errs = np.where(errs == 0, b.error_code, errs)
     failed = {int(ids[k]): int(errs[k]) for k in np.flatnonzero(errs)}
     co = np.concatenate([b.coincident for b in results]) if results else np.empty((0, 2))
-    coincident = sorted({(int(min(ids[a], ids[b])), int(max(ids[a], ids[b])))
-                         for a, b in co.astype(np.int64)})
+    coincident = {(int(min(ids[a], ids[b])), int(max(ids[a], ids[b])))
+                  for a, b in co.astype(np.int64)}
+    attached = _attached_pairs(objects, i1, i2, miss, rel)
+    if attached:
+        keep = np.array([(int(min(ids[a], ids[b])), int(max(ids[a], ids[b]))) not in attached
+                         for a, b in zip(i1, i2)], dtype=bool)
+        i1, i2, tca, miss, rel, rtn, r1, v1, r2, v2 = (
+            x[keep] for x in (i1, i2, tca, miss, rel, rtn, r1, v1, r2, v2))
+    coincident = sorted(coincident | attached)
     un = np.concatenate([b.unconverged for b in results]) if results else np.empty((0, 2))
     with_event = {(int(min(ids[a], ids[b])), int(max(ids[a], ids[b]))) for a, b in zip(i1, i2)}
     unresolved = sorted({(int(min(ids[a], ids[b])), int(max(ids[a], ids[b])))
@@ -717,6 +737,32 @@ def merge_blocks(objects: ObjectTable, grid: Grid, results: list[BlockResult],
         age_2_days=(tca[sel] - objects.epochs_ns[i2][sel]) / NS_PER_DAY,
         threshold_km=settings.threshold_km, start=Time(grid.start_ns), end=Time(grid.end_ns),
         stats=stats, failed=failed, coincident=coincident, unresolved=unresolved)
+
+
+def _attached_pairs(objects: ObjectTable, i1, i2, miss_km, rel_km_s) -> set:
+    """NORAD id pairs (low, high) of a shared element set (docked copies of a
+    station's set, see ATTACHED_MISS_KM) and another object whose every
+    event lies within ATTACHED_MISS_KM at under ATTACHED_SPEED_KM_S."""
+    if not len(i1):
+        return set()
+    recs = objects.satrecs
+    key = [(s.jdsatepoch, s.jdsatepochF, s.no_kozai, s.ecco, s.inclo, s.nodeo, s.argpo, s.mo,
+            s.bstar) for s in recs]
+    count: dict = {}
+    for k in key:
+        count[k] = count.get(k, 0) + 1
+    shared = np.array([count[k] > 1 for k in key], dtype=bool)
+    one = shared[i1] != shared[i2]                 # a copy and another object
+    if not one.any():
+        return set()
+    ids = objects.norad_ids
+    lo, hi = np.minimum(ids[i1], ids[i2]), np.maximum(ids[i1], ids[i2])
+    close = (miss_km < ATTACHED_MISS_KM) & (rel_km_s < ATTACHED_SPEED_KM_S)
+    pairs: dict = {}
+    for a, b, ok, c in zip(lo.tolist(), hi.tolist(), one.tolist(), close.tolist()):
+        if ok:
+            pairs[(a, b)] = pairs.get((a, b), True) and c
+    return {p for p, all_close in pairs.items() if all_close}
 
 
 def to_rtn(r_km, v_km_s, vec):

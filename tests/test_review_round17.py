@@ -78,10 +78,6 @@ def test_iss_raise_of_2024_11_13_is_not_reported_as_a_lowering(reference_data, t
     assert abs(sum(m["delta_a_km"] for m in rows) - raise_km) < ISS_RAISE_TOLERANCE_KM, rows
 
 
-@pytest.mark.xfail(strict=True, reason="core: conjunctions treats only pairs with the same "
-                   "elements (relative speed < 1 mm/s) as one trajectory; the ISS and the "
-                   "vehicles docked to it, which carry an older ISS element set, are reported "
-                   "as a conjunction every orbit (docs/conjunctions.md says never)")
 def test_iss_and_its_docked_modules_are_not_conjunctions(full_catalog_path, tmp_path):
     # In the 2023-10-13 Space-Track catalog, ISS (NAUKA) 49044 (a module of
     # the station since 2021) and SOYUZ MS-24 57862 (docked to it) carry the
