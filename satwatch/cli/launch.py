@@ -390,7 +390,8 @@ def register(app: typer.Typer):
         sites: str | None = SitesOption,
         db: str | None = DbOption,
         format: str = typer.Option("table", "--format", "-f",
-                                   help="table, json, csv or geojson"),
+                                   help="table, json, csv or geojson",
+                                   metavar="<table|json|csv|geojson>"),
     ):
         """What a reported flight implies: the Keplerian arc over the rotating Earth,
         flight time, burnout speed and angle, minimum-energy range, impact point (or ring)

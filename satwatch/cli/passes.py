@@ -120,7 +120,8 @@ def register(app: typer.Typer):
         kind: Optional[str] = typer.Option(None, "--kind", help="launch site, missile site, "
                                            "other"),
         sites_file: Optional[str] = SitesOption,
-        format: str = typer.Option("table", "--format", "-f", help="table, json or csv"),
+        format: str = typer.Option("table", "--format", "-f", help="table, json or csv",
+                                   metavar="<table|json|csv>"),
     ):
         """List the built-in sites (with their sources) and your own."""
         def body():
@@ -149,7 +150,8 @@ def register(app: typer.Typer):
         visibility: bool = typer.Option(True, "--visibility/--no-visibility",
                                         help="Sunlit / dark-site / eclipse times per pass"),
         sites_file: Optional[str] = SitesOption,
-        format: str = typer.Option("table", "--format", "-f", help="table, json, csv or ics"),
+        format: str = typer.Option("table", "--format", "-f", help="table, json, csv or ics",
+                                   metavar="<table|json|csv|ics>"),
         workers: Optional[int] = typer.Option(None, "--workers", help="Processes that share "
                                               "the satellites (default: every CPU core)"),
     ):
@@ -230,7 +232,8 @@ def register(app: typer.Typer):
                                                 "('STARLINK*'); repeatable; default all"),
         catalog: Optional[str] = CatalogOption,
         sites_file: Optional[str] = SitesOption,
-        format: str = typer.Option("table", "--format", "-f", help="table, json or csv"),
+        format: str = typer.Option("table", "--format", "-f", help="table, json or csv",
+                                   metavar="<table|json|csv>"),
         workers: Optional[int] = typer.Option(None, "--workers", help="Processes that share "
                                               "the satellites (default: every CPU core)"),
     ):
