@@ -70,7 +70,6 @@ def _open(browser, server, query):
     return page, errors
 
 
-@pytest.mark.xfail(strict=True, reason="the passes panel ignores the API's 'failed' objects: says '0 passes' for a decayed object")
 def test_passes_panel_names_objects_that_failed(server, browser):
     """A decayed object has no passes: the API lists it under ``failed``
     (name and SGP4's error); the page said only '0 passes in the next 24 h',
@@ -85,7 +84,6 @@ def test_passes_panel_names_objects_that_failed(server, browser):
     page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="Show redraws the map only: the passes timeline and conjunctions keep the old objects")
 def test_show_refreshes_passes_and_conjunctions(server, browser):
     """Showing other objects (the form's Show) must also show their passes
     and conjunctions: the timeline kept the objects the page was opened with."""
@@ -107,7 +105,6 @@ def test_show_refreshes_passes_and_conjunctions(server, browser):
     page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="the events list shows the API's 12:00:00Z placeholder for a date-only event")
 def test_event_with_unknown_time_shows_no_made_up_time(server, browser):
     """An event reported by date only (flag 'time_unknown', +-12 h) comes
     from the API with a placeholder time of 12:00:00Z; the list showed that
@@ -122,7 +119,6 @@ def test_event_with_unknown_time_shows_no_made_up_time(server, browser):
     page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="a failed analysis leaves the previous event's summary in the detail")
 def test_failed_analysis_does_not_leave_the_previous_event(server, browser):
     """Click an event that cannot be analysed after one that was drawn: the
     map is cleared, so the detail must not keep the previous event's summary

@@ -15,7 +15,7 @@ const W = 960, H = 480;
 const projection = geoNaturalEarth1().fitExtent([[4, 4], [W - 4, H - 4]], { type: "Sphere" });
 const path = geoPath(projection);
 const layers = {};
-const state = { sites: [], siteCode: null, ids: [] };
+const state = { sites: [], siteCode: null, ids: "", eventSeq: 0 };
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(svgNS, name);
@@ -90,7 +90,11 @@ async function showObjects() {
   const ids = document.getElementById("ids").value.replace(/\s+/g, "");
   const minEl = Number(document.getElementById("min-el").value) || 0;
   state.ids = ids;
-  if (!ids) return;
+  const clearObjects = () => {
+    clear(layers.tracks); clear(layers.footprints); clear(layers.positions);
+    clear(document.querySelector("#positions tbody"));
+  };
+  if (!ids) { clearObjects(); status("objects-status", ""); return; }
   status("objects-status", "loading…");
   try {
     const [pos, tracks, fps] = await Promise.all([
@@ -98,7 +102,7 @@ async function showObjects() {
       api(withAt(`/tracks?ids=${ids}&duration_s=5400&step_s=60`, "start")),
       api(withAt(`/footprints?ids=${ids}&min_elevation_deg=${minEl}`)),
     ]);
-    clear(layers.tracks); clear(layers.footprints); clear(layers.positions);
+    clearObjects();
     for (const t of tracks.tracks) {
       // one line per run of positions: a missing one (SGP4 failed there) is a gap,
       // never a straight line across it
@@ -124,7 +128,6 @@ async function showObjects() {
       el("path", { class: "footprint", d: path(circle), "data-norad": f.norad_id }, layers.footprints);
     }
     const body = document.querySelector("#positions tbody");
-    clear(body);
     pos.norad_id.forEach((n, i) => {
       if (pos.lat_deg[i] !== null) {
         dot(layers.positions, pos.lon_deg[i], pos.lat_deg[i], 4, "position", `${pos.name[i]} (${n})`);
@@ -137,8 +140,17 @@ async function showObjects() {
     });
     status("objects-status", `at ${pos.at}`);
   } catch (err) {
+    // what is drawn would read as the objects asked for: show none of them
+    clearObjects();
     status("objects-status", explain(err), true);
   }
+}
+
+// The form's Show: the chosen objects' positions, and their passes over the
+// selected site and their conjunctions (those panels are about the same objects).
+async function showChosen() {
+  await showObjects();
+  await Promise.all([state.siteCode ? selectSite(state.siteCode) : null, showConjunctions()]);
 }
 
 // -- a site's next passes ------------------------------------------------------------
@@ -153,7 +165,11 @@ async function selectSite(code) {
   try {
     const res = await api(withAt(`/sites/${encodeURIComponent(code)}/passes?ids=${state.ids}&hours=24`, "start"));
     drawTimeline(svg, res);
-    status("passes-status", `${res.passes.length} passes in the next ${res.hours} h`);
+    // objects SGP4 could not propagate have no passes: say so, or "0 passes"
+    // reads as "not over this site"
+    const failed = (res.failed || []).map((f) => `${f.name || f.norad_id} (${f.norad_id}): ${f.error}`);
+    status("passes-status", `${res.passes.length} passes in the next ${res.hours} h`
+      + (failed.length ? `; no passes computed for ${failed.join("; ")}` : ""), failed.length > 0);
   } catch (err) {
     status("passes-status", explain(err), true);
   }
@@ -179,11 +195,11 @@ function drawTimeline(svg, res) {
 
 // -- lists -------------------------------------------------------------------------------
 async function showConjunctions() {
+  const body = document.querySelector("#conjunctions tbody");
+  clear(body);
   try {
-    if (!state.ids) return;
+    if (!state.ids) { status("conjunctions-status", ""); return; }
     const res = await api(withAt(`/conjunctions?ids=${state.ids}&hours=6&threshold_km=10&limit=50`, "start"));
-    const body = document.querySelector("#conjunctions tbody");
-    clear(body);
     for (const c of res.items) {
       const tr = document.createElement("tr");
       for (const v of [c.tca, `${c.name_1 || c.norad_id_1} × ${c.name_2 || c.norad_id_2}`, c.miss_km]) {
@@ -214,6 +230,14 @@ async function showFeed() {
   }
 }
 
+// An event reported by date only (flag time_unknown) comes with a placeholder
+// time (noon UTC): show its date, never that time.
+function eventTime(ev) {
+  const unknown = (ev.flags || []).includes("time_unknown");
+  if (unknown || !ev.time) return ev.date ? `${ev.date} (time unknown)` : "";
+  return ev.time;
+}
+
 async function showEvents() {
   try {
     const res = await api(`/events?limit=100`);
@@ -221,7 +245,7 @@ async function showEvents() {
     clear(list);
     for (const ev of res.items) {
       const li = document.createElement("li");
-      li.textContent = `${ev.time || ""} ${ev.name}`;
+      li.textContent = `${eventTime(ev)} ${ev.name}`;
       li.dataset.id = ev.id;
       li.addEventListener("click", () => showEvent(ev.id));
       list.appendChild(li);
@@ -247,9 +271,17 @@ function rewind(feature) {
 }
 
 async function showEvent(id) {
+  const seq = ++state.eventSeq;          // a later click wins over a slower answer
+  const detail = document.getElementById("event-detail");
   clear(layers.event); clear(layers.zones);
+  detail.textContent = "loading…";
+  detail.classList.remove("error");
+  for (const li of document.querySelectorAll("#events li")) {
+    li.classList.toggle("selected", li.dataset.id === String(id));
+  }
   try {
     const ev = await api(`/events/${encodeURIComponent(id)}/analysis`);
+    if (seq !== state.eventSeq) return;
     for (const z of (ev.zones && ev.zones.features) || []) {
       const props = z.properties || {};
       el("path", { class: "zone" + (props.hit ? " zone-hit" : ""), d: path(rewind(z)),
@@ -259,9 +291,11 @@ async function showEvent(id) {
     if (ev.impact_ring) el("path", { class: "arc impact-ring", d: path(ev.impact_ring) }, layers.event);
     if (ev.impact) dot(layers.event, ev.impact.lon_deg, ev.impact.lat_deg, 5, "impact", "impact point");
     if (ev.launch) dot(layers.event, ev.launch.lon_deg, ev.launch.lat_deg, 4, "site site-selected", "launch point");
-    document.getElementById("event-detail").textContent = ev.summary || "";
+    detail.textContent = ev.summary || "";
   } catch (err) {
-    status("events-status", explain(err), true);
+    if (seq !== state.eventSeq) return;
+    detail.textContent = explain(err);
+    detail.classList.add("error");
   }
 }
 
@@ -269,7 +303,7 @@ async function showEvent(id) {
 async function start() {
   drawBase();
   if (params.get("ids")) document.getElementById("ids").value = params.get("ids");
-  document.getElementById("objects-form").addEventListener("submit", (e) => { e.preventDefault(); showObjects(); });
+  document.getElementById("objects-form").addEventListener("submit", (e) => { e.preventDefault(); showChosen(); });
   try {
     const cat = await api("/catalog");
     document.getElementById("catalog-info").textContent =
