@@ -15,7 +15,7 @@ const W = 960, H = 480;
 const projection = geoNaturalEarth1().fitExtent([[4, 4], [W - 4, H - 4]], { type: "Sphere" });
 const path = geoPath(projection);
 const layers = {};
-const state = { sites: [], siteCode: null, ids: "", eventSeq: 0 };
+const state = { sites: [], siteCode: null, ids: "", eventSeq: 0, eventId: null };
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(svgNS, name);
@@ -238,23 +238,38 @@ function eventTime(ev) {
   return ev.time;
 }
 
-async function showEvents() {
+const EVENTS_PAGE = 100;
+
+function eventItem(ev) {
+  const li = document.createElement("li");
+  li.textContent = `${eventTime(ev)} ${ev.name}`;
+  li.dataset.id = ev.id;
+  if (ev.id === state.eventId) li.classList.add("selected");
+  li.addEventListener("click", () => showEvent(ev.id));
+  return li;
+}
+
+// The newest page of events first; "older events" appends the next page, so
+// that every event the API lists can be reached (the list said 339 and showed 100).
+async function showEvents(more = false) {
+  const list = document.getElementById("events");
+  const button = document.getElementById("events-more");
+  const offset = more ? list.children.length : 0;
+  button.disabled = true;
   try {
-    const res = await api(`/events?limit=100`);
-    const list = document.getElementById("events");
-    clear(list);
-    for (const ev of res.items) {
-      const li = document.createElement("li");
-      li.textContent = `${eventTime(ev)} ${ev.name}`;
-      li.dataset.id = ev.id;
-      li.addEventListener("click", () => showEvent(ev.id));
-      list.appendChild(li);
-    }
-    status("events-status", `${res.total} events`);
+    const res = await api(`/events?limit=${EVENTS_PAGE}&offset=${offset}`);
+    if (!more) clear(list);
+    const shown = new Set(Array.from(list.children, (li) => li.dataset.id));
+    for (const ev of res.items) if (!shown.has(ev.id)) list.appendChild(eventItem(ev));
+    const n = list.children.length;
+    status("events-status", n < res.total ? `${res.total} events (newest ${n} shown)` : `${res.total} events`);
+    button.hidden = !(n < res.total && res.items.length > 0);
     const wanted = params.get("event");
-    if (wanted) showEvent(wanted);
+    if (wanted && !more) showEvent(wanted);
   } catch (err) {
     status("events-status", explain(err), true);
+  } finally {
+    button.disabled = false;
   }
 }
 
@@ -272,6 +287,7 @@ function rewind(feature) {
 
 async function showEvent(id) {
   const seq = ++state.eventSeq;          // a later click wins over a slower answer
+  state.eventId = String(id);
   const detail = document.getElementById("event-detail");
   clear(layers.event); clear(layers.zones);
   detail.textContent = "loading…";
@@ -320,6 +336,7 @@ async function start() {
     select.appendChild(o);
   }
   select.addEventListener("change", () => selectSite(select.value));
+  document.getElementById("events-more").addEventListener("click", () => showEvents(true));
   drawSites();
   await showObjects();
   const site = params.get("site") || (state.sites[0] && state.sites[0].code);
