@@ -168,7 +168,6 @@ def test_every_reported_event_can_be_reached(server, browser):
     page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="a position SGP4 could not compute shows as dashes with no reason")
 def test_positions_table_says_why_an_object_is_not_drawn(server, browser):
     """/positions gives SGP4's error code (6: decayed) for COSMOS 2251 DEB on
     2023-10-18; the page drew no dot and showed dashes with no reason, the
