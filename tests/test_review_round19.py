@@ -203,7 +203,6 @@ def test_feed_does_not_present_a_placeholder_time_as_known(server):
     assert said, item
 
 
-@pytest.mark.xfail(strict=True, reason="timeline rows are unlabelled and wrap after 10 objects (rows % 10)")
 def test_timeline_gives_each_object_its_own_labelled_row(server, browser, full_catalog_path):
     """With more than 10 chosen objects the timeline put the 11th object's
     passes on the 1st object's row (rows % 10), and no row said whose passes

@@ -195,21 +195,37 @@ async function selectSite(code) {
   }
 }
 
+// One labelled row per object with passes (its NORAD id: names repeat, e.g.
+// "SCOUT X-1 DEB"), bars on a 24 h axis; the box grows with the rows.
 function drawTimeline(svg, res) {
+  const LEFT = 112, RIGHT = 410, TOP = 6, ROW = 12;
   const t0 = Date.parse(res.start), t1 = t0 + res.hours * 3600e3;
-  const x = (t) => 10 + 400 * (Date.parse(t) - t0) / (t1 - t0);
-  el("line", { x1: 10, x2: 410, y1: 150, y2: 150, class: "timeline-axis" }, svg);
-  for (let h = 0; h <= res.hours; h += 6) {
-    const xx = 10 + 400 * h / res.hours;
-    el("text", { x: xx, y: 159, class: "timeline-label" }, svg).textContent = `+${h}h`;
+  const x = (t) => LEFT + (RIGHT - LEFT) * (Date.parse(t) - t0) / (t1 - t0);
+  const rows = new Map();
+  for (const p of res.passes) if (!rows.has(p.norad_id)) rows.set(p.norad_id, { i: rows.size, name: p.name });
+  const axisY = TOP + ROW * Math.max(rows.size, 1) + 4;
+  svg.setAttribute("viewBox", `0 0 420 ${axisY + 14}`);
+  for (const [norad, row] of rows) {
+    const label = `${norad} ${row.name || ""}`;
+    const text = el("text", { x: 4, y: TOP + ROW * row.i + 8, class: "timeline-label timeline-row",
+                              "data-norad": norad }, svg);
+    text.textContent = label.length > 22 ? label.slice(0, 21) + "…" : label;
+    el("title", {}, text).textContent = label;
   }
-  const rows = {};
+  el("line", { x1: LEFT, x2: RIGHT, y1: axisY, y2: axisY, class: "timeline-axis" }, svg);
+  for (let h = 0; h <= res.hours; h += 6) {
+    const xx = LEFT + (RIGHT - LEFT) * h / res.hours;
+    el("text", { x: xx, y: axisY + 10, class: "timeline-label",
+                 "text-anchor": h === 0 ? "start" : (h + 6 > res.hours ? "end" : "middle") },
+       svg).textContent = `+${h}h`;
+  }
   res.passes.forEach((p) => {
-    if (!(p.norad_id in rows)) rows[p.norad_id] = Object.keys(rows).length;
-    const y = 8 + 14 * (rows[p.norad_id] % 10);
-    const bar = el("rect", { class: "pass-bar", x: x(p.rise).toFixed(1), y,
-      width: Math.max(2, x(p.set) - x(p.rise)).toFixed(1), height: 10 }, svg);
-    el("title", {}, bar).textContent = `${p.name || p.norad_id}: ${p.rise} – ${p.set}, max ${p.max_elevation_deg}°`;
+    const y = TOP + ROW * rows.get(p.norad_id).i;
+    const x0 = Math.max(LEFT, x(p.rise)), x1 = Math.min(RIGHT, x(p.set));
+    const bar = el("rect", { class: "pass-bar", x: x0.toFixed(1), y, "data-norad": p.norad_id,
+      width: Math.max(2, x1 - x0).toFixed(1), height: ROW - 3 }, svg);
+    el("title", {}, bar).textContent =
+      `${p.name || ""} (${p.norad_id}): ${p.rise} – ${p.set}, max ${p.max_elevation_deg}°`;
   });
 }
 
