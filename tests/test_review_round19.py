@@ -228,3 +228,22 @@ def test_timeline_gives_each_object_its_own_labelled_row(server, browser, full_c
         assert any(str(norad) in t for t in labels), (norad, labels)
     assert errors == []
     page.close()
+
+
+@pytest.mark.xfail(strict=True, reason="ids typed with spaces are run together: '25544 48274' asks for 2554448274")
+def test_ids_separated_by_spaces_are_separate_objects(server, browser):
+    """The field says 'Objects (NORAD ids)'; the page deleted whitespace, so
+    '25544 48274' (a list pasted from a report) became the one id 2554448274
+    (and '5 11' would silently show object 511).  Reference: /positions for
+    the two ids."""
+    want = httpx.get(f"{server}/api/v1/positions", params={"ids": f"{ISS},{CSS}", "at": AT}).json()
+    page, errors = _open(browser, server, f"?ids={ISS}&at={AT}&site={SITE}")
+    page.fill("#ids", f" {ISS}  {CSS} ")
+    page.click("#objects-form button[type=submit]")
+    page.wait_for_function("document.querySelectorAll('#positions tbody tr').length !== 1 || "
+                           "document.getElementById('objects-status').classList.contains('error')",
+                           timeout=WAIT_MS)
+    rows = page.locator("#positions tbody tr").all_inner_texts()
+    assert [r.split("\t")[1] for r in rows] == want["name"], rows
+    assert errors == []
+    page.close()
