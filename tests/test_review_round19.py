@@ -230,7 +230,6 @@ def test_timeline_gives_each_object_its_own_labelled_row(server, browser, full_c
     page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="ids typed with spaces are run together: '25544 48274' asks for 2554448274")
 def test_ids_separated_by_spaces_are_separate_objects(server, browser):
     """The field says 'Objects (NORAD ids)'; the page deleted whitespace, so
     '25544 48274' (a list pasted from a report) became the one id 2554448274

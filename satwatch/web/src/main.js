@@ -104,7 +104,10 @@ function drawSites() {
 
 // -- objects: positions, tracks, footprints --------------------------------------
 async function showObjects() {
-  const ids = document.getElementById("ids").value.replace(/\s+/g, "");
+  // ids separated by commas, spaces or semicolons (a pasted list): never run
+  // together ("25544 48274" is two objects, not 2554448274); each one encoded
+  const ids = document.getElementById("ids").value.split(/[\s,;]+/).filter(Boolean)
+    .map(encodeURIComponent).join(",");
   const minEl = Number(document.getElementById("min-el").value) || 0;
   state.ids = ids;
   const clearObjects = () => {
