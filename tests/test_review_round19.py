@@ -248,7 +248,6 @@ def test_ids_separated_by_spaces_are_separate_objects(server, browser):
     page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="the 10 s refresh reads the ids field as typed, not the objects shown")
 def test_live_refresh_keeps_the_shown_objects_while_typing(server, browser):
     """Live (no ?at=), the page refreshes the positions every 10 s
     (docs/service.md).  The refresh read the ids field as it was being typed,

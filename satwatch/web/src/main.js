@@ -15,7 +15,7 @@ const W = 960, H = 480;
 const projection = geoNaturalEarth1().fitExtent([[4, 4], [W - 4, H - 4]], { type: "Sphere" });
 const path = geoPath(projection);
 const layers = {};
-const state = { sites: [], siteCode: null, ids: "", eventSeq: 0, eventId: null };
+const state = { sites: [], siteCode: null, ids: "", minEl: 0, eventSeq: 0, eventId: null };
 
 function el(name, attrs = {}, parent = null) {
   const node = document.createElementNS(svgNS, name);
@@ -103,13 +103,18 @@ function drawSites() {
 }
 
 // -- objects: positions, tracks, footprints --------------------------------------
-async function showObjects() {
+// The form as submitted (Show, or ?ids= at start): what the panels and the
+// 10 s refresh show, never the field while it is being typed.
+function readForm() {
   // ids separated by commas, spaces or semicolons (a pasted list): never run
   // together ("25544 48274" is two objects, not 2554448274); each one encoded
-  const ids = document.getElementById("ids").value.split(/[\s,;]+/).filter(Boolean)
+  state.ids = document.getElementById("ids").value.split(/[\s,;]+/).filter(Boolean)
     .map(encodeURIComponent).join(",");
-  const minEl = Number(document.getElementById("min-el").value) || 0;
-  state.ids = ids;
+  state.minEl = Number(document.getElementById("min-el").value) || 0;
+}
+
+async function showObjects() {
+  const ids = state.ids, minEl = state.minEl;
   const clearObjects = () => {
     clear(layers.tracks); clear(layers.footprints); clear(layers.positions);
     clear(document.querySelector("#positions tbody"));
@@ -172,6 +177,7 @@ async function showObjects() {
 // The form's Show: the chosen objects' positions, and their passes over the
 // selected site and their conjunctions (those panels are about the same objects).
 async function showChosen() {
+  readForm();
   await showObjects();
   await Promise.all([state.siteCode ? selectSite(state.siteCode) : null, showConjunctions()]);
 }
@@ -377,6 +383,7 @@ async function start() {
   select.addEventListener("change", () => selectSite(select.value));
   document.getElementById("events-more").addEventListener("click", () => showEvents(true));
   drawSites();
+  readForm();
   await showObjects();
   const site = params.get("site") || (state.sites[0] && state.sites[0].code);
   await Promise.all([site ? selectSite(site) : null, showConjunctions(), showFeed(), showEvents()]);
