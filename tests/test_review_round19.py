@@ -265,7 +265,6 @@ def test_live_refresh_keeps_the_shown_objects_while_typing(server, browser):
     page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="a ring event (bearing unknown) is drawn with a due-east arc as if flown")
 def test_bearing_unknown_event_draws_no_flight_path(server, browser):
     """A report without a bearing: the analysis says 'bearing unknown: ring of
     impact points' (bearing_known false, bearing_deg null) and serves the

@@ -348,8 +348,14 @@ async function showEvent(id) {
       el("path", { class: "zone" + (props.hit ? " zone-hit" : ""), d: path(rewind(z)),
                    "data-name": props.name || "" }, layers.zones);
     }
-    if (ev.arc) el("path", { class: "arc", d: path(ev.arc) }, layers.event);
-    if (ev.impact_ring) el("path", { class: "arc impact-ring", d: path(ev.impact_ring) }, layers.event);
+    // Without a reported bearing the impact is a ring and the API's arc is only
+    // the core's due-east example profile: drawing it would read as the flight path.
+    const bearingKnown = !(ev.analysis && ev.analysis.bearing_known === false);
+    if (ev.arc && bearingKnown) el("path", { class: "arc", d: path(ev.arc) }, layers.event);
+    if (ev.impact_ring) {
+      const ring = el("path", { class: "arc impact-ring", d: path(ev.impact_ring) }, layers.event);
+      el("title", {}, ring).textContent = "possible impact points (bearing unknown)";
+    }
     if (ev.impact) dot(layers.event, ev.impact.lon_deg, ev.impact.lat_deg, 5, "impact", "impact point");
     if (ev.launch) dot(layers.event, ev.launch.lon_deg, ev.launch.lat_deg, 4, "site site-selected", "launch point");
     detail.textContent = ev.summary || "";
