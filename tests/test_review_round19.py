@@ -188,8 +188,6 @@ def test_positions_table_says_why_an_object_is_not_drawn(server, browser):
     page.close()
 
 
-@pytest.mark.xfail(strict=True, reason="API: /feed gives a date-only event the placeholder time 12:00:00Z "
-                   "with nothing saying it is unknown (routers/feed.py launch_items)")
 def test_feed_does_not_present_a_placeholder_time_as_known(server):
     """/events flags a date-only report 'time_unknown' (time_uncertainty_s
     43200); /feed lists the same event at T12:00:00Z with no flag or
@@ -287,3 +285,28 @@ def test_bearing_unknown_event_draws_no_flight_path(server, browser):
     assert "bearing unknown" in page.locator("#event-detail").inner_text()
     assert errors == []
     page.close()
+
+
+def test_positions_answer_says_why_an_object_has_no_position(full_catalog):
+    """/positions gives each object's SGP4 error code and, beside it, the
+    code in words (null when good), so that a client need not keep its own
+    table.  Reference: python-sgp4 itself on COSMOS 2251 DEB (34445) at
+    2023-10-18T00:00Z (error 6, decayed) and the ISS (0)."""
+    from fastapi.testclient import TestClient
+    from sgp4.api import Satrec, jday
+
+    from satwatch.catalog import Catalog
+    from satwatch.propagation import SGP4_ERRORS
+    from satwatch.web import Settings, create_app
+    sets = list(full_catalog.select(["25544", "34445"]))
+    codes = []
+    for es in sets:
+        sat = Satrec.twoline2rv(*es.source_text.splitlines()[-2:])
+        codes.append(sat.sgp4(*jday(2023, 10, 18, 0, 0, 0))[0])
+    assert codes[0] == 0 and codes[1] != 0
+    app = create_app(Settings(catalog=Catalog.from_element_sets(sets)))
+    with TestClient(app) as client:
+        body = client.get("/api/v1/positions", params={"ids": "25544,34445",
+                                                       "at": "2023-10-18T00:00:00Z"}).json()
+    assert body["error"] == codes
+    assert body["error_text"] == [None, SGP4_ERRORS[codes[1]]]

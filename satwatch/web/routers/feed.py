@@ -3,7 +3,7 @@ and reported launches and missile flights, newest first."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ..deps import Page, Paging, State, page
 from .events import all_events
@@ -18,6 +18,9 @@ class FeedItem(BaseModel):
     norad_id: int | None = None
     source: str
     id: str
+    time_uncertainty_s: float | None = Field(None, description=(
+        "half-width of the interval the time is known to (a reported event given to the "
+        "minute or by date only: 43200 for a date, whose time is then noon)"))
 
 
 @router.get("/feed", response_model=Page[FeedItem],
@@ -46,8 +49,13 @@ def launch_items(state) -> list[dict]:
         who = e.get("vehicle") or e.get("kind")
         where = e.get("site_name") or e.get("site_code") or "an unknown site"
         rng = f", {e['range_km']:g} km" if e.get("range_km") else ""
+        unknown = "time_unknown" in (e.get("flags") or ()) or "T" not in when
+        unc = e.get("time_uncertainty_s")
         out.append({"time": when if "T" in when else f"{when}T12:00:00Z",
                     "kind": "launch" if e.get("kind") == "launch" else "missile",
-                    "message": f"{who} from {where}{rng} ({e.get('outcome', 'unknown')})",
-                    "norad_id": None, "source": "event", "id": f"event:{e['event_id']}"})
+                    "message": f"{who} from {where}{rng} ({e.get('outcome', 'unknown')})"
+                    + ("; time unknown, date only" if unknown else ""),
+                    "norad_id": None, "source": "event", "id": f"event:{e['event_id']}",
+                    "time_uncertainty_s": float(unc) if unc else (43200.0 if unknown
+                                                                  else None)})
     return out

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from ...propagation import propagate
+from ...propagation import error_text, propagate
 from ...time import NS_PER_S, Time
 from ..deps import State, check_span_end, parse_ids, read_time
 from ..errors import limit_exceeded
@@ -26,8 +26,9 @@ AtQuery = Annotated[str | None, Query(max_length=40, description=(
 
 class PositionsOut(BaseModel):
     """Columns, one entry per object (the order of ``ids``).  ``error``: SGP4's
-    code (0 = good; lat/lon/alt are null otherwise); ``age_days``: time from
-    the element set's epoch."""
+    code (0 = good; lat/lon/alt are null otherwise), ``error_text`` the same
+    in words (null when good); ``age_days``: time from the element set's
+    epoch."""
 
     at: str
     catalog: str | None
@@ -37,6 +38,7 @@ class PositionsOut(BaseModel):
     lon_deg: list[float | None]
     alt_km: list[float | None]
     error: list[int]
+    error_text: list[str | None]
     age_days: list[float]
 
 
@@ -94,6 +96,7 @@ async def positions(state: State, ids: IdsQuery, at: AtQuery = None):
         "name": [names[i].name for i in rows.tolist()],
         "lat_deg": _col(lat, 4), "lon_deg": _col(lon, 4),
         "alt_km": _col(alt, 3), "error": err.astype(int).tolist(),
+        "error_text": [error_text(c) for c in err.astype(int).tolist()],
         "age_days": np.round(age, 3).tolist()})
     index.answers.put(key, response.body)
     return response
