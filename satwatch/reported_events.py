@@ -470,8 +470,12 @@ def analyze_many(site_lat_deg, site_lon_deg, range_km, apogee_km, bearing_deg, *
                       {k: np.asarray(getattr(arc, k))[sel] for k in arc.__dataclass_fields__},
                       me_rng[sel], me_angle[sel], zones)
         if tracks is not None and arc.error[draw[i]] == 0:
+            # with the bearing unknown, the arc is an example along the
+            # ring's bearing nearest due east, not the flight's path
             res["track"] = {"lat_deg": tracks[0][i].tolist(), "lon_deg": tracks[1][i].tolist(),
-                            "alt_km": tracks[2][i].tolist(), "t_s": tracks[3][i].tolist()}
+                            "alt_km": tracks[2][i].tolist(), "t_s": tracks[3][i].tolist(),
+                            "example_bearing_deg": None if known[i]
+                            else float(ring[np.argmin(np.abs(ring - 90.0))])}
         out.append(res)
         if advance is not None:
             advance(1)
@@ -593,6 +597,7 @@ def analysis_geojson(result: dict, zones=None) -> dict:
             {"type": "MultiLineString", "coordinates": parts}
         feats.append({"type": "Feature", "geometry": geom,
                       "properties": {"role": "arc", "alt_unit": "m",
+                                     "example_bearing_deg": tr.get("example_bearing_deg"),
                                      "flight_time_s": result["flight_time_s"]}})
     if result.get("impact_lat_deg") is not None:
         feats.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [

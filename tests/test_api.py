@@ -347,6 +347,25 @@ def test_event_arc_across_the_antimeridian_is_served_in_parts(events_client):
     assert west[-1] == [180.0, east[0][1]] and east[0][0] == -180.0
     assert abs(east[-1][0] - end_lon) < 0.5
 
+
+def test_event_without_bearing_says_its_arc_is_an_example(events_client):
+    """With the bearing unknown the analysis's arc is an example along the
+    ring's bearing nearest due east (the ring steps 5 deg), said in
+    arc_example_bearing_deg; with a bearing it is the flight's path (null)."""
+    events = [{"event_id": "test-nobearing-1", "date": "2024-05-27", "kind": "missile",
+               "site": "SOHAE", "range_km": 650, "apogee_km": 50},
+              {"event_id": "test-bearing-1", "date": "2024-05-27", "kind": "missile",
+               "site": "SOHAE", "range_km": 650, "apogee_km": 50, "bearing_deg": 74}]
+    r = events_client.post("/api/v1/events", json={"events": events},
+                           headers={"Authorization": f"Bearer {TOKEN}"})
+    assert r.status_code == 201, r.text
+    a = events_client.get("/api/v1/events/test-nobearing-1/analysis").json()
+    assert a["arc_example_bearing_deg"] is not None
+    assert abs(a["arc_example_bearing_deg"] - 90.0) <= 2.5
+    assert a["impact_ring"] is not None
+    b = events_client.get("/api/v1/events/test-bearing-1/analysis").json()
+    assert b["arc_example_bearing_deg"] is None
+
 def test_site_reach_minimum_inclination(client):
     """Direct ascent reaches no inclination below the site's geocentric
     latitude (Vallado 4th ed. eq. 6-23 with azimuth due east)."""

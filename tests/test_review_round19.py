@@ -310,3 +310,26 @@ def test_positions_answer_says_why_an_object_has_no_position(full_catalog):
                                                        "at": "2023-10-18T00:00:00Z"}).json()
     assert body["error"] == codes
     assert body["error_text"] == [None, SGP4_ERRORS[codes[1]]]
+
+
+def test_unknown_bearing_analysis_marks_its_arc_as_an_example(reference_data):
+    """With the bearing unknown, the analysis draws an example arc (the
+    ring's bearing nearest due east) beside the ring of impact points; the
+    GeoJSON and the API must say it is an example, not the flight's path.
+    Reference: a 650 km shot from Sunan (39.2 N, 125.7 E) with no bearing:
+    the example's end lies on the ring, at the geodesic distance and
+    bearing pyproj gives for it."""
+    import pyproj
+
+    from satwatch.reported_events import analysis_geojson, analyze
+    lat, lon = 39.20299, 125.70926
+    unknown = analysis_geojson(analyze(lat, lon, 650.0, 50.0, None))
+    arc = next(f for f in unknown["features"] if f["properties"]["role"] == "arc")
+    bearing = arc["properties"]["example_bearing_deg"]
+    assert bearing is not None and abs(bearing - 90.0) <= 2.5
+    end = arc["geometry"]["coordinates"][-1]
+    az, _, dist_m = pyproj.Geod(ellps="WGS84").inv(lon, lat, end[0], end[1])
+    assert abs(az % 360.0 - bearing) < 1.0 and abs(dist_m / 1e3 - 650.0) < 10.0
+    known = analysis_geojson(analyze(lat, lon, 650.0, 50.0, 74.0))
+    arc = next(f for f in known["features"] if f["properties"]["role"] == "arc")
+    assert arc["properties"]["example_bearing_deg"] is None

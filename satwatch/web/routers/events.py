@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import APIRouter, Path as PathParam, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ... import reported_events
 from ...launch_store import load_events, save_events
@@ -50,6 +50,10 @@ class AnalysisOut(BaseModel):
     launch: dict
     impact: dict | None
     arc: dict | None
+    arc_example_bearing_deg: float | None = Field(None, description=(
+        "set when the bearing is unknown: the arc is then an example along this bearing "
+        "(the ring's nearest due east), not the flight's path"))
+    impact_ring: dict | None = None
     zones: dict
     analysis: dict
 
@@ -190,8 +194,13 @@ def _analysis(state, event_id: str, event_json: str) -> dict:
     zones = zone_set(state)
     result = reported_events.analyze_event(event, zones)
     gj = reported_events.analysis_geojson(result, zones)
-    arc = next((f["geometry"] for f in gj["features"] if f["properties"].get("role") == "arc"),
-               None)
+    arc_feature = next((f for f in gj["features"] if f["properties"].get("role") == "arc"),
+                       None)
+    arc = arc_feature["geometry"] if arc_feature else None
+    # with the bearing unknown the arc is an example (the ring's bearing
+    # nearest due east), not the flight's path
+    example_bearing = arc_feature["properties"].get("example_bearing_deg") if arc_feature \
+        else None
     if arc:
         # the page draws lon/lat; a MultiLineString where it crosses +-180 deg
         parts = [arc["coordinates"]] if arc["type"] == "LineString" else arc["coordinates"]
@@ -223,7 +232,8 @@ def _analysis(state, event_id: str, event_json: str) -> dict:
     analysis = {k: v for k, v in result.items() if k not in ("track", "ring")}
     doc = _plain({"event": _event_out(d), "summary": summary,
                   "launch": {"lat_deg": result["site_lat_deg"], "lon_deg": result["site_lon_deg"]},
-                  "impact": impact, "arc": arc, "impact_ring": ring,
+                  "impact": impact, "arc": arc, "arc_example_bearing_deg": example_bearing,
+                  "impact_ring": ring,
                   "zones": {"type": "FeatureCollection", "features": feats},
                   "analysis": analysis})
     if len(_ANALYSES) > 512:
