@@ -84,9 +84,15 @@ def main():
         r_itrs, _ = teme_to_itrs(states.r_teme_km, None, states.times)
         tr = pyproj.Transformer.from_crs("EPSG:4978", "EPSG:4979", always_xy=True)
         x, y, z = (np.ascontiguousarray(r_itrs[i]).ravel() * 1000.0 for i in range(3))
-        proj_s, _ = timed(lambda: tr.transform(x, y, z), 1)
-        ours_geo_s, _ = timed(lambda: itrs_to_geodetic(r_itrs), 1)
-        print(f"  ITRS->geodetic only: satwatch numpy {ours_geo_s:.2f} s, pyproj {proj_s:.2f} s")
+        # medians of interleaved runs, as above (one run each, before, was
+        # at the mercy of the shared machine's load)
+        proj_runs, ours_geo_runs = [], []
+        for _ in range(args.repeats):
+            proj_runs.append(timed(lambda: tr.transform(x, y, z), 1)[0])
+            ours_geo_runs.append(timed(lambda: itrs_to_geodetic(r_itrs), 1)[0])
+        proj_s, ours_geo_s = statistics.median(proj_runs), statistics.median(ours_geo_runs)
+        print(f"  ITRS->geodetic only: satwatch numpy median {ours_geo_s:.2f} s, pyproj median "
+              f"{proj_s:.2f} s ({ours_geo_s / proj_s:.2f}x)")
     except ImportError:
         pass
 
