@@ -109,6 +109,9 @@ class DetectorSettings:
     node_local_sini: bool = True
     # two consecutive sets out and back (in a) are outliers too
     outlier_pairs: bool = True
+    # a set off in both a (out and back, or beyond both neighbours) and the
+    # inclination (out and back) is taken out first (_double_outliers)
+    double_outliers: bool = True
 
     @property
     def min_sets(self) -> int:
@@ -191,6 +194,13 @@ def robust_scale(x: np.ndarray, t_days: np.ndarray, window: int) -> np.ndarray:
     return np.concatenate([np.full(pad_lo, med[0]), med, np.full(pad_hi, med[-1])])
 
 
+def _middle_fraction(t: np.ndarray) -> np.ndarray:
+    """For each set but the first and last, how far its time lies between
+    its neighbours' (0..1; 0.5 where they share one epoch)."""
+    t0, t1, t2 = t[:-2], t[1:-1], t[2:]
+    return np.where(t2 > t0, (t1 - t0) / np.where(t2 > t0, t2 - t0, 1.0), 0.5)
+
+
 def flag_outliers(t_days: np.ndarray, series: list[np.ndarray], scales: list[np.ndarray],
                   z: float) -> np.ndarray:
     """Boolean mask of outlier sets: for any of ``series``, the set lies more
@@ -204,8 +214,7 @@ def flag_outliers(t_days: np.ndarray, series: list[np.ndarray], scales: list[np.
     bad = np.zeros(n, bool)
     if n < 3:
         return bad
-    t0, t1, t2 = t_days[:-2], t_days[1:-1], t_days[2:]
-    frac = np.where(t2 > t0, (t1 - t0) / np.where(t2 > t0, t2 - t0, 1.0), 0.5)
+    frac = _middle_fraction(t_days)
     on_step = np.zeros(n - 2, bool)
     for i, (x, s) in enumerate(zip(series, scales)):
         x0, x1, x2 = x[:-2], x[1:-1], x[2:]
@@ -249,6 +258,55 @@ def _drop_catchups(g, in_ok, cross_ok, da, dl_settled, t, a, sa, cfg):
         & (np.sign(np.nan_to_num(da[q])) == sgn) & (rising > cfg.catchup_z) \
         & (size[p] < cfg.catchup_max_km) & (later < cfg.catchup_max_km)
     return g[~np.isin(g, q[catchup])]
+
+
+def _local_rate(t, x, window: int = 21) -> np.ndarray:
+    """Per set, the median of the set-to-set slopes of ``x`` over ``window``
+    gaps centred on it (the local trend, robust to a step or an outlier)."""
+    n = len(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.diff(x) / np.where(np.diff(t) > 0, np.diff(t), np.nan)
+    if n < 3:
+        return np.zeros(n)
+    w = min(window, len(slope))
+    med = np.nanmedian(sliding_window_view(slope, w), axis=1)
+    pad_lo = w // 2
+    out = np.concatenate([np.full(pad_lo, med[0]), med, np.full(n - len(med) - pad_lo, med[-1])])
+    return np.nan_to_num(out)
+
+
+def _double_outliers(t, a, inc, sa, si, z):
+    """Sets off the line through their neighbours in both the semi-major axis
+    and the inclination: in ``a`` out and back, or beyond both neighbours
+    (an overshoot on a step), and in the inclination out and back (its
+    neighbours agree).  A badly fitted set is off in several elements at
+    once; where two such sets straddle good ones (the ISS of 2024-11-13: two
+    off-fit sets 0.005-0.025 deg low in inclination, 4 km high in a, around
+    its +4.8 km raise), the one-element test flags the good set between
+    them, its neighbours agreeing with each other.  A burn moves a (or the
+    plane) once, and a fit straddling it lies between the levels either
+    side, not beyond both."""
+    n = len(t)
+    bad = np.zeros(n, bool)
+    if n < 3:
+        return bad
+    t0, t1, t2 = t[:-2], t[1:-1], t[2:]
+    frac = _middle_fraction(t)
+    sca = np.maximum(sa[1:-1], 1e-12)
+    a0, a1, a2 = a[:-2], a[1:-1], a[2:]
+    dev_a = np.abs(a1 - (a0 + (a2 - a0) * frac))
+    # beyond both neighbours once each is carried to t1 along the local
+    # trend (drag: a rolling median of the set-to-set slopes)
+    rate = _local_rate(t, a)[1:-1]
+    left, right = a0 + rate * (t1 - t0), a2 - rate * (t2 - t1)
+    beyond = np.maximum(a1 - np.maximum(left, right), np.minimum(left, right) - a1)
+    out_a = ((dev_a > z * sca) & (np.abs(a2 - a0) < 0.5 * dev_a)) | (beyond > z * sca)
+    sci = np.maximum(si[1:-1], 1e-12)
+    i0, i1, i2 = inc[:-2], inc[1:-1], inc[2:]
+    dev_i = np.abs(i1 - (i0 + (i2 - i0) * frac))
+    out_i = (dev_i > z * sci) & (np.abs(i2 - i0) < 0.5 * dev_i)
+    bad[1:-1] = out_a & out_i
+    return bad
 
 
 def _pair_outliers(t, x, s, z):
@@ -525,9 +583,15 @@ def detect_maneuvers(epoch_ns, mean_motion_rev_day, eccentricity, inclination_de
     sa = robust_scale(a, t, cfg.noise_sets)
     si = robust_scale(inc, t, cfg.noise_sets)
     sn = robust_scale(node, t, cfg.noise_sets)
-    bad = flag_outliers(t, [a, inc, node], [sa, si, sn], cfg.outlier_z)
+    first = _double_outliers(t, a, inc, sa, si, cfg.outlier_z) if cfg.double_outliers \
+        else np.zeros(len(t), bool)
+    rest = np.flatnonzero(~first)
+    bad_rest = flag_outliers(t[rest], [a[rest], inc[rest], node[rest]],
+                             [sa[rest], si[rest], sn[rest]], cfg.outlier_z)
     if cfg.outlier_pairs:
-        bad |= _pair_outliers(t, a, sa, cfg.outlier_z)
+        bad_rest |= _pair_outliers(t[rest], a[rest], sa[rest], cfg.outlier_z)
+    bad = first.copy()
+    bad[rest[bad_rest]] = True
     outliers = np.sort(np.concatenate([unusable, ep[bad]]))
     good = ~bad
     ep, t, a, inc, raan, node = ep[good], t[good], a[good], inc[good], raan[good], node[good]

@@ -13,7 +13,6 @@ import io
 import json
 
 import numpy as np
-import pytest
 from typer.testing import CliRunner
 
 from satwatch.cli import app
@@ -45,9 +44,6 @@ def _history_a(path, start_doy: float, end_doy: float, year: int = 24) -> list[f
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="core: maneuvers.detect_maneuvers flags the good set "
-                   "after an off-fit set as the outlier and reports a 6.7 m/s, -11.8 km "
-                   "lowering of the ISS that its GP history does not show (2024-11-14)")
 def test_iss_raise_of_2024_11_13_is_not_reported_as_a_lowering(reference_data, tmp_path):
     # The ISS's GP history (../shared/data/history) around 2024-11-13: every
     # set before 2024-11-13T10Z sits at a ~= 6790.7 km, every set from
