@@ -114,6 +114,20 @@ def passes_ics(rows) -> str:
     return "\r\n".join(out) + "\r\n"
 
 
+def _say_failed(cat, failed: dict, consequence: str) -> None:
+    """One line on standard error naming the objects (catalog index -> code)
+    that could not be propagated over (part of) the window, for every format."""
+    if not failed:
+        return
+    sets = list(cat)
+    ids = [str(sets[i].norad_id) for i in failed]
+    console(stderr=True).print(
+        f"{len(ids)} objects could not be propagated over (part of) the window "
+        "(SGP4 error or an unphysical state: decayed or invalid element sets) "
+        f"and {consequence}: {', '.join(ids[:20])}" + (" ..." if len(ids) > 20 else ""),
+        highlight=False)
+
+
 def register(app: typer.Typer):
     @app.command()
     def sites(
@@ -201,14 +215,7 @@ def register(app: typer.Typer):
                            f"catalog {cat.source})")
             # every format, the calendar too: objects without passes because
             # they failed are named on standard error (docs/passes.md)
-            if p.failed:
-                sets = list(cat)
-                ids = [str(sets[i].norad_id) for i in p.failed]
-                console(stderr=True).print(
-                    f"{len(ids)} objects could not be propagated over (part of) the window "
-                    "(SGP4 error or an unphysical state: decayed or invalid element sets) "
-                    f"and have no passes while they fail: {', '.join(ids[:20])}"
-                    + (" ..." if len(ids) > 20 else ""), highlight=False)
+            _say_failed(cat, p.failed, "have no passes while they fail")
         run_guarded(body)
 
     @app.command()
@@ -259,15 +266,8 @@ def register(app: typer.Typer):
                                   min_elevation_deg=min_elevation,
                                   min_sun_elevation_deg=min_sun_elevation,
                                   workers=worker_count(workers))
-            if acc.failed:
-                sets = list(cat)
-                ids = [str(sets[i].norad_id) for i in acc.failed]
-                console(stderr=True).print(
-                    f"{len(ids)} objects could not be propagated over (part of) the window "
-                    "(SGP4 error or an unphysical state: decayed or invalid element sets) "
-                    "and have no access windows while they fail (counted as gaps): "
-                    f"{', '.join(ids[:20])}" + (" ..." if len(ids) > 20 else ""),
-                    highlight=False)
+            _say_failed(cat, acc.failed,
+                        "have no access windows while they fail (counted as gaps)")
             rows = access_rows(acc, cat)
             rows.sort(key=lambda r: (r["window_start"], r["norad_id"]))
             revisit = [{"target": t.name, **st} for t, st in zip(targets, acc.revisit)]

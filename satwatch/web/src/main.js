@@ -48,23 +48,6 @@ function status(id, text, isError = false) {
   node.classList.toggle("error", isError);
 }
 
-// SGP4's error codes in words: python-sgp4's (Vallado's sgp4unit), worded as
-// satwatch.propagation.SGP4_ERRORS and error_text word them for /passes'
-// "failed" objects; /positions gives the code only.
-const SGP4_ERRORS = {
-  1: "mean elements: eccentricity >= 1 or < -0.001, or semi-major axis < 0.95 er",
-  2: "mean motion below zero",
-  3: "perturbed elements: eccentricity < 0 or > 1",
-  4: "semi-latus rectum below zero",
-  5: "epoch elements are sub-orbital (unused)",
-  6: "satellite has decayed",
-  7: "no Earth orbiter can have this state (a decayed element set far from its epoch)",
-};
-
-function sgp4Error(code) {
-  return code ? (SGP4_ERRORS[code] || `sgp4 error ${code}`) : "";
-}
-
 function explain(err) {
   return err.status === 501 ? "not available in this installation" : err.message;
 }
@@ -158,7 +141,7 @@ async function showObjects() {
         dot(layers.positions, pos.lon_deg[i], pos.lat_deg[i], 4, "position", `${pos.name[i]} (${n})`);
       }
       const tr = document.createElement("tr");
-      const why = sgp4Error(pos.error[i]);       // not drawn: say why
+      const why = pos.error_text[i] || "";      // not drawn: say why (the API's words)
       for (const v of [n, pos.name[i], pos.lat_deg[i], pos.lon_deg[i], pos.alt_km[i], pos.age_days[i], why]) {
         const td = document.createElement("td"); td.textContent = v === null ? "—" : v; tr.appendChild(td);
       }
