@@ -186,3 +186,57 @@ def start_satwatch_serve(args, env, *, timeout_s: float = 60.0):
             proc.kill()
             pytest.fail("satwatch serve did not start: " + (proc.stdout.read() or ""))
         time.sleep(0.2)
+
+
+# -- shared by several test modules -----------------------------------------------
+
+# Debian's chromium, driven by Playwright (tests/test_page.py, the page reviews)
+CHROMIUM = os.environ.get("SATWATCH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One chromium per test module."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def user_dirs(tmp_path, monkeypatch):
+    """A user with no SATWATCH_DB: the defaults of the data directory apply."""
+    monkeypatch.delenv("SATWATCH_DB", raising=False)
+    monkeypatch.setenv("SATWATCH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SATWATCH_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def skyfield_pef_km(es, t):
+    """Earth-fixed positions (km) of an element set at Skyfield times ``t``,
+    from Skyfield's SGP4 and its GMST-82 (the path of its find_events; polar
+    motion, ~10 m, left out)."""
+    import numpy as np
+    from skyfield.api import EarthSatellite
+    from skyfield.sgp4lib import theta_GMST1982
+    l1, l2 = es.source_text.splitlines()[-2:]
+    sat = EarthSatellite(l1, l2, es.name, t.ts)
+    r, _, _ = sat._position_and_velocity_TEME_km(t)
+    theta, _ = theta_GMST1982(t.whole, t.ut1_fraction)
+    c, s = np.cos(theta), np.sin(theta)
+    return np.array([c * r[0] + s * r[1], -s * r[0] + c * r[1], r[2]])
+
+
+def constructed_set(norad_id, n_rev_day, ecc, incl, raan, argp, mean_anomaly, *, epoch,
+                    prefix="T"):
+    """An element set built from mean elements (no drag) at ``epoch``."""
+    from satwatch.elements import ElementSet
+    from satwatch.time import utc
+    return ElementSet(norad_id=norad_id, epoch_ns=int(utc(epoch).ns),
+                      mean_motion_rev_day=n_rev_day, eccentricity=ecc, inclination_deg=incl,
+                      raan_deg=raan, arg_perigee_deg=argp, mean_anomaly_deg=mean_anomaly,
+                      bstar_per_earth_radius=0.0, ndot_rev_day2=0.0, nddot_rev_day3=0.0,
+                      name=f"{prefix}-{norad_id}")

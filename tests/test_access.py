@@ -16,6 +16,7 @@ from satwatch.access import (AccessError, find_access, merge_intervals, point_ta
 from satwatch.catalog import regime_of
 from satwatch.sites import Site
 from satwatch.sun import sun_elevation_deg
+from conftest import skyfield_pef_km
 from satwatch.time import NS_PER_S, Time, utc
 
 skyfield_api = pytest.importorskip("skyfield.api")
@@ -37,17 +38,6 @@ def leo(full_catalog):
                                                                             replace=False)])
 
 
-def _skyfield_pef_km(es, t):
-    """Satellite positions Earth-fixed from Skyfield's SGP4 and its GMST-82
-    (the path of its find_events; polar motion, ~10 m, left out)."""
-    from skyfield.api import EarthSatellite
-    from skyfield.sgp4lib import theta_GMST1982
-    l1, l2 = es.source_text.splitlines()[-2:]
-    sat = EarthSatellite(l1, l2, es.name, t.ts)
-    r, _, _ = sat._position_and_velocity_TEME_km(t)
-    theta, _ = theta_GMST1982(t.whole, t.ut1_fraction)
-    c, s = np.cos(theta), np.sin(theta)
-    return np.array([c * r[0] + s * r[1], -s * r[0] + c * r[1], r[2]])
 
 
 def _brute(r_sat, lat, lon, min_sun=None):
@@ -84,7 +74,7 @@ def test_access_windows_match_brute_force(leo):
     windows = 0
     tt = _times()
     for i, es in enumerate(leo):
-        r_sat = _skyfield_pef_km(es, tt)
+        r_sat = skyfield_pef_km(es, tt)
         for j, t in enumerate(targets):
             starts, ends = _brute(r_sat, t.lat_deg, t.lon_deg)
             m = (acc.sat == i) & (acc.target == j)
@@ -106,7 +96,7 @@ def test_sun_constraint_matches_brute_force(leo):
     tt = _times()
     seen = 0
     for i, es in enumerate(list(leo)[:10]):
-        starts, ends = _brute(_skyfield_pef_km(es, tt), t.lat_deg, t.lon_deg, min_sun=10.0)
+        starts, ends = _brute(skyfield_pef_km(es, tt), t.lat_deg, t.lon_deg, min_sun=10.0)
         m = acc.sat == i
         s = np.sort(acc.start_ns[m & ~acc.start_partial] / NS_PER_S)
         assert len(s) == len(starts), es.norad_id

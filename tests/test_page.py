@@ -16,13 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import catalog_records, start_satwatch_serve
+from conftest import CHROMIUM, catalog_records, start_satwatch_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "satwatch" / "web" / "static" / "dist"
-CHROMIUM = os.environ.get("SATWATCH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 AT = "2023-10-13T00:00:00Z"
 IDS = "25544,48274,20580"
 # COSMOS 2251 DEB (2023-10-13 catalog): decaying, SGP4 fails on and off from
@@ -61,15 +58,6 @@ def server(full_catalog_path, tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

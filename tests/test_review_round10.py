@@ -40,14 +40,6 @@ def _one_error_line(result, *words):
 
 
 @pytest.fixture
-def user_dirs(tmp_path, monkeypatch):
-    monkeypatch.delenv("SATWATCH_DB", raising=False)
-    monkeypatch.setenv("SATWATCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SATWATCH_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path
-
-
-@pytest.fixture
 def iss_tle(reference_data, user_dirs):
     """The ISS's element set of the 2023-10-13 catalog as a file."""
     from conftest import catalog_records

@@ -16,6 +16,8 @@ Outside references, named again at each test:
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq
@@ -26,8 +28,10 @@ from satwatch.cli import app as cli_app
 from satwatch.collision_probability import CollisionProbabilityError, PcAssumptions
 from satwatch.conjunctions import (ConjunctionError, ScreeningSettings, make_grid,
                                    screen_conjunctions)
-from satwatch.elements import ElementSet, write_tle_text
+from satwatch.elements import write_tle_text
 from satwatch.time import utc
+
+from conftest import constructed_set
 
 NS_PER_DAY = 86_400_000_000_000
 NS_PER_S = 1_000_000_000
@@ -41,13 +45,8 @@ MISS_TOL_KM = 0.001
 BRACKET_SLACK_KM = 20.0
 
 
-def _es(norad_id, n_rev_day, ecc, incl, raan, argp, mean_anomaly):
-    """A constructed element set (no drag) at EPOCH."""
-    return ElementSet(norad_id=norad_id, epoch_ns=int(utc(EPOCH).ns),
-                      mean_motion_rev_day=n_rev_day, eccentricity=ecc, inclination_deg=incl,
-                      raan_deg=raan, arg_perigee_deg=argp, mean_anomaly_deg=mean_anomaly,
-                      bstar_per_earth_radius=0.0, ndot_rev_day2=0.0, nddot_rev_day3=0.0,
-                      name=f"R12-{norad_id}")
+# a constructed element set (no drag) at EPOCH
+_es = partial(constructed_set, epoch=EPOCH, prefix="R12")
 
 
 def _meeting_pair():

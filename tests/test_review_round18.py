@@ -19,6 +19,7 @@ import pytest
 import satwatch
 from satwatch.access import find_access
 from satwatch.sites import Site
+from conftest import skyfield_pef_km
 from satwatch.time import NS_PER_S, utc
 
 skyfield_api = pytest.importorskip("skyfield.api")
@@ -29,17 +30,6 @@ BRUTE_TOL_S = 1.5
 MAX_OFF_NADIR_DEG = 30.0
 
 
-def _skyfield_pef_km(es, t):
-    """Earth-fixed positions (km) from Skyfield's SGP4 and GMST-82 (polar
-    motion, ~10 m, left out)."""
-    from skyfield.api import EarthSatellite
-    from skyfield.sgp4lib import theta_GMST1982
-    l1, l2 = es.source_text.splitlines()[-2:]
-    sat = EarthSatellite(l1, l2, es.name, t.ts)
-    r, _, _ = sat._position_and_velocity_TEME_km(t)
-    theta, _ = theta_GMST1982(t.whole, t.ut1_fraction)
-    c, s = np.cos(theta), np.sin(theta)
-    return np.array([c * r[0] + s * r[1], -s * r[0] + c * r[1], r[2]])
 
 
 def _brute_windows(r_sat_km, lat_deg, lon_deg, t0_s):
@@ -79,7 +69,7 @@ def test_perigee_access_windows_of_eccentric_orbits_are_found(full_catalog, nora
     ts = skyfield_api.load.timescale(builtin=True)
     a = ts.from_datetime(t0.to_datetime())
     tt = ts.tt_jd(a.tt + np.arange(0.0, 86401.0, 1.0) / 86400.0)
-    starts, ends, runs = _brute_windows(_skyfield_pef_km(es, tt), lat_deg, lon_deg,
+    starts, ends, runs = _brute_windows(skyfield_pef_km(es, tt), lat_deg, lon_deg,
                                   t0.ns / NS_PER_S)
     s = np.sort(acc.start_ns[~acc.start_partial] / NS_PER_S)
     e = np.sort(acc.end_ns[~acc.end_partial] / NS_PER_S)

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import catalog_records, start_satwatch_serve
-from test_page import CHROMIUM, CHROMIUM_ARGS, DIST
+from conftest import CHROMIUM, catalog_records, start_satwatch_serve
+from test_page import DIST
 
 AT = "2023-10-13T00:00:00Z"
 SITE = "VOSTOCHNY"
@@ -51,15 +51,6 @@ def server(full_catalog_path, tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _open(browser, server, query):

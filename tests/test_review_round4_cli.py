@@ -45,15 +45,6 @@ def _three_line_sets(path, norad_ids=None, limit=None):
 
 
 @pytest.fixture
-def user_dirs(tmp_path, monkeypatch):
-    """A user with no SATWATCH_DB: the defaults of the data directory apply."""
-    monkeypatch.delenv("SATWATCH_DB", raising=False)
-    monkeypatch.setenv("SATWATCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SATWATCH_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path
-
-
-@pytest.fixture
 def iss_tle(reference_data, user_dirs):
     """The ISS's element set of the 2023-10-13 catalog (epoch 2023-10-09) as a file."""
     (nid, text), = _three_line_sets(

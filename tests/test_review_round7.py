@@ -25,6 +25,8 @@ Outside references, named again at each test:
 """
 from __future__ import annotations
 
+from functools import partial
+
 import json
 from dataclasses import replace
 
@@ -41,8 +43,10 @@ from satwatch.cli import app as cli_app
 from satwatch.catalog import Catalog
 from satwatch.collision_probability import chan_1997, foster_1992
 from satwatch.conjunctions import ScreeningSettings, screen_conjunctions
-from satwatch.elements import ElementSet, parse_elements, parse_tle_pair, tle_checksum
+from satwatch.elements import parse_elements, parse_tle_pair, tle_checksum
 from satwatch.time import utc
+
+from conftest import constructed_set
 
 ISS = 25544
 NS_PER_DAY = 86_400_000_000_000
@@ -117,13 +121,8 @@ def _match(ours, ref):
 EPOCH = "2023-10-13T00:00:00Z"
 
 
-def _es(norad_id, n_rev_day, ecc, incl, raan, argp, mean_anomaly):
-    """A constructed element set (no drag) at EPOCH."""
-    return ElementSet(norad_id=norad_id, epoch_ns=int(utc(EPOCH).ns),
-                      mean_motion_rev_day=n_rev_day, eccentricity=ecc, inclination_deg=incl,
-                      raan_deg=raan, arg_perigee_deg=argp, mean_anomaly_deg=mean_anomaly,
-                      bstar_per_earth_radius=0.0, ndot_rev_day2=0.0, nddot_rev_day3=0.0,
-                      name=f"R7-{norad_id}")
+# a constructed element set (no drag) at EPOCH
+_es = partial(constructed_set, epoch=EPOCH, prefix="R7")
 
 
 def _crossing_sets():
