@@ -142,7 +142,7 @@ def polygon_points(geometry: dict, spacing_km: float = 10.0) -> list[GroundPoint
     from shapely.geometry import Point
     _check_spacing(spacing_km)
     _check_rings(geometry)
-    geom = _area_geometry(geometry)
+    geom = area_geometry(geometry)
     if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise AccessError(f"expected a Polygon or MultiPolygon, got {geom.geom_type}")
     flat = [k for k, part in enumerate(getattr(geom, "geoms", [geom])) if not part.area > 0]
@@ -173,7 +173,7 @@ def polygon_points(geometry: dict, spacing_km: float = 10.0) -> list[GroundPoint
     return [GroundPoint(lat, lon, 0.0) for lon, lat in uniq]
 
 
-def _area_geometry(geometry: dict):
+def area_geometry(geometry: dict):
     """Shapely geometry of a checked GeoJSON (Multi)Polygon.  A ring that
     crosses +-180 deg without being cut there (consecutive longitudes more
     than 180 deg apart, or longitudes past +-180: RFC 7946 sec. 3.1.9 asks

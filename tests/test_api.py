@@ -523,6 +523,29 @@ def test_area_access_is_bounded(client):
         site["targets"][0]["coverage_fraction"] > 0
 
 
+def test_area_across_the_antimeridian_is_the_small_area(client):
+    """A box written 179.5 E -> 179.5 W without the RFC 7946 sec. 3.1.9 cut
+    is the 1-deg box across the antimeridian, as the CLI reads it (its
+    sample points: satwatch.access.polygon_points), not a 359-deg band
+    refused as too many points.  Reference: the same box cut as the RFC asks
+    (a MultiPolygon): the same number of sample points and windows."""
+    pytest.importorskip("satwatch.access")
+    written = {"type": "Polygon", "coordinates": [[[179.5, 50], [-179.5, 50], [-179.5, 51],
+                                                   [179.5, 51], [179.5, 50]]]}
+    cut = {"type": "MultiPolygon", "coordinates": [
+        [[[179.5, 50], [180, 50], [180, 51], [179.5, 51], [179.5, 50]]],
+        [[[-180, 50], [-179.5, 50], [-179.5, 51], [-180, 51], [-180, 50]]]]}
+    answers = []
+    for area in (written, cut):
+        r = client.post("/api/v1/access", json={"ids": [25544], "area": area, "spacing_km": 10,
+                                                "start": AT, "hours": 24,
+                                                "min_elevation_deg": 10})
+        assert r.status_code == 200, r.text
+        answers.append(r.json())
+    assert answers[0]["targets"][0]["points"] == answers[1]["targets"][0]["points"] > 4
+    assert len(answers[0]["windows"]) == len(answers[1]["windows"])
+
+
 def test_area_with_a_bad_ring_is_refused_naming_the_ring(client):
     """RFC 7946 sec. 3.1.6: a linear ring has four or more positions, the
     last equal to the first.  The API answers 422 naming the ring, as the

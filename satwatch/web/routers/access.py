@@ -123,8 +123,8 @@ def area_access(state: State, body: AreaAccessIn):
                        "MultiPolygon (lon/lat degrees)", {"field": "area"})
     try:
         access.check_polygon(geom)              # satwatch's words, naming the ring
-        import shapely.geometry
-        shape = shapely.geometry.shape(geom)
+        # as polygon_points reads it (a ring across +-180 deg cut there)
+        shape = access.area_geometry(geom)
         if not shape.is_valid or shape.is_empty:
             raise ValueError("the polygon is not valid")
         lon0, lat0, lon1, lat1 = shape.bounds
