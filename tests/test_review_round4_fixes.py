@@ -13,10 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from satwatch.cli import app
-import test_review_round4_cli as _round4
 
-# the review's user: its own data folder, no SATWATCH_DB
-user_dirs = _round4.user_dirs
+# the review's user (conftest.user_dirs): its own data folder, no SATWATCH_DB
 
 ISS = 25544
 
