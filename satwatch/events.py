@@ -54,6 +54,17 @@ EXTREMUM_TOL_S = 0.2
 # With the derivative (g.value_and_rate), the stationary point is bracketed
 # to this (s): a few Illinois steps more buy a time far better than golden's.
 EXTREMUM_RATE_TOL_S = 0.01
+# Root polish (_polish): Newton steps on exact values of at most
+# POLISH_TRUST_S each, repeated (at most POLISH_STEPS) while a step moves the
+# root by more than POLISH_AGAIN_S (after one step from an interpolated root
+# the error is then milliseconds).
+POLISH_TRUST_S = 10.0
+POLISH_STEPS = 4
+POLISH_AGAIN_S = 0.5
+# Newton steps of the extremum polish (_newton_extremum), each at most 20 s:
+# a flat peak (an eccentric orbit near apogee, a near-stationary object),
+# whose interpolated time may be minutes off, walks up to 4 minutes.
+NEWTON_EXTREMUM_STEPS = 12
 # Objects per chunk: bounds peak memory to a few hundred MB at most.
 CHUNK_ELEMENTS = 1_500_000
 # A sampled extremum is refined when it is within OVERSHOOT times the local
@@ -315,6 +326,10 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
         # next to a failed sample: the root stayed on the last good one)
         exact_b = ~(np.isfinite(lo_v) & np.isfinite(hi_v)) if tol > 0 \
             else np.zeros(len(obj_b), dtype=bool)
+        # bracket ends at a grid sample (True) or at a refined extremum
+        # (False: the polish must not carry a root across a peak)
+        open_lo = np.ones(len(obj_b), dtype=bool)
+        open_hi = np.ones(len(obj_b), dtype=bool)
         lo_v = np.where(np.isfinite(lo_v), lo_v, -np.inf)
         hi_v = np.where(np.isfinite(hi_v), hi_v, -np.inf)
         found_max = found_min = None
@@ -355,6 +370,9 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
                 lo_v = np.concatenate([lo_v, v[r, c - 1], vm])
                 hi_v = np.concatenate([hi_v, vm, v[r, c + 1]])
                 exact_b = np.concatenate([exact_b, on_exact[hidden], on_exact[hidden]])
+                yes, no = np.ones(len(r), dtype=bool), np.zeros(len(r), dtype=bool)
+                open_lo = np.concatenate([open_lo, yes, no])
+                open_hi = np.concatenate([open_hi, no, yes])
             if want_all:
                 inside = (te > t0) & (te < t1) & ve_ok
                 if kind == "max" and max_threshold is not None:
@@ -380,9 +398,11 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
         # at once after the last chunk (one exact evaluation per step)
         later.append(tuple(x[exact_b] for x in (obj_b, lo_b, hi_b, lo_v, hi_v)))
         now = ~exact_b
-        obj_b, lo_b, hi_b, lo_v, hi_v = (x[now] for x in (obj_b, lo_b, hi_b, lo_v, hi_v))
+        obj_b, lo_b, hi_b, lo_v, hi_v, open_lo, open_hi = (
+            x[now] for x in (obj_b, lo_b, hi_b, lo_v, hi_v, open_lo, open_hi))
         if len(obj_b):
-            tr = _refine_roots(g, obj_b, lo_b, hi_b, lo_v, hi_v, polish=polish)
+            tr = _refine_roots(g, obj_b, lo_b, hi_b, lo_v, hi_v, polish=polish,
+                               open_ends=(open_lo, open_hi))
             _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v)
     if later and sum(len(x[0]) for x in later):
         obj_b, lo_b, hi_b, lo_v, hi_v = (np.concatenate(x) for x in zip(*later))
@@ -529,7 +549,7 @@ def _newton_extremum(g, obj, t, v, kind=None):
     are clipped to 20 s (a trust region: the interpolated curvature of a
     flat peak can be off by a factor of two) and taken only where the
     curvature has the sign of ``kind`` ("max" / "min"; None: either).  Two
-    exact evaluations per step, repeated (at most 6 steps) while a step
+    exact evaluations per step, repeated (at most NEWTON_EXTREMUM_STEPS) while a step
     moves by more than 0.1 s.  None where g cannot interpolate its rate
     there.  Exact values, not an exact rate: SGP4's velocity is not the
     derivative of its position (by up to ~1 m/s), which would move a flat
@@ -539,7 +559,7 @@ def _newton_extremum(g, obj, t, v, kind=None):
     t, v = t.copy(), v.copy()
     todo = np.arange(len(t))
     prev_t = prev_slope = None
-    for _ in range(6):
+    for _ in range(NEWTON_EXTREMUM_STEPS):
         if not len(todo):
             break
         o, tt = obj[todo], t[todo]
@@ -612,7 +632,7 @@ def _solve(g, mode, obj, a, b, fa, fb, tol, values):
     return out if out is not None else _illinois(values, a, b, fa, fb, tol)
 
 
-def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=False):
+def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=False, open_ends=None):
     """Illinois (modified regula falsi) on every bracket at once, then an
     optional secant polish with exact values; with ``exact`` (hidden pairs
     decided on exact values) on exact values throughout, no polish needed.
@@ -625,24 +645,47 @@ def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=False):
     a, b = _illinois(values, *args) if exact else _solve(g, 0, obj, *args, values)
     root = 0.5 * (a + b)
     if polish and not exact:
-        root = _polish(g, obj, root, a, b)
+        if open_ends is None:
+            open_ends = (np.ones(len(obj), dtype=bool),) * 2
+        slack = POLISH_TRUST_S * NS_PER_S
+        root = _polish(g, obj, root, lo - slack * open_ends[0], hi + slack * open_ends[1])
     return np.rint(root).astype(np.int64)
 
 
-def _polish(g, obj, root, a, b):
-    """One secant step on exact values over a 0.2 s base: corrects the
-    interpolation error of functions that interpolate (no-op otherwise)."""
+def _polish(g, obj, root, lo, hi):
+    """Newton steps on exact values (the derivative interpolated, where g
+    offers ``value_and_rate``), else one secant step on exact values over a
+    0.2 s base: corrects the interpolation error of functions that
+    interpolate (no-op otherwise).  Each Newton step is at most 10 s (a
+    trust region) and stays inside ``[lo, hi]`` (ns: the root's sampling
+    bracket, widened by the trust region at its grid-sample ends, whose
+    values may be interpolated too, not at a refined peak); steps repeat (at most POLISH_STEPS) while one moves by more than
+    POLISH_AGAIN_S: a slow crossing (an eccentric orbit near apogee setting
+    at a grazing angle) may lie more than 10 s from its interpolated
+    root."""
     vr = getattr(g, "value_and_rate", None)
     rate = vr(obj, np.rint(root).astype(np.int64)) if vr is not None and len(obj) else None
     if rate is not None:
-        # Newton with the interpolated derivative: one exact value per root
-        f = np.asarray(g.evaluate(obj, np.rint(root).astype(np.int64)[:, None], exact=True),
-                       dtype=float)[:, 0]
-        slope = rate[1] / NS_PER_S
-        ok = np.isfinite(f) & np.isfinite(slope) & (slope != 0)
-        x = np.where(ok, root - f / np.where(ok, slope, 1.0), root)
-        good = ok & (np.abs(x - root) < 10 * NS_PER_S)
-        return np.where(good, x, root)
+        # Newton with the interpolated derivative: one exact value per root a step
+        x = np.asarray(root, dtype=float).copy()
+        lo_f, hi_f = lo.astype(float) + 1, hi.astype(float) - 1
+        todo = np.arange(len(x))
+        for k in range(POLISH_STEPS):
+            t = np.rint(x[todo]).astype(np.int64)
+            if k:
+                rate = vr(obj[todo], t)
+                if rate is None:
+                    break
+            f = np.asarray(g.evaluate(obj[todo], t[:, None], exact=True), dtype=float)[:, 0]
+            slope = rate[1] / NS_PER_S
+            ok = np.isfinite(f) & np.isfinite(slope) & (slope != 0)
+            step = np.clip(np.where(ok, -f / np.where(ok, slope, 1.0), 0.0),
+                           -POLISH_TRUST_S * NS_PER_S, POLISH_TRUST_S * NS_PER_S)
+            x[todo] = np.clip(x[todo] + step, lo_f[todo], hi_f[todo])
+            todo = todo[ok & (np.abs(step) >= POLISH_AGAIN_S * NS_PER_S)]
+            if not len(todo):
+                break
+        return x
     h = 0.1 * NS_PER_S
     x0, x1 = root - h, root + h
     t = np.rint(np.stack([x0, x1], axis=1)).astype(np.int64)

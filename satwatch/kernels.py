@@ -162,6 +162,16 @@ def _hermite_pv(grid, r, v, row, t, with_velocity):
 
 
 @nb.njit(cache=True, nogil=True)
+def _small_cos_sin(x):
+    """cos and sin of an angle under 1e-4 rad (polar motion) from their
+    series; np.cos / np.sin otherwise."""
+    if abs(x) < 1e-4:
+        x2 = x * x
+        return 1.0 - 0.5 * x2 + x2 * x2 / 24.0, x - x * x2 / 6.0
+    return np.cos(x), np.sin(x)
+
+
+@nb.njit(cache=True, nogil=True)
 def _teme_to_itrs(p, v, dt, th_ref, th_rate, px0, px_rate, py0, py_rate):
     """``frames.teme_to_itrs`` for one state, with GMST and polar motion
     linear in time (``dt`` s from the reference): position and Earth-fixed
@@ -173,14 +183,36 @@ def _teme_to_itrs(p, v, dt, th_ref, th_rate, px0, px_rate, py0, py_rate):
     yp = c * p[1] - sn * p[0]
     vxp = c * v[0] + sn * v[1] + th_rate * yp
     vyp = c * v[1] - sn * v[0] - th_rate * xp
-    # polar motion (frames._polar: IERS 2010 eq. 5.3)
+    # polar motion (frames._polar: IERS 2010 eq. 5.3).  Its angles are under
+    # 1e-5 rad: cos and sin from their series, 1 - x^2/2 and x - x^3/6, are
+    # then exact in double precision (the next terms are below 1e-21), and
+    # four fewer transcendental calls per point
     pxv = px0 + px_rate * dt
     pyv = py0 + py_rate * dt
-    cx, sx, cy, sy = np.cos(pxv), np.sin(pxv), np.cos(pyv), np.sin(pyv)
+    cx, sx, cy, sy = _small_cos_sin(pxv) + _small_cos_sin(pyv)
     z1 = cx * p[2] - sx * xp
     vz1 = cx * v[2] - sx * vxp
     return ((cx * xp + sx * p[2], cy * yp - sy * z1, sy * yp + cy * z1),
             (cx * vxp + sx * v[2], cy * vyp - sy * vz1, sy * vyp + cy * vz1))
+
+
+@nb.njit(cache=True, nogil=True)
+def rotate_linear(r, t_ns, which, t_ref_ns, models):
+    """TEME positions ``r`` (3, k) at ``t_ns`` (k,) to ITRS with GMST and
+    polar motion linear in time (``_teme_to_itrs``), sample i by the model
+    ``t_ref_ns[which[i]]``, ``models[which[i]]`` = ``(th_ref, th_rate, px0,
+    px_rate, py0, py_rate)``: ``frames.teme_to_itrs`` for exact states, one model per UTC
+    day (the caller checks that each holds: passes._PairG._rotation_model)."""
+    k = t_ns.shape[0]
+    out = np.empty((3, k))
+    zero = (0.0, 0.0, 0.0)
+    for i in range(k):
+        q = which[i]
+        p, _ = _teme_to_itrs((r[0, i], r[1, i], r[2, i]), zero,
+                             (t_ns[i] - t_ref_ns[q]) / 1e9, models[q, 0], models[q, 1],
+                             models[q, 2], models[q, 3], models[q, 4], models[q, 5])
+        out[0, i], out[1, i], out[2, i] = p
+    return out
 
 
 @nb.njit(cache=True, nogil=True)
@@ -481,3 +513,113 @@ def accept_states(sat, t_ns, rows, err, r, v, epoch_ns, r_fwd_km, r_bwd_km, mu_k
             r[q, 1] = np.nan
             r[q, 2] = np.nan
     return ok
+
+
+# -- eccentric orbits: SGP4 at knots spaced in true anomaly, Hermite between ------
+
+@nb.njit(cache=True, nogil=True)
+def _eccentric_from_mean(m, e):
+    """Eccentric anomaly of mean anomaly ``m`` in [0, 2 pi) (Kepler's
+    equation by Newton's method)."""
+    big_e = m if e < 0.8 else np.pi
+    for _ in range(50):
+        d = (big_e - e * np.sin(big_e) - m) / (1.0 - e * np.cos(big_e))
+        big_e -= d
+        if abs(d) < 1e-13:
+            break
+    return big_e
+
+
+@nb.njit(cache=True, nogil=True)
+def anomaly_knots(anchor_ns, m_cum, ecc, d_anom, max_step_ns, min_step_ns, cap):
+    """Knot times (int ns) for each satellite over ``[anchor_ns[0],
+    anchor_ns[-1]]``: both ends, and every ``d_anom[i]`` (rad) of eccentric
+    anomaly in between (a step in time proportional to the radius), the mean
+    anomaly taken as linear between the anchors (``m_cum`` (n, na): each
+    satellite's unwrapped mean anomaly there, rad, increasing), through
+    Kepler's equation at eccentricity ``ecc``; gaps over ``max_step_ns``
+    split evenly, knots under ``min_step_ns`` after the previous one
+    dropped.  Returns ``(start (n + 1,), times (start[-1],))``: satellite
+    i's knots are ``times[start[i]:start[i + 1]]``, increasing."""
+    n, na = m_cum.shape
+    t_lo_ns, t_hi_ns = anchor_ns[0], anchor_ns[na - 1]
+    out = np.empty(n * cap, dtype=np.int64)
+    start = np.zeros(n + 1, dtype=np.int64)
+    two_pi = 2.0 * np.pi
+    # room kept for the last gap's split (cap: the caller's bound per satellite)
+    tail = (t_hi_ns - t_lo_ns) // max_step_ns + 4
+    w = 0
+    for i in range(n):
+        e = ecc[i]
+        step = d_anom[i]
+        first = w
+        out[w] = t_lo_ns
+        w += 1
+        for a in range(na - 1):
+            m_a, m_b = m_cum[i, a], m_cum[i, a + 1]
+            rev_a, rev_b = np.floor(m_a / two_pi), np.floor(m_b / two_pi)
+            ea = rev_a * two_pi + _eccentric_from_mean(m_a - rev_a * two_pi, e)
+            eb = rev_b * two_pi + _eccentric_from_mean(m_b - rev_b * two_pi, e)
+            j = np.floor(ea / step) + 1.0
+            while j * step < eb and w - first < cap - tail:
+                big_e = j * step
+                j += 1.0
+                m = big_e - e * np.sin(big_e)
+                f = (m - m_a) / (m_b - m_a)
+                t = anchor_ns[a] + np.int64(np.rint(f * (anchor_ns[a + 1] - anchor_ns[a])))
+                prev = out[w - 1]
+                if t <= prev or t >= t_hi_ns or t - prev < min_step_ns:
+                    continue
+                k = (t - prev + max_step_ns - 1) // max_step_ns     # pieces of the gap
+                for q in range(1, k):
+                    out[w] = prev + (t - prev) * q // k
+                    w += 1
+                out[w] = t
+                w += 1
+        prev = out[w - 1]
+        if w - first > 1 and t_hi_ns - prev < min_step_ns:
+            w -= 1
+            prev = out[w - 1]
+        k = (t_hi_ns - prev + max_step_ns - 1) // max_step_ns
+        for q in range(1, k):
+            out[w] = prev + (t_hi_ns - prev) * q // k
+            w += 1
+        out[w] = t_hi_ns
+        w += 1
+        start[i + 1] = w
+    return start, out[:w]
+
+
+@nb.njit(cache=True, nogil=True)
+def knot_fill(start, knot_t, kr, kv, t_ns, row_base, r_out, v_out):
+    """Cubic Hermite (``hermite_basis``) of each satellite's knot states
+    (``kr``, ``kv`` (K, 3) at ``knot_t``, satellite i's in
+    ``start[i]:start[i + 1]``) at the grid times ``t_ns`` (m,), increasing
+    and within the knots: position and velocity written to rows
+    ``row_base[i] + j`` of ``r_out`` and ``v_out``.  At a knot, its state."""
+    m = t_ns.shape[0]
+    for i in range(row_base.shape[0]):
+        a, b = start[i], start[i + 1]
+        k = a
+        for j in range(m):
+            t = t_ns[j]
+            while k < b - 2 and knot_t[k + 1] <= t:
+                k += 1
+            row = row_base[i] + j
+            if t == knot_t[k]:
+                for c in range(3):
+                    r_out[row, c] = kr[k, c]
+                    v_out[row, c] = kv[k, c]
+                continue
+            if t == knot_t[k + 1]:
+                for c in range(3):
+                    r_out[row, c] = kr[k + 1, c]
+                    v_out[row, c] = kv[k + 1, c]
+                continue
+            h = (knot_t[k + 1] - knot_t[k]) / 1e9
+            (h00, h10, h01, h11), (d00, d10, d11) = hermite_basis((t - knot_t[k]) / 1e9 / h, h)
+            for c in range(3):
+                r_out[row, c] = h00 * kr[k, c] + h10 * kv[k, c] + h01 * kr[k + 1, c] \
+                    + h11 * kv[k + 1, c]
+                v_out[row, c] = d00 * (kr[k, c] - kr[k + 1, c]) + d10 * kv[k, c] \
+                    + d11 * kv[k + 1, c]

@@ -29,8 +29,9 @@ from .errors import SatwatchError
 from .events import (CHUNK_ELEMENTS, GFunction, Scan, grid_window_mask, latest_at_or_before, scan,
                      to_intervals)
 from .frames import gmst82_rad, polar_cos_sin, rotate_teme_to_itrs, teme_to_itrs
-from .kernels import (accept_states, hermite_elevation_illinois, hermite_elevation_rate,
-                      hermite_geometry, screen_pairs, track_need)
+from .kernels import (accept_states, anomaly_knots, hermite_elevation_illinois,
+                      hermite_elevation_rate, hermite_geometry, knot_fill, rotate_linear,
+                      screen_pairs, track_need)
 from .propagation import (EARTH_RADIUS_WGS72_KM, MIN_PERIGEE_RADIUS_KM, MU_KM3_S2,
                           UNPHYSICAL_STATE, max_radius_km, warn_if_stale)
 from .sgp4_kernel import pack_near_earth, sgp4_near_ns_scatter
@@ -93,6 +94,18 @@ TRACK_SUBSTEPS = 8
 # that nearly every sample is near some site and the screen costs more than
 # it saves.
 SAMPLE_SCREEN_MAX_SITES = 8
+# Eccentric deep-space orbits (GTO, Molniya): a time grid fine enough for
+# perigee oversamples the rest of the orbit (up to 8 times at e = 0.7).
+# Their grid states come from SGP4 at knots every 1/KNOT_PER_ORBIT of true
+# anomaly (the grid step's 1/20 orbit at perigee, longer elsewhere; at most
+# MAX_STEP_S apart), Hermite-interpolated onto the grid: see
+# Ephemeris._knot_states for the accuracy measured.
+KNOT_MIN_ECCENTRICITY = 0.25
+KNOT_PER_ORBIT = 24
+# Knots only pay where the grid has at least this many samples.
+# Anchors of the knots' mean anomaly (Ephemeris._knot_states).
+KNOT_ANCHOR_S = 6 * 3600.0
+KNOT_MIN_GRID_SAMPLES = 16
 # Sparse SGP4 on a grid only pays below this fraction of needed samples.
 SPARSE_GRID_MAX_FRACTION = 0.7
 # Satellite samples (satellites x grid times) per chunk of the pass search:
@@ -106,6 +119,9 @@ PASS_GRID_CHUNK_SAMPLES = 400_000
 # UT1 at the far end of a span before the fast path is refused (a leap
 # second or a UT1 step): 1e-7 rad is 0.6 m at the Earth's surface.
 FAST_GMST_TOL_RAD = 1e-7
+# Exact states are rotated with one linear GMST model per UTC day
+# (_PairG._itrs) for batches spanning at most this many days.
+MAX_MODEL_DAYS = 62
 # Civil twilight: the site is "dark" for a visual pass when the Sun is below -6 deg.
 DARK_SUN_ELEVATION_DEG = -6.0
 _JD_UNIX = 2440587.5
@@ -228,23 +244,110 @@ class Ephemeris:
                 "ecc": np.array([s.ecco for s in sr], dtype=float),
                 "u_rad": np.array([s.argpo + s.mo for s in sr], dtype=float),
                 "u_rate_rad_s": np.array([s.argpdot + s.mdot for s in sr], dtype=float) / 60.0,
+                "mo_rad": np.array([s.mo for s in sr], dtype=float),
+                "mdot_rad_s": np.array([s.mdot for s in sr], dtype=float) / 60.0,
             }
         return self._plane
 
     def grid_states(self, sats, t_ns, need=None):
         """Exact SGP4 for sorted unique ``sats`` at common times ``t_ns`` (m,):
         r, v ``(3, n, m)``; cached for interpolation.  ``need`` (n, m) bool:
-        only those samples are computed (NaN elsewhere), when few enough."""
+        only those samples are computed (NaN elsewhere), when few enough.
+        Eccentric deep-space orbits get SGP4 at their knots instead, and
+        Hermite on the grid (``_knot_states``)."""
         sats = np.asarray(sats)
         t_ns = np.asarray(t_ns)
         self.sparse_rows = None
-        if need is not None and need.mean() < SPARSE_GRID_MAX_FRACTION:
-            return self._sparse_grid_states(sats, t_ns, need)
         n, m = len(sats), len(t_ns)
-        _, r, v = self._sgp4_runs(np.repeat(sats, m), np.tile(t_ns, n))
+        knot = self._knotted(sats, t_ns)
+        if need is not None and need.mean() < SPARSE_GRID_MAX_FRACTION:
+            return self._sparse_grid_states(sats, t_ns, need, knot)
+        r, v = np.empty((n * m, 3)), np.empty((n * m, 3))
+        plain = ~knot
+        if knot.any():
+            plain |= self._knot_states(sats, knot, t_ns, r, v)
+        plain = np.flatnonzero(plain)
+        self._sgp4_runs(np.repeat(sats[plain], m), np.tile(t_ns, len(plain)),
+                        out=((plain[:, None] * m + np.arange(m)).ravel(), r, v))
         # keep the contiguous (n * m, 3) layout for interpolation gathers
         self._cache = (sats, t_ns, r, v, m)
         return np.moveaxis(r.reshape(n, m, 3), -1, 0), np.moveaxis(v.reshape(n, m, 3), -1, 0)
+
+    def _knotted(self, sats, t_ns):
+        """Which of ``sats`` get their grid states from knots: deep-space
+        orbits of eccentricity >= KNOT_MIN_ECCENTRICITY (and a positive mean
+        motion), on grids of at least KNOT_MIN_GRID_SAMPLES samples."""
+        if len(t_ns) < KNOT_MIN_GRID_SAMPLES or not len(sats):
+            return np.zeros(len(sats), dtype=bool)
+        el = self.plane_elements()
+        e, rate = el["ecc"][sats], el["mdot_rad_s"][sats]
+        return ~el["near"][sats] & (e >= KNOT_MIN_ECCENTRICITY) & (e < 0.95) \
+            & np.isfinite(rate) & (rate > 0)
+
+    def _knot_states(self, sats, knot, t_ns, r, v):
+        """Grid states of the knotted rows ``knot`` of ``sats`` (rows of the
+        ``(n * m, 3)`` arrays ``r``, ``v``): exact SGP4 at knots every
+        1/KNOT_PER_ORBIT of true anomaly, at most MAX_STEP_S and at least
+        MIN_STEP_S apart, both grid ends included (kernels.anomaly_knots),
+        cubic Hermite between them (kernels.knot_fill).
+
+        Where the knots fall comes from SGP4 itself: its osculating mean
+        anomaly at anchors every KNOT_ANCHOR_S (and both grid ends), linear
+        in between (drag makes the mean anomaly from the element set's own
+        rate drift by a whole orbit within weeks of its epoch: a perigee
+        then falls between knots 30 minutes apart).  A satellite whose SGP4
+        fails at an anchor, or whose anomaly does not advance, is propagated
+        on the grid instead, so that its failures are found as before.
+        Returns the rows that were not knotted after all (bool (n,))."""
+        ks = np.flatnonzero(knot)
+        if not len(ks):
+            return knot
+        m = len(t_ns)
+        el = self.plane_elements()
+        idx = sats[ks]
+        lo, hi = int(t_ns[0]), int(t_ns[-1])
+        na = max(2, int(np.ceil((hi - lo) / (KNOT_ANCHOR_S * NS_PER_S))) + 1)
+        ta = np.linspace(lo, hi, na).astype(np.int64)
+        ta[-1] = hi
+        ok_a, ra, va = self._sgp4_runs(np.repeat(idx, na), np.tile(ta, len(idx)))
+        ra, va = ra.reshape(-1, na, 3), va.reshape(-1, na, 3)
+        ecc = el["ecc"][idx]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # osculating true anomaly from the eccentricity vector, then the
+            # mean anomaly at the element set's mean eccentricity
+            rn = np.sqrt((ra * ra).sum(axis=-1))
+            rv = (ra * va).sum(axis=-1)
+            v2 = (va * va).sum(axis=-1)
+            e_vec = ((v2 - MU_KM3_S2 / rn)[..., None] * ra - rv[..., None] * va) / MU_KM3_S2
+            e_n = np.sqrt((e_vec * e_vec).sum(axis=-1))
+            cos_nu = (e_vec * ra).sum(axis=-1) / (e_n * rn)
+            nu = np.arccos(np.clip(cos_nu, -1.0, 1.0))
+            nu = np.where(rv < 0, 2 * np.pi - nu, nu)
+            big_e = 2 * np.arctan2(np.sqrt(1 - ecc)[:, None] * np.sin(nu / 2),
+                                   np.sqrt(1 + ecc)[:, None] * np.cos(nu / 2))
+            m_a = (big_e - ecc[:, None] * np.sin(big_e)) % (2 * np.pi)
+            # unwrapped with SGP4's secular rate: whole orbits between anchors
+            dt = np.diff(ta) / NS_PER_S
+            dm = np.diff(m_a, axis=1)
+            dm += 2 * np.pi * np.rint((el["mdot_rad_s"][idx][:, None] * dt - dm) / (2 * np.pi))
+            m_cum = np.concatenate([m_a[:, :1], m_a[:, :1] + np.cumsum(dm, axis=1)], axis=1)
+        good = ok_a.reshape(-1, na).all(axis=1) & np.isfinite(m_cum).all(axis=1) \
+            & (dm > 0).all(axis=1) & (e_n < 1).all(axis=1)
+        bad_rows = np.zeros(len(sats), dtype=bool)
+        bad_rows[ks[~good]] = True
+        ks, idx, m_cum, ecc = ks[good], idx[good], m_cum[good], ecc[good]
+        if len(ks):
+            # knots per orbit: the grid step's 1/20 orbit at perigee
+            per_orbit = KNOT_PER_ORBIT * np.sqrt((1 + ecc) / (1 - ecc))
+            orbits = (m_cum[:, -1] - m_cum[:, 0]) / (2 * np.pi)
+            cap = int((per_orbit * (orbits + 2)).max() + (hi - lo) / NS_PER_S / MAX_STEP_S
+                      + 16)
+            start, kt = anomaly_knots(ta, np.ascontiguousarray(m_cum), ecc, 2 * np.pi / per_orbit,
+                                      int(MAX_STEP_S * NS_PER_S), int(MIN_STEP_S * NS_PER_S), cap)
+            _, kr, kv = self._sgp4_runs(np.repeat(idx, np.diff(start)), kt)
+            knot_fill(start, kt, kr, kv, np.ascontiguousarray(t_ns, dtype=np.int64),
+                      (ks * m).astype(np.int64), r, v)
+        return bad_rows
 
     def _sgp4_runs(self, sat, t_ns, out=None):
         """Exact SGP4 at per-sample satellites ``sat`` (sorted: one
@@ -331,12 +434,17 @@ class Ephemeris:
         rows = q[idx]
         err[rows], r[rows], v[rows] = e_d, r_d, v_d
 
-    def _sparse_grid_states(self, sats, t_ns, need):
+    def _sparse_grid_states(self, sats, t_ns, need, knot):
         n, m = need.shape
+        need = need | knot[:, None]            # knotted rows: every sample, from knots
         rows, cols = np.nonzero(need)                  # sorted by satellite
         r = np.full((n * m, 3), np.nan)
         v = np.empty((n * m, 3))        # never read where r is NaN: Hermite gives NaN there
-        self._sgp4_runs(sats[rows], t_ns[cols], out=(rows * m + cols, r, v))
+        if knot.any():
+            knot = knot & ~self._knot_states(sats, knot, t_ns, r, v)
+        sgp4 = ~knot[rows]
+        self._sgp4_runs(sats[rows[sgp4]], t_ns[cols[sgp4]],
+                        out=(rows[sgp4] * m + cols[sgp4], r, v))
         self._cache = (sats, t_ns, r, v, m)
         self.sparse_rows = (rows, cols)
         return (np.moveaxis(r.reshape(n, m, 3), -1, 0), np.moveaxis(v.reshape(n, m, 3), -1, 0))
@@ -677,30 +785,42 @@ class _PairG(GFunction):
     def _rotation_model(self, lo, hi, polar_motion):
         """GMST and polar motion as linear functions of time over [lo, hi]
         (ns): ``(t_ref, theta, rate, px, px_rate, py, py_rate)``, cached per
-        span; None where GMST departs from linear by more than
-        FAST_GMST_TOL_RAD (a leap second or UT1 step inside the span).
-        Polar motion moves by under 5 mas a day: linear over a week is good
-        to centimetres, and these values are only used between grid samples
-        (every root is polished with exact SGP4 and the full rotation)."""
+        span.  GMST's line is the chord through both ends (UT1 - UTC drifts
+        by a millisecond or two a week: the tangent at the start left 7-day
+        spans 1.1e-7 rad off at their end); None where it departs from GMST
+        by more than FAST_GMST_TOL_RAD (0.6 m at the Earth's surface) at any
+        quarter of the span (a leap second or UT1 step inside it).  Polar
+        motion moves by under 5 mas a day: linear over a week is good to
+        centimetres.  Used between grid samples (Hermite) and for exact SGP4
+        states alike (``_itrs``)."""
         key = (lo, hi, polar_motion)
         cached = getattr(self, "_rot_cache", None)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        t = Time(np.array([lo, hi], dtype=np.int64))
+        if cached is None:
+            cached = self._rot_cache = {}
+        if key in cached:
+            return cached[key]
+        t = Time(lo + (hi - lo) // 4 * np.arange(5, dtype=np.int64))
+        t = Time(np.r_[t.ns[:4], hi].astype(np.int64))
         th, rate = gmst82_rad(t)
-        span_s = (hi - lo) / NS_PER_S
-        lin = th[0] + rate[0] * span_s
+        dt_s = (t.ns - lo) / NS_PER_S
+        span_s = dt_s[-1]
+        th_rate = float(rate[0])
+        if span_s > 0:
+            th_rate += float(np.angle(np.exp(1j * (th[-1] - th[0] - rate[0] * span_s)))) / span_s
+        lin = th[0] + th_rate * dt_s
         model = None
-        if abs(np.angle(np.exp(1j * (lin - th[1])))) <= FAST_GMST_TOL_RAD:
+        if np.all(np.abs(np.angle(np.exp(1j * (lin - th)))) <= FAST_GMST_TOL_RAD):
             if polar_motion:
                 px, py = t.polar_motion_rad()
-                dpx = (px[1] - px[0]) / span_s if span_s > 0 else 0.0
-                dpy = (py[1] - py[0]) / span_s if span_s > 0 else 0.0
+                dpx = (px[-1] - px[0]) / span_s if span_s > 0 else 0.0
+                dpy = (py[-1] - py[0]) / span_s if span_s > 0 else 0.0
                 pm = (float(px[0]), float(dpx), float(py[0]), float(dpy))
             else:
                 pm = (0.0, 0.0, 0.0, 0.0)
-            model = (np.int64(lo), float(th[0]), float(rate[0])) + pm
-        self._rot_cache = (key, model)
+            model = (np.int64(lo), float(th[0]), th_rate) + pm
+        if len(cached) >= 2 * MAX_MODEL_DAYS:
+            cached.clear()
+        cached[key] = model
         return model
 
     def _itrs(self, obj, t_ns, exact, polar_motion=True):
@@ -717,11 +837,24 @@ class _PairG(GFunction):
             return (r_itrs if len(usat) == len(sat) and np.all(inv == np.arange(len(sat)))
                     else r_itrs[:, inv, :]), times
         # exact values, or (rare) interpolated ones the compiled path cannot
-        # serve (_fast_look): the full rotation
+        # serve (_fast_look): the rotation in one compiled pass with one
+        # linear model per UTC day (each time's rotation then depends on that
+        # time only, not on the batch it comes in: searches split over
+        # processes give the one-process numbers), else the full one
         times = Time(t_ns)
         r, _ = self.eph.states(sat, t_ns, exact=exact, velocity=False)
-        r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)
-        return r_itrs, times
+        flat_t = np.ascontiguousarray(t_ns.reshape(-1), dtype=np.int64)
+        day = flat_t // NS_PER_DAY
+        days, which = np.unique(day, return_inverse=True) if len(day) else (day, day)
+        models = [self._rotation_model(int(d) * NS_PER_DAY, (int(d) + 1) * NS_PER_DAY,
+                                       polar_motion) for d in days[:MAX_MODEL_DAYS + 1]]
+        if not len(days) or len(days) > MAX_MODEL_DAYS or any(m is None for m in models):
+            r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)
+            return r_itrs, times
+        flat = rotate_linear(np.ascontiguousarray(r.reshape(3, -1)), flat_t,
+                             which.astype(np.int64), np.array([m[0] for m in models], np.int64),
+                             np.array([m[1:] for m in models], dtype=float))
+        return flat.reshape(r.shape), times
 
 
 class ElevationG(_PairG):
@@ -1060,7 +1193,7 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     # exact states at rise, culmination and set for azimuths and elevations
     need = cul < 0
     t3 = np.stack([iv.start.ns, np.where(need, iv.start.ns, cul), iv.end.ns], axis=1)
-    el, az = _look_angles(eph, sites, sat, site, t3, polar_motion)
+    el, az = _look_angles(g, sites, iv.obj, site, t3)
     # The culmination is the highest point inside the window: a window edge
     # of a partial pass where that edge is higher than every interior maximum
     # (a pass still rising at the end, or falling from before the start).
@@ -1086,12 +1219,12 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     return passes
 
 
-def _look_angles(eph, sites, sat, site, t_ns, polar_motion=True):
-    """Exact elevation and azimuth (deg) of pairs at times ``t_ns`` (n, m)."""
-    if not len(sat):
+def _look_angles(g, sites, obj, site, t_ns):
+    """Exact elevation and azimuth (deg) of pairs ``obj`` of ``g`` (an
+    ElevationG over ``sites``) at times ``t_ns`` (n, m)."""
+    if not len(obj):
         return np.zeros((0, t_ns.shape[1])), np.zeros((0, t_ns.shape[1]))
-    r_teme, _ = eph.exact_states(sat, t_ns)
-    r, _ = teme_to_itrs(r_teme, None, Time(t_ns), polar_motion=polar_motion)
+    r, _ = g._itrs(obj, t_ns, exact=True, polar_motion=g.polar_motion)
     r_site = np.stack([s.r_itrs_km for s in sites], axis=1)[:, site][:, :, None]
     enu = np.stack([s.enu_matrix() for s in sites])[site]          # (n, 3, 3)
     d = r - r_site

@@ -88,8 +88,8 @@ def test_transient_failure_is_reported_without_the_sample_screen(debris):
 # builtin timescale, (sat - topos).at(t).altaz()) puts its elevation peak at
 # about 2023-10-10T23:58:37Z, some 83 s before a window opening at
 # 2023-10-11T00:00Z.  The Hermite-interpolated maximum lands just inside the
-# window; the extremum polish (events._newton_extremum: up to 6 steps of
-# 20 s) then walks it to the exact peak outside the window, which scan() must
+# window; the extremum polish (events._newton_extremum: up to
+# NEWTON_EXTREMUM_STEPS steps of 20 s) then walks it to the exact peak outside the window, which scan() must
 # then drop (it checks the window again after the polish).
 GEO_NORAD = 41882
 GEO_SITE = (-1.61, 168.412, 1740.0)
