@@ -131,16 +131,28 @@ def hermite_basis(s, h):
 
 
 @nb.njit(cache=True, nogil=True)
-def _hermite_pv(grid, r, v, row, t, with_velocity):
-    """Cubic Hermite position (and velocity: the cubic's derivative) of
-    cached row ``row`` (states ``(U * m, 3)`` on ``grid``) at ``t`` (ns):
-    the arithmetic of ``passes._hermite``."""
+def _locate(grid, t, hint):
+    """Grid interval of ``t`` (``np.searchsorted(grid, t, "right") - 1``,
+    clipped to the intervals): ``hint`` when ``t`` lies in it (a refinement
+    stays in one or two intervals of its bracket), else a binary search."""
     last = grid.shape[0] - 2
+    if 0 <= hint <= last and grid[hint] <= t < grid[hint + 1]:
+        return hint
     k = np.searchsorted(grid, t, side="right") - 1
     if k < 0:
         k = 0
     elif k > last:
         k = last
+    return k
+
+
+@nb.njit(cache=True, nogil=True)
+def _hermite_pv(grid, r, v, row, t, with_velocity, hint=-1):
+    """Cubic Hermite position (and velocity: the cubic's derivative) of
+    cached row ``row`` (states ``(U * m, 3)`` on ``grid``) at ``t`` (ns):
+    the arithmetic of ``passes._hermite``.  ``hint``: a guess of the grid
+    interval (``_locate``)."""
+    k = _locate(grid, t, hint)
     t0 = grid[k]
     a = row * grid.shape[0] + k
     if t == t0:
@@ -247,11 +259,11 @@ def hermite_geometry(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
 
 @nb.njit(cache=True, nogil=True)
 def _elevation_at(grid, r, v, row, t, t_ref_ns, th_ref, th_rate, px0, px_rate, py0, py_rate,
-                  s_i, r_site, up, with_rate):
+                  s_i, r_site, up, with_rate, hint=-1):
     """``sin(elevation)`` of cached row ``row`` from site ``s_i`` at ``t``
     (ns), and (``with_rate``) its time derivative (1/s): the arithmetic of
     :func:`hermite_geometry` for one point."""
-    pos, vel = _hermite_pv(grid, r, v, row, t, with_rate)
+    pos, vel = _hermite_pv(grid, r, v, row, t, with_rate, hint)
     p, w = _teme_to_itrs(pos, vel, (t - t_ref_ns) / 1e9, th_ref, th_rate,
                          px0, px_rate, py0, py_rate)
     dx, dy, dz = p[0] - r_site[s_i, 0], p[1] - r_site[s_i, 1], p[2] - r_site[s_i, 2]
@@ -297,6 +309,7 @@ def hermite_elevation_illinois(mode, offset, rows, a, b, fa, fb, tol, grid, r, v
     for i in range(n):
         ai, bi, fai, fbi = a[i], b[i], fa[i], fb[i]
         side = 0
+        hint = _locate(grid, np.int64(np.rint(ai)), -1)
         for _ in range(100):
             if not (bi - ai > tol):
                 break
@@ -306,9 +319,11 @@ def hermite_elevation_illinois(mode, offset, rows, a, b, fa, fb, tol, grid, r, v
                 x = 0.5 * (ai + bi)
             w = bi - ai
             x = min(max(x, ai + 0.01 * w), bi - 0.01 * w)
-            se, rt = _elevation_at(grid, r, v, rows[i], np.int64(np.rint(x)), t_ref_ns, th_ref,
+            tx = np.int64(np.rint(x))
+            hint = _locate(grid, tx, hint)
+            se, rt = _elevation_at(grid, r, v, rows[i], tx, t_ref_ns, th_ref,
                                    th_rate, px0, px_rate, py0, py_rate, site[i], r_site, up,
-                                   mode != 0)
+                                   mode != 0, hint)
             fx = se - offset if mode == 0 else mode * rt
             if not np.isfinite(fx):
                 fx = -np.inf

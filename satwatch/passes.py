@@ -350,8 +350,9 @@ class Ephemeris:
         return bad_rows
 
     def _sgp4_runs(self, sat, t_ns, out=None):
-        """Exact SGP4 at per-sample satellites ``sat`` (sorted: one
-        contiguous run per satellite) and times ``t_ns`` (flat): near-Earth
+        """Exact SGP4 at per-sample satellites ``sat`` (in any order; sorted,
+        one contiguous run per satellite, where python-sgp4 serves some) and
+        times ``t_ns`` (flat): near-Earth
         sets in one compiled call (sgp4_kernel), deep-space ones in another
         (sdp4_kernel), both the C++ numbers bit for bit; python-sgp4, one
         call per satellite, for deep-space sets the kernel does not take.
@@ -453,8 +454,15 @@ class Ephemeris:
         """Exact SGP4 at per-row times: ``sats`` (n,), ``t_ns`` (n, m)."""
         n, m = t_ns.shape
         sats = np.asarray(sats)
-        order = np.argsort(sats, kind="stable")
-        # rows sorted by satellite, flattened: one contiguous run per satellite
+        # rows sorted by satellite, flattened: one contiguous run per
+        # satellite for python-sgp4's per-satellite calls (deep-space sets
+        # the compiled kernel does not take); the compiled kernels take
+        # samples in any order
+        py = (self._near_earth()[0][sats] < 0) & (self._deep_space()[0][sats] < 0)
+        if py.any() and np.any(np.diff(sats) < 0):
+            order = np.argsort(sats, kind="stable")
+        else:
+            order = np.arange(n)
         _, rr, vv = self._sgp4_runs(np.repeat(sats[order], m), t_ns[order].ravel())
         r = np.empty((3, n, m))
         v = np.empty((3, n, m))
@@ -844,11 +852,12 @@ class _PairG(GFunction):
         times = Time(t_ns)
         r, _ = self.eph.states(sat, t_ns, exact=exact, velocity=False)
         flat_t = np.ascontiguousarray(t_ns.reshape(-1), dtype=np.int64)
-        day = flat_t // NS_PER_DAY
-        days, which = np.unique(day, return_inverse=True) if len(day) else (day, day)
-        models = [self._rotation_model(int(d) * NS_PER_DAY, (int(d) + 1) * NS_PER_DAY,
-                                       polar_motion) for d in days[:MAX_MODEL_DAYS + 1]]
-        if not len(days) or len(days) > MAX_MODEL_DAYS or any(m is None for m in models):
+        first = int(flat_t.min()) // NS_PER_DAY if len(flat_t) else 0
+        which = flat_t // NS_PER_DAY - first
+        n_days = int(which.max()) + 1 if len(flat_t) else 0
+        models = [self._rotation_model((first + d) * NS_PER_DAY, (first + d + 1) * NS_PER_DAY,
+                                       polar_motion) for d in range(min(n_days, MAX_MODEL_DAYS))]
+        if not n_days or n_days > MAX_MODEL_DAYS or any(m is None for m in models):
             r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)
             return r_itrs, times
         flat = rotate_linear(np.ascontiguousarray(r.reshape(3, -1)), flat_t,
