@@ -14,6 +14,9 @@ tens of km off SGP4 (75 km, median 24 km even at grid samples) and the
 events built on them are seconds to minutes off: pass rise/set up to 491 s,
 access window edges up to 13 s.  With KNOT_ANCHOR_S = 3600 (or the full
 grid: KNOT_MIN_ECCENTRICITY = 2.0) the same searches are within 0.08 s.
+It is not only months out: NORAD 44459 (BREEZE-M DEB (TANK), perigee 108 km,
+ndot/2 0.097 rev/day^2) is 90 km off (full grid 7.3 km) on 2023-10-27, two
+weeks after the catalog's date.
 
 References: python-sgp4 (Vallado's SGP4, brute force at every probe) for
 the states; Skyfield (EarthSatellite + wgs84.latlon altaz, and Skyfield's
@@ -64,12 +67,23 @@ def gto(full_catalog):
 @pytest.mark.xfail(strict=True, reason="knot anchors unwrapped with the epoch mean motion: "
                    "a GTO whose drag raised n by > 2 rev/day gets knots one orbit off per "
                    "6-h anchor gap (75 km vs 5.9 km for the full grid)")
-def test_knotted_states_of_a_decaying_gto_far_from_epoch(gto, monkeypatch):
+@pytest.mark.parametrize("norad_id, start, days", [
+    # 42953: 3 months after epoch (measured: knots 74.8 km, full grid 5.9 km)
+    (DECAYING_GTO, "2024-01-10T00:00:00Z", 2.0),
+    # 44459 (perigee 108 km, ndot/2 0.097 rev/day^2): 18 days after its
+    # 2023-10-09 epoch, two weeks after the catalog's date (measured: knots
+    # 90.2 km, full grid 7.3 km)
+    (44459, "2023-10-27T00:00:00Z", 1.0),
+])
+def test_knotted_states_of_a_decaying_gto_far_from_epoch(full_catalog, monkeypatch, norad_id,
+                                                        start, days):
     """Knotted grid states (and Hermite between them) against python-sgp4
-    at every grid sample and midpoint over 2 days, 3 months after epoch."""
+    at every grid sample and midpoint of the engine's own grid step."""
     warnings.simplefilter("ignore")
+    gto = full_catalog.filter(norad_ids=[norad_id])
     es = list(gto)[0]
-    t0, t1 = int(T0.ns), int(T0.ns) + int(DAYS * 86400) * NS_PER_S
+    t0 = int(utc(start).ns)
+    t1 = t0 + int(days * 86400) * NS_PER_S
     worst = {}
     for knots in (True, False):
         if not knots:
@@ -84,7 +98,7 @@ def test_knotted_states_of_a_decaying_gto_far_from_epoch(gto, monkeypatch):
         err, r_ex, _ = Satrec.twoline2rv(l1, l2).sgp4_array(days + 2440587.5,
                                                               rem / (86400 * NS_PER_S))
         ok = err == 0
-        assert ok.mean() > 0.9
+        assert ok.mean() > 0.5            # (SGP4 fails at some perigees of 44459)
         worst[knots] = np.nanmax(np.linalg.norm(r[:, 0, :].T - r_ex, axis=1)[ok])
     assert worst[True] <= max(KNOT_ERROR_FACTOR * worst[False], HERMITE_FLOOR_KM), worst
 
