@@ -54,6 +54,9 @@ EXTREMUM_TOL_S = 0.2
 # With the derivative (g.value_and_rate), the stationary point is bracketed
 # to this (s): a few Illinois steps more buy a time far better than golden's.
 EXTREMUM_RATE_TOL_S = 0.01
+# Exact samples per grid step between an "out" sample and a failed one
+# (_failure_substeps): a pass there longer than 1/16 of a step is found.
+FAILURE_SUBSTEPS = 16
 # Root polish (_polish): Newton steps on exact values of at most
 # POLISH_TRUST_S each, repeated (at most POLISH_STEPS) while a step moves the
 # root by more than POLISH_AGAIN_S (after one step from an interpolated root
@@ -326,6 +329,12 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
         # next to a failed sample: the root stayed on the last good one)
         exact_b = ~(np.isfinite(lo_v) & np.isfinite(hi_v)) if tol > 0 \
             else np.zeros(len(obj_b), dtype=bool)
+        # steps between an "out" sample and a failed one, sampled finer on
+        # exact values: a pass there leaves no trace in the samples
+        if failure_crossings:
+            sub = _failure_substeps(g, idx, times, v)
+            if sub is not None:
+                later.append(sub)
         # bracket ends at a grid sample (True) or at a refined extremum
         # (False: the polish must not carry a root across a peak)
         open_lo = np.ones(len(obj_b), dtype=bool)
@@ -415,6 +424,45 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
     crossings = Crossings(obj[order], Time(t[order]), d[order], in_start, in_end,
                           Time(t0), Time(t1))
     return Scan(crossings, _pack(mx) if maxima else None, _pack(mn) if minima else None)
+
+
+def _failure_substeps(g, idx, times, v):
+    """Brackets on exact values inside the steps that join an "out" sample
+    (g < 0) to a failed one (non-finite), for objects whose g reports failed
+    samples (``g.failed_rows(idx)``: their non-finite values are failures,
+    not samples left out): each such step is sampled at FAILURE_SUBSTEPS
+    exact points, and every sign change there (non-finite counting as out)
+    is a bracket.  A pass lying wholly inside such a step (an object whose
+    SGP4 solution fails on and off, at re-entry) is found where it is longer
+    than a sub-step.  Returns ``(obj, lo, hi, lo_v, hi_v)`` or None."""
+    rows_fn = getattr(g, "failed_rows", None)
+    if rows_fn is None:
+        return None
+    fr = np.flatnonzero(np.asarray(rows_fn(idx), dtype=bool))
+    if not len(fr):
+        return None
+    vf = v[fr]
+    fin = np.isfinite(vf)
+    with np.errstate(invalid="ignore"):
+        out_side = np.where(fin[:, :-1], vf[:, :-1] < 0, vf[:, 1:] < 0)
+    r, c = np.nonzero((fin[:, :-1] != fin[:, 1:]) & out_side)
+    if not len(r):
+        return None
+    rows, obj = fr[r], idx[fr[r]]
+    lo, hi = times[c], times[c + 1]
+    frac = np.arange(1, FAILURE_SUBSTEPS) / FAILURE_SUBSTEPS
+    t_sub = lo[:, None] + np.rint((hi - lo)[:, None] * frac[None, :]).astype(np.int64)
+    v_sub = np.asarray(g.evaluate(obj, t_sub, exact=True), dtype=float)
+    t_all = np.concatenate([lo[:, None], t_sub, hi[:, None]], axis=1)
+    v_all = np.concatenate([v[rows, c][:, None], v_sub, v[rows, c + 1][:, None]], axis=1)
+    with np.errstate(invalid="ignore"):
+        inside = np.isfinite(v_all) & (v_all >= 0)
+    br, bc = np.nonzero(inside[:, 1:] != inside[:, :-1])
+    if not len(br):
+        return None
+    lo_v = np.where(np.isfinite(v_all[br, bc]), v_all[br, bc], -np.inf)
+    hi_v = np.where(np.isfinite(v_all[br, bc + 1]), v_all[br, bc + 1], -np.inf)
+    return obj[br], t_all[br, bc], t_all[br, bc + 1], lo_v, hi_v
 
 
 def _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v):

@@ -560,6 +560,16 @@ class _PairG(GFunction):
         self._r_site_rows = np.ascontiguousarray(self._r_site.T)                  # (S, 3)
         self._up_rows = np.ascontiguousarray(self._up.T)
 
+    def failed_rows(self, obj):
+        """Which pairs ``obj`` belong to satellites with failed SGP4 samples
+        in this search (events.scan samples the steps next to their
+        failures finer: their non-finite values are failures, where other
+        satellites' may be samples a sparse grid left out)."""
+        failed = self.eph._failed
+        if not failed:
+            return np.zeros(len(obj), dtype=bool)
+        return np.isin(np.asarray(obj) // self.n_sites, np.fromiter(failed, dtype=np.int64))
+
     def _screened(self, obj, common, screen_cos, exact_at, polar_motion=True):
         """Values on a sampling grid: each (satellite, site, time) is first
         screened with one geocentric dot product (``cos theta`` against

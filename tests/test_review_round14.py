@@ -166,23 +166,22 @@ def test_a_window_ending_at_a_set_or_starting_at_a_rise_keeps_its_pass(full_cata
 # while 58 deg up over 52.9 S 138.1 E (satwatch: set at 16:56:32.000Z, its
 # last grid sample); COSMOS 2251 DEB (34445) fails from 23:08:27Z to
 # 23:37:12Z on 2023-10-16: over 68.6 N 26.5 E it sets at 23:08:03Z, 24 s
-# before (satwatch: 23:07:42.000Z, its last grid sample).  Not fixed: a pass
-# that lies wholly inside the grid step next to a failed sample leaves no
-# trace in the samples (no sign change; sampled extrema next to a failed
-# sample are skipped) and is missed: STARLINK-1033's over a window from
-# 16:46:40Z to 17:06:40Z (grid samples 16:55:12Z, below the mask, then
-# 16:59:28Z, failed), and COSMOS 2251 DEB's over 47.7 S 84.2 E just as it
-# comes back at 23:37:13Z.  Sites: Skyfield's sub-satellite points at
+# before (satwatch: 23:07:42.000Z, its last grid sample).  A pass that lies
+# wholly inside the grid step next to a failed sample leaves no trace in the
+# samples (no sign change; sampled extrema next to a failed sample are
+# skipped) and was missed until the engine sampled such steps finer on exact
+# values (events._failure_substeps, seventh round): STARLINK-1033's over a
+# window from 16:46:40Z to 17:06:40Z (grid samples 16:55:12Z, below the
+# mask, then 16:59:28Z, failed), and COSMOS 2251 DEB's over 47.7 S 84.2 E
+# just as it comes back at 23:37:13Z.  Sites: Skyfield's sub-satellite points at
 # 16:56:40Z, 23:07:50Z and 23:37:20Z.  Reference: Skyfield's elevation
 # (EarthSatellite, same TLE lines), NaN where python-sgp4 gives an error
 # code, every FAIL_REF_STEP_S over the window.
-MISSED = pytest.mark.xfail(strict=True, reason="a pass wholly inside the grid step next to a "
-                           "failed sample leaves no trace in the samples and is missed")
 FAIL_CASES = [
     (44738, "2023-10-08T16:56:40Z", (-52.9, 138.1), 1800.0),
     (34445, "2023-10-16T23:07:50Z", (68.6, 26.5), 1800.0),
-    pytest.param(44738, "2023-10-08T16:56:40Z", (-52.9, 138.1), 600.0, marks=MISSED),
-    pytest.param(34445, "2023-10-16T23:37:20Z", (-47.7, 84.2), 1800.0, marks=MISSED),
+    (44738, "2023-10-08T16:56:40Z", (-52.9, 138.1), 600.0),
+    (34445, "2023-10-16T23:37:20Z", (-47.7, 84.2), 1800.0),
 ]
 FAIL_MASK_DEG = 10.0
 FAIL_REF_STEP_S = 0.1
