@@ -104,7 +104,9 @@ KNOT_MIN_ECCENTRICITY = 0.25
 KNOT_PER_ORBIT = 24
 # Knots only pay where the grid has at least this many samples.
 # Anchors of the knots' mean anomaly (Ephemeris._knot_states).
-KNOT_ANCHOR_S = 6 * 3600.0
+KNOT_ANCHOR_S = 3 * 3600.0
+# Knots' eccentricity at most this (Ephemeris._knotted takes e < 0.95).
+KNOT_MAX_ECCENTRICITY = 0.95
 KNOT_MIN_GRID_SAMPLES = 16
 # Sparse SGP4 on a grid only pays below this fraction of needed samples.
 SPARSE_GRID_MAX_FRACTION = 0.7
@@ -281,7 +283,7 @@ class Ephemeris:
             return np.zeros(len(sats), dtype=bool)
         el = self.plane_elements()
         e, rate = el["ecc"][sats], el["mdot_rad_s"][sats]
-        return ~el["near"][sats] & (e >= KNOT_MIN_ECCENTRICITY) & (e < 0.95) \
+        return ~el["near"][sats] & (e >= KNOT_MIN_ECCENTRICITY) & (e < KNOT_MAX_ECCENTRICITY) \
             & np.isfinite(rate) & (rate > 0)
 
     def _knot_states(self, sats, knot, t_ns, r, v):
@@ -293,9 +295,10 @@ class Ephemeris:
 
         Where the knots fall comes from SGP4 itself: its osculating mean
         anomaly at anchors every KNOT_ANCHOR_S (and both grid ends), linear
-        in between (drag makes the mean anomaly from the element set's own
-        rate drift by a whole orbit within weeks of its epoch: a perigee
-        then falls between knots 30 minutes apart).  A satellite whose SGP4
+        in between, whole orbits between anchors counted with the osculating
+        mean motion (drag makes the element set's own rate drift by a whole
+        orbit within weeks of its epoch: a perigee then falls between knots
+        30 minutes apart; review round 21).  A satellite whose SGP4
         fails at an anchor, or whose anomaly does not advance, is propagated
         on the grid instead, so that its failures are found as before.
         Returns the rows that were not knotted after all (bool (n,))."""
@@ -311,28 +314,37 @@ class Ephemeris:
         ta[-1] = hi
         ok_a, ra, va = self._sgp4_runs(np.repeat(idx, na), np.tile(ta, len(idx)))
         ra, va = ra.reshape(-1, na, 3), va.reshape(-1, na, 3)
-        ecc = el["ecc"][idx]
         with np.errstate(invalid="ignore", divide="ignore"):
-            # osculating true anomaly from the eccentricity vector, then the
-            # mean anomaly at the element set's mean eccentricity
+            # osculating elements at the anchors: eccentricity vector, true
+            # anomaly, and the mean motion from the semi-major axis
             rn = np.sqrt((ra * ra).sum(axis=-1))
             rv = (ra * va).sum(axis=-1)
             v2 = (va * va).sum(axis=-1)
             e_vec = ((v2 - MU_KM3_S2 / rn)[..., None] * ra - rv[..., None] * va) / MU_KM3_S2
             e_n = np.sqrt((e_vec * e_vec).sum(axis=-1))
+            n_osc = np.sqrt(np.maximum(2.0 / rn - v2 / MU_KM3_S2, 0.0) ** 3 * MU_KM3_S2)
             cos_nu = (e_vec * ra).sum(axis=-1) / (e_n * rn)
             nu = np.arccos(np.clip(cos_nu, -1.0, 1.0))
             nu = np.where(rv < 0, 2 * np.pi - nu, nu)
+            # the knots' eccentricity: the largest of the element set's and
+            # the anchors' (drag lowers it; a higher one spaces the knots
+            # closer at perigee); the mean anomaly at that eccentricity
+            ecc = np.minimum(np.maximum(el["ecc"][idx], np.where(
+                np.isfinite(e_n), e_n, 0.0).max(axis=1)), KNOT_MAX_ECCENTRICITY)
             big_e = 2 * np.arctan2(np.sqrt(1 - ecc)[:, None] * np.sin(nu / 2),
                                    np.sqrt(1 + ecc)[:, None] * np.cos(nu / 2))
             m_a = (big_e - ecc[:, None] * np.sin(big_e)) % (2 * np.pi)
-            # unwrapped with SGP4's secular rate: whole orbits between anchors
+            # whole orbits between anchors from the osculating mean motion at
+            # both ends (not the element set's: drag raises a low-perigee
+            # GTO's from 6.2 to 10.3 rev/day within three months, an orbit
+            # more per 6 h; the osculating one is within a few per cent)
             dt = np.diff(ta) / NS_PER_S
             dm = np.diff(m_a, axis=1)
-            dm += 2 * np.pi * np.rint((el["mdot_rad_s"][idx][:, None] * dt - dm) / (2 * np.pi))
+            n_gap = 0.5 * (n_osc[:, 1:] + n_osc[:, :-1])
+            dm += 2 * np.pi * np.rint((n_gap * dt - dm) / (2 * np.pi))
             m_cum = np.concatenate([m_a[:, :1], m_a[:, :1] + np.cumsum(dm, axis=1)], axis=1)
         good = ok_a.reshape(-1, na).all(axis=1) & np.isfinite(m_cum).all(axis=1) \
-            & (dm > 0).all(axis=1) & (e_n < 1).all(axis=1)
+            & (dm > 0).all(axis=1) & (e_n < 1).all(axis=1) & np.isfinite(n_osc).all(axis=1)
         bad_rows = np.zeros(len(sats), dtype=bool)
         bad_rows[ks[~good]] = True
         ks, idx, m_cum, ecc = ks[good], idx[good], m_cum[good], ecc[good]

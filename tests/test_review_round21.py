@@ -18,6 +18,12 @@ It is not only months out: NORAD 44459 (BREEZE-M DEB (TANK), perigee 108 km,
 ndot/2 0.097 rev/day^2) is 90 km off (full grid 7.3 km) on 2023-10-27, two
 weeks after the catalog's date.
 
+Fixed the same day (seventh round): whole orbits between anchors are
+counted with the osculating mean motion at both ends of the gap, anchors
+are 3 h apart, and the knots' eccentricity is the largest of the element
+set's and the anchors' (Ephemeris._knot_states); these tests were strict
+xfails until then.
+
 References: python-sgp4 (Vallado's SGP4, brute force at every probe) for
 the states; Skyfield (EarthSatellite + wgs84.latlon altaz, and Skyfield's
 own ITRS for the access geometry, as tests/test_access.py) for the events.
@@ -31,7 +37,6 @@ import numpy as np
 import pytest
 from sgp4.api import Satrec
 
-import satwatch
 import satwatch.passes as P
 from satwatch.access import find_access
 from satwatch.events import _grid
@@ -64,9 +69,6 @@ def gto(full_catalog):
     return full_catalog.filter(norad_ids=[DECAYING_GTO])
 
 
-@pytest.mark.xfail(strict=True, reason="knot anchors unwrapped with the epoch mean motion: "
-                   "a GTO whose drag raised n by > 2 rev/day gets knots one orbit off per "
-                   "6-h anchor gap (75 km vs 5.9 km for the full grid)")
 @pytest.mark.parametrize("norad_id, start, days", [
     # 42953: 3 months after epoch (measured: knots 74.8 km, full grid 5.9 km)
     (DECAYING_GTO, "2024-01-10T00:00:00Z", 2.0),
@@ -103,9 +105,6 @@ def test_knotted_states_of_a_decaying_gto_far_from_epoch(full_catalog, monkeypat
     assert worst[True] <= max(KNOT_ERROR_FACTOR * worst[False], HERMITE_FLOOR_KM), worst
 
 
-@pytest.mark.xfail(strict=True, reason="knot anchors unwrapped with the epoch mean motion: "
-                   "passes of a decaying GTO 3 months after epoch are up to minutes off "
-                   "Skyfield's")
 def test_passes_of_a_decaying_gto_match_skyfield(gto, skyfield_ts):
     """Every complete pass of 42953 over two equatorial points, 10 deg mask,
     2024-01-10..12: Skyfield's elevation EVENT_TOL_S either side of each rise
@@ -139,8 +138,6 @@ def test_passes_of_a_decaying_gto_match_skyfield(gto, skyfield_ts):
     assert not bad, bad[:5]
 
 
-@pytest.mark.xfail(strict=True, reason="knot anchors unwrapped with the epoch mean motion: "
-                   "access windows of a decaying GTO 3 months after epoch are ~11 s off")
 def test_access_of_a_decaying_gto_matches_skyfield(gto, skyfield_ts):
     """Access (off-nadir <= 10 deg, target elevation >= 0) of 42953 to three
     low-latitude points, 2024-01-10..12: Skyfield's geometry (its SGP4 and
@@ -187,8 +184,6 @@ def test_access_of_a_decaying_gto_matches_skyfield(gto, skyfield_ts):
 UP_MARGIN_DEG = 0.5
 
 
-@pytest.mark.xfail(strict=True, reason="knot anchors unwrapped with the epoch mean motion: a "
-                   "15.7 deg pass of 44459 two weeks after the catalog's date is missed")
 def test_no_pass_of_a_decaying_gto_is_missed(full_catalog, skyfield_ts):
     """44459 over (6.3981, -72.1037), 10 deg mask, 2023-10-27: every
     10-s Skyfield sample (EarthSatellite + wgs84.latlon altaz) more than
