@@ -22,7 +22,7 @@ import numpy as np
 EXTREMA_NONE, EXTREMA_HIDDEN, EXTREMA_REACH, EXTREMA_ALL = 0, 1, 2, 3
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def sample_features(v, max_mode, max_level, min_mode, min_level, overshoot):
     """One pass over sampled values ``v`` (n, m) (non-finite = out):
 
@@ -80,7 +80,7 @@ def sample_features(v, max_mode, max_level, min_mode, min_level, overshoot):
 
 # -- satellite-site screening on a common grid -----------------------------------
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def screen_pairs(r, m, rn, thr, sx, sy, uz, sat_row, site):
     """Geocentric screen of (satellite, site) pairs on a common grid.
 
@@ -119,7 +119,7 @@ def screen_pairs(r, m, rn, thr, sx, sy, uz, sat_row, site):
 
 # -- refinement: Hermite state -> ITRS -> look geometry, fused --------------------
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def hermite_basis(s, h):
     """Cubic Hermite weights at fraction ``s`` of a span ``h`` (s):
     position ``p = h00 p0 + h10 v0 + h01 p1 + h11 v1`` and its derivative
@@ -130,7 +130,7 @@ def hermite_basis(s, h):
             ((6 * s2 - 6 * s) / h, 3 * s2 - 4 * s + 1, 3 * s2 - 2 * s))
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _locate(grid, t, hint):
     """Grid interval of ``t`` (``np.searchsorted(grid, t, "right") - 1``,
     clipped to the intervals): ``hint`` when ``t`` lies in it (a refinement
@@ -146,7 +146,7 @@ def _locate(grid, t, hint):
     return k
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _hermite_pv(grid, r, v, row, t, with_velocity, hint=-1):
     """Cubic Hermite position (and velocity: the cubic's derivative) of
     cached row ``row`` (states ``(U * m, 3)`` on ``grid``) at ``t`` (ns):
@@ -173,7 +173,7 @@ def _hermite_pv(grid, r, v, row, t, with_velocity, hint=-1):
     return (x, y, z), (vx, vy, vz)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _small_cos_sin(x):
     """cos and sin of an angle under 1e-4 rad (polar motion) from their
     series; np.cos / np.sin otherwise."""
@@ -183,7 +183,7 @@ def _small_cos_sin(x):
     return np.cos(x), np.sin(x)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _teme_to_itrs(p, v, dt, th_ref, th_rate, px0, px_rate, py0, py_rate):
     """``frames.teme_to_itrs`` for one state, with GMST and polar motion
     linear in time (``dt`` s from the reference): position and Earth-fixed
@@ -208,7 +208,7 @@ def _teme_to_itrs(p, v, dt, th_ref, th_rate, px0, px_rate, py0, py_rate):
             (cx * vxp + sx * v[2], cy * vyp - sy * vz1, sy * vyp + cy * vz1))
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def rotate_linear(r, t_ns, which, t_ref_ns, models):
     """TEME positions ``r`` (3, k) at ``t_ns`` (k,) to ITRS with GMST and
     polar motion linear in time (``_teme_to_itrs``), sample i by the model
@@ -227,7 +227,7 @@ def rotate_linear(r, t_ns, which, t_ref_ns, models):
     return out
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def hermite_geometry(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
                      px0, px_rate, py0, py_rate, site, r_site, up):
     """Cubic Hermite interpolation of cached TEME states (``r``, ``v``:
@@ -257,7 +257,7 @@ def hermite_geometry(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
     return sin_el, cos_nadir
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _elevation_at(grid, r, v, row, t, t_ref_ns, th_ref, th_rate, px0, px_rate, py0, py_rate,
                   s_i, r_site, up, with_rate, hint=-1):
     """``sin(elevation)`` of cached row ``row`` from site ``s_i`` at ``t``
@@ -277,7 +277,7 @@ def _elevation_at(grid, r, v, row, t, t_ref_ns, th_ref, th_rate, px0, px_rate, p
     return du / rng, rate
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def hermite_elevation_rate(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
                            px0, px_rate, py0, py_rate, site, r_site, up):
     """As :func:`hermite_geometry`, for ``t_ns`` (n,): ``sin(elevation)`` and
@@ -293,7 +293,7 @@ def hermite_elevation_rate(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
     return sin_el, rate
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def hermite_elevation_illinois(mode, offset, rows, a, b, fa, fb, tol, grid, r, v, t_ref_ns,
                                th_ref, th_rate, px0, px_rate, py0, py_rate, site, r_site, up):
     """``events._illinois`` on every bracket ``[a, b]`` (float ns) at once,
@@ -348,14 +348,14 @@ def hermite_elevation_illinois(mode, offset, rows, a, b, fa, fb, tol, grid, r, v
 
 # -- which grid samples can matter: predicted direction vs the sites --------------
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _track_direction(cn, sn, ci, si, cu, su):
     """Unit vector of argument of latitude ``u`` in the plane of node
     ``n`` and inclination ``i`` (cosines and sines given)."""
     return cn * cu - sn * su * ci, sn * cu + cn * su * ci, su * si
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _interval_hits(cu, su, cn, sn, du, dn, dtheta, ci, si, sx, sy, uz, j, cos_fine, n_sub):
     """Does the predicted direction come within ``acos(cos_fine)`` of a
     site anywhere over grid interval ``j`` (checked at ``n_sub + 1``
@@ -381,7 +381,7 @@ def _interval_hits(cu, su, cn, sn, du, dn, dtheta, ci, si, sx, sy, uz, j, cos_fi
     return False
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_anchor,
                use_track, cos_track, cos_fine, sin_plane, sx, sy, uz, gmst_rate, n_sub):
     """For each satellite (rows) and grid time ``t_ns`` (m,): may it be
@@ -496,7 +496,7 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
 
 # -- SGP4 samples: accept or reject ------------------------------------------------
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def accept_states(sat, t_ns, rows, err, r, v, epoch_ns, r_fwd_km, r_bwd_km, mu_km3_s2,
                   min_perigee_radius_km, min_radius_km):
     """``propagation.physical_state`` (with each satellite's radius bound,
@@ -532,7 +532,7 @@ def accept_states(sat, t_ns, rows, err, r, v, epoch_ns, r_fwd_km, r_bwd_km, mu_k
 
 # -- eccentric orbits: SGP4 at knots spaced in true anomaly, Hermite between ------
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _eccentric_from_mean(m, e):
     """Eccentric anomaly of mean anomaly ``m`` in [0, 2 pi) (Kepler's
     equation by Newton's method)."""
@@ -545,7 +545,7 @@ def _eccentric_from_mean(m, e):
     return big_e
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def anomaly_knots(anchor_ns, m_cum, ecc, d_anom, max_step_ns, min_step_ns, cap):
     """Knot times (int ns) for each satellite over ``[anchor_ns[0],
     anchor_ns[-1]]``: both ends, and every ``d_anom[i]`` (rad) of eccentric
@@ -605,7 +605,7 @@ def anomaly_knots(anchor_ns, m_cum, ecc, d_anom, max_step_ns, min_step_ns, cap):
     return start, out[:w]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def knot_fill(start, knot_t, kr, kv, t_ns, row_base, r_out, v_out):
     """Cubic Hermite (``hermite_basis``) of each satellite's knot states
     (``kr``, ``kv`` (K, 3) at ``knot_t``, satellite i's in

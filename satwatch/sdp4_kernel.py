@@ -107,7 +107,7 @@ N_STATE = 7
 _OK, _NEAR_EARTH, _BAD_GSTO = 0, 1, 2
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _gstime(jdut1):
     """SGP4.cpp ``gstime_SGP4``."""
     tut1 = (jdut1 - 2451545.0) / 36525.0
@@ -119,7 +119,7 @@ def _gstime(jdut1):
     return temp
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _init_row(el, gsto_satrec, out):
     """Deep-space part of SGP4.cpp ``initl`` + ``sgp4init`` (with ``dscom``,
     ``dpper`` at init, ``dsinit``) for one element row ``el`` (see
@@ -528,7 +528,7 @@ def _init_row(el, gsto_satrec, out):
     return _OK
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _init_rows(elements, gsto, params, status):
     """Rows of ``params`` from ``elements``; ``status[i]`` from _init_row."""
     for i in range(elements.shape[0]):
@@ -583,7 +583,7 @@ def pack_deep_space(satrecs, epochs_days_1949=None) -> np.ndarray:
 
 # -- propagation ------------------------------------------------------------------
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _resonance_rates(params, s, irez, atime, xli, xni):
     """The "dot terms" of SGP4.cpp ``dspace``'s integrator at step
     ``atime`` (min) with state ``xli``, ``xni``: ``(xndt, xldot, xnddt)``."""
@@ -635,7 +635,7 @@ def _resonance_rates(params, s, irez, atime, xli, xni):
     return xndt, xldot, xnddt
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _sdp4_one(params, s, tsince, state, r, v, i):
     """SGP4.cpp ``sgp4`` deep-space branch (with ``dspace`` and ``dpper``)
     for parameter row ``params[s]`` at ``tsince`` minutes; ``state`` is the
@@ -852,7 +852,7 @@ def _sdp4_one(params, s, tsince, state, r, v, i):
                            params[s, P_RADIUS_KM], params[s, P_VKMPERSEC], r, v, i)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _sample(params, s, jd, fr, state, err, r, v, i):
     """Sample ``i``: satellite row ``s`` at ``jd + fr``, with python-sgp4's
     tsince and NaN conventions (wrapper.cpp ``_vectorized_sgp4``)."""
@@ -865,7 +865,7 @@ def _sample(params, s, jd, fr, state, err, r, v, i):
     err[i] = e
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def sdp4_into(params, sat_idx, jd, fr, err, r, v):
     """``sdp4`` writing into caller-provided ``err`` (k,) uint8, ``r`` and
     ``v`` (k, 3) float64; ``params`` (n, N_DEEP_PARAMS) float64, ``sat_idx``
@@ -882,7 +882,7 @@ def sdp4_into(params, sat_idx, jd, fr, err, r, v):
         _sample(params, s, jd[i], fr[i], state, err, r, v, i)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def sdp4_ns_scatter(params, sat_idx, t_ns, out_idx, err, r, v):
     """``sdp4`` at UTC times ``t_ns`` (k,) int64 ns since 1970, split as
     satwatch.passes splits them for python-sgp4 (``jd = t_ns // NS_PER_DAY

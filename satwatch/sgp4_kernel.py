@@ -59,7 +59,7 @@ TWOPI = 2.0 * PI
 X2O3 = 2.0 / 3.0
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def initl(ecco, inclo, no_kozai, xke, j2):
     """SGP4.cpp ``initl`` (the part both branches use; the sidereal time at
     epoch is the deep-space kernel's): the un-Kozai'd mean motion and the
@@ -86,7 +86,7 @@ def initl(ecco, inclo, no_kozai, xke, j2):
     return eccsq, omeosq, rteosq, cosio, cosio2, no_unkozai, ao, con42, con41, posq, rp
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _init_row(el, out):
     """Near-Earth part of SGP4.cpp ``initl`` + ``sgp4init`` for one element
     row ``el`` (see _ELEMENT_ATTRS); writes the parameter row ``out``.
@@ -236,7 +236,7 @@ def _init_row(el, out):
     return True
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _init_rows(elements, params):
     """Rows of ``params`` from ``elements``; returns the first deep-space
     row index, or -1."""
@@ -268,7 +268,7 @@ def pack_near_earth(satrecs) -> np.ndarray:
 
 # -- propagation ------------------------------------------------------------------
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def kepler_to_state(xl, nodep, axnl, aynl, am, nm, xke, j2, xincp, sinip, cosip, con41,
                     x1mth2, x7thm1, radius_km, vkmpersec, r, v, i):
     """The end of SGP4.cpp's ``sgp4``, common to both branches: Kepler's
@@ -347,7 +347,7 @@ def kepler_to_state(xl, nodep, axnl, aynl, am, nm, xke, j2, xincp, sinip, cosip,
     return 0
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _sgp4_one(params, s, tsince, r, v, i):
     """SGP4.cpp ``sgp4`` near-Earth branch for parameter row ``params[s]``
     at ``tsince`` minutes; writes ``r[i]`` (km), ``v[i]`` (km/s) unless the
@@ -420,7 +420,7 @@ def _sgp4_one(params, s, tsince, r, v, i):
                            params[s, P_VKMPERSEC], r, v, i)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def _sample(params, s, jd, fr, err, r, v, i):
     """Sample ``i``: satellite row ``s`` at ``jd + fr``, with python-sgp4's
     tsince and NaN conventions (wrapper.cpp ``_vectorized_sgp4``)."""
@@ -433,7 +433,7 @@ def _sample(params, s, jd, fr, err, r, v, i):
     err[i] = e
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def sgp4_near_into(params, sat_idx, jd, fr, err, r, v):
     """``sgp4_near`` writing into caller-provided ``err`` (k,) uint8, ``r``
     and ``v`` (k, 3) float64; ``params`` (n, N_PARAMS) float64, ``sat_idx``
@@ -446,7 +446,7 @@ def sgp4_near_into(params, sat_idx, jd, fr, err, r, v):
         _sample(params, sat_idx[i], jd[i], fr[i], err, r, v, i)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def sgp4_near_ns_into(params, sat_idx, t_ns, err, r, v):
     """``sgp4_near_into`` at UTC times ``t_ns`` (k,) int64 ns since 1970,
     split as satwatch.passes splits them for python-sgp4:
@@ -460,7 +460,7 @@ def sgp4_near_ns_into(params, sat_idx, t_ns, err, r, v):
                 err, r, v, i)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def sgp4_near_ns_scatter(params, sat_idx, t_ns, out_idx, err, r, v):
     """``sgp4_near_ns_into`` for the samples whose ``sat_idx`` is >= 0,
     written at row ``out_idx[i]`` of the outputs (which may be larger than
