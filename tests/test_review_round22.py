@@ -80,3 +80,72 @@ def test_pass_in_the_step_before_a_failure_is_found(full_catalog, skyfield_ts):
                                        "2023-10-18T19:53:20Z", 2.0, 10.0)
     assert len(up) >= 10                  # the case tests something
     assert not len(missed), [Time(int(t)).iso(0) for t in missed[:5]]
+
+
+# -- B. knots over longer windows (passes.Ephemeris._knot_states) --------------
+#
+# kernels.anomaly_knots stops placing knots by eccentric anomaly once a
+# satellite has ``cap - tail`` knots, and fills the rest of the window with
+# MAX_STEP_S (1800 s) pieces.  _knot_states sizes ``cap`` as the E-spaced
+# knots plus one MAX_STEP_S piece per window length, but ``tail`` reserves
+# that same window-length count, and the pieces that split long apogee gaps
+# (a 27-h orbit's E-spaced knots are ~38 min apart at apogee) count against
+# the budget too: over a window of ~9 days or more the budget runs out and
+# the last perigees are sampled every 29 min.  Checked fine: 2-day windows
+# of the 397 Molniya-like objects 3 months after epoch; 3-day windows of
+# the 122 low-perigee (< 250 km) eccentric deep-space objects match within
+# the contract except near 1 km (see the report).
+
+# The lead's contract for knotted states (tests/test_eccentric_knots.py,
+# review round 21): off exact SGP4 by at most this factor of the full
+# grid's interpolation error, or HERMITE_FLOOR_KM where that is larger.
+KNOT_ERROR_FACTOR = 2.5
+HERMITE_FLOOR_KM = 1.0
+
+
+def _knot_and_grid_error_km(full_catalog, monkeypatch, norad_id, start, days):
+    """Largest distance (km) to python-sgp4 of the knotted and of the full
+    grid's states, at every grid sample and midpoint of the engine's step
+    (the method of review round 21)."""
+    import satwatch.passes as P
+    from sgp4.api import Satrec
+    from satwatch.events import _grid
+    warnings.simplefilter("ignore")
+    cat = full_catalog.filter(norad_ids=[norad_id])
+    es = list(cat)[0]
+    t0 = int(utc(start).ns)
+    t1 = t0 + int(days * 86400) * NS_PER_S
+    worst = {}
+    for knots in (True, False):
+        if not knots:
+            monkeypatch.setattr(P, "KNOT_MIN_ECCENTRICITY", 2.0)
+        eph = P.catalog_ephemeris(cat)
+        grid = _grid(t0, t1, int(eph.step_s[0] * NS_PER_S))
+        eph.grid_states(np.array([0]), grid)
+        probe = np.sort(np.r_[grid, (grid[:-1] + grid[1:]) // 2])
+        r, _ = eph.states(np.array([0]), probe[None, :])
+        d, rem = np.divmod(probe, NS_PER_DAY)
+        l1, l2 = es.source_text.splitlines()[-2:]
+        err, r_ex, _ = Satrec.twoline2rv(l1, l2).sgp4_array(d + 2440587.5, rem / NS_PER_DAY)
+        ok = err == 0
+        assert ok.all()
+        worst[knots] = float(np.max(np.linalg.norm(r[:, 0, :].T - r_ex, axis=1)))
+    return worst
+
+
+@pytest.mark.xfail(strict=True, reason="review round 22: anomaly_knots' knot budget (cap) "
+                   "runs out within ~9 days (apogee gap splits count against it, the tail "
+                   "reserve is budgeted once): the last perigees get 1800-s knots")
+@pytest.mark.parametrize("norad_id, start, days", [
+    # THEMIS D (e 0.829, 27.3-h orbit, perigee 1,500 km): measured knots
+    # 191.6 km (the perigee of 2023-10-23T12:51Z, knots 29 min apart around
+    # it), full grid 0.22 km; day by day the knotted error is 0.2-0.34 km
+    # before the budget runs out
+    (30797, "2023-10-14T00:00:00Z", 10.0),
+    # ATLAS 5 CENTAUR DEB (e 0.505, perigee 9,545 km): measured knots 9.6 km
+    # on days 8-9, full grid 0.45 km
+    (46862, "2023-10-14T00:00:00Z", 10.0),
+])
+def test_knotted_states_over_a_ten_day_window(full_catalog, monkeypatch, norad_id, start, days):
+    worst = _knot_and_grid_error_km(full_catalog, monkeypatch, norad_id, start, days)
+    assert worst[True] <= max(KNOT_ERROR_FACTOR * worst[False], HERMITE_FLOOR_KM), worst
