@@ -149,3 +149,32 @@ def _knot_and_grid_error_km(full_catalog, monkeypatch, norad_id, start, days):
 def test_knotted_states_over_a_ten_day_window(full_catalog, monkeypatch, norad_id, start, days):
     worst = _knot_and_grid_error_km(full_catalog, monkeypatch, norad_id, start, days)
     assert worst[True] <= max(KNOT_ERROR_FACTOR * worst[False], HERMITE_FLOOR_KM), worst
+
+
+# SGP4's velocity is not the time derivative of its position for high-drag
+# orbits away from epoch (the drag terms of the mean anomaly are left out of
+# the velocity): GSLV R/B 57321 (e 0.705, perigee 119 km, ndot/2 0.02
+# rev/day^2, epoch 2023-09-30) on 2023-10-14T16:47:46Z: python-sgp4's v
+# differs from its own (r(t+0.5 s) - r(t-0.5 s)) / 1 s by 0.128 km/s (2.5 %;
+# 0.005 km/s on 2023-10-01, a day after epoch).  Cubic Hermite between knots
+# takes v as dr/dt, so its error grows with the knot gap: 5.75 km at
+# 16:47:46Z (knots 458 s apart, r 16,600 km) with python-sgp4's own states at
+# the knots, the same as the engine's.  The full grid's 200-s step hides it
+# (1.0 km).  The same for the low-perigee 42953 and MOLNIYA 1-62 (15214)
+# five to twelve weeks after epoch.
+@pytest.mark.xfail(strict=True, reason="review round 22: knots' cubic Hermite takes SGP4's "
+                   "velocity as dr/dt, which drag breaks far from epoch (57321: 0.128 km/s "
+                   "off): knotted states 3-10x the full grid's error")
+@pytest.mark.parametrize("norad_id, start, days", [
+    # 57321, the day after the catalog's date: measured knots 8.39 km, full grid 1.00 km
+    (57321, "2023-10-14T00:00:00Z", 1.0),
+    # 42953 (ARIANE 5 DEB (SYLDA), perigee 164 km): measured knots 11.6 km, full grid 1.53 km
+    (42953, "2023-11-20T00:00:00Z", 3.0),
+    # 15214 (MOLNIYA 1-62, perigee 183 km, epoch 2023-08-30): measured knots
+    # 7.47 km, full grid 0.77 km
+    (15214, "2023-11-20T00:00:00Z", 3.0),
+])
+def test_knotted_states_of_high_drag_orbits_away_from_epoch(full_catalog, monkeypatch,
+                                                            norad_id, start, days):
+    worst = _knot_and_grid_error_km(full_catalog, monkeypatch, norad_id, start, days)
+    assert worst[True] <= max(KNOT_ERROR_FACTOR * worst[False], HERMITE_FLOOR_KM), worst
