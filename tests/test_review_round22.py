@@ -230,3 +230,26 @@ def test_passes_at_the_end_of_a_35_day_window_match_skyfield(full_catalog, skyfi
                 bad.append((int(p.site[i]), Time(int(t_ns)).iso(1), rising, before, after))
     assert checked >= 40                  # the case tests something
     assert not bad, bad[:6]
+
+
+# The same velocity mismatch without drag: SGP4's deep-space lunar-solar
+# periodics enter its position but not its velocity as their time
+# derivative.  python-sgp4's v against its own 1-s central difference of r:
+# TESS (43435) 0.012 km/s on 2023-10-14T10:00Z, CHANG'E 5 (47097) 0.066 km/s
+# (10 %) on 2023-10-14T01:45Z.  Their grid step is MAX_STEP_S (1800 s), the
+# knots no denser, and Hermite between knots takes v as dr/dt.  Checked: the
+# same cubic Hermite on python-sgp4's states at the engine's knot times is
+# 2.13 km off at TESS's grid samples with SGP4's v, 0.00005 km with the
+# 1-s central difference of r as v (57321: 5.75 km against 0.084 km).
+@pytest.mark.xfail(strict=True, reason="review round 22: knots' cubic Hermite takes SGP4's "
+                   "velocity as dr/dt, which its lunar-solar periodics break for very high "
+                   "orbits: knotted states 3-13 km where the full grid is 0.04-0.07 km")
+@pytest.mark.parametrize("norad_id, start, days", [
+    # TESS (e 0.49, apogee ~370,000 km): measured knots 3.14 km, full grid 0.035 km
+    (43435, "2023-10-14T00:00:00Z", 1.0),
+    # CHANG'E 5 (e 0.38, r ~650,000 km): measured knots 13.2 km, full grid 0.067 km
+    (47097, "2023-10-14T00:00:00Z", 1.0),
+])
+def test_knotted_states_of_very_high_orbits(full_catalog, monkeypatch, norad_id, start, days):
+    worst = _knot_and_grid_error_km(full_catalog, monkeypatch, norad_id, start, days)
+    assert worst[True] <= max(KNOT_ERROR_FACTOR * worst[False], HERMITE_FLOOR_KM), worst
