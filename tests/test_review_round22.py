@@ -253,3 +253,53 @@ def test_passes_at_the_end_of_a_35_day_window_match_skyfield(full_catalog, skyfi
 def test_knotted_states_of_very_high_orbits(full_catalog, monkeypatch, norad_id, start, days):
     worst = _knot_and_grid_error_km(full_catalog, monkeypatch, norad_id, start, days)
     assert worst[True] <= max(KNOT_ERROR_FACTOR * worst[False], HERMITE_FLOOR_KM), worst
+
+
+# -- A. the culmination of a pass found by the failure sub-steps ---------------
+#
+# events._failure_substeps finds passes wholly inside a grid step next to a
+# failed sample, but the pass's culmination comes from sampled maxima, and
+# there is none inside such a step: the culmination reported is an end of
+# the pass.  Reference: Skyfield's elevation (EarthSatellite + wgs84.latlon
+# altaz) every CULM_REF_STEP_S over the pass, NaN where python-sgp4 gives an
+# error code.
+CULM_REF_STEP_S = 0.1
+# Max elevation within this of Skyfield's sampled maximum: the sampling at
+# CULM_REF_STEP_S misses a peak by far less (the elevation rate at an 87 deg
+# peak of a LEO pass is under 2 deg/s, and zero at the peak).
+CULM_TOL_DEG = 0.2
+# Culmination time within this of Skyfield's (the engine's event accuracy).
+CULM_TOL_S = 1.0
+
+
+@pytest.mark.xfail(strict=True, reason="review round 22: a pass found by _failure_substeps has "
+                   "no sampled maximum: its culmination is reported at the failure edge "
+                   "(22.6 deg) instead of the 87.0 deg peak")
+def test_culmination_of_a_pass_found_in_a_failure_step(full_catalog, skyfield_ts):
+    """STARLINK-1033 (44738; python-sgp4 code 1 from 2023-10-08T16:57:08.9Z)
+    over (52.9 S, 138.1 E), 10 deg mask, 16:46:40Z + 1200 s (review round 14's
+    case, found since 0ec5f6c): Skyfield's peak is 87.0 deg at 16:56:39.7Z;
+    measured: culmination 16:57:08.9Z (the set, at the failure) at 22.6 deg."""
+    from sgp4.api import Satrec
+    from skyfield.api import EarthSatellite, wgs84
+    warnings.simplefilter("ignore")
+    cat = full_catalog.filter(norad_ids=[44738])
+    es = list(cat)[0]
+    site = GroundPoint(-52.9, 138.1, 0.0)
+    t_start = utc("2023-10-08T16:46:40Z")
+    p = find_passes(cat, [site], t_start, t_start + 1200.0, 10.0)
+    assert len(p) == 1 and not p.rise_partial[0] and not p.set_partial[0]
+    l1, l2 = es.source_text.splitlines()[-2:]
+    step = int(CULM_REF_STEP_S * NS_PER_S)
+    tt = np.arange(int(p.rise_ns[0]), int(p.set_ns[0]) + 1, step)
+    days, rem = np.divmod(tt, NS_PER_DAY)
+    err, _, _ = Satrec.twoline2rv(l1, l2).sgp4_array((days + 2440587.5).astype(float),
+                                                     rem / NS_PER_DAY)
+    topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
+    alt = (EarthSatellite(l1, l2, es.name, skyfield_ts) - topos).at(
+        skyfield_ts.from_datetimes(Time(tt).to_datetime())).altaz()[0].degrees
+    alt = np.where(err == 0, alt, np.nan)
+    k = int(np.nanargmax(alt))
+    assert abs(p.max_elevation_deg[0] - alt[k]) <= CULM_TOL_DEG, (p.max_elevation_deg[0], alt[k])
+    assert abs(int(p.culmination_ns[0]) - int(tt[k])) <= CULM_TOL_S * NS_PER_S, \
+        (Time(int(p.culmination_ns[0])).iso(1), Time(int(tt[k])).iso(1))
