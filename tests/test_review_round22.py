@@ -274,8 +274,18 @@ CULM_TOL_S = 1.0
 
 @pytest.mark.xfail(strict=True, reason="review round 22: a pass found by _failure_substeps has "
                    "no sampled maximum: its culmination is reported at the failure edge "
-                   "(22.6 deg) instead of the 87.0 deg peak")
-def test_culmination_of_a_pass_found_in_a_failure_step(full_catalog, skyfield_ts):
+                   "(STARLINK-1033: 22.6 deg for an 87.0 deg peak)")
+@pytest.mark.parametrize("norad, start, seconds, lat, lon", [
+    # review round 14's STARLINK-1033 case (docstring)
+    (44738, "2023-10-08T16:46:40Z", 1200.0, -52.9, 138.1),
+    # review round 14's COSMOS 2251 DEB case: python-sgp4 code 6 until
+    # 2023-10-16T23:37:12Z; Skyfield: 65.9 deg at 23:37:20.0Z, 75.9 at
+    # 23:37:21.0Z; measured: pass 23:37:12.5Z-23:37:29.1Z, culmination at the
+    # rise, 10.0 deg
+    (34445, "2023-10-16T23:30:00Z", 600.0, -47.7, 84.2),
+])
+def test_culmination_of_a_pass_found_in_a_failure_step(full_catalog, skyfield_ts, norad, start,
+                                                       seconds, lat, lon):
     """STARLINK-1033 (44738; python-sgp4 code 1 from 2023-10-08T16:57:08.9Z)
     over (52.9 S, 138.1 E), 10 deg mask, 16:46:40Z + 1200 s (review round 14's
     case, found since 0ec5f6c): Skyfield's peak is 87.0 deg at 16:56:39.7Z;
@@ -283,11 +293,11 @@ def test_culmination_of_a_pass_found_in_a_failure_step(full_catalog, skyfield_ts
     from sgp4.api import Satrec
     from skyfield.api import EarthSatellite, wgs84
     warnings.simplefilter("ignore")
-    cat = full_catalog.filter(norad_ids=[44738])
+    cat = full_catalog.filter(norad_ids=[norad])
     es = list(cat)[0]
-    site = GroundPoint(-52.9, 138.1, 0.0)
-    t_start = utc("2023-10-08T16:46:40Z")
-    p = find_passes(cat, [site], t_start, t_start + 1200.0, 10.0)
+    site = GroundPoint(lat, lon, 0.0)
+    t_start = utc(start)
+    p = find_passes(cat, [site], t_start, t_start + seconds, 10.0)
     assert len(p) == 1 and not p.rise_partial[0] and not p.set_partial[0]
     l1, l2 = es.source_text.splitlines()[-2:]
     step = int(CULM_REF_STEP_S * NS_PER_S)
