@@ -365,7 +365,8 @@ def test_passes_next_to_a_failed_knot_match_skyfield(full_catalog, skyfield_ts):
     17:57:30.7Z-18:07:27.6Z and 23:14:26.1Z-23:24:27.6Z, both peaking near
     90 deg; the full grid (KNOT_MIN_ECCENTRICITY = 2.0) finds both to 0.1 s.
     Measured with knots: sets at 18:06:07.0Z and 23:22:54.0Z; the knotted
-    states have 12 NaN grid samples and midpoints where python-sgp4 has 4;
+    states are NaN at 12 grid samples and midpoints where python-sgp4 is
+    fine (the full grid at 4, midpoints next to a failed sample);
     the knots around the first set are 18:05:37.4Z (python-sgp4 fine) and
     18:08:52.7Z (code 6).  The full grid passes this test."""
     warnings.simplefilter("ignore")
