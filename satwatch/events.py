@@ -428,7 +428,8 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
 
 def _failure_substeps(g, idx, times, v):
     """Brackets on exact values inside the steps that join an "out" sample
-    (g < 0) to a failed one (non-finite), for objects whose g reports failed
+    (g < 0) to a failed one (non-finite), and the out-out steps just before
+    and after those, for objects whose g reports failed
     samples (``g.failed_rows(idx)``: their non-finite values are failures,
     not samples left out): each such step is sampled at FAILURE_SUBSTEPS
     exact points, and every sign change there (non-finite counting as out)
@@ -444,8 +445,16 @@ def _failure_substeps(g, idx, times, v):
     vf = v[fr]
     fin = np.isfinite(vf)
     with np.errstate(invalid="ignore"):
-        out_side = np.where(fin[:, :-1], vf[:, :-1] < 0, vf[:, 1:] < 0)
-    r, c = np.nonzero((fin[:, :-1] != fin[:, 1:]) & out_side)
+        neg = fin & (vf < 0)
+    a, b = neg[:, :-1], neg[:, 1:]
+    # the step itself (out, failed) or (failed, out) ...
+    step = (a & ~fin[:, 1:]) | (~fin[:, :-1] & b)
+    # ... and the one before (after) the last (first) good sample: that
+    # sample may be the peak of a pass inside it, a sampled extremum that
+    # sample_features skips next to a failed sample (review round 22)
+    step[:, :-1] |= a[:, :-1] & b[:, :-1] & ~fin[:, 2:]
+    step[:, 1:] |= ~fin[:, :-2] & a[:, 1:] & b[:, 1:]
+    r, c = np.nonzero(step)
     if not len(r):
         return None
     rows, obj = fr[r], idx[fr[r]]
@@ -555,6 +564,13 @@ def _golden(g, obj, lo, hi, kind):
     t = np.rint(np.where(fc > fd, c, d)).astype(np.int64)
     val = sign * np.maximum(fc, fd)
     return t, val
+
+
+def golden_extremum(g, obj, lo, hi, kind):
+    """The extremum (``kind`` "max" / "min") of each object's g in ``[lo,
+    hi]`` (int ns) by golden-section search on ``g.evaluate``, to
+    EXTREMUM_TOL_S: ``(time_ns, value)``."""
+    return _golden(g, np.asarray(obj), np.asarray(lo), np.asarray(hi), kind)
 
 
 def _polish_extremum(g, obj, t, v, kind=None):

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import SatwatchError
-from .events import (CHUNK_ELEMENTS, GFunction, Scan, grid_window_mask, latest_at_or_before, scan,
-                     to_intervals)
+from .events import (CHUNK_ELEMENTS, GFunction, Scan, golden_extremum, grid_window_mask,
+                     latest_at_or_before, scan, to_intervals)
 from .frames import gmst82_rad, polar_cos_sin, rotate_teme_to_itrs, teme_to_itrs
 from .kernels import (accept_states, anomaly_knots, hermite_elevation_illinois,
                       hermite_elevation_rate, hermite_geometry, knot_fill, rotate_linear,
@@ -106,6 +106,16 @@ KNOT_PER_ORBIT = 24
 # Anchors of the knots' mean anomaly (Ephemeris._knot_states).
 KNOT_ANCHOR_S = 3 * 3600.0
 # Knots' eccentricity at most this (Ephemeris._knotted takes e < 0.95).
+# Knots only where the grid step is set by perigee speed, not by MAX_STEP_S:
+# very high orbits (TESS, CHANG'E 5) get knots no sparser than their grid,
+# and SGP4's lunar-solar periodics make its velocity no derivative of its
+# position there (review round 22).
+KNOT_MAX_GRID_STEP_S = 900.0
+# An orbit whose SGP4 velocity departs from its position's derivative by more
+# than this at an anchor keeps the full grid (Ephemeris._knot_states): the
+# catalog's median is 1.6 m/s, its 99th percentile 3-6 m/s; drag far from
+# epoch reaches 0.1-1.6 km/s.
+KNOT_MAX_VELOCITY_BIAS_KM_S = 0.005
 KNOT_MAX_ECCENTRICITY = 0.95
 KNOT_MIN_GRID_SAMPLES = 16
 # Sparse SGP4 on a grid only pays below this fraction of needed samples.
@@ -278,12 +288,15 @@ class Ephemeris:
     def _knotted(self, sats, t_ns):
         """Which of ``sats`` get their grid states from knots: deep-space
         orbits of eccentricity >= KNOT_MIN_ECCENTRICITY (and a positive mean
-        motion), on grids of at least KNOT_MIN_GRID_SAMPLES samples."""
+        motion) whose grid step is at most KNOT_MAX_GRID_STEP_S, on grids of
+        at least KNOT_MIN_GRID_SAMPLES samples (``_knot_states`` may still
+        send some back to the full grid)."""
         if len(t_ns) < KNOT_MIN_GRID_SAMPLES or not len(sats):
             return np.zeros(len(sats), dtype=bool)
         el = self.plane_elements()
         e, rate = el["ecc"][sats], el["mdot_rad_s"][sats]
         return ~el["near"][sats] & (e >= KNOT_MIN_ECCENTRICITY) & (e < KNOT_MAX_ECCENTRICITY) \
+            & (self.step_s[sats] <= KNOT_MAX_GRID_STEP_S) \
             & np.isfinite(rate) & (rate > 0)
 
     def _knot_states(self, sats, knot, t_ns, r, v):
@@ -299,8 +312,11 @@ class Ephemeris:
         mean motion (drag makes the element set's own rate drift by a whole
         orbit within weeks of its epoch: a perigee then falls between knots
         30 minutes apart; review round 21).  A satellite whose SGP4
-        fails at an anchor, or whose anomaly does not advance, is propagated
-        on the grid instead, so that its failures are found as before.
+        fails at an anchor or at a knot, whose anomaly does not advance, or
+        whose SGP4 velocity departs from its position's derivative by more
+        than KNOT_MAX_VELOCITY_BIAS_KM_S at an anchor (the Hermite between
+        knots takes one for the other), is propagated on the grid instead:
+        its failures are then found as the full search finds them.
         Returns the rows that were not knotted after all (bool (n,))."""
         ks = np.flatnonzero(knot)
         if not len(ks):
@@ -314,6 +330,16 @@ class Ephemeris:
         ta[-1] = hi
         ok_a, ra, va = self._sgp4_runs(np.repeat(idx, na), np.tile(ta, len(idx)))
         ra, va = ra.reshape(-1, na, 3), va.reshape(-1, na, 3)
+        # SGP4's velocity against its own position 1 s on: the Hermite
+        # between knots takes the velocity as the position's derivative,
+        # which drag far from epoch (GSLV R/B 57321: 137 m/s off) and
+        # lunar-solar periodics break (review round 22); those orbits keep
+        # the full grid
+        _, r1, v1 = self._sgp4_runs(np.repeat(idx, na), np.tile(ta, len(idx)) + NS_PER_S)
+        with np.errstate(invalid="ignore"):
+            dv = np.linalg.norm(r1.reshape(-1, na, 3) - ra - 0.5 * (va + v1.reshape(-1, na, 3)),
+                                axis=-1)
+            smooth = (dv <= KNOT_MAX_VELOCITY_BIAS_KM_S).all(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             # osculating elements at the anchors: eccentricity vector, true
             # anomaly, and the mean motion from the semi-major axis
@@ -344,7 +370,8 @@ class Ephemeris:
             dm += 2 * np.pi * np.rint((n_gap * dt - dm) / (2 * np.pi))
             m_cum = np.concatenate([m_a[:, :1], m_a[:, :1] + np.cumsum(dm, axis=1)], axis=1)
         good = ok_a.reshape(-1, na).all(axis=1) & np.isfinite(m_cum).all(axis=1) \
-            & (dm > 0).all(axis=1) & (e_n < 1).all(axis=1) & np.isfinite(n_osc).all(axis=1)
+            & (dm > 0).all(axis=1) & (e_n < 1).all(axis=1) & np.isfinite(n_osc).all(axis=1) \
+            & smooth
         bad_rows = np.zeros(len(sats), dtype=bool)
         bad_rows[ks[~good]] = True
         ks, idx, m_cum, ecc = ks[good], idx[good], m_cum[good], ecc[good]
@@ -352,13 +379,31 @@ class Ephemeris:
             # knots per orbit: the grid step's 1/20 orbit at perigee
             per_orbit = KNOT_PER_ORBIT * np.sqrt((1 + ecc) / (1 - ecc))
             orbits = (m_cum[:, -1] - m_cum[:, 0]) / (2 * np.pi)
-            cap = int((per_orbit * (orbits + 2)).max() + (hi - lo) / NS_PER_S / MAX_STEP_S
-                      + 16)
+            # room for every knot, the splits of gaps over MAX_STEP_S (at
+            # most one per MAX_STEP_S of the span) and the kernel's reserve
+            # for the last gap (as much again): a budget counted once ran out
+            # within ~9 days (review round 22)
+            cap = int((per_orbit * (orbits + 2)).max() + 2 * (hi - lo) / NS_PER_S / MAX_STEP_S
+                      + 32)
             start, kt = anomaly_knots(ta, np.ascontiguousarray(m_cum), ecc, 2 * np.pi / per_orbit,
                                       int(MAX_STEP_S * NS_PER_S), int(MIN_STEP_S * NS_PER_S), cap)
-            _, kr, kv = self._sgp4_runs(np.repeat(idx, np.diff(start)), kt)
-            knot_fill(start, kt, kr, kv, np.ascontiguousarray(t_ns, dtype=np.int64),
-                      (ks * m).astype(np.int64), r, v)
+            ok_k, kr, kv = self._sgp4_runs(np.repeat(idx, np.diff(start)), kt)
+            # a failed knot would leave NaN over the knot gaps either side,
+            # minutes of states SGP4 gives (review round 22): that orbit
+            # keeps the full grid, whose failures are the full search's
+            fine = np.logical_and.reduceat(ok_k, start[:-1]) if len(kt) else \
+                np.ones(len(ks), dtype=bool)
+            bad_rows[ks[~fine]] = True
+            keep = np.flatnonzero(fine)
+            if len(keep) < len(ks):
+                sel = np.concatenate([np.arange(start[i], start[i + 1]) for i in keep]) \
+                    if len(keep) else np.zeros(0, dtype=np.int64)
+                counts = np.diff(start)[keep]
+                start = np.r_[0, np.cumsum(counts)].astype(np.int64)
+                kt, kr, kv, ks = kt[sel], kr[sel], kv[sel], ks[keep]
+            if len(ks):
+                knot_fill(start, kt, kr, kv, np.ascontiguousarray(t_ns, dtype=np.int64),
+                          (ks * m).astype(np.int64), r, v)
         return bad_rows
 
     def _sgp4_runs(self, sat, t_ns, out=None):
@@ -1219,6 +1264,13 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
         for_j, t_m, v_m = for_j[order], t_m[order], v_m[order]
         cul[for_j] = t_m
         cul_val[for_j] = v_m
+    # A complete pass without a sampled maximum (found on exact values next
+    # to an SGP4 failure, events._failure_substeps): its peak by golden
+    # section on exact values (it was reported at an edge; review round 22)
+    lone = (cul < 0) & ~iv.start_partial & ~iv.end_partial
+    if lone.any():
+        cul[lone], cul_val[lone] = golden_extremum(_ExactValues(g), iv.obj[lone],
+                                                   iv.start.ns[lone], iv.end.ns[lone], "max")
     sat = iv.obj // len(sites)
     site = iv.obj % len(sites)
     # exact states at rise, culmination and set for azimuths and elevations
@@ -1248,6 +1300,16 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
         passes.visibility = pass_visibility(passes, catalog, sites, eph,
                                             dark_sun_elevation_deg)
     return passes
+
+
+class _ExactValues:
+    """A g-function's exact values only (for a search on exact values)."""
+
+    def __init__(self, g):
+        self.g = g
+
+    def evaluate(self, obj, t_ns, exact=True):
+        return self.g.evaluate(obj, t_ns, exact=True)
 
 
 def _look_angles(g, sites, obj, site, t_ns):

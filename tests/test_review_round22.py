@@ -60,10 +60,6 @@ def _covered_by_passes(full_catalog, skyfield_ts, norad, site, start, hours, mas
     return tt[up], tt[up & ~covered], p
 
 
-@pytest.mark.xfail(strict=True, reason="review round 22: a pass in the step before the last "
-                   "good sample next to an SGP4 failure is missed: that sample is the "
-                   "sampled maximum, sample_features skips extrema next to a failed sample, "
-                   "and _failure_substeps only refines the (out, failed) step itself")
 def test_pass_in_the_step_before_a_failure_is_found(full_catalog, skyfield_ts):
     """SPACEBEE-139 (52177, decaying: SGP4 code 6 on and off) over
     (70 N, 20 E), 10 deg mask, 2023-10-18T19:53:20Z + 2 h.  python-sgp4 is
@@ -133,9 +129,6 @@ def _knot_and_grid_error_km(full_catalog, monkeypatch, norad_id, start, days):
     return worst
 
 
-@pytest.mark.xfail(strict=True, reason="review round 22: anomaly_knots' knot budget (cap) "
-                   "runs out within ~9 days (apogee gap splits count against it, the tail "
-                   "reserve is budgeted once): the last perigees get 1800-s knots")
 @pytest.mark.parametrize("norad_id, start, days", [
     # THEMIS D (e 0.829, 27.3-h orbit, perigee 1,500 km): measured knots
     # 191.6 km (the perigee of 2023-10-23T12:51Z, knots 29 min apart around
@@ -162,9 +155,6 @@ def test_knotted_states_over_a_ten_day_window(full_catalog, monkeypatch, norad_i
 # the knots, the same as the engine's.  The full grid's 200-s step hides it
 # (1.0 km).  The same for the low-perigee 42953 and MOLNIYA 1-62 (15214)
 # five to twelve weeks after epoch.
-@pytest.mark.xfail(strict=True, reason="review round 22: knots' cubic Hermite takes SGP4's "
-                   "velocity as dr/dt, which drag breaks far from epoch (57321: 0.128 km/s "
-                   "off): knotted states 3-10x the full grid's error")
 @pytest.mark.parametrize("norad_id, start, days", [
     # 57321, the day after the catalog's date: measured knots 8.39 km, full grid 1.00 km
     (57321, "2023-10-14T00:00:00Z", 1.0),
@@ -185,9 +175,6 @@ def test_knotted_states_of_high_drag_orbits_away_from_epoch(full_catalog, monkey
 EVENT_TOL_S = 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="review round 22: over a 35-day window the knot budget "
-                   "runs out (anomaly_knots' cap) and the last perigees' grid states are "
-                   "hundreds of km off: rises and sets 7-100 s off Skyfield")
 def test_passes_at_the_end_of_a_35_day_window_match_skyfield(full_catalog, skyfield_ts):
     """ARIANE 44P+3 R/B (23716, e 0.838, perigee 691 km, 15.6-h orbit) over
     four equatorial points under its perigee track, 0 deg mask,
@@ -241,9 +228,6 @@ def test_passes_at_the_end_of_a_35_day_window_match_skyfield(full_catalog, skyfi
 # same cubic Hermite on python-sgp4's states at the engine's knot times is
 # 2.13 km off at TESS's grid samples with SGP4's v, 0.00005 km with the
 # 1-s central difference of r as v (57321: 5.75 km against 0.084 km).
-@pytest.mark.xfail(strict=True, reason="review round 22: knots' cubic Hermite takes SGP4's "
-                   "velocity as dr/dt, which its lunar-solar periodics break for very high "
-                   "orbits: knotted states 3-13 km where the full grid is 0.04-0.07 km")
 @pytest.mark.parametrize("norad_id, start, days", [
     # TESS (e 0.49, apogee ~370,000 km): measured knots 3.14 km, full grid 0.035 km
     (43435, "2023-10-14T00:00:00Z", 1.0),
@@ -272,9 +256,6 @@ CULM_TOL_DEG = 0.2
 CULM_TOL_S = 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="review round 22: a pass found by _failure_substeps has "
-                   "no sampled maximum: its culmination is reported at the failure edge "
-                   "(STARLINK-1033: 22.6 deg for an 87.0 deg peak)")
 @pytest.mark.parametrize("norad, start, seconds, lat, lon", [
     # review round 14's STARLINK-1033 case (docstring)
     (44738, "2023-10-08T16:46:40Z", 1200.0, -52.9, 138.1),
@@ -354,9 +335,6 @@ def _events_off_skyfield(p, sites, es, skyfield_ts, mask):
     return checked, bad
 
 
-@pytest.mark.xfail(strict=True, reason="review round 22: a knot at a failed SGP4 time leaves "
-                   "NaN over the knot intervals next to it: passes of a decaying GTO cut at "
-                   "a knot, sets 80-93 s before Skyfield's")
 def test_passes_next_to_a_failed_knot_match_skyfield(full_catalog, skyfield_ts):
     """CZ-3B R/B (57625, e 0.691, perigee 105 km at its 2023-10-09 epoch;
     on 2023-11-14 python-sgp4 gives code 6 around each perigee) over two
@@ -379,3 +357,30 @@ def test_passes_next_to_a_failed_knot_match_skyfield(full_catalog, skyfield_ts):
     checked, bad = _events_off_skyfield(p, sites, es, skyfield_ts, mask)
     assert checked >= 8                   # the case tests something
     assert not bad, bad[:6]
+
+
+def test_passes_with_two_workers_are_those_of_one_process_for_knotted_objects(full_catalog):
+    """find_passes documents ``workers > 1`` as "same results".  Four
+    eccentric objects (15214, 23716, 42953, 57321) over the four points of
+    the 35-day test above, 0 deg mask: one process budgets 23716's knots with
+    42953's larger need; two workers search 23716 with 15214 only, and its
+    budget runs out.  Measured: 9 rises/sets of 23716 more than EVENT_TOL_S
+    apart, e.g. the set over (-2.2, 96.8) at 2023-11-13T09:33:19.2Z in one
+    process (Skyfield, as in the 35-day test: within 1 s of the full grid's
+    09:33:20.3Z) and 09:31:37.7Z with two workers (Skyfield: 4.0 deg up)."""
+    warnings.simplefilter("ignore")
+    cat = full_catalog.filter(norad_ids=[15214, 23716, 42953, 57321])
+    sites = [GroundPoint(-2.2, 96.8, 0.0), GroundPoint(-2.1, 78.3, 0.0),
+             GroundPoint(-2.1, 59.4, 0.0), GroundPoint(-2.2, 35.6, 0.0)]
+    t0 = utc("2023-10-14T00:00:00Z")
+    got = {}
+    for workers in (1, 2):
+        p = find_passes(cat, sites, t0, t0 + 35 * 86400.0, 0.0, workers=workers)
+        got[workers] = sorted(zip(np.asarray(cat.norad_ids)[p.sat].tolist(), p.site.tolist(),
+                                  p.rise_ns.tolist(), p.set_ns.tolist()))
+    assert len(got[1]) == len(got[2])
+    tol = EVENT_TOL_S * NS_PER_S
+    off = [(a[0], a[1], Time(a[2]).iso(1), Time(a[3]).iso(1), Time(b[2]).iso(1), Time(b[3]).iso(1))
+           for a, b in zip(got[1], got[2])
+           if a[:2] != b[:2] or abs(a[2] - b[2]) > tol or abs(a[3] - b[3]) > tol]
+    assert not off, off[:5]
