@@ -64,6 +64,13 @@ FAILURE_SUBSTEPS = 16
 POLISH_TRUST_S = 10.0
 POLISH_STEPS = 4
 POLISH_AGAIN_S = 0.5
+# ... and, where the crossing is slower than this (|dg/dt|, 1/s: 0.006 deg/s
+# of elevation), while a step moves it by more than POLISH_SLOW_AGAIN_S: a
+# grazing set of GSLV R/B 57321, whose SGP4 velocity is 81 m/s off its
+# position's derivative, was 6 s off Skyfield after one step.  Steps after
+# the first take the slope from the exact values of the last two.
+POLISH_SLOW_RATE_PER_S = 1e-4
+POLISH_SLOW_AGAIN_S = 0.05
 # Newton steps of the extremum polish (_newton_extremum), each at most 20 s:
 # a flat peak (an eccentric orbit near apogee, a near-stationary object),
 # whose interpolated time may be minutes off, walks up to 4 minutes.
@@ -730,23 +737,34 @@ def _polish(g, obj, root, lo, hi):
     vr = getattr(g, "value_and_rate", None)
     rate = vr(obj, np.rint(root).astype(np.int64)) if vr is not None and len(obj) else None
     if rate is not None:
-        # Newton with the interpolated derivative: one exact value per root a step
+        # Newton with the interpolated derivative, then secant steps on the
+        # exact values of the last two steps: one exact value per root a step
         x = np.asarray(root, dtype=float).copy()
         lo_f, hi_f = lo.astype(float) + 1, hi.astype(float) - 1
         todo = np.arange(len(x))
+        slope = rate[1] / NS_PER_S
+        prev_x = prev_f = None
         for k in range(POLISH_STEPS):
-            t = np.rint(x[todo]).astype(np.int64)
+            xt = x[todo]
+            f = np.asarray(g.evaluate(obj[todo], np.rint(xt).astype(np.int64)[:, None],
+                                      exact=True), dtype=float)[:, 0]
             if k:
-                rate = vr(obj[todo], t)
-                if rate is None:
-                    break
-            f = np.asarray(g.evaluate(obj[todo], t[:, None], exact=True), dtype=float)[:, 0]
-            slope = rate[1] / NS_PER_S
+                dx = xt - prev_x
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    slope = np.where(dx != 0, (f - prev_f) / np.where(dx != 0, dx, 1.0), np.nan)
             ok = np.isfinite(f) & np.isfinite(slope) & (slope != 0)
             step = np.clip(np.where(ok, -f / np.where(ok, slope, 1.0), 0.0),
                            -POLISH_TRUST_S * NS_PER_S, POLISH_TRUST_S * NS_PER_S)
-            x[todo] = np.clip(x[todo] + step, lo_f[todo], hi_f[todo])
-            todo = todo[ok & (np.abs(step) >= POLISH_AGAIN_S * NS_PER_S)]
+            x[todo] = np.clip(xt + step, lo_f[todo], hi_f[todo])
+            # again where the step was long, or where the crossing is slow
+            # (there the interpolated rate may be off by more than itself:
+            # SGP4's velocity is no derivative of its position far from
+            # epoch under drag; review round 23) and the step not tiny
+            slow = np.abs(slope) * NS_PER_S < POLISH_SLOW_RATE_PER_S
+            again = ok & ((np.abs(step) >= POLISH_AGAIN_S * NS_PER_S)
+                          | (slow & (np.abs(step) >= POLISH_SLOW_AGAIN_S * NS_PER_S)))
+            prev_x, prev_f = xt[again], f[again]
+            todo = todo[again]
             if not len(todo):
                 break
         return x

@@ -1264,10 +1264,11 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
         for_j, t_m, v_m = for_j[order], t_m[order], v_m[order]
         cul[for_j] = t_m
         cul_val[for_j] = v_m
-    # A complete pass without a sampled maximum (found on exact values next
-    # to an SGP4 failure, events._failure_substeps): its peak by golden
-    # section on exact values (it was reported at an edge; review round 22)
-    lone = (cul < 0) & ~iv.start_partial & ~iv.end_partial
+    # A pass without a sampled maximum (found on exact values next to an
+    # SGP4 failure, events._failure_substeps): its peak by golden section on
+    # exact values (it was reported at an edge; review rounds 22 and 23); a
+    # partial one then keeps the higher of that and its window edge (below)
+    lone = cul < 0
     if lone.any():
         cul[lone], cul_val[lone] = golden_extremum(_ExactValues(g), iv.obj[lone],
                                                    iv.start.ns[lone], iv.end.ns[lone], "max")

@@ -2,7 +2,9 @@
 (review round 22's fixes: knots that fall back to the full grid, the
 failure sub-steps' out-out steps, golden-section culminations) and 9cffd21
 (numba error_model="numpy" on the compiled kernels), against outside
-references.
+references.  Both bugs found were strict xfails and were fixed the same day
+(the golden-section culmination for every pass without a sampled maximum;
+secant steps on exact values in the root polish of slow crossings).
 
 References: python-sgp4 (Vallado's SGP4 on the element set's own TLE lines:
 its error codes make a sample "failed") and Skyfield (EarthSatellite +
@@ -14,7 +16,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pytest
 
 from satwatch.frames import GroundPoint
 from satwatch.passes import find_passes
@@ -48,10 +49,6 @@ def _skyfield_peak(es, site, skyfield_ts, lo_ns, hi_ns):
     return int(tt[k]), float(alt[k])
 
 
-@pytest.mark.xfail(strict=True, reason="review round 23: a pass partial at the window start "
-                   "whose set is found at an SGP4 failure (events._failure_substeps) and "
-                   "whose peak sample is skipped next to the failure gets its culmination "
-                   "at a window edge: 4a07ec1's golden section covers complete passes only")
 def test_culmination_of_a_partial_pass_ending_at_a_failure(full_catalog, skyfield_ts):
     """STARLINK-1033 (44738; python-sgp4 code 1 from 2023-10-08T16:57:08.9Z)
     over (52.9 S, 138.1 E), 10 deg mask: review round 22's case, with the
@@ -81,10 +78,6 @@ def test_culmination_of_a_partial_pass_ending_at_a_failure(full_catalog, skyfiel
 GRAZING_EVENT_TOL_S = 2.0
 
 
-@pytest.mark.xfail(strict=True, reason="review round 23: passes of an orbit kept on the full "
-                   "grid because its SGP4 velocity is no derivative of its position (GSLV R/B "
-                   "57321, 4a07ec1) are polished with that velocity's rate: grazing rises and "
-                   "sets 4-15 s off Skyfield, depending on the window; find_access is right")
 def test_grazing_events_of_an_orbit_whose_velocity_is_no_derivative(full_catalog, skyfield_ts):
     """GSLV R/B (57321, e ~0.72, epoch 2023-09-30; its SGP4 velocity departs
     from its position's derivative by 137 m/s at an anchor: review round 22)
