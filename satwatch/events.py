@@ -57,10 +57,10 @@ EXTREMUM_RATE_TOL_S = 0.01
 # Exact samples per grid step between an "out" sample and a failed one
 # (_failure_substeps): a pass there longer than 1/16 of a step is found.
 FAILURE_SUBSTEPS = 16
-# Root polish (_polish): Newton steps on exact values of at most
-# POLISH_TRUST_S each, repeated (at most POLISH_STEPS) while a step moves the
-# root by more than POLISH_AGAIN_S (after one step from an interpolated root
-# the error is then milliseconds).
+# Root polish (_polish): a Newton step, then secant steps, on exact values,
+# each at most POLISH_TRUST_S, repeated (at most POLISH_STEPS) while a step
+# moves the root by more than POLISH_AGAIN_S (after one step from an
+# interpolated root the error is then milliseconds).
 POLISH_TRUST_S = 10.0
 POLISH_STEPS = 4
 POLISH_AGAIN_S = 0.5
@@ -724,16 +724,18 @@ def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=False, open_end
 
 
 def _polish(g, obj, root, lo, hi):
-    """Newton steps on exact values (the derivative interpolated, where g
-    offers ``value_and_rate``), else one secant step on exact values over a
-    0.2 s base: corrects the interpolation error of functions that
-    interpolate (no-op otherwise).  Each Newton step is at most 10 s (a
+    """Where g offers ``value_and_rate``: a Newton step on an exact value
+    with the interpolated derivative, then secant steps on the exact values
+    of the last two steps; else one secant step on exact values over a
+    0.2 s base.  Corrects the interpolation error of functions that
+    interpolate (no-op otherwise).  Each step is at most POLISH_TRUST_S (a
     trust region) and stays inside ``[lo, hi]`` (ns: the root's sampling
     bracket, widened by the trust region at its grid-sample ends, whose
-    values may be interpolated too, not at a refined peak); steps repeat (at most POLISH_STEPS) while one moves by more than
-    POLISH_AGAIN_S: a slow crossing (an eccentric orbit near apogee setting
-    at a grazing angle) may lie more than 10 s from its interpolated
-    root."""
+    values may be interpolated too, not at a refined peak); steps repeat (at
+    most POLISH_STEPS) while one moves by more than POLISH_AGAIN_S, or by
+    more than POLISH_SLOW_AGAIN_S across a slow crossing: one (an eccentric
+    orbit near apogee setting at a grazing angle) may lie more than 10 s
+    from its interpolated root."""
     vr = getattr(g, "value_and_rate", None)
     rate = vr(obj, np.rint(root).astype(np.int64)) if vr is not None and len(obj) else None
     if rate is not None:

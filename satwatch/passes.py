@@ -96,16 +96,18 @@ TRACK_SUBSTEPS = 8
 SAMPLE_SCREEN_MAX_SITES = 8
 # Eccentric deep-space orbits (GTO, Molniya): a time grid fine enough for
 # perigee oversamples the rest of the orbit (up to 8 times at e = 0.7).
-# Their grid states come from SGP4 at knots every 1/KNOT_PER_ORBIT of true
-# anomaly (the grid step's 1/20 orbit at perigee, longer elsewhere; at most
-# MAX_STEP_S apart), Hermite-interpolated onto the grid: see
-# Ephemeris._knot_states for the accuracy measured.
+# Their grid states come from SGP4 at knots every 1/(KNOT_PER_ORBIT
+# sqrt((1+e)/(1-e))) of eccentric anomaly (the grid step's 1/20 orbit at
+# perigee, longer elsewhere; at most MAX_STEP_S apart), Hermite-interpolated
+# onto the grid (Ephemeris._knot_states; accuracy: tests/test_eccentric_knots.py).
 KNOT_MIN_ECCENTRICITY = 0.25
 KNOT_PER_ORBIT = 24
 # Knots only pay where the grid has at least this many samples.
+KNOT_MIN_GRID_SAMPLES = 16
 # Anchors of the knots' mean anomaly (Ephemeris._knot_states).
 KNOT_ANCHOR_S = 3 * 3600.0
-# Knots' eccentricity at most this (Ephemeris._knotted takes e < 0.95).
+# Knots' eccentricity at most this (Ephemeris._knotted takes e below it).
+KNOT_MAX_ECCENTRICITY = 0.95
 # Knots only where the grid step is set by perigee speed, not by MAX_STEP_S:
 # very high orbits (TESS, CHANG'E 5) get knots no sparser than their grid,
 # and SGP4's lunar-solar periodics make its velocity no derivative of its
@@ -116,8 +118,6 @@ KNOT_MAX_GRID_STEP_S = 900.0
 # catalog's median is 1.6 m/s, its 99th percentile 3-6 m/s; drag far from
 # epoch reaches 0.1-1.6 km/s.
 KNOT_MAX_VELOCITY_BIAS_KM_S = 0.005
-KNOT_MAX_ECCENTRICITY = 0.95
-KNOT_MIN_GRID_SAMPLES = 16
 # Sparse SGP4 on a grid only pays below this fraction of needed samples.
 SPARSE_GRID_MAX_FRACTION = 0.7
 # Satellite samples (satellites x grid times) per chunk of the pass search:
@@ -256,7 +256,6 @@ class Ephemeris:
                 "ecc": np.array([s.ecco for s in sr], dtype=float),
                 "u_rad": np.array([s.argpo + s.mo for s in sr], dtype=float),
                 "u_rate_rad_s": np.array([s.argpdot + s.mdot for s in sr], dtype=float) / 60.0,
-                "mo_rad": np.array([s.mo for s in sr], dtype=float),
                 "mdot_rad_s": np.array([s.mdot for s in sr], dtype=float) / 60.0,
             }
         return self._plane
@@ -302,7 +301,8 @@ class Ephemeris:
     def _knot_states(self, sats, knot, t_ns, r, v):
         """Grid states of the knotted rows ``knot`` of ``sats`` (rows of the
         ``(n * m, 3)`` arrays ``r``, ``v``): exact SGP4 at knots every
-        1/KNOT_PER_ORBIT of true anomaly, at most MAX_STEP_S and at least
+        1/(KNOT_PER_ORBIT sqrt((1+e)/(1-e))) of eccentric anomaly (the grid
+        step's 1/20 orbit at perigee), at most MAX_STEP_S and at least
         MIN_STEP_S apart, both grid ends included (kernels.anomaly_knots),
         cubic Hermite between them (kernels.knot_fill).
 
@@ -874,8 +874,9 @@ class _PairG(GFunction):
             cached = self._rot_cache = {}
         if key in cached:
             return cached[key]
-        t = Time(lo + (hi - lo) // 4 * np.arange(5, dtype=np.int64))
-        t = Time(np.r_[t.ns[:4], hi].astype(np.int64))
+        quarters = lo + (hi - lo) // 4 * np.arange(5, dtype=np.int64)
+        quarters[-1] = hi
+        t = Time(quarters)
         th, rate = gmst82_rad(t)
         dt_s = (t.ns - lo) / NS_PER_S
         span_s = dt_s[-1]
@@ -1254,7 +1255,6 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     # Culmination: the highest interior maximum of each interval; else the
     # higher window edge (a partial pass still rising or already falling).
     cul = np.full(n, -1, dtype=np.int64)
-    cul_val = np.full(n, -np.inf)
     if len(mx) and n:
         j = latest_at_or_before(iv.obj, iv.start.ns, mx.obj, mx.time.ns)
         jj = np.maximum(j, 0)
@@ -1263,29 +1263,27 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
         order = np.lexsort((v_m, for_j))            # highest last per interval
         for_j, t_m, v_m = for_j[order], t_m[order], v_m[order]
         cul[for_j] = t_m
-        cul_val[for_j] = v_m
     # A pass without a sampled maximum (found on exact values next to an
     # SGP4 failure, events._failure_substeps): its peak by golden section on
     # exact values (it was reported at an edge; review rounds 22 and 23); a
     # partial one then keeps the higher of that and its window edge (below)
     lone = cul < 0
     if lone.any():
-        cul[lone], cul_val[lone] = golden_extremum(_ExactValues(g), iv.obj[lone],
-                                                   iv.start.ns[lone], iv.end.ns[lone], "max")
+        cul[lone], _ = golden_extremum(_ExactValues(g), iv.obj[lone], iv.start.ns[lone],
+                                       iv.end.ns[lone], "max")
     sat = iv.obj // len(sites)
     site = iv.obj % len(sites)
     # exact states at rise, culmination and set for azimuths and elevations
-    need = cul < 0
-    t3 = np.stack([iv.start.ns, np.where(need, iv.start.ns, cul), iv.end.ns], axis=1)
-    el, az = _look_angles(g, sites, iv.obj, site, t3)
+    t3 = np.stack([iv.start.ns, cul, iv.end.ns], axis=1)
+    el, az = _look_angles(g, iv.obj, t3)
     # The culmination is the highest point inside the window: a window edge
     # of a partial pass where that edge is higher than every interior maximum
     # (a pass still rising at the end, or falling from before the start).
     above = np.stack([iv.start_partial & (el[:, 0] > el[:, 1]),
                       iv.end_partial & (el[:, 2] > el[:, 1])], axis=1)
-    use_edge = need | above.any(axis=1)
+    use_edge = above.any(axis=1)
     if use_edge.any():
-        edge_el = np.where(need[:, None] | above, el[:, [0, 2]], -np.inf)[use_edge]
+        edge_el = np.where(above, el[:, [0, 2]], -np.inf)[use_edge]
         edge_hi = np.where(edge_el[:, 0] >= edge_el[:, 1], 0, 2)
         cul[use_edge] = t3[use_edge, edge_hi]
         el[use_edge, 1] = el[use_edge, edge_hi]
@@ -1313,11 +1311,12 @@ class _ExactValues:
         return self.g.evaluate(obj, t_ns, exact=True)
 
 
-def _look_angles(g, sites, obj, site, t_ns):
+def _look_angles(g, obj, t_ns):
     """Exact elevation and azimuth (deg) of pairs ``obj`` of ``g`` (an
-    ElevationG over ``sites``) at times ``t_ns`` (n, m)."""
+    ElevationG) at times ``t_ns`` (n, m)."""
     if not len(obj):
         return np.zeros((0, t_ns.shape[1])), np.zeros((0, t_ns.shape[1]))
+    sites, site = g.sites, obj % g.n_sites
     r, _ = g._itrs(obj, t_ns, exact=True, polar_motion=g.polar_motion)
     r_site = np.stack([s.r_itrs_km for s in sites], axis=1)[:, site][:, :, None]
     enu = np.stack([s.enu_matrix() for s in sites])[site]          # (n, 3, 3)
