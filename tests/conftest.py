@@ -240,3 +240,93 @@ def constructed_set(norad_id, n_rev_day, ecc, incl, raan, argp, mean_anomaly, *,
                       raan_deg=raan, arg_perigee_deg=argp, mean_anomaly_deg=mean_anomaly,
                       bstar_per_earth_radius=0.0, ndot_rev_day2=0.0, nddot_rev_day3=0.0,
                       name=f"{prefix}-{norad_id}")
+
+
+def skyfield_elevation_deg(es, site, ts, t_ns):
+    """Skyfield's elevation (deg; EarthSatellite on the element set's own
+    TLE lines, ``wgs84.latlon(site)`` altaz) of ``es`` at UTC ns ``t_ns``,
+    and python-sgp4's error code there (Vallado's SGP4, ``sgp4_array``)."""
+    import numpy as np
+    from sgp4.api import Satrec
+    from skyfield.api import EarthSatellite, wgs84
+    from satwatch.time import NS_PER_DAY, Time
+    t_ns = np.asarray(t_ns, dtype=np.int64)
+    l1, l2 = es.source_text.splitlines()[-2:]
+    days, rem = np.divmod(t_ns, NS_PER_DAY)
+    err, _, _ = Satrec.twoline2rv(l1, l2).sgp4_array((days + 2440587.5).astype(float),
+                                                     rem / NS_PER_DAY)
+    topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
+    alt = (EarthSatellite(l1, l2, es.name, ts) - topos).at(
+        ts.from_datetimes(Time(t_ns).to_datetime())).altaz()[0].degrees
+    return alt, err
+
+
+def skyfield_peak(es, site, ts, lo_ns, hi_ns, step_s):
+    """(time ns, elevation deg) of the highest Skyfield sample (every
+    ``step_s`` in [lo, hi]) where python-sgp4 reports no error."""
+    import numpy as np
+    from satwatch.time import NS_PER_S
+    tt = np.arange(int(lo_ns), int(hi_ns) + 1, int(step_s * NS_PER_S))
+    alt, err = skyfield_elevation_deg(es, site, ts, tt)
+    alt = np.where(err == 0, alt, np.nan)
+    k = int(np.nanargmax(alt))
+    return int(tt[k]), float(alt[k])
+
+
+def events_off_skyfield(p, sites, es, ts, mask_deg, tol_s, sgp4_errors=False, since_ns=None):
+    """``(checked, bad)``: the complete rises and sets of passes ``p`` (over
+    ``sites``; those from ``since_ns`` on) whose Skyfield elevation
+    ``tol_s`` before and after is not below, then above the mask (a rise)
+    or above, then below it (a set).  ``sgp4_errors``: a sample where
+    python-sgp4 gives an error code counts as not above."""
+    from satwatch.time import NS_PER_S, Time
+    bad, checked = [], 0
+    for i in range(len(p)):
+        for t_ns, partial, rising in ((p.rise_ns[i], p.rise_partial[i], True),
+                                      (p.set_ns[i], p.set_partial[i], False)):
+            if partial or (since_ns is not None and t_ns < since_ns):
+                continue
+            tol = int(tol_s * NS_PER_S)
+            alt, err = skyfield_elevation_deg(es, sites[p.site[i]], ts, [t_ns - tol, t_ns + tol])
+            above = alt > mask_deg
+            below = alt < mask_deg
+            if sgp4_errors:
+                above = above & (err == 0)
+                below = ~above
+            ok = (below[0] and above[1]) if rising else (above[0] and below[1])
+            checked += 1
+            if not ok:
+                bad.append((int(p.site[i]), Time(int(t_ns)).iso(1), rising, tuple(alt)))
+    return checked, bad
+
+
+def knot_and_grid_error_km(catalog, monkeypatch, start, days):
+    """For the one object of ``catalog``: ``{knots: (km, ok)}``, the largest
+    distance of the pass engine's grid states (knotted, and the full grid:
+    KNOT_MIN_ECCENTRICITY patched to 2) to python-sgp4 at every grid sample
+    and midpoint of the engine's own step, over the samples python-sgp4
+    propagates, and the fraction of those samples."""
+    import numpy as np
+    from sgp4.api import Satrec
+    import satwatch.passes as P
+    from satwatch.events import _grid
+    from satwatch.time import NS_PER_DAY, NS_PER_S, utc
+    es = list(catalog)[0]
+    t0 = int(utc(start).ns)
+    t1 = t0 + int(days * 86400) * NS_PER_S
+    out = {}
+    for knots in (True, False):
+        if not knots:
+            monkeypatch.setattr(P, "KNOT_MIN_ECCENTRICITY", 2.0)
+        eph = P.catalog_ephemeris(catalog)
+        grid = _grid(t0, t1, int(eph.step_s[0] * NS_PER_S))
+        eph.grid_states(np.array([0]), grid)
+        probe = np.sort(np.r_[grid, (grid[:-1] + grid[1:]) // 2])
+        r, _ = eph.states(np.array([0]), probe[None, :])
+        d, rem = np.divmod(probe, NS_PER_DAY)
+        l1, l2 = es.source_text.splitlines()[-2:]
+        err, r_ex, _ = Satrec.twoline2rv(l1, l2).sgp4_array(d + 2440587.5, rem / NS_PER_DAY)
+        ok = err == 0
+        out[knots] = (float(np.nanmax(np.linalg.norm(r[:, 0, :].T - r_ex, axis=1)[ok])),
+                      float(ok.mean()))
+    return out

@@ -35,14 +35,13 @@ import warnings
 
 import numpy as np
 import pytest
-from sgp4.api import Satrec
 
 import satwatch.passes as P
 from satwatch.access import find_access
-from satwatch.events import _grid
 from satwatch.frames import GroundPoint
 from satwatch.time import NS_PER_S, Time, utc
-from conftest import skyfield_pef_km
+from conftest import (events_off_skyfield, knot_and_grid_error_km, skyfield_elevation_deg,
+                      skyfield_pef_km)
 
 # The lead's own contract for knotted states (tests/test_eccentric_knots.py):
 # off exact SGP4 by at most this factor of the full grid's interpolation
@@ -82,26 +81,11 @@ def test_knotted_states_of_a_decaying_gto_far_from_epoch(full_catalog, monkeypat
     """Knotted grid states (and Hermite between them) against python-sgp4
     at every grid sample and midpoint of the engine's own grid step."""
     warnings.simplefilter("ignore")
-    gto = full_catalog.filter(norad_ids=[norad_id])
-    es = list(gto)[0]
-    t0 = int(utc(start).ns)
-    t1 = t0 + int(days * 86400) * NS_PER_S
-    worst = {}
-    for knots in (True, False):
-        if not knots:
-            monkeypatch.setattr(P, "KNOT_MIN_ECCENTRICITY", 2.0)
-        eph = P.catalog_ephemeris(gto)
-        grid = _grid(t0, t1, int(eph.step_s[0] * NS_PER_S))
-        eph.grid_states(np.array([0]), grid)
-        probe = np.sort(np.r_[grid, (grid[:-1] + grid[1:]) // 2])
-        r, _ = eph.states(np.array([0]), probe[None, :])
-        days, rem = np.divmod(probe, 86400 * NS_PER_S)
-        l1, l2 = es.source_text.splitlines()[-2:]
-        err, r_ex, _ = Satrec.twoline2rv(l1, l2).sgp4_array(days + 2440587.5,
-                                                              rem / (86400 * NS_PER_S))
-        ok = err == 0
-        assert ok.mean() > 0.5            # (SGP4 fails at some perigees of 44459)
-        worst[knots] = np.nanmax(np.linalg.norm(r[:, 0, :].T - r_ex, axis=1)[ok])
+    err = knot_and_grid_error_km(full_catalog.filter(norad_ids=[norad_id]), monkeypatch, start,
+                                 days)
+    for _, ok in err.values():
+        assert ok > 0.5                   # (SGP4 fails at some perigees of 44459)
+    worst = {knots: km for knots, (km, _) in err.items()}
     assert worst[True] <= max(KNOT_ERROR_FACTOR * worst[False], HERMITE_FLOOR_KM), worst
 
 
@@ -109,31 +93,12 @@ def test_passes_of_a_decaying_gto_match_skyfield(gto, skyfield_ts):
     """Every complete pass of 42953 over two equatorial points, 10 deg mask,
     2024-01-10..12: Skyfield's elevation EVENT_TOL_S either side of each rise
     and set straddles the mask."""
-    from skyfield.api import EarthSatellite, wgs84
     warnings.simplefilter("ignore")
     es = list(gto)[0]
     mask = 10.0
     sites = [GroundPoint(8.5309, -72.1037, 0.0), GroundPoint(3.49, -169.8049, 0.0)]
     p = P.find_passes(gto, sites, T0, T0 + DAYS * 86400.0, mask)
-    l1, l2 = es.source_text.splitlines()[-2:]
-    sat = EarthSatellite(l1, l2, es.name, skyfield_ts)
-    bad = []
-    checked = 0
-    for i in range(len(p)):
-        site = sites[p.site[i]]
-        topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
-        for t_ns, partial, rising in ((p.rise_ns[i], p.rise_partial[i], True),
-                                      (p.set_ns[i], p.set_partial[i], False)):
-            if partial:
-                continue
-            probe = Time(np.array([t_ns - EVENT_TOL_S * NS_PER_S, t_ns + EVENT_TOL_S * NS_PER_S],
-                                  dtype=np.int64))
-            alt = (sat - topos).at(skyfield_ts.from_datetimes(probe.to_datetime())).altaz()[0]
-            before, after = alt.degrees
-            ok = (before < mask < after) if rising else (before > mask > after)
-            checked += 1
-            if not ok:
-                bad.append((p.site[i], Time(int(t_ns)).iso(1), rising, before, after))
+    checked, bad = events_off_skyfield(p, sites, es, skyfield_ts, mask, EVENT_TOL_S)
     assert checked >= 20
     assert not bad, bad[:5]
 
@@ -191,7 +156,6 @@ def test_no_pass_of_a_decaying_gto_is_missed(full_catalog, skyfield_ts):
     1-s python-sgp4 scan and the full grid both find 08:00:29-08:40:38,
     10:43:44-11:15:23 and 21:34:48-21:37:53 (15.7 deg); the knotted search
     misses the last."""
-    from skyfield.api import EarthSatellite, wgs84
     warnings.simplefilter("ignore")
     cat = full_catalog.filter(norad_ids=[44459])
     es = list(cat)[0]
@@ -199,11 +163,8 @@ def test_no_pass_of_a_decaying_gto_is_missed(full_catalog, skyfield_ts):
     site = GroundPoint(6.3981, -72.1037, 0.0)
     t0 = utc("2023-10-27T00:00:00Z")
     p = P.find_passes(cat, [site], t0, t0 + 86400.0, mask)
-    l1, l2 = es.source_text.splitlines()[-2:]
-    sat = EarthSatellite(l1, l2, es.name, skyfield_ts)
-    topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
     t = Time(t0.ns + np.arange(0, 86400, 10, dtype=np.int64) * NS_PER_S)
-    alt = (sat - topos).at(skyfield_ts.from_datetimes(t.to_datetime())).altaz()[0].degrees
+    alt, _ = skyfield_elevation_deg(es, site, skyfield_ts, t.ns)
     up = t.ns[np.nan_to_num(alt, nan=-90.0) > mask + UP_MARGIN_DEG]
     assert len(up) > 100
     covered = ((up[:, None] >= p.rise_ns[None, :]) & (up[:, None] <= p.set_ns[None, :])).any(1)

@@ -29,7 +29,9 @@ import pytest
 
 from satwatch.frames import GroundPoint
 from satwatch.passes import find_passes
-from satwatch.time import NS_PER_DAY, NS_PER_S, Time, utc
+from satwatch.time import NS_PER_S, Time, utc
+from conftest import (events_off_skyfield, knot_and_grid_error_km, skyfield_elevation_deg,
+                      skyfield_peak)
 
 # A Skyfield sample counts as "up" only this far above the mask, so that the
 # coverage check does not hinge on the exact rise/set second (as review
@@ -42,22 +44,14 @@ REF_STEP_S = 1
 def _covered_by_passes(full_catalog, skyfield_ts, norad, site, start, hours, mask):
     """(Skyfield samples up by more than UP_MARGIN_DEG where python-sgp4
     reports no error, of them those inside no pass found, the passes)."""
-    from sgp4.api import Satrec
-    from skyfield.api import EarthSatellite, wgs84
     warnings.simplefilter("ignore")
     cat = full_catalog.filter(norad_ids=[norad])
     es = list(cat)[0]
     t_start = utc(start)
     p = find_passes(cat, [site], t_start, t_start + hours * 3600.0, mask)
-    l1, l2 = es.source_text.splitlines()[-2:]
     t0 = int(t_start.ns)
     tt = np.arange(t0, t0 + int(hours * 3600) * NS_PER_S, REF_STEP_S * NS_PER_S)
-    days, rem = np.divmod(tt, NS_PER_DAY)
-    err, _, _ = Satrec.twoline2rv(l1, l2).sgp4_array((days + 2440587.5).astype(float),
-                                                     rem / NS_PER_DAY)
-    sat = EarthSatellite(l1, l2, es.name, skyfield_ts)
-    topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
-    alt = (sat - topos).at(skyfield_ts.from_datetimes(Time(tt).to_datetime())).altaz()[0].degrees
+    alt, err = skyfield_elevation_deg(es, site, skyfield_ts, tt)
     up = (err == 0) & (alt > mask + UP_MARGIN_DEG)
     covered = np.zeros(len(tt), dtype=bool)
     for a, b in zip(p.rise_ns, p.set_ns):
@@ -107,31 +101,14 @@ HERMITE_FLOOR_KM = 1.0
 def _knot_and_grid_error_km(full_catalog, monkeypatch, norad_id, start, days):
     """Largest distance (km) to python-sgp4 of the knotted and of the full
     grid's states, at every grid sample and midpoint of the engine's step
-    (the method of review round 21)."""
-    import satwatch.passes as P
-    from sgp4.api import Satrec
-    from satwatch.events import _grid
+    (the method of review round 21: conftest.knot_and_grid_error_km), where
+    python-sgp4 propagates every sample."""
     warnings.simplefilter("ignore")
-    cat = full_catalog.filter(norad_ids=[norad_id])
-    es = list(cat)[0]
-    t0 = int(utc(start).ns)
-    t1 = t0 + int(days * 86400) * NS_PER_S
-    worst = {}
-    for knots in (True, False):
-        if not knots:
-            monkeypatch.setattr(P, "KNOT_MIN_ECCENTRICITY", 2.0)
-        eph = P.catalog_ephemeris(cat)
-        grid = _grid(t0, t1, int(eph.step_s[0] * NS_PER_S))
-        eph.grid_states(np.array([0]), grid)
-        probe = np.sort(np.r_[grid, (grid[:-1] + grid[1:]) // 2])
-        r, _ = eph.states(np.array([0]), probe[None, :])
-        d, rem = np.divmod(probe, NS_PER_DAY)
-        l1, l2 = es.source_text.splitlines()[-2:]
-        err, r_ex, _ = Satrec.twoline2rv(l1, l2).sgp4_array(d + 2440587.5, rem / NS_PER_DAY)
-        ok = err == 0
-        assert ok.all()
-        worst[knots] = float(np.max(np.linalg.norm(r[:, 0, :].T - r_ex, axis=1)))
-    return worst
+    err = knot_and_grid_error_km(full_catalog.filter(norad_ids=[norad_id]), monkeypatch, start,
+                                 days)
+    for _, ok in err.values():
+        assert ok == 1.0
+    return {knots: km for knots, (km, _) in err.items()}
 
 
 @pytest.mark.parametrize("norad_id, start, days", [
@@ -192,7 +169,6 @@ def test_passes_at_the_end_of_a_35_day_window_match_skyfield(full_catalog, skyfi
     (full grid 11:49:11.6Z); the knotted states are 417 km off python-sgp4
     (full grid 0.18 km).  The full grid, and the knots with three times the
     budget, pass this test."""
-    from skyfield.api import EarthSatellite, wgs84
     warnings.simplefilter("ignore")
     cat = full_catalog.filter(norad_ids=[23716])
     es = list(cat)[0]
@@ -202,24 +178,8 @@ def test_passes_at_the_end_of_a_35_day_window_match_skyfield(full_catalog, skyfi
     t0 = utc("2023-10-14T00:00:00Z")
     late = int(utc("2023-11-12T00:00:00Z").ns)
     p = find_passes(cat, sites, t0, t0 + 35 * 86400.0, mask)
-    l1, l2 = es.source_text.splitlines()[-2:]
-    sat = EarthSatellite(l1, l2, es.name, skyfield_ts)
-    bad, checked = [], 0
-    for i in range(len(p)):
-        site = sites[p.site[i]]
-        topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
-        for t_ns, partial, rising in ((p.rise_ns[i], p.rise_partial[i], True),
-                                      (p.set_ns[i], p.set_partial[i], False)):
-            if partial or t_ns < late:
-                continue
-            probe = Time(np.array([t_ns - EVENT_TOL_S * NS_PER_S, t_ns + EVENT_TOL_S * NS_PER_S],
-                                  dtype=np.int64))
-            alt = (sat - topos).at(skyfield_ts.from_datetimes(probe.to_datetime())).altaz()[0]
-            before, after = alt.degrees
-            ok = (before < mask < after) if rising else (before > mask > after)
-            checked += 1
-            if not ok:
-                bad.append((int(p.site[i]), Time(int(t_ns)).iso(1), rising, before, after))
+    checked, bad = events_off_skyfield(p, sites, es, skyfield_ts, mask, EVENT_TOL_S,
+                                       since_ns=late)
     assert checked >= 40                  # the case tests something
     assert not bad, bad[:6]
 
@@ -276,8 +236,6 @@ def test_culmination_of_a_pass_found_in_a_failure_step(full_catalog, skyfield_ts
     over (52.9 S, 138.1 E), 10 deg mask, 16:46:40Z + 1200 s (review round 14's
     case, found since 0ec5f6c): Skyfield's peak is 87.0 deg at 16:56:39.7Z;
     measured: culmination 16:57:08.9Z (the set, at the failure) at 22.6 deg."""
-    from sgp4.api import Satrec
-    from skyfield.api import EarthSatellite, wgs84
     warnings.simplefilter("ignore")
     cat = full_catalog.filter(norad_ids=[norad])
     es = list(cat)[0]
@@ -285,20 +243,11 @@ def test_culmination_of_a_pass_found_in_a_failure_step(full_catalog, skyfield_ts
     t_start = utc(start)
     p = find_passes(cat, [site], t_start, t_start + seconds, 10.0)
     assert len(p) == 1 and not p.rise_partial[0] and not p.set_partial[0]
-    l1, l2 = es.source_text.splitlines()[-2:]
-    step = int(CULM_REF_STEP_S * NS_PER_S)
-    tt = np.arange(int(p.rise_ns[0]), int(p.set_ns[0]) + 1, step)
-    days, rem = np.divmod(tt, NS_PER_DAY)
-    err, _, _ = Satrec.twoline2rv(l1, l2).sgp4_array((days + 2440587.5).astype(float),
-                                                     rem / NS_PER_DAY)
-    topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
-    alt = (EarthSatellite(l1, l2, es.name, skyfield_ts) - topos).at(
-        skyfield_ts.from_datetimes(Time(tt).to_datetime())).altaz()[0].degrees
-    alt = np.where(err == 0, alt, np.nan)
-    k = int(np.nanargmax(alt))
-    assert abs(p.max_elevation_deg[0] - alt[k]) <= CULM_TOL_DEG, (p.max_elevation_deg[0], alt[k])
-    assert abs(int(p.culmination_ns[0]) - int(tt[k])) <= CULM_TOL_S * NS_PER_S, \
-        (Time(int(p.culmination_ns[0])).iso(1), Time(int(tt[k])).iso(1))
+    t_ref, el_ref = skyfield_peak(es, site, skyfield_ts, p.rise_ns[0], p.set_ns[0],
+                                  CULM_REF_STEP_S)
+    assert abs(p.max_elevation_deg[0] - el_ref) <= CULM_TOL_DEG, (p.max_elevation_deg[0], el_ref)
+    assert abs(int(p.culmination_ns[0]) - t_ref) <= CULM_TOL_S * NS_PER_S, \
+        (Time(int(p.culmination_ns[0])).iso(1), Time(t_ref).iso(1))
 
 
 # -- B. a knot where SGP4 fails --------------------------------------------------
@@ -308,36 +257,6 @@ def test_culmination_of_a_pass_found_in_a_failure_step(full_catalog, skyfield_ts
 # SGP4's surface, code 6 at each perigee) is NaN, and Hermite leaves NaN over
 # both knot intervals next to it: grid samples where python-sgp4 is fine are
 # "failed" and the passes there are cut at a knot.
-
-
-def _events_off_skyfield(p, sites, es, skyfield_ts, mask):
-    """Rises and sets of ``p`` whose Skyfield elevation (EarthSatellite +
-    wgs84.latlon altaz; NaN, i.e. below, where python-sgp4 gives an error
-    code) EVENT_TOL_S before and after is not on the two sides of the mask."""
-    from sgp4.api import Satrec
-    from skyfield.api import EarthSatellite, wgs84
-    l1, l2 = es.source_text.splitlines()[-2:]
-    sat = EarthSatellite(l1, l2, es.name, skyfield_ts)
-    satrec = Satrec.twoline2rv(l1, l2)
-    bad, checked = [], 0
-    for i in range(len(p)):
-        site = sites[p.site[i]]
-        topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
-        for t_ns, partial, rising in ((p.rise_ns[i], p.rise_partial[i], True),
-                                      (p.set_ns[i], p.set_partial[i], False)):
-            if partial:
-                continue
-            probe = np.array([t_ns - EVENT_TOL_S * NS_PER_S, t_ns + EVENT_TOL_S * NS_PER_S],
-                             dtype=np.int64)
-            days, rem = np.divmod(probe, NS_PER_DAY)
-            err, _, _ = satrec.sgp4_array((days + 2440587.5).astype(float), rem / NS_PER_DAY)
-            alt = (sat - topos).at(skyfield_ts.from_datetimes(Time(probe).to_datetime())
-                                   ).altaz()[0].degrees
-            up = (err == 0) & (alt > mask)
-            checked += 1
-            if tuple(up) != ((False, True) if rising else (True, False)):
-                bad.append((int(p.site[i]), Time(int(t_ns)).iso(1), rising, tuple(alt)))
-    return checked, bad
 
 
 def test_passes_next_to_a_failed_knot_match_skyfield(full_catalog, skyfield_ts):
@@ -359,7 +278,8 @@ def test_passes_next_to_a_failed_knot_match_skyfield(full_catalog, skyfield_ts):
     sites = [GroundPoint(-13.1113, 50.8658, 0.0), GroundPoint(-13.0819, -28.8533, 0.0)]
     t0 = utc("2023-11-14T00:00:00Z")
     p = find_passes(cat, sites, t0, t0 + 86400.0, mask)
-    checked, bad = _events_off_skyfield(p, sites, es, skyfield_ts, mask)
+    checked, bad = events_off_skyfield(p, sites, es, skyfield_ts, mask, EVENT_TOL_S,
+                                       sgp4_errors=True)
     assert checked >= 8                   # the case tests something
     assert not bad, bad[:6]
 

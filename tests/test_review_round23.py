@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
-
 from satwatch.frames import GroundPoint
 from satwatch.passes import find_passes
-from satwatch.time import NS_PER_DAY, NS_PER_S, Time, utc
+from satwatch.time import NS_PER_S, Time, utc
+from conftest import events_off_skyfield, skyfield_peak
 
 # Skyfield is sampled every 0.1 s over the pass: the peak's time to that and
 # its elevation to well under CULM_TOL_DEG (the object moves ~0.5 deg/s near
@@ -29,24 +28,6 @@ CULM_REF_STEP_S = 0.1
 # accuracy, as review round 22's CULM_TOL_S / CULM_TOL_DEG).
 CULM_TOL_S = 1.0
 CULM_TOL_DEG = 0.5
-
-
-def _skyfield_peak(es, site, skyfield_ts, lo_ns, hi_ns):
-    """(time ns, elevation deg) of the highest Skyfield sample in [lo, hi]
-    where python-sgp4 reports no error."""
-    from sgp4.api import Satrec
-    from skyfield.api import EarthSatellite, wgs84
-    l1, l2 = es.source_text.splitlines()[-2:]
-    tt = np.arange(int(lo_ns), int(hi_ns) + 1, int(CULM_REF_STEP_S * NS_PER_S))
-    days, rem = np.divmod(tt, NS_PER_DAY)
-    err, _, _ = Satrec.twoline2rv(l1, l2).sgp4_array((days + 2440587.5).astype(float),
-                                                     rem / NS_PER_DAY)
-    topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
-    alt = (EarthSatellite(l1, l2, es.name, skyfield_ts) - topos).at(
-        skyfield_ts.from_datetimes(Time(tt).to_datetime())).altaz()[0].degrees
-    alt = np.where(err == 0, alt, np.nan)
-    k = int(np.nanargmax(alt))
-    return int(tt[k]), float(alt[k])
 
 
 def test_culmination_of_a_partial_pass_ending_at_a_failure(full_catalog, skyfield_ts):
@@ -64,7 +45,8 @@ def test_culmination_of_a_partial_pass_ending_at_a_failure(full_catalog, skyfiel
     t_start = utc("2023-10-08T16:56:00Z")
     p = find_passes(cat, [site], t_start, t_start + 1200.0, 10.0)
     assert len(p) == 1 and p.rise_partial[0] and not p.set_partial[0]
-    t_ref, el_ref = _skyfield_peak(es, site, skyfield_ts, p.rise_ns[0], p.set_ns[0])
+    t_ref, el_ref = skyfield_peak(es, site, skyfield_ts, p.rise_ns[0], p.set_ns[0],
+                                  CULM_REF_STEP_S)
     assert abs(p.max_elevation_deg[0] - el_ref) <= CULM_TOL_DEG, (p.max_elevation_deg[0], el_ref)
     assert abs(int(p.culmination_ns[0]) - t_ref) <= CULM_TOL_S * NS_PER_S, \
         (Time(int(p.culmination_ns[0])).iso(1), Time(t_ref).iso(1))
@@ -88,8 +70,6 @@ def test_grazing_events_of_an_orbit_whose_velocity_is_no_derivative(full_catalog
     16:00Z + 5 h: 18:15:43.1Z, 18:26:18.8Z; from 2023-10-14 + 2 days:
     18:15:46.0Z, 18:26:04.1Z); find_access: 18:15:42.4Z, 18:26:18.8Z in all
     three windows."""
-    from sgp4.api import Satrec
-    from skyfield.api import EarthSatellite, wgs84
     warnings.simplefilter("ignore")
     cat = full_catalog.filter(norad_ids=[57321])
     es = list(cat)[0]
@@ -97,25 +77,7 @@ def test_grazing_events_of_an_orbit_whose_velocity_is_no_derivative(full_catalog
     mask = 10.0
     t0 = utc("2023-10-15T12:00:00Z")
     p = find_passes(cat, [site], t0, t0 + 12 * 3600.0, mask)
-    l1, l2 = es.source_text.splitlines()[-2:]
-    sat = EarthSatellite(l1, l2, es.name, skyfield_ts)
-    satrec = Satrec.twoline2rv(l1, l2)
-    topos = wgs84.latlon(site.lat_deg, site.lon_deg, elevation_m=site.alt_m)
-    bad, checked = [], 0
-    for i in range(len(p)):
-        for t_ns, partial, rising in ((p.rise_ns[i], p.rise_partial[i], True),
-                                      (p.set_ns[i], p.set_partial[i], False)):
-            if partial:
-                continue
-            tol = int(GRAZING_EVENT_TOL_S * NS_PER_S)
-            probe = np.array([t_ns - tol, t_ns + tol], dtype=np.int64)
-            days, rem = np.divmod(probe, NS_PER_DAY)
-            err, _, _ = satrec.sgp4_array((days + 2440587.5).astype(float), rem / NS_PER_DAY)
-            alt = (sat - topos).at(skyfield_ts.from_datetimes(Time(probe).to_datetime())
-                                   ).altaz()[0].degrees
-            up = (err == 0) & (alt > mask)
-            checked += 1
-            if tuple(up) != ((False, True) if rising else (True, False)):
-                bad.append((Time(int(t_ns)).iso(1), rising, tuple(alt)))
+    checked, bad = events_off_skyfield(p, [site], es, skyfield_ts, mask, GRAZING_EVENT_TOL_S,
+                                       sgp4_errors=True)
     assert checked >= 2                   # the two grazing events at least
     assert not bad, bad
