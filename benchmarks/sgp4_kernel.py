@@ -9,7 +9,11 @@ satellite within one day (sorted by satellite, then time), evaluated by:
       number of states; the best python-sgp4 can do, but only for a grid);
   (c) ``sgp4_kernel.sgp4_near_into`` in one call (outputs preallocated), and
       ``sgp4_near`` (allocating), ``sgp4_near_ns_into`` (int64 ns in, the
-      jd/fr split included), and the same samples shuffled.
+      jd/fr split included), and the same samples shuffled;
+  (d) ``sgp4_near_ns_scatter(..., trig_by_series=True)``, what the pass
+      engine runs: some sines and cosines by rotation through a small angle
+      (series), the C++ to ~1e-15 relative (checked and printed) instead of
+      bit for bit.
 All single-threaded (python-sgp4's wheel has no OpenMP).  Median CPU times
 of several interleaved runs; (c) is checked bit-identical to (a).  Last line: speed of (c) over (a).
 
@@ -34,6 +38,7 @@ from satwatch.sgp4_kernel import (
     sgp4_near,
     sgp4_near_into,
     sgp4_near_ns_into,
+    sgp4_near_ns_scatter,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -104,6 +109,11 @@ def main():
     v_c = np.empty((k, 3))
     sgp4_near_into(params, sat[:10], jd[:10], fr[:10], err_c[:10], r_c[:10], v_c[:10])
     sgp4_near_ns_into(params, sat[:10], t_ns[:10], err_c[:10], r_c[:10], v_c[:10])
+    rows = np.arange(k, dtype=np.int64)
+    err_d = np.zeros(k, np.uint8)
+    r_d = np.empty((k, 3))
+    v_d = np.empty((k, 3))
+    sgp4_near_ns_scatter(params, sat[:10], t_ns[:10], rows[:10], err_d, r_d, v_d, True)
     perm = rng.permutation(k)
     sat_p, jd_p, fr_p = sat[perm], jd[perm], fr[perm]
 
@@ -115,6 +125,7 @@ def main():
         "c_alloc": lambda: sgp4_near(params, sat, jd, fr),
         "c_ns": lambda: sgp4_near_ns_into(params, sat, t_ns, err_c, r_c, v_c),
         "c_shuffled": lambda: sgp4_near_into(params, sat_p, jd_p, fr_p, err_c, r_c, v_c),
+        "d": lambda: sgp4_near_ns_scatter(params, sat, t_ns, rows, err_d, r_d, v_d, True),
     }, args.repeats)
     pack_s, a_s, b_s, c_s = t["pack"], t["a"], t["b"], t["c"]
     c2_s, c4_s, c3_s = t["c_alloc"], t["c_ns"], t["c_shuffled"]
@@ -134,6 +145,14 @@ def main():
     print(f"    sgp4_near_ns_into (int64 ns in):  {c4_s:.3f} s  {c4_s * ns:6.1f} ns/state")
     print(f"    sgp4_near_into, shuffled order:  {c3_s:.3f} s  {c3_s * ns:6.1f} ns/state")
     print(f"(c) bit-identical to (a): {same}; error codes {np.bincount(err_c).tolist()}")
+    sgp4_near_ns_into(params, sat, t_ns, err_c, r_c, v_c)
+    sgp4_near_ns_scatter(params, sat, t_ns, rows, err_d, r_d, v_d, True)
+    ok = err_c == 0
+    rel = (np.abs(r_d[ok] - r_c[ok]).max(axis=1)
+           / np.linalg.norm(r_c[ok], axis=1)).max(initial=0.0)
+    print(f"(d) sgp4_near_ns_scatter, series:    {t['d']:.3f} s  {t['d'] * ns:6.1f} ns/state "
+          f"({t['c_ns'] / t['d']:.2f}x (c) ns; same codes: {np.array_equal(err_c, err_d)}, "
+          f"largest |dr|/|r| {rel:.1e})")
     print(f"kernel vs dense SatrecArray: {b_s / c_s:.2f}x")
     print(f"kernel vs per-satellite Satrec._sgp4 loop: {a_s / c_s:.2f}x faster")
 

@@ -12,7 +12,10 @@ periodics, Lyddane form below 0.2 rad).  Statement by statement and in the
 same operation order as the C++ (not python-sgp4's pure-Python twin,
 which differs in places: ``%`` for ``fmod``, the Lyddane ``xls`` sum), so
 results are the C++ results bit for bit on this platform (tested against
-the C++ itself: tests/test_sdp4_kernel.py).
+the C++ itself: tests/test_sdp4_kernel.py).  ``sdp4_ns_scatter``'s
+``trig_by_series`` (what satwatch.passes runs) solves Kepler's equation and
+takes the short-period periodics as sgp4_kernel's series path does: the C++
+to ~1e-15 relative instead (tests/test_sgp4_series.py).
 
 What ``pack_deep_space`` reads: the compiled Satrec does not expose its
 deep-space coefficients (d2201, xlamo, zmol, ...), so they are recomputed
@@ -636,13 +639,14 @@ def _resonance_rates(params, s, irez, atime, xli, xni):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _sdp4_one(params, s, tsince, state, r, v, i):
+def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
     """SGP4.cpp ``sgp4`` deep-space branch (with ``dspace`` and ``dpper``)
     for parameter row ``params[s]`` at ``tsince`` minutes; ``state`` is the
     resonance integrator's (S_* columns: atime, xli, xni as the C++ keeps
     them in the satrec, read and updated as it updates them, and the rates
     at that step).  Writes ``r[i]`` (km), ``v[i]`` (km/s) unless the
-    code is 1-4.  Returns the error code."""
+    code is 1-4.  Returns the error code.  ``trig_by_series``: see
+    sgp4_kernel.kepler_to_state."""
     t = tsince
     # ---- secular gravity (isimp == 1 for deep space: no drag polynomials)
     xmdf = params[s, P_MO] + params[s, P_MDOT] * t
@@ -849,15 +853,16 @@ def _sdp4_one(params, s, tsince, state, r, v, i):
     cosisq = cosip * cosip
     return kepler_to_state(xl, nodep, axnl, aynl, am, nm, xke, params[s, P_J2], xincp, sinip,
                            cosip, 3.0 * cosisq - 1.0, 1.0 - cosisq, 7.0 * cosisq - 1.0,
-                           params[s, P_RADIUS_KM], params[s, P_VKMPERSEC], r, v, i)
+                           params[s, P_RADIUS_KM], params[s, P_VKMPERSEC], r, v, i,
+                           trig_by_series)
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _sample(params, s, jd, fr, state, err, r, v, i):
+def _sample(params, s, jd, fr, state, err, r, v, i, trig_by_series=False):
     """Sample ``i``: satellite row ``s`` at ``jd + fr``, with python-sgp4's
     tsince and NaN conventions (wrapper.cpp ``_vectorized_sgp4``)."""
     tsince = (jd - params[s, P_JD]) * 1440.0 + (fr - params[s, P_JDF]) * 1440.0
-    e = _sdp4_one(params, s, tsince, state, r, v, i)
+    e = _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series)
     if e != 0 and e < 6:
         for c in range(3):
             r[i, c] = np.nan
@@ -883,14 +888,17 @@ def sdp4_into(params, sat_idx, jd, fr, err, r, v):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def sdp4_ns_scatter(params, sat_idx, t_ns, out_idx, err, r, v):
+def sdp4_ns_scatter(params, sat_idx, t_ns, out_idx, err, r, v, trig_by_series=False):
     """``sdp4`` at UTC times ``t_ns`` (k,) int64 ns since 1970, split as
     satwatch.passes splits them for python-sgp4 (``jd = t_ns // NS_PER_DAY
     + 2440587.5``, ``fr = (t_ns % NS_PER_DAY) / NS_PER_DAY``), for the
     samples whose ``sat_idx`` is >= 0, written at row ``out_idx[i]`` of
     ``err`` (uint8), ``r``, ``v`` (float64, (rows, 3); larger than the
     samples if need be); samples with a negative index (near-Earth sets,
-    for sgp4_kernel) are skipped and their rows left untouched."""
+    for sgp4_kernel) are skipped and their rows left untouched.
+    ``trig_by_series``: Kepler's equation and the short-period periodics
+    with fewer libm calls (sgp4_kernel.kepler_to_state): the C++ numbers to
+    ~1e-15 relative instead of bit for bit."""
     state = np.zeros(N_STATE)
     last = -1
     for i in range(sat_idx.shape[0]):
@@ -903,7 +911,7 @@ def sdp4_ns_scatter(params, sat_idx, t_ns, out_idx, err, r, v):
             last = s
         days = t_ns[i] // NS_PER_DAY
         _sample(params, s, days + JD_UNIX_EPOCH, (t_ns[i] - days * NS_PER_DAY) / NS_PER_DAY,
-                state, err, r, v, out_idx[i])
+                state, err, r, v, out_idx[i], trig_by_series)
 
 
 def sdp4(params, sat_idx, jd, fr):
