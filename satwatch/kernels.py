@@ -117,6 +117,60 @@ def screen_pairs(r, m, rn, thr, sx, sy, uz, sat_row, site):
     return g, ii[:k].copy(), jj[:k].copy()
 
 
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def screen_elevation(r, m, extra_rad, r_cos_eps, eps, margin_rad, sx, sy, uz, sat_row, site,
+                     cos_th, sin_th, polar, pcx, psx, pcy, psy, r_site, up, sin_mask):
+    """``screen_pairs`` with passes.ElevationG's screen and exact value
+    fused, the same arithmetic in the same order: per pair sample, the
+    screening cosine at the sample's radius ``rn`` (``ElevationG.screen_cos``:
+    ``cos(min(acos(clip(r_cos_eps / rn, -1, 1)) - eps + margin_rad +
+    extra_rad[sat], pi))``), the screen value ``cos theta - that - 2``, and
+    inside the screen (value >= -2) the exact ``sin(elevation) - sin_mask``
+    instead: the TEME position turned by GMST (``cos_th``, ``sin_th`` per
+    grid column) and, with ``polar``, by polar motion (``pcx, psx, pcy,
+    psy`` per column: frames.polar_cos_sin), seen from the site (``r_site``,
+    ``up`` (S, 3)).  NaN where the state is NaN (not propagated, failed).
+    Returns ``g (n, m)``."""
+    n = sat_row.shape[0]
+    g = np.empty((n, m))
+    for p in range(n):
+        u = sat_row[p]
+        s = site[p]
+        zs = uz[s]
+        ex = extra_rad[u]
+        rx, ry, rz = r_site[s, 0], r_site[s, 1], r_site[s, 2]
+        ux, uy, uzz = up[s, 0], up[s, 1], up[s, 2]
+        for j in range(m):
+            q = u * m + j
+            x, y, z = r[q, 0], r[q, 1], r[q, 2]
+            if np.isnan(x):
+                g[p, j] = np.nan
+                continue
+            rn = np.sqrt(x * x + y * y + z * z)
+            c = r_cos_eps / rn
+            if c < -1.0:
+                c = -1.0
+            elif c > 1.0:
+                c = 1.0
+            ang = np.arccos(c) - eps + margin_rad + ex
+            thr = np.cos(min(ang, np.pi))
+            val = (x * sx[s, j] + y * sy[s, j] + z * zs) / rn - thr - 2.0
+            if val >= -2.0:
+                ct, st = cos_th[j], sin_th[j]
+                xe = ct * x + st * y
+                ye = ct * y - st * x
+                ze = z
+                if polar:
+                    x1 = pcx[j] * xe + psx[j] * ze
+                    z1 = pcx[j] * ze - psx[j] * xe
+                    xe, ye, ze = x1, pcy[j] * ye - psy[j] * z1, psy[j] * ye + pcy[j] * z1
+                dx, dy, dz = xe - rx, ye - ry, ze - rz
+                val = (dx * ux + dy * uy + dz * uzz) / np.sqrt(dx * dx + dy * dy + dz * dz) \
+                    - sin_mask
+            g[p, j] = val
+    return g
+
+
 # -- refinement: Hermite state -> ITRS -> look geometry, fused --------------------
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

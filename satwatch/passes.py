@@ -31,7 +31,7 @@ from .events import (CHUNK_ELEMENTS, GFunction, Scan, golden_extremum, grid_wind
 from .frames import gmst82_rad, polar_cos_sin, rotate_teme_to_itrs, teme_to_itrs
 from .kernels import (accept_states, anomaly_knots, hermite_elevation_illinois,
                       hermite_elevation_rate, hermite_geometry, knot_fill, rotate_linear,
-                      screen_pairs, track_need)
+                      screen_elevation, screen_pairs, track_need)
 from .propagation import (EARTH_RADIUS_WGS72_KM, MIN_PERIGEE_RADIUS_KM, MU_KM3_S2,
                           UNPHYSICAL_STATE, max_radius_km, warn_if_stale)
 from .sgp4_kernel import pack_near_earth, sgp4_near_ns_scatter
@@ -629,14 +629,16 @@ class _PairG(GFunction):
             return np.zeros(len(obj), dtype=bool)
         return np.isin(np.asarray(obj) // self.n_sites, np.fromiter(failed, dtype=np.int64))
 
-    def _screened(self, obj, common, screen_cos, exact_at, polar_motion=True):
+    def _screened(self, obj, common, screen_cos, exact_at, polar_motion=True, elevation=False):
         """Values on a sampling grid: each (satellite, site, time) is first
         screened with one geocentric dot product (``cos theta`` against
         ``screen_cos(r_km)``, a bound outside which the function is < 0); only
         samples inside get ``exact_at(r_itrs (3, k), site (k,), times (k,))``.
         Far samples get ``cos theta - bound - 2``: below any exact value
         (functions of sines and cosines >= -2), so the sampled extrema of the
-        result are those of the exact function near the sites."""
+        result are those of the exact function near the sites.  ``elevation``:
+        ``screen_cos`` and ``exact_at`` are ElevationG's, fused in one
+        compiled pass (kernels.screen_elevation)."""
         sat, site = obj // self.n_sites, obj % self.n_sites
         usat, inv = np.unique(sat, return_inverse=True)
         times = Time(common)
@@ -655,6 +657,17 @@ class _PairG(GFunction):
                 if len(sites_here) <= SAMPLE_SCREEN_MAX_SITES else None)
         r, _ = self.eph.grid_states(usat, common, need)           # TEME (3, U, m)
         margin = self._step_margin_rad(usat)
+        if elevation:
+            # ElevationG: screen and exact values in one compiled pass, the
+            # same arithmetic (kernels.screen_elevation)
+            eps = np.arcsin(self.sin_mask) - np.radians(0.25)
+            pcs = (polar_cos_sin(*times.polar_motion_rad()) if polar_motion
+                   else (np.ones(1),) * 4)
+            return screen_elevation(
+                self.eph._cache[2], len(common), margin, SCREEN_EARTH_RADIUS_KM * np.cos(eps),
+                eps, np.radians(SCREEN_MARGIN_DEG), sx, sy, np.asarray(uz, float),
+                inv.astype(np.int64), site.astype(np.int64), c, s, bool(polar_motion), *pcs,
+                self._r_site_rows, self._up_rows, float(self.sin_mask))
         if self.eph.sparse_rows is None:
             rn = np.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2])        # (U, m)
             thr = screen_cos(rn, margin[:, None])
@@ -998,7 +1011,7 @@ class ElevationG(_PairG):
         common = None if exact else _common(t_ns)
         if common is not None:
             return self._screened(obj, common, self.screen_cos, self._exact_at,
-                                  self.polar_motion)
+                                  self.polar_motion, elevation=True)
         return self.sin_elevation(obj, t_ns, exact) - self.sin_mask
 
 

@@ -114,6 +114,38 @@ def test_screen_pairs_equals_the_numpy_screen(leo_sample):
     assert len(ii) > 0
 
 
+@pytest.mark.parametrize("mask_deg, polar_motion", [(10.0, True), (0.0, False)])
+def test_screen_elevation_equals_the_numpy_screen_and_exact_values(full_catalog, mask_deg,
+                                                                   polar_motion):
+    """ElevationG's fused screen (kernels.screen_elevation) against the
+    numpy path it replaces for that g-function (screen_cos, screen_pairs,
+    rotate_teme_to_itrs + _exact_at; still the path of access's g-functions):
+    every 40th object of the full catalog (every regime, and decayed objects
+    whose failed samples are NaN), three sites, on the pass search's sparse
+    grids.  The same samples inside the screen, their exact values bit for
+    bit; the screen values outside to a unit in the last place (numpy's
+    vectorised arccos differs from libm's acos, which numba calls, by one
+    ulp for ~9% of arguments)."""
+    import satwatch
+    warnings.simplefilter("ignore")
+    cat = satwatch.Catalog.from_element_sets(list(full_catalog)[::40])
+    eph = catalog_ephemeris(cat)
+    g = ElevationG(eph, SITES, mask_deg, polar_motion=polar_motion)
+    t0 = utc("2023-10-13T00:00:00Z")
+    grid = (t0.ns + np.arange(0, 86400, 120) * NS_PER_S).astype(np.int64)
+    obj = np.arange(g.n_obj)
+    fused = g._screened(obj, grid, g.screen_cos, g._exact_at, polar_motion, elevation=True)
+    numpy_path = g._screened(obj, grid, g.screen_cos, g._exact_at, polar_motion)
+    np.testing.assert_array_equal(np.isnan(fused), np.isnan(numpy_path))
+    np.testing.assert_array_equal(fused >= -2.0, numpy_path >= -2.0)
+    exact = numpy_path >= -2.0
+    np.testing.assert_array_equal(fused[exact], numpy_path[exact])
+    np.testing.assert_allclose(fused, numpy_path, rtol=0, atol=4 * np.spacing(4.0))
+    inside = fused > -1.5
+    assert inside.sum() > 1000 and (fused >= 0).sum() > 100 and np.isnan(fused).sum() > 0
+    assert (fused < -2).sum() > 1000                     # screened out
+
+
 def _cached_elevation(leo_sample):
     """Elevation g-function of the sample over SITES, SGP4 cached on a 240 s
     grid over 2023-10-13 (the Hermite kernels' input)."""
