@@ -130,21 +130,19 @@ def screen_elevation(r, m, extra_rad, r_cos_eps, eps, margin_rad, sx, sy, uz, sa
     grid column) and, with ``polar``, by polar motion (``pcx, psx, pcy,
     psy`` per column: frames.polar_cos_sin), seen from the site (``r_site``,
     ``up`` (S, 3)).  NaN where the state is NaN (not propagated, failed).
-    Returns ``g (n, m)``."""
+    Returns ``g (n, m)``.  The radius and screening cosine are computed once
+    per satellite sample, whatever the number of sites."""
     n = sat_row.shape[0]
-    g = np.empty((n, m))
-    for p in range(n):
-        u = sat_row[p]
-        s = site[p]
-        zs = uz[s]
+    n_sat = extra_rad.shape[0]
+    rn_all = np.empty((n_sat, m))
+    thr_all = np.empty((n_sat, m))
+    for u in range(n_sat):
         ex = extra_rad[u]
-        rx, ry, rz = r_site[s, 0], r_site[s, 1], r_site[s, 2]
-        ux, uy, uzz = up[s, 0], up[s, 1], up[s, 2]
         for j in range(m):
             q = u * m + j
             x, y, z = r[q, 0], r[q, 1], r[q, 2]
             if np.isnan(x):
-                g[p, j] = np.nan
+                rn_all[u, j] = np.nan
                 continue
             rn = np.sqrt(x * x + y * y + z * z)
             c = r_cos_eps / rn
@@ -152,9 +150,23 @@ def screen_elevation(r, m, extra_rad, r_cos_eps, eps, margin_rad, sx, sy, uz, sa
                 c = -1.0
             elif c > 1.0:
                 c = 1.0
-            ang = np.arccos(c) - eps + margin_rad + ex
-            thr = np.cos(min(ang, np.pi))
-            val = (x * sx[s, j] + y * sy[s, j] + z * zs) / rn - thr - 2.0
+            rn_all[u, j] = rn
+            thr_all[u, j] = np.cos(min(np.arccos(c) - eps + margin_rad + ex, np.pi))
+    g = np.empty((n, m))
+    for p in range(n):
+        u = sat_row[p]
+        s = site[p]
+        zs = uz[s]
+        rx, ry, rz = r_site[s, 0], r_site[s, 1], r_site[s, 2]
+        ux, uy, uzz = up[s, 0], up[s, 1], up[s, 2]
+        for j in range(m):
+            q = u * m + j
+            rn = rn_all[u, j]
+            if np.isnan(rn):
+                g[p, j] = np.nan
+                continue
+            x, y, z = r[q, 0], r[q, 1], r[q, 2]
+            val = (x * sx[s, j] + y * sy[s, j] + z * zs) / rn - thr_all[u, j] - 2.0
             if val >= -2.0:
                 ct, st = cos_th[j], sin_th[j]
                 xe = ct * x + st * y
