@@ -62,7 +62,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .sgp4_kernel import JD_UNIX_EPOCH, PI, TWOPI, X2O3, initl, kepler_to_state
+from .sgp4_kernel import JD_UNIX_EPOCH, PI, TWOPI, X2O3, fmod_twopi, initl, kepler_to_state
 from .time import NS_PER_DAY
 
 JD_1949 = 2433281.5                  # sgp4init's epoch origin, 1949-12-31T00:00:00
@@ -675,7 +675,7 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
     mm = mm + params[s, P_DMDT] * t
     if irez != 0.0:
         # (the C++ takes theta before the resonance test; only resonances use it)
-        theta = np.fmod(params[s, P_GSTO] + t * RPTIM, TWOPI)
+        theta = fmod_twopi(params[s, P_GSTO] + t * RPTIM)
         stepp = 720.0
         step2 = 259200.0
         atime = state[S_ATIME]
@@ -742,10 +742,10 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
     mm = mm + no_unkozai * templ
     xlm = mm + argpm + nodem
 
-    nodem = np.fmod(nodem, TWOPI)
-    argpm = np.fmod(argpm, TWOPI)
-    xlm = np.fmod(xlm, TWOPI)
-    mm = np.fmod(xlm - argpm - nodem, TWOPI)
+    nodem = fmod_twopi(nodem)
+    argpm = fmod_twopi(argpm)
+    xlm = fmod_twopi(xlm)
+    mm = fmod_twopi(xlm - argpm - nodem)
 
     # (sgp4 computes sin/cos(inclm) here; the deep-space branch overwrites
     # both before any use)
@@ -805,7 +805,7 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
         dbet = -ph * sinop + pinc * cosip * cosop
         alfdp = alfdp + dalf
         betdp = betdp + dbet
-        nodep = np.fmod(nodep, TWOPI)
+        nodep = fmod_twopi(nodep)
         opsmode_a = params[s, P_OPSMODE_A] != 0.0
         if nodep < 0.0 and opsmode_a:
             nodep = nodep + TWOPI

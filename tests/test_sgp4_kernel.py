@@ -24,6 +24,8 @@ from sgp4.api import WGS72, WGS84, Satrec
 
 from satwatch.sgp4_kernel import (
     N_PARAMS,
+    TWOPI,
+    fmod_twopi,
     pack_near_earth,
     sgp4_near,
     sgp4_near_into,
@@ -280,6 +282,24 @@ def test_random_elements_against_cpp(gravity, opsmode, mean_motion_rev_day, ecco
 
 
 # -- the API --------------------------------------------------------------------------
+
+def test_fmod_twopi_is_fmod():
+    """The kernels' fused-multiply-add fmod against numpy's (libm's) fmod,
+    bit for bit: random angles of either sign up to 1e7 rad, every multiple
+    of TWOPI within +-2000 turns and its neighbours a few ulps either side
+    (where the rounded quotient is one off), zeros, and non-finite values."""
+    rng = np.random.default_rng(3)
+    k = np.arange(-2000, 2001) * TWOPI
+    x = np.concatenate([
+        rng.uniform(-1e7, 1e7, 20000), rng.uniform(-5000, 5000, 20000),
+        rng.uniform(-10, 10, 20000), k, *(np.nextafter(k, k + d * 1e3) for d in (-1, 1)),
+        k + 1e-13, k - 1e-13, [0.0, -0.0, TWOPI, -TWOPI, 5e-324]])
+    got = np.array([fmod_twopi(v) for v in x])
+    np.testing.assert_array_equal(got, np.fmod(x, TWOPI))
+    assert np.array_equal(np.signbit(got), np.signbit(np.fmod(x, TWOPI)))
+    with np.errstate(invalid="ignore"):
+        assert all(np.isnan(fmod_twopi(v)) for v in (np.nan, np.inf, -np.inf))
+
 
 def test_deep_space_refused_with_index():
     sets = {s.satnum: s for s, _ in verification_sets()}
