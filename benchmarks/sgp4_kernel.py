@@ -12,7 +12,7 @@ satellite within one day (sorted by satellite, then time), evaluated by:
       jd/fr split included), and the same samples shuffled;
   (d) ``sgp4_near_ns_scatter(..., trig_by_series=True)``, what the pass
       engine runs: some sines and cosines by rotation through a small angle
-      (series), the C++ to ~1e-15 relative (checked and printed) instead of
+      (series), the C++ to ~1e-12 relative on orbits (printed) instead of
       bit for bit.
 All single-threaded (python-sgp4's wheel has no OpenMP).  Median CPU times
 of several interleaved runs; (c) is checked bit-identical to (a).  Last line: speed of (c) over (a).

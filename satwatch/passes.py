@@ -412,7 +412,7 @@ class Ephemeris:
         times ``t_ns`` (flat): near-Earth
         sets in one compiled call (sgp4_kernel), deep-space ones in another
         (sdp4_kernel), both with ``trig_by_series`` (the C++ numbers to
-        ~1e-15 relative, 1e-9 km: tests/test_sgp4_series.py; about 30% less
+        1e-9 km + 1e-11 of |r|: tests/test_sgp4_series.py; about 30% less
         time); python-sgp4, one call per satellite, for deep-space sets the
         kernel does not take.
         Returns ``(ok, r, v)`` ``(k,)``, ``(k, 3)``, ``(k, 3)``, r NaN where

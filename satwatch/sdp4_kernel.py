@@ -15,7 +15,7 @@ results are the C++ results bit for bit on this platform (tested against
 the C++ itself: tests/test_sdp4_kernel.py).  ``sdp4_ns_scatter``'s
 ``trig_by_series`` (what satwatch.passes runs) solves Kepler's equation and
 takes the short-period periodics as sgp4_kernel's series path does: the C++
-to ~1e-15 relative instead (tests/test_sgp4_series.py).
+within 1e-9 km + 1e-11 of |r| on orbits instead (tests/test_sgp4_series.py).
 
 What ``pack_deep_space`` reads: the compiled Satrec does not expose its
 deep-space coefficients (d2201, xlamo, zmol, ...), so they are recomputed
@@ -898,7 +898,7 @@ def sdp4_ns_scatter(params, sat_idx, t_ns, out_idx, err, r, v, trig_by_series=Fa
     for sgp4_kernel) are skipped and their rows left untouched.
     ``trig_by_series``: Kepler's equation and the short-period periodics
     with fewer libm calls (sgp4_kernel.kepler_to_state): the C++ numbers to
-    ~1e-15 relative instead of bit for bit."""
+    1e-9 km + 1e-11 of |r| on orbits instead of bit for bit."""
     state = np.zeros(N_STATE)
     last = -1
     for i in range(sat_idx.shape[0]):
