@@ -7,7 +7,6 @@ ISS is at the times /tracks says its samples are at.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import numpy as np
 import pytest
