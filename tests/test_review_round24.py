@@ -37,7 +37,7 @@ import numpy as np
 import pytest
 from sgp4.api import WGS72, Satrec
 from test_sgp4_kernel import R_TOL_KM, V_TOL_KM_S, reference_sgp4
-from test_sgp4_series import KEPLER_STOP_RTOL
+from test_sgp4_series import KEPLER_STOP_RTOL, scatter_states, split_ns
 
 from satwatch.elements import parse_elements
 from satwatch.propagation import max_radius_km, physical_state
@@ -60,21 +60,9 @@ EXACT_QUOTIENT_LIMIT = 2.0 ** 53 * TWOPI          # ~5.66e16 rad
 
 
 
-def _scatter(kernel, params, idx, t_ns, series):
-    k = len(t_ns)
-    err = np.full(k, 99, dtype=np.uint8)
-    r = np.full((k, 3), -7.0)
-    v = np.full((k, 3), -7.0)
-    kernel(params, np.asarray(idx, dtype=np.int64), np.asarray(t_ns, dtype=np.int64),
-           np.arange(k, dtype=np.int64), err, r, v, series)
-    return err, r, v
-
-
 def _cpp_at_ns(satrecs, idx, t_ns):
     """The C++ at int64 UTC ns, split as satwatch.passes splits them."""
-    days, rem = np.divmod(np.asarray(t_ns, dtype=np.int64), NS_PER_DAY)
-    return reference_sgp4(satrecs, np.asarray(idx, dtype=np.int64), days + 2440587.5,
-                          rem / NS_PER_DAY)
+    return reference_sgp4(satrecs, np.asarray(idx, dtype=np.int64), *split_ns(t_ns))
 
 
 def _catalog_satrecs(reference_data, norad_ids):
@@ -202,14 +190,14 @@ def test_series_path_within_contract_on_catalog_orbits(reference_data, method):
                       else (sdp4_ns_scatter, pack_deep_space(sats)))
     idx = np.arange(len(cases))
     t_ns = np.array([c[1] for c in cases], dtype=np.int64)
-    e, r, v = _scatter(kernel, params, idx, t_ns, True)
+    e, r, v = scatter_states(kernel, params, idx, t_ns, True)
     e0, r0, v0 = _cpp_at_ns(sats, idx, t_ns)
     np.testing.assert_array_equal(e, e0)
     assert (e0 == 0).all()
     # orbits by the contract's own definition
     assert (np.linalg.norm(r0, axis=1) < 1e6).all() and (np.linalg.norm(v0, axis=1) < 20).all()
     # the exact path is the C++ here (so the kernel's inputs are right)
-    ex = _scatter(kernel, params, idx, t_ns, False)
+    ex = scatter_states(kernel, params, idx, t_ns, False)
     np.testing.assert_array_equal(ex[1], r0)
     dr = np.abs(r - r0).max(axis=1)
     dv = np.abs(v - v0).max(axis=1)
@@ -253,10 +241,10 @@ def test_series_path_runaway_states_are_rejected_by_the_engine(case):
     idx = np.zeros(1, dtype=np.int64)
     t_ns = np.array([t_ns_value], dtype=np.int64)
     params = pack_near_earth([sat])
-    e, r, v = _scatter(sgp4_near_ns_scatter, params, idx, t_ns, True)
+    e, r, v = scatter_states(sgp4_near_ns_scatter, params, idx, t_ns, True)
     e0, r0, v0 = _cpp_at_ns([sat], idx, t_ns)
     np.testing.assert_array_equal(e, e0)
-    np.testing.assert_array_equal(_scatter(sgp4_near_ns_scatter, params, idx, t_ns, False)[1], r0)
+    np.testing.assert_array_equal(scatter_states(sgp4_near_ns_scatter, params, idx, t_ns, False)[1], r0)
     size_r, size_v = np.linalg.norm(r0[0]), np.linalg.norm(v0[0])
     assert size_r >= 1e6 or size_v >= 20.0          # a runaway by the contract's definition
     before = t_ns_value < (sat.jdsatepoch - 2440587.5 + sat.jdsatepochF) * NS_PER_DAY

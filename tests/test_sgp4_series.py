@@ -56,18 +56,29 @@ ORBIT_MAX_SPEED_KM_S = 20.0
 KEPLER_STOP_RTOL = 1e-11
 
 
-def series_states(kernel, params, idx, jd, fr):
-    """The kernel's series path at the samples' ns times, and the jd, fr
-    split of those times (as satwatch.passes splits them for python-sgp4)."""
-    k = len(idx)
-    t_ns = np.rint(((np.asarray(jd) - 2440587.5) + np.asarray(fr)) * NS_PER_DAY).astype(np.int64)
+def scatter_states(kernel, params, idx, t_ns, series=True):
+    """``(err, r, v)`` of a scatter kernel (sgp4_near_ns_scatter or
+    sdp4_ns_scatter) at int64 UTC ns ``t_ns``, its series path or not."""
+    k = len(t_ns)
     err = np.full(k, 99, dtype=np.uint8)
     r = np.full((k, 3), -7.0)
     v = np.full((k, 3), -7.0)
-    kernel(params, np.asarray(idx, dtype=np.int64), t_ns, np.arange(k, dtype=np.int64),
-           err, r, v, True)
-    days, rem = np.divmod(t_ns, NS_PER_DAY)
-    return (err, r, v), days + 2440587.5, rem / NS_PER_DAY
+    kernel(params, np.asarray(idx, dtype=np.int64), np.asarray(t_ns, dtype=np.int64),
+           np.arange(k, dtype=np.int64), err, r, v, series)
+    return err, r, v
+
+
+def split_ns(t_ns):
+    """jd, fr of int64 UTC ns, as satwatch.passes splits them for python-sgp4."""
+    days, rem = np.divmod(np.asarray(t_ns, dtype=np.int64), NS_PER_DAY)
+    return days + 2440587.5, rem / NS_PER_DAY
+
+
+def series_states(kernel, params, idx, jd, fr):
+    """The kernel's series path at the samples' ns times, and the jd, fr
+    split of those times."""
+    t_ns = np.rint(((np.asarray(jd) - 2440587.5) + np.asarray(fr)) * NS_PER_DAY).astype(np.int64)
+    return (scatter_states(kernel, params, idx, t_ns), *split_ns(t_ns))
 
 
 def radius_limit_km(satrecs, idx, jd, fr):
