@@ -41,7 +41,7 @@ import numpy as np
 
 from .errors import SatwatchError
 from .kernels import (EXTREMA_ALL, EXTREMA_HIDDEN, EXTREMA_REACH,
-                      sample_features)
+                      merge_edge_events, merge_latest_at_or_before, sample_features)
 from .time import NS_PER_S, Time
 
 # Root tolerance: brackets are refined until narrower than this (1 ms), far
@@ -812,11 +812,33 @@ def find_extrema(g: GFunction, start: Time, end: Time, **kw):
 def to_intervals(crossings: Crossings) -> Intervals:
     """Intervals where g >= 0, per object, from crossings and the states at
     the window ends; intervals cut by an edge carry a partial flag."""
-    n_obj = len(crossings.in_at_start)
     t0, t1 = int(crossings.start.ns), int(crossings.end.ns)
     obj, t, d = crossings.obj, crossings.time.ns, crossings.direction
     # Synthetic events at the edges: a rise at start for objects already in,
-    # a set at end for objects still in.
+    # a set at end for objects still in; with the crossings sorted (as scan
+    # gives them) one merge puts them in order, else a sort
+    ok, all_obj, all_t, all_d, edge = merge_edge_events(
+        np.ascontiguousarray(obj, dtype=np.int64), np.ascontiguousarray(t, dtype=np.int64),
+        np.ascontiguousarray(d, dtype=np.int8), np.ascontiguousarray(crossings.in_at_start,
+                                                                      dtype=bool),
+        np.ascontiguousarray(crossings.in_at_end, dtype=bool), t0, t1)
+    if not ok:
+        all_obj, all_t, all_d, edge = _edge_events_sorted(crossings)
+    # pair each rise with the next set of the same object
+    nxt_obj = np.r_[all_obj[1:], -1]
+    nxt_d = np.r_[all_d[1:], 0]
+    pair = (all_d == 1) & (nxt_obj == all_obj) & (nxt_d == -1)
+    i = np.flatnonzero(pair)
+    return Intervals(all_obj[i], Time(all_t[i]), Time(all_t[i + 1]), edge[i], edge[i + 1])
+
+
+def _edge_events_sorted(crossings: Crossings):
+    """``to_intervals``'s events (crossings and the edges' synthetic ones)
+    by one lexsort: object, time, then start rise / crossing / end set
+    (kernels.merge_edge_events, where the crossings are sorted, gives the
+    same without the sort)."""
+    t0, t1 = int(crossings.start.ns), int(crossings.end.ns)
+    obj, t, d = crossings.obj, crossings.time.ns, crossings.direction
     s_obj = np.flatnonzero(crossings.in_at_start)
     e_obj = np.flatnonzero(crossings.in_at_end)
     all_obj = np.concatenate([s_obj, obj, e_obj])
@@ -826,14 +848,7 @@ def to_intervals(crossings: Crossings) -> Intervals:
                            np.ones(len(e_obj), bool)])
     prio = np.concatenate([np.zeros(len(s_obj)), np.ones(len(obj)), np.full(len(e_obj), 2)])
     order = np.lexsort((prio, all_t, all_obj))
-    all_obj, all_t, all_d, edge = all_obj[order], all_t[order], all_d[order], edge[order]
-    # pair each rise with the next set of the same object
-    nxt_obj = np.r_[all_obj[1:], -1]
-    nxt_d = np.r_[all_d[1:], 0]
-    pair = (all_d == 1) & (nxt_obj == all_obj) & (nxt_d == -1)
-    i = np.flatnonzero(pair)
-    del n_obj
-    return Intervals(all_obj[i], Time(all_t[i]), Time(all_t[i + 1]), edge[i], edge[i + 1])
+    return all_obj[order], all_t[order], all_d[order], edge[order]
 
 
 def intervals(g: GFunction, start: Time, end: Time, **kw) -> Intervals:
@@ -863,10 +878,19 @@ def grid_window_mask(rows, grid_ns, w_obj, w_start_ns, w_end_ns) -> np.ndarray:
 def latest_at_or_before(obj, t_ns, q_obj, q_t_ns) -> np.ndarray:
     """For each query ``(q_obj, q_t_ns)``: the index of the entry of
     ``(obj, t_ns)`` (any order) with the same object and the latest time at
-    or before the query's, or -1.  Exact on int64 ns (one lexsort and a
-    running maximum): e.g. which interval (by its start) an event falls in."""
+    or before the query's, or -1.  Exact on int64 ns: e.g. which interval
+    (by its start) an event falls in.  One merge where both lists are sorted
+    by object then time (kernels.merge_latest_at_or_before), else one
+    lexsort and a running maximum; equal entries: the last in input order."""
     obj, t_ns = np.asarray(obj), np.asarray(t_ns, dtype=np.int64)
     q_obj, q_t_ns = np.asarray(q_obj), np.asarray(q_t_ns, dtype=np.int64)
+    if np.issubdtype(obj.dtype, np.integer) and np.issubdtype(q_obj.dtype, np.integer):
+        # both sorted by object then time (intervals, extrema): one merge
+        ok, out = merge_latest_at_or_before(
+            np.ascontiguousarray(obj, dtype=np.int64), np.ascontiguousarray(t_ns),
+            np.ascontiguousarray(q_obj, dtype=np.int64), np.ascontiguousarray(q_t_ns))
+        if ok:
+            return out
     n = len(obj)
     all_obj = np.concatenate([obj, q_obj])
     all_t = np.concatenate([t_ns, q_t_ns])

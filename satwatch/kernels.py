@@ -704,3 +704,92 @@ def knot_fill(start, knot_t, kr, kv, t_ns, row_base, r_out, v_out):
                     + h11 * kv[k + 1, c]
                 v_out[row, c] = d00 * (kr[k, c] - kr[k + 1, c]) + d10 * kv[k, c] \
                     + d11 * kv[k + 1, c]
+
+
+# -- merges of sorted event lists (no sorting where the inputs are sorted) --------
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def _sorted_by_obj_time(obj, t_ns):
+    """Whether ``(obj, t_ns)`` is non-decreasing, object first."""
+    for i in range(1, obj.shape[0]):
+        if obj[i] < obj[i - 1] or (obj[i] == obj[i - 1] and t_ns[i] < t_ns[i - 1]):
+            return False
+    return True
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def merge_edge_events(obj, t_ns, direction, in_start, in_end, t0, t1):
+    """``events.to_intervals``'s event list without its sort: crossings
+    ``(obj, t_ns, direction)`` sorted by object then time (objects in
+    ``[0, n_obj)``, ``n_obj = len(in_start)``), a rise at ``t0`` added for
+    every object in at the start, a set at ``t1`` for every object in at the
+    end, in the order of ``np.lexsort((prio, t, obj))`` over [starts,
+    crossings, ends] (prio 0, 1, 2; equal keys in input order).  Returns
+    ``(ok, obj, t, direction, edge)``; ``ok`` False (nothing else
+    meaningful) where the crossings are not sorted or an object is out of
+    range: the caller sorts instead."""
+    n = obj.shape[0]
+    n_obj = in_start.shape[0]
+    total = n
+    for k in range(n_obj):
+        total += np.int64(in_start[k]) + np.int64(in_end[k])
+    o_out = np.empty(total, np.int64)
+    t_out = np.empty(total, np.int64)
+    d_out = np.empty(total, np.int8)
+    e_out = np.empty(total, np.bool_)
+    for i in range(n):
+        if obj[i] < 0 or obj[i] >= n_obj:
+            return False, o_out, t_out, d_out, e_out
+    if not _sorted_by_obj_time(obj, t_ns):
+        return False, o_out, t_out, d_out, e_out
+    w = 0
+    i = 0
+    for k in range(n_obj):
+        # crossings of object k: [i, j)
+        j = i
+        while j < n and obj[j] == k:
+            j += 1
+        c = i
+        if in_start[k]:
+            while c < j and t_ns[c] < t0:          # (t, prio): before the start rise
+                o_out[w], t_out[w], d_out[w], e_out[w] = k, t_ns[c], direction[c], False
+                w += 1
+                c += 1
+            o_out[w], t_out[w], d_out[w], e_out[w] = k, t0, 1, True
+            w += 1
+        if in_end[k]:
+            while c < j and t_ns[c] <= t1:         # (t, prio): before the end set
+                o_out[w], t_out[w], d_out[w], e_out[w] = k, t_ns[c], direction[c], False
+                w += 1
+                c += 1
+            o_out[w], t_out[w], d_out[w], e_out[w] = k, t1, -1, True
+            w += 1
+        while c < j:
+            o_out[w], t_out[w], d_out[w], e_out[w] = k, t_ns[c], direction[c], False
+            w += 1
+            c += 1
+        i = j
+    return True, o_out, t_out, d_out, e_out
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def merge_latest_at_or_before(obj, t_ns, q_obj, q_t_ns):
+    """``events.latest_at_or_before`` by one merge, where both the entries
+    ``(obj, t_ns)`` and the queries ``(q_obj, q_t_ns)`` are sorted by object
+    then time: for each query the index of the last entry (in that order,
+    equal entries in input order) with the same object at or before its
+    time, else -1.  Returns ``(ok, index)``; ``ok`` False where either list
+    is not sorted: the caller sorts instead."""
+    nq = q_obj.shape[0]
+    out = np.full(nq, -1, np.int64)
+    if not (_sorted_by_obj_time(obj, t_ns) and _sorted_by_obj_time(q_obj, q_t_ns)):
+        return False, out
+    n = obj.shape[0]
+    e = 0
+    for q in range(nq):
+        # every entry (obj, t) <= (q_obj, q_t) lies before e
+        while e < n and (obj[e] < q_obj[q] or (obj[e] == q_obj[q] and t_ns[e] <= q_t_ns[q])):
+            e += 1
+        if e > 0 and obj[e - 1] == q_obj[q]:
+            out[q] = e - 1
+    return True, out

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from satwatch.events import (EventError, FunctionG, GFunction, all_of, any_of, find_crossings,
-                             find_extrema, find_maxima, interval_stats, intervals,
-                             latest_at_or_before, negate, scan, to_intervals)
-from satwatch.time import NS_PER_S, utc
+from satwatch.events import (Crossings, EventError, FunctionG, GFunction, _edge_events_sorted,
+                             all_of, any_of, find_crossings, find_extrema, find_maxima,
+                             interval_stats, intervals, latest_at_or_before, negate, scan,
+                             to_intervals)
+from satwatch.kernels import merge_edge_events, merge_latest_at_or_before
+from satwatch.time import NS_PER_S, Time, utc
 
 # Roots are refined to 1 ms (ROOT_TOL_S); closed-form agreement to 5 ms leaves
 # room for the bracket midpoint.
@@ -256,3 +260,78 @@ def test_latest_at_or_before_matches_a_loop():
             assert got[k] == -1
         else:
             assert got[k] in cand and t[got[k]] == t[cand].max()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_sorted_inputs_take_the_merge_and_match_the_loop(data):
+    """latest_at_or_before on lists sorted by object then time (intervals and
+    extrema, as find_passes gives them) takes kernels.merge_latest_at_or_before:
+    against the loop, ties answered by the last equal entry (as the lexsort
+    path answers them), and the same as on the shuffled lists (the lexsort path)."""
+    n = data.draw(st.integers(0, 60))
+    nq = data.draw(st.integers(0, 60))
+    obj = np.array(data.draw(st.lists(st.integers(0, 6), min_size=n, max_size=n)), np.int64)
+    t = np.array(data.draw(st.lists(st.integers(-5, 5), min_size=n, max_size=n)), np.int64)
+    q_obj = np.array(data.draw(st.lists(st.integers(-1, 7), min_size=nq, max_size=nq)), np.int64)
+    q_t = np.array(data.draw(st.lists(st.integers(-6, 6), min_size=nq, max_size=nq)), np.int64)
+    o = np.lexsort((t, obj))
+    obj, t = obj[o], t[o]
+    o = np.lexsort((q_t, q_obj))
+    q_obj, q_t = q_obj[o], q_t[o]
+    ok, merged = merge_latest_at_or_before(obj, t, q_obj, q_t)
+    assert ok
+    got = latest_at_or_before(obj, t, q_obj, q_t)
+    for k in range(nq):
+        cand = np.flatnonzero((obj == q_obj[k]) & (t <= q_t[k]))
+        want = -1 if not len(cand) else cand[t[cand] == t[cand].max()].max()
+        assert got[k] == merged[k] == want
+    perm = np.array(data.draw(st.permutations(range(n))), dtype=np.int64)
+    shuffled = latest_at_or_before(obj[perm], t[perm], q_obj, q_t)
+    same_entry = (shuffled >= 0) == (got >= 0)
+    assert same_entry.all()
+    assert np.array_equal(obj[perm][shuffled[shuffled >= 0]], obj[got[got >= 0]])
+    assert np.array_equal(t[perm][shuffled[shuffled >= 0]], t[got[got >= 0]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_to_intervals_merge_matches_the_sort(data):
+    """to_intervals on sorted crossings (kernels.merge_edge_events) gives
+    the intervals of the lexsort over crossings and edge events, for
+    crossings at, inside and outside the window edges, objects in or out at
+    either edge, and ties; unsorted crossings take the sort."""
+    n_obj = data.draw(st.integers(1, 6))
+    n = data.draw(st.integers(0, 30))
+    t0, t1 = 0, 10
+    obj = np.array(data.draw(st.lists(st.integers(0, n_obj - 1), min_size=n, max_size=n)),
+                   np.int64)
+    t = np.array(data.draw(st.lists(st.integers(-2, 12), min_size=n, max_size=n)), np.int64)
+    d = np.array(data.draw(st.lists(st.sampled_from([-1, 1]), min_size=n, max_size=n)), np.int8)
+    in_s = np.array(data.draw(st.lists(st.booleans(), min_size=n_obj, max_size=n_obj)))
+    in_e = np.array(data.draw(st.lists(st.booleans(), min_size=n_obj, max_size=n_obj)))
+    o = np.lexsort((t, obj))
+    c = Crossings(obj[o], Time(t[o]), d[o], in_s, in_e, Time(t0), Time(t1))
+    ok, *merged = merge_edge_events(c.obj, c.time.ns, c.direction, in_s, in_e, t0, t1)
+    assert ok
+    for a, b in zip(merged, _edge_events_sorted(c)):
+        assert np.array_equal(a, b)
+    iv = to_intervals(c)
+    perm = np.array(data.draw(st.permutations(range(n))), dtype=np.int64)
+    shuffled = Crossings(c.obj[perm], Time(c.time.ns[perm]), c.direction[perm], in_s, in_e,
+                         Time(t0), Time(t1))
+    pairs = list(zip(shuffled.obj.tolist(), shuffled.time.ns.tolist()))
+    assert merge_edge_events(shuffled.obj, shuffled.time.ns, shuffled.direction, in_s, in_e,
+                             t0, t1)[0] == (pairs == sorted(pairs))
+    # every interval: a rise followed by the next event of its object, a set
+    ev_obj, ev_t, ev_d, ev_edge = _edge_events_sorted(c)
+    want = [(ev_obj[i], ev_t[i], ev_t[i + 1], ev_edge[i], ev_edge[i + 1])
+            for i in range(len(ev_obj) - 1)
+            if ev_d[i] == 1 and ev_obj[i + 1] == ev_obj[i] and ev_d[i + 1] == -1]
+    got = list(zip(iv.obj, iv.start.ns, iv.end.ns, iv.start_partial, iv.end_partial))
+    assert got == want
+    if len(c) and len(np.unique(np.stack([c.obj, c.time.ns]), axis=1)[0]) == len(c):
+        # no ties: the shuffled crossings (sorted again) give the same intervals
+        ivs = to_intervals(shuffled)
+        assert np.array_equal(ivs.obj, iv.obj) and np.array_equal(ivs.start.ns, iv.start.ns)
+        assert np.array_equal(ivs.end.ns, iv.end.ns)
