@@ -1282,12 +1282,21 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     # SGP4 failure, events._failure_substeps): its peak by golden section on
     # exact values (it was reported at an edge; review rounds 22 and 23); a
     # partial one then keeps the higher of that and its window edge (below)
+    sat = iv.obj // len(sites)
+    site = iv.obj % len(sites)
     lone = cul < 0
+    # A partial pass without an interior maximum, of a satellite whose SGP4
+    # did not fail in the window, rises to the window's end or falls from
+    # its start (a sampled maximum inside the window would have been found):
+    # its culmination is its partial edge, the higher one where both are
+    # (below), no search needed
+    edge_only = lone & (iv.start_partial | iv.end_partial) & ~np.isin(
+        sat, np.fromiter(eph.failed, dtype=np.int64, count=len(eph.failed)))
+    cul[edge_only] = np.where(iv.start_partial, iv.start.ns, iv.end.ns)[edge_only]
+    lone &= ~edge_only
     if lone.any():
         cul[lone], _ = golden_extremum(_ExactValues(g), iv.obj[lone], iv.start.ns[lone],
                                        iv.end.ns[lone], "max")
-    sat = iv.obj // len(sites)
-    site = iv.obj % len(sites)
     # exact states at rise, culmination and set for azimuths and elevations
     t3 = np.stack([iv.start.ns, cul, iv.end.ns], axis=1)
     el, az = _look_angles(g, iv.obj, t3)
