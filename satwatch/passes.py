@@ -509,8 +509,9 @@ class Ephemeris:
         self.sparse_rows = (rows, cols)
         return (np.moveaxis(r.reshape(n, m, 3), -1, 0), np.moveaxis(v.reshape(n, m, 3), -1, 0))
 
-    def exact_states(self, sats, t_ns):
-        """Exact SGP4 at per-row times: ``sats`` (n,), ``t_ns`` (n, m)."""
+    def exact_states(self, sats, t_ns, velocity=True):
+        """Exact SGP4 at per-row times: ``sats`` (n,), ``t_ns`` (n, m).
+        ``velocity=False``: v is None (not rearranged)."""
         n, m = t_ns.shape
         sats = np.asarray(sats)
         # rows sorted by satellite, flattened: one contiguous run per
@@ -521,13 +522,20 @@ class Ephemeris:
         if py.any() and np.any(np.diff(sats) < 0):
             order = np.argsort(sats, kind="stable")
         else:
-            order = np.arange(n)
-        _, rr, vv = self._sgp4_runs(np.repeat(sats[order], m), t_ns[order].ravel())
-        r = np.empty((3, n, m))
-        v = np.empty((3, n, m))
-        r[:, order, :] = np.moveaxis(rr.reshape(n, m, 3), -1, 0)
-        v[:, order, :] = np.moveaxis(vv.reshape(n, m, 3), -1, 0)
-        return r, v
+            order = None
+        _, rr, vv = self._sgp4_runs(np.repeat(sats if order is None else sats[order], m),
+                                    (t_ns if order is None else t_ns[order]).ravel())
+
+        def layout(x):
+            # (n * m, 3) in the order computed -> (3, n, m) in the rows' order
+            x = np.moveaxis(x.reshape(n, m, 3), -1, 0)
+            if order is None:
+                return np.ascontiguousarray(x)
+            out = np.empty((3, n, m))
+            out[:, order, :] = x
+            return out
+
+        return layout(rr), (layout(vv) if velocity else None)
 
     def states(self, sats, t_ns, exact=False, velocity=True):
         """States ``(3, n, m)`` of satellites ``sats`` (n,) at ``t_ns`` (n, m);
@@ -542,7 +550,7 @@ class Ephemeris:
             hit = pos_ok & (cs[np.minimum(pos, len(cs) - 1)] == sats)
             if hit.all() and t_ns.min() >= grid[0] and t_ns.max() <= grid[-1]:
                 return _hermite(pos, t_ns, grid, cr, cv, m, velocity)
-        return self.exact_states(sats, t_ns)
+        return self.exact_states(sats, t_ns, velocity=velocity)
 
 
 def _rows_subset(row, params, sel):
@@ -1376,7 +1384,7 @@ def pass_visibility(passes: Passes, catalog, sites, eph: Ephemeris,
     dark_iv = to_intervals(scan(DarkSiteG(sites, 1, dark_sun_elevation_deg), t0, t1).crossings)
     # sunlit at rise, culmination and set: exact
     t3 = np.stack([passes.rise_ns, passes.culmination_ns, passes.set_ns], axis=1)
-    r, _ = sub.exact_states(local, t3)
+    r, _ = sub.exact_states(local, t3, velocity=False)
     lit = shadow_margin_km(r, sun_position_teme_km(Time(t3))) >= 0
     sun_el = _sun_elevation_at(sites, passes.site, t3)
     # eclipse events inside each pass (passes of one satellite over one site
