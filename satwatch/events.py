@@ -16,7 +16,13 @@ int64 array ``(n, m)`` of UTC nanoseconds (each row its own times).
 ``g(t)`` evaluates every object at the common times ``t`` (``(n_obj, n_t)``).
 An optional keyword ``exact=True`` asks for a full-accuracy value where the
 function otherwise interpolates (satellite functions interpolate between
-SGP4 samples, then polish each root with exact SGP4).
+SGP4 samples, then polish each root with exact SGP4).  A g-function that
+logs what its exact evaluations computed offers ``exact_log_size()`` (the
+rows logged so far, each call's times flattened row by row; None while not
+logging): the polish then records the log row of each root's and each
+extremum's last exact evaluation (``Crossings.ref``, ``Extrema.ref``,
+``Intervals.start_ref`` / ``end_ref``), so that the caller can reuse those
+states (passes: the look angles at rise, culmination and set).
 
 The engine (:func:`scan`, :func:`find_crossings`, :func:`find_maxima`,
 :func:`find_minima`) samples both window ends, each object on its own grid
@@ -211,6 +217,9 @@ class Crossings:
     in_at_end: np.ndarray
     start: Time
     end: Time
+    # per crossing, where g logs its exact evaluations (``exact_log_size``):
+    # the log row of the polish's last exact evaluation, -1 where none
+    ref: np.ndarray | None = None
 
     def __len__(self):
         return len(self.obj)
@@ -224,6 +233,10 @@ class Extrema:
     obj: np.ndarray
     time: Time
     value: np.ndarray
+    # as Crossings.ref: the log row of the first of the last pair of exact
+    # values the polish took (1 s before and after its last point; the
+    # second is the next row), -1 where none
+    ref: np.ndarray | None = None
 
     def __len__(self):
         return len(self.obj)
@@ -240,6 +253,10 @@ class Intervals:
     end: Time
     start_partial: np.ndarray
     end_partial: np.ndarray
+    # the crossings' refs (Crossings.ref) at the start and the end, -1 at
+    # the window edges or where the crossings carry none
+    start_ref: np.ndarray | None = None
+    end_ref: np.ndarray | None = None
 
     def __len__(self):
         return len(self.obj)
@@ -308,7 +325,7 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
     evaluated only near chosen windows, whose edges are not events)."""
     t0, t1 = _window(start, end)
     tol = float(getattr(g, "interpolation_tol", 0.0) or 0.0)
-    c_obj, c_t, c_dir, mx, mn, later = [], [], [], [], [], []
+    c_obj, c_t, c_dir, c_ref, mx, mn, later = [], [], [], [], [], [], []
     in_start = np.zeros(g.n_obj, dtype=bool)
     in_end = np.zeros(g.n_obj, dtype=bool)
     for idx, times in _groups(g, chunk_elements, t0, t1):
@@ -394,14 +411,15 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
                 if kind == "max" and max_threshold is not None:
                     inside &= ve >= max_threshold
                 te_i, ve_i, obj_i = te[inside], ve[inside], idx[rows][inside]
+                ref_i = np.full(len(te_i), -1, dtype=np.int64)
                 if polish and inside.any():
-                    te_i, ve_i = _polish_extremum(g, obj_i, te_i, ve_i, kind)
+                    te_i, ve_i = _polish_extremum(g, obj_i, te_i, ve_i, kind, ref_i)
                     # the polish may walk a peak next to an edge out of the window
                     still = (te_i > t0) & (te_i < t1)
                     if kind == "max" and max_threshold is not None:
                         still &= ve_i >= max_threshold
-                    te_i, ve_i, obj_i = te_i[still], ve_i[still], obj_i[still]
-                rec = (obj_i, te_i, ve_i)
+                    te_i, ve_i, obj_i, ref_i = te_i[still], ve_i[still], obj_i[still], ref_i[still]
+                rec = (obj_i, te_i, ve_i, ref_i)
                 if kind == "max":
                     found_max = rec
                 else:
@@ -417,19 +435,22 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
         obj_b, lo_b, hi_b, lo_v, hi_v, open_lo, open_hi = (
             x[now] for x in (obj_b, lo_b, hi_b, lo_v, hi_v, open_lo, open_hi))
         if len(obj_b):
+            refs = np.full(len(obj_b), -1, dtype=np.int64)
             tr = _refine_roots(g, obj_b, lo_b, hi_b, lo_v, hi_v, polish=polish,
-                               open_ends=(open_lo, open_hi))
-            _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v)
+                               open_ends=(open_lo, open_hi), refs=refs)
+            _keep_roots(c_obj, c_t, c_dir, c_ref, t0, t1, tr, obj_b, lo_b, hi_b, hi_v, refs)
     if later and sum(len(x[0]) for x in later):
         obj_b, lo_b, hi_b, lo_v, hi_v = (np.concatenate(x) for x in zip(*later))
         tr = _refine_roots(g, obj_b, lo_b, hi_b, lo_v, hi_v, exact=True)
-        _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v)
+        _keep_roots(c_obj, c_t, c_dir, c_ref, t0, t1, tr, obj_b, lo_b, hi_b, hi_v,
+                    np.full(len(obj_b), -1, dtype=np.int64))
     obj = np.concatenate(c_obj) if c_obj else np.zeros(0, dtype=np.int64)
     t = np.concatenate(c_t) if c_t else np.zeros(0, dtype=np.int64)
     d = np.concatenate(c_dir) if c_dir else np.zeros(0, dtype=np.int8)
+    ref = np.concatenate(c_ref) if c_ref else np.zeros(0, dtype=np.int64)
     order = obj_time_order(obj, t)
     crossings = Crossings(obj[order], Time(t[order]), d[order], in_start, in_end,
-                          Time(t0), Time(t1))
+                          Time(t0), Time(t1), ref[order])
     return Scan(crossings, _pack(mx) if maxima else None, _pack(mn) if minima else None)
 
 
@@ -481,8 +502,9 @@ def _failure_substeps(g, idx, times, v):
     return obj[br], t_all[br, bc], t_all[br, bc + 1], lo_v, hi_v
 
 
-def _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v):
-    """Append the refined roots ``tr`` that lie in the window [t0, t1]."""
+def _keep_roots(c_obj, c_t, c_dir, c_ref, t0, t1, tr, obj_b, lo_b, hi_b, hi_v, refs):
+    """Append the refined roots ``tr`` (and their ``refs``) that lie in the
+    window [t0, t1]."""
     # The states at the window edges are those of the edge samples
     # (in_at_start, in_at_end): a root whose bracket ends on an edge sample
     # stays on its bracket's side of that edge.  A polish step may cross it:
@@ -494,6 +516,7 @@ def _keep_roots(c_obj, c_t, c_dir, t0, t1, tr, obj_b, lo_b, hi_b, hi_v):
     c_obj.append(obj_b[inside])
     c_t.append(tr[inside])
     c_dir.append(np.where(hi_v[inside] >= 0, 1, -1).astype(np.int8))
+    c_ref.append(refs[inside])
 
 
 def obj_time_order(obj, t_ns) -> np.ndarray:
@@ -515,12 +538,13 @@ def obj_time_order(obj, t_ns) -> np.ndarray:
 def _pack(recs) -> Extrema:
     if not recs:
         return Extrema(np.zeros(0, dtype=np.int64), Time(np.zeros(0, dtype=np.int64)),
-                       np.zeros(0))
+                       np.zeros(0), np.zeros(0, dtype=np.int64))
     obj = np.concatenate([r[0] for r in recs])
     t = np.concatenate([r[1] for r in recs])
     v = np.concatenate([r[2] for r in recs])
+    ref = np.concatenate([r[3] for r in recs])
     order = obj_time_order(obj, t)
-    return Extrema(obj[order], Time(t[order]), v[order])
+    return Extrema(obj[order], Time(t[order]), v[order], ref[order])
 
 
 def _extremum(g, obj, lo, hi, kind):
@@ -596,14 +620,20 @@ def golden_extremum(g, obj, lo, hi, kind):
     return _golden(g, np.asarray(obj), np.asarray(lo), np.asarray(hi), kind)
 
 
-def _polish_extremum(g, obj, t, v, kind=None):
+def _log_size(g):
+    """Rows g has logged of its exact evaluations, or None (not logging)."""
+    size = getattr(g, "exact_log_size", None)
+    return None if size is None else size()
+
+
+def _polish_extremum(g, obj, t, v, kind=None, refs=None):
     """Vertex of the parabola through exact values 2 s either side of each
     extremum: corrects the interpolation error of functions that interpolate,
     which matters for flat peaks (no-op where ``exact`` changes nothing).
     Functions that interpolate their rate take Newton steps instead
     (_newton_extremum): two exact evaluations per step, not three."""
     if getattr(g, "value_and_rate", None) is not None:
-        out = _newton_extremum(g, obj, t, v, kind)
+        out = _newton_extremum(g, obj, t, v, kind, refs)
         if out is not None:
             return out
     h = 2.0 * NS_PER_S
@@ -627,7 +657,7 @@ def _polish_extremum(g, obj, t, v, kind=None):
     return t, v
 
 
-def _newton_extremum(g, obj, t, v, kind=None):
+def _newton_extremum(g, obj, t, v, kind=None, refs=None):
     """Newton-secant on the time derivative with exact values: at each
     step the slope comes from exact values 1 s either side, the curvature
     first from the interpolated rate there (a constant bias of the
@@ -640,7 +670,8 @@ def _newton_extremum(g, obj, t, v, kind=None):
     moves by more than 0.1 s.  None where g cannot interpolate its rate
     there.  Exact values, not an exact rate: SGP4's velocity is not the
     derivative of its position (by up to ~1 m/s), which would move a flat
-    peak by seconds."""
+    peak by seconds.  ``refs`` (int64, -1 filled): set to the log row of
+    each extremum's last pair of exact values (``_log_size``)."""
     h = NS_PER_S
     want = {"max": -1.0, "min": 1.0}.get(kind, 0.0)
     t, v = t.copy(), v.copy()
@@ -650,8 +681,11 @@ def _newton_extremum(g, obj, t, v, kind=None):
         if not len(todo):
             break
         o, tt = obj[todo], t[todo]
+        base = _log_size(g) if refs is not None else None
         f = np.asarray(g.evaluate(o, tt[:, None] + np.array([-h, h], dtype=np.int64)[None, :],
                                   exact=True), dtype=float)
+        if base is not None:
+            refs[todo] = base + 2 * np.arange(len(todo))
         slope = (f[:, 1] - f[:, 0]) / 2.0                   # 1/s at tt
         if prev_t is None:
             lo, hi = g.value_and_rate(o, tt - h), g.value_and_rate(o, tt + h)
@@ -719,11 +753,12 @@ def _solve(g, mode, obj, a, b, fa, fb, tol, values):
     return out if out is not None else _illinois(values, a, b, fa, fb, tol)
 
 
-def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=False, open_ends=None):
+def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=False, open_ends=None,
+                  refs=None):
     """Illinois (modified regula falsi) on every bracket at once, then an
     optional secant polish with exact values; with ``exact`` (hidden pairs
     decided on exact values) on exact values throughout, no polish needed.
-    Returns root times (ns)."""
+    Returns root times (ns); ``refs``: as in ``_polish``."""
     def values(ia, x):
         return np.asarray(g.evaluate(obj[ia], x[:, None], exact=exact), dtype=float)[:, 0]
 
@@ -735,11 +770,12 @@ def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=False, open_end
         if open_ends is None:
             open_ends = (np.ones(len(obj), dtype=bool),) * 2
         slack = POLISH_TRUST_S * NS_PER_S
-        root = _polish(g, obj, root, lo - slack * open_ends[0], hi + slack * open_ends[1])
+        root = _polish(g, obj, root, lo - slack * open_ends[0], hi + slack * open_ends[1],
+                       refs)
     return np.rint(root).astype(np.int64)
 
 
-def _polish(g, obj, root, lo, hi):
+def _polish(g, obj, root, lo, hi, refs=None):
     """Where g offers ``value_and_rate``: a Newton step on an exact value
     with the interpolated derivative, then secant steps on the exact values
     of the last two steps; else one secant step on exact values over a
@@ -751,7 +787,8 @@ def _polish(g, obj, root, lo, hi):
     most POLISH_STEPS) while one moves by more than POLISH_AGAIN_S, or by
     more than POLISH_SLOW_AGAIN_S across a slow crossing: one (an eccentric
     orbit near apogee setting at a grazing angle) may lie more than 10 s
-    from its interpolated root."""
+    from its interpolated root.  ``refs`` (int64, -1 filled): set to the
+    log row of each root's last exact value (``_log_size``; Newton path)."""
     vr = getattr(g, "value_and_rate", None)
     rate = vr(obj, np.rint(root).astype(np.int64)) if vr is not None and len(obj) else None
     if rate is not None:
@@ -764,8 +801,11 @@ def _polish(g, obj, root, lo, hi):
         prev_x = prev_f = None
         for k in range(POLISH_STEPS):
             xt = x[todo]
+            base = _log_size(g) if refs is not None else None
             f = np.asarray(g.evaluate(obj[todo], np.rint(xt).astype(np.int64)[:, None],
                                       exact=True), dtype=float)[:, 0]
+            if base is not None:
+                refs[todo] = base + np.arange(len(todo))
             if k:
                 dx = xt - prev_x
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -833,26 +873,32 @@ def to_intervals(crossings: Crossings) -> Intervals:
     # Synthetic events at the edges: a rise at start for objects already in,
     # a set at end for objects still in; with the crossings sorted (as scan
     # gives them) one merge puts them in order, else a sort
-    ok, all_obj, all_t, all_d, edge = merge_edge_events(
+    ok, all_obj, all_t, all_d, edge, src = merge_edge_events(
         np.ascontiguousarray(obj, dtype=np.int64), np.ascontiguousarray(t, dtype=np.int64),
         np.ascontiguousarray(d, dtype=np.int8), np.ascontiguousarray(crossings.in_at_start,
                                                                       dtype=bool),
         np.ascontiguousarray(crossings.in_at_end, dtype=bool), t0, t1)
     if not ok:
-        all_obj, all_t, all_d, edge = _edge_events_sorted(crossings)
+        all_obj, all_t, all_d, edge, src = _edge_events_sorted(crossings)
     # pair each rise with the next set of the same object
     nxt_obj = np.r_[all_obj[1:], -1]
     nxt_d = np.r_[all_d[1:], 0]
     pair = (all_d == 1) & (nxt_obj == all_obj) & (nxt_d == -1)
     i = np.flatnonzero(pair)
-    return Intervals(all_obj[i], Time(all_t[i]), Time(all_t[i + 1]), edge[i], edge[i + 1])
+    refs = (None, None)
+    if crossings.ref is not None:
+        ev_ref = np.where(src >= 0, np.asarray(crossings.ref)[np.maximum(src, 0)], -1) \
+            if len(src) and len(crossings.ref) else np.full(len(src), -1, dtype=np.int64)
+        refs = (ev_ref[i], ev_ref[i + 1])
+    return Intervals(all_obj[i], Time(all_t[i]), Time(all_t[i + 1]), edge[i], edge[i + 1],
+                     *refs)
 
 
 def _edge_events_sorted(crossings: Crossings):
     """``to_intervals``'s events (crossings and the edges' synthetic ones)
     by one lexsort: object, time, then start rise / crossing / end set
     (kernels.merge_edge_events, where the crossings are sorted, gives the
-    same without the sort)."""
+    same without the sort); and each event's crossing (-1: an edge's)."""
     t0, t1 = int(crossings.start.ns), int(crossings.end.ns)
     obj, t, d = crossings.obj, crossings.time.ns, crossings.direction
     s_obj = np.flatnonzero(crossings.in_at_start)
@@ -863,8 +909,10 @@ def _edge_events_sorted(crossings: Crossings):
     edge = np.concatenate([np.ones(len(s_obj), bool), np.zeros(len(obj), bool),
                            np.ones(len(e_obj), bool)])
     prio = np.concatenate([np.zeros(len(s_obj)), np.ones(len(obj)), np.full(len(e_obj), 2)])
+    src = np.concatenate([np.full(len(s_obj), -1), np.arange(len(obj)),
+                          np.full(len(e_obj), -1)]).astype(np.int64)
     order = np.lexsort((prio, all_t, all_obj))
-    return all_obj[order], all_t[order], all_d[order], edge[order]
+    return all_obj[order], all_t[order], all_d[order], edge[order], src[order]
 
 
 def intervals(g: GFunction, start: Time, end: Time, **kw) -> Intervals:

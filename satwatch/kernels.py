@@ -725,9 +725,10 @@ def merge_edge_events(obj, t_ns, direction, in_start, in_end, t0, t1):
     every object in at the start, a set at ``t1`` for every object in at the
     end, in the order of ``np.lexsort((prio, t, obj))`` over [starts,
     crossings, ends] (prio 0, 1, 2; equal keys in input order).  Returns
-    ``(ok, obj, t, direction, edge)``; ``ok`` False (nothing else
-    meaningful) where the crossings are not sorted or an object is out of
-    range: the caller sorts instead."""
+    ``(ok, obj, t, direction, edge, src)``, ``src`` the crossing each event
+    is (-1: an edge's); ``ok`` False (nothing else meaningful) where the
+    crossings are not sorted or an object is out of range: the caller sorts
+    instead."""
     n = obj.shape[0]
     n_obj = in_start.shape[0]
     total = n
@@ -737,11 +738,12 @@ def merge_edge_events(obj, t_ns, direction, in_start, in_end, t0, t1):
     t_out = np.empty(total, np.int64)
     d_out = np.empty(total, np.int8)
     e_out = np.empty(total, np.bool_)
+    s_out = np.empty(total, np.int64)
     for i in range(n):
         if obj[i] < 0 or obj[i] >= n_obj:
-            return False, o_out, t_out, d_out, e_out
+            return False, o_out, t_out, d_out, e_out, s_out
     if not _sorted_by_obj_time(obj, t_ns):
-        return False, o_out, t_out, d_out, e_out
+        return False, o_out, t_out, d_out, e_out, s_out
     w = 0
     i = 0
     for k in range(n_obj):
@@ -753,23 +755,28 @@ def merge_edge_events(obj, t_ns, direction, in_start, in_end, t0, t1):
         if in_start[k]:
             while c < j and t_ns[c] < t0:          # (t, prio): before the start rise
                 o_out[w], t_out[w], d_out[w], e_out[w] = k, t_ns[c], direction[c], False
+                s_out[w] = c
                 w += 1
                 c += 1
             o_out[w], t_out[w], d_out[w], e_out[w] = k, t0, 1, True
+            s_out[w] = -1
             w += 1
         if in_end[k]:
             while c < j and t_ns[c] <= t1:         # (t, prio): before the end set
                 o_out[w], t_out[w], d_out[w], e_out[w] = k, t_ns[c], direction[c], False
+                s_out[w] = c
                 w += 1
                 c += 1
             o_out[w], t_out[w], d_out[w], e_out[w] = k, t1, -1, True
+            s_out[w] = -1
             w += 1
         while c < j:
             o_out[w], t_out[w], d_out[w], e_out[w] = k, t_ns[c], direction[c], False
+            s_out[w] = c
             w += 1
             c += 1
         i = j
-    return True, o_out, t_out, d_out, e_out
+    return True, o_out, t_out, d_out, e_out, s_out
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -793,3 +800,61 @@ def merge_latest_at_or_before(obj, t_ns, q_obj, q_t_ns):
         if e > 0 and obj[e - 1] == q_obj[q]:
             out[q] = e - 1
     return True, out
+
+
+# -- look angles from the polish's exact states ------------------------------------
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def carry_logged_states(t_log, r_log, v_log, refs, t_ns, mu_km3_s2, max_carry_ns):
+    """``passes._states_from_log`` in one pass: TEME positions ``(3, n, 3)``
+    at ``t_ns`` (n, 3) (rise, culmination, set) from logged exact states
+    (``t_log`` (N,), ``r_log``, ``v_log`` (3, N)) at rows ``refs`` (n, 3; -1:
+    none), and where found ``(n, 3)`` bool.  Columns 0 and 2: the logged
+    state carried over ``dt`` (at most ``max_carry_ns``) by its velocity
+    and two-body gravity, ``r + v dt + a dt^2 / 2``.  Column 1: rows ``ref``
+    and ``ref + 1`` bracket the time; the chord plus two-body gravity at
+    their mean, ``r_a + (r_b - r_a) s + a (t - t_a)(t - t_b) / 2``."""
+    n = t_ns.shape[0]
+    n_log = t_log.shape[0]
+    out = np.full((3, n, 3), np.nan)
+    have = np.zeros((n, 3), np.bool_)
+    for i in range(n):
+        for col in range(3):
+            k = refs[i, col]
+            t = t_ns[i, col]
+            if k < 0:
+                continue
+            if col == 1:
+                if k + 1 >= n_log:
+                    continue
+                ta = t_log[k]
+                tb = t_log[k + 1]
+                if not (ta <= t <= tb and tb > ta):
+                    continue
+                frac = (t - ta) / (tb - ta)
+                dta = (t - ta) / 1e9
+                dtb = (t - tb) / 1e9
+                mx = 0.5 * (r_log[0, k] + r_log[0, k + 1])
+                my = 0.5 * (r_log[1, k] + r_log[1, k + 1])
+                mz = 0.5 * (r_log[2, k] + r_log[2, k + 1])
+                rr = np.sqrt(mx * mx + my * my + mz * mz)
+                g = -mu_km3_s2 / (rr * rr * rr) * 0.5 * dta * dtb
+                x = r_log[0, k] + (r_log[0, k + 1] - r_log[0, k]) * frac + g * mx
+                y = r_log[1, k] + (r_log[1, k + 1] - r_log[1, k]) * frac + g * my
+                z = r_log[2, k] + (r_log[2, k + 1] - r_log[2, k]) * frac + g * mz
+            else:
+                if k >= n_log or abs(t - t_log[k]) > max_carry_ns:
+                    continue
+                dt = (t - t_log[k]) / 1e9
+                px, py, pz = r_log[0, k], r_log[1, k], r_log[2, k]
+                rr = np.sqrt(px * px + py * py + pz * pz)
+                g = -mu_km3_s2 / (rr * rr * rr) * 0.5 * dt * dt
+                x = px + v_log[0, k] * dt + g * px
+                y = py + v_log[1, k] * dt + g * py
+                z = pz + v_log[2, k] * dt + g * pz
+            if np.isfinite(x) and np.isfinite(y) and np.isfinite(z):
+                out[0, i, col] = x
+                out[1, i, col] = y
+                out[2, i, col] = z
+                have[i, col] = True
+    return out, have

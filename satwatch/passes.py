@@ -29,9 +29,9 @@ from .errors import SatwatchError
 from .events import (CHUNK_ELEMENTS, GFunction, Scan, golden_extremum, grid_window_mask,
                      latest_at_or_before, scan, to_intervals)
 from .frames import gmst82_rad, polar_cos_sin, rotate_teme_to_itrs, teme_to_itrs
-from .kernels import (accept_states, anomaly_knots, hermite_elevation_illinois,
-                      hermite_elevation_rate, hermite_geometry, knot_fill, rotate_linear,
-                      screen_elevation, screen_pairs, track_need)
+from .kernels import (accept_states, anomaly_knots, carry_logged_states,
+                      hermite_elevation_illinois, hermite_elevation_rate, hermite_geometry,
+                      knot_fill, rotate_linear, screen_elevation, screen_pairs, track_need)
 from .propagation import (EARTH_RADIUS_WGS72_KM, MIN_PERIGEE_RADIUS_KM, MU_KM3_S2,
                           UNPHYSICAL_STATE, max_radius_km, warn_if_stale)
 from .sgp4_kernel import pack_near_earth, sgp4_near_ns_scatter
@@ -134,6 +134,10 @@ FAST_GMST_TOL_RAD = 1e-7
 # Exact states are rotated with one linear GMST model per UTC day
 # (_PairG._itrs) for batches spanning at most this many days.
 MAX_MODEL_DAYS = 62
+# Look angles at a rise or a set: the polish's last exact state is carried
+# to the root over at most this (s; the polish stops once a step is under
+# POLISH_AGAIN_S = 0.5 s): _states_from_log.
+LOOK_CARRY_MAX_S = 0.5
 # Civil twilight: the site is "dark" for a visual pass when the Sun is below -6 deg.
 DARK_SUN_ELEVATION_DEG = -6.0
 _JD_UNIX = 2440587.5
@@ -936,12 +940,45 @@ class _PairG(GFunction):
             return (r_itrs if len(usat) == len(sat) and np.all(inv == np.arange(len(sat)))
                     else r_itrs[:, inv, :]), times
         # exact values, or (rare) interpolated ones the compiled path cannot
-        # serve (_fast_look): the rotation in one compiled pass with one
-        # linear model per UTC day (each time's rotation then depends on that
-        # time only, not on the batch it comes in: searches split over
-        # processes give the one-process numbers), else the full one
+        # serve (_fast_look)
+        log = exact and getattr(self, "_exact_log", None) is not None
+        r, v = self.eph.states(sat, t_ns, exact=exact, velocity=log)
+        if log:
+            # what the search's exact evaluations computed, row by row of
+            # the times flattened (events: exact_log_size)
+            self._exact_log.append((np.ascontiguousarray(t_ns, dtype=np.int64).reshape(-1),
+                                    r.reshape(3, -1), v.reshape(3, -1)))
+            self._exact_rows += t_ns.size
+        return self._rotate_exact(r, t_ns, polar_motion), Time(t_ns)
+
+    def start_exact_log(self):
+        """Keep the TEME states of every exact evaluation from now on (the
+        engine's polish records which row each root and extremum read last:
+        events.Crossings.ref)."""
+        self._exact_log, self._exact_rows = [], 0
+
+    def exact_log_size(self):
+        """Rows logged so far, or None when not logging (events._log_size)."""
+        return self._exact_rows if getattr(self, "_exact_log", None) is not None else None
+
+    def stop_exact_log(self):
+        """Stop logging; ``(t_ns (N,), r_teme_km (3, N), v_teme_km_s (3, N))``
+        of the rows logged, or None where there was no log."""
+        log, self._exact_log = getattr(self, "_exact_log", None), None
+        if log is None:
+            return None
+        if not log:
+            return np.zeros(0, np.int64), np.zeros((3, 0)), np.zeros((3, 0))
+        return (np.concatenate([x[0] for x in log]), np.concatenate([x[1] for x in log], axis=1),
+                np.concatenate([x[2] for x in log], axis=1))
+
+    def _rotate_exact(self, r, t_ns, polar_motion=True):
+        """TEME positions ``r`` (3, n, m) at ``t_ns`` (n, m) to ITRS: in one
+        compiled pass with one linear model per UTC day (each time's rotation
+        then depends on that time only, not on the batch it comes in:
+        searches split over processes give the one-process numbers), else
+        the full rotation."""
         times = Time(t_ns)
-        r, _ = self.eph.states(sat, t_ns, exact=exact, velocity=False)
         flat_t = np.ascontiguousarray(t_ns.reshape(-1), dtype=np.int64)
         first = int(flat_t.min()) // NS_PER_DAY if len(flat_t) else 0
         which = flat_t // NS_PER_DAY - first
@@ -950,11 +987,11 @@ class _PairG(GFunction):
                                        polar_motion) for d in range(min(n_days, MAX_MODEL_DAYS))]
         if not n_days or n_days > MAX_MODEL_DAYS or any(m is None for m in models):
             r_itrs, _ = teme_to_itrs(r, None, times, polar_motion=polar_motion)
-            return r_itrs, times
+            return r_itrs
         flat = rotate_linear(np.ascontiguousarray(r.reshape(3, -1)), flat_t,
                              which.astype(np.int64), np.array([m[0] for m in models], np.int64),
                              np.array([m[1:] for m in models], dtype=float))
-        return flat.reshape(r.shape), times
+        return flat.reshape(r.shape)
 
 
 class ElevationG(_PairG):
@@ -1270,22 +1307,32 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     eph.failed = {}                       # failures of this window only
     eph.failure_window = (int(start.ns), int(end.ns))
     g = ElevationG(eph, sites, min_elevation_deg, polar_motion=polar_motion)
-    result: Scan = scan(g, start, end, maxima=True, max_threshold=0.0,
-                        chunk_elements=min(CHUNK_ELEMENTS, PASS_GRID_CHUNK_SAMPLES * len(sites)))
+    # the polish's exact states, for the look angles at rise, culmination
+    # and set (_look_angles)
+    g.start_exact_log()
+    try:
+        result: Scan = scan(g, start, end, maxima=True, max_threshold=0.0,
+                            chunk_elements=min(CHUNK_ELEMENTS,
+                                               PASS_GRID_CHUNK_SAMPLES * len(sites)))
+    finally:
+        log = g.stop_exact_log()
     iv = to_intervals(result.crossings)
     mx = result.maxima
     n = len(iv)
     # Culmination: the highest interior maximum of each interval; else the
     # higher window edge (a partial pass still rising or already falling).
     cul = np.full(n, -1, dtype=np.int64)
+    cul_ref = np.full(n, -1, dtype=np.int64)
     if len(mx) and n:
         j = latest_at_or_before(iv.obj, iv.start.ns, mx.obj, mx.time.ns)
         jj = np.maximum(j, 0)
         ok = (j >= 0) & (mx.time.ns <= iv.end.ns[jj])
-        for_j, t_m, v_m = jj[ok], mx.time.ns[ok], mx.value[ok]
+        for_j, t_m, v_m, r_m = jj[ok], mx.time.ns[ok], mx.value[ok], mx.ref[ok]
         order = np.lexsort((v_m, for_j))            # highest last per interval
-        for_j, t_m, v_m = for_j[order], t_m[order], v_m[order]
-        cul[for_j] = t_m
+        for_j, t_m, v_m, r_m = for_j[order], t_m[order], v_m[order], r_m[order]
+        last = np.r_[for_j[1:] != for_j[:-1], True]  # the highest of each interval
+        cul[for_j[last]] = t_m[last]
+        cul_ref[for_j[last]] = r_m[last]
     # A pass without a sampled maximum (found on exact values next to an
     # SGP4 failure, events._failure_substeps): its peak by golden section on
     # exact values (it was reported at an edge; review rounds 22 and 23); a
@@ -1307,7 +1354,8 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
                                        iv.end.ns[lone], "max")
     # exact states at rise, culmination and set for azimuths and elevations
     t3 = np.stack([iv.start.ns, cul, iv.end.ns], axis=1)
-    el, az = _look_angles(g, iv.obj, t3)
+    refs3 = np.stack([iv.start_ref, np.where(lone | edge_only, -1, cul_ref), iv.end_ref], axis=1)
+    el, az = _look_angles(g, iv.obj, t3, log, refs3)
     # The culmination is the highest point inside the window: a window edge
     # of a partial pass where that edge is higher than every interior maximum
     # (a pass still rising at the end, or falling from before the start).
@@ -1343,13 +1391,27 @@ class _ExactValues:
         return self.g.evaluate(obj, t_ns, exact=True)
 
 
-def _look_angles(g, obj, t_ns):
+def _look_angles(g, obj, t_ns, log=None, refs=None):
     """Exact elevation and azimuth (deg) of pairs ``obj`` of ``g`` (an
-    ElevationG) at times ``t_ns`` (n, m)."""
+    ElevationG) at times ``t_ns`` (n, 3): rise, culmination, set.
+
+    Where the search's polish left an exact SGP4 state near the time
+    (``log``, ``refs`` (n, 3): g.stop_exact_log() and the rows the engine
+    recorded, -1 for none), that state is carried to the time instead of a
+    new SGP4 evaluation (_states_from_log); elsewhere SGP4 at the time."""
     if not len(obj):
         return np.zeros((0, t_ns.shape[1])), np.zeros((0, t_ns.shape[1]))
     sites, site = g.sites, obj % g.n_sites
-    r, _ = g._itrs(obj, t_ns, exact=True, polar_motion=g.polar_motion)
+    if log is None or refs is None:
+        r, _ = g._itrs(obj, t_ns, exact=True, polar_motion=g.polar_motion)
+    else:
+        r_teme, have = _states_from_log(log, refs, t_ns)
+        miss = np.nonzero(~have)
+        if len(miss[0]):
+            sat = (obj // g.n_sites)[miss[0]]
+            r_teme[:, miss[0], miss[1]] = g.eph.exact_states(
+                sat, t_ns[miss][:, None], velocity=False)[0][:, :, 0]
+        r = g._rotate_exact(r_teme, t_ns, g.polar_motion)
     r_site = np.stack([s.r_itrs_km for s in sites], axis=1)[:, site][:, :, None]
     enu = np.stack([s.enu_matrix() for s in sites])[site]          # (n, 3, 3)
     d = r - r_site
@@ -1359,6 +1421,33 @@ def _look_angles(g, obj, t_ns):
     el = np.degrees(np.arctan2(u, np.hypot(e, nn)))
     az = np.degrees(np.arctan2(e, nn)) % 360.0
     return el, az
+
+
+def _states_from_log(log, refs, t_ns):
+    """TEME positions ``(3, n, 3)`` at ``t_ns`` (n, 3) (rise, culmination,
+    set) from the exact states the polish logged, and where they were
+    found ``(n, 3)`` bool.
+
+    * Rise and set (columns 0 and 2): the root's last exact state (row
+      ``ref``), carried over the last polish step (at most
+      LOOK_CARRY_MAX_S) by its velocity and two-body gravity.  SGP4's
+      velocity is off its position's derivative by ~1 m/s (0.5 m over
+      0.5 s; 137 m/s for the worst element set of the 2023-10-13 catalog,
+      70 m), the gravity term's J2 part by 1e-3 of it (a few mm).
+    * Culmination (column 1): between the pair of exact states 1 s either
+      side of the extremum polish's last point (rows ``ref``, ``ref + 1``):
+      the chord plus two-body gravity, ``r = r_a + (r_b - r_a) s + a (t -
+      t_a)(t - t_b) / 2``, positions only (no velocity); off by the third
+      derivative's term, under a millimetre.
+    In one compiled pass (kernels.carry_logged_states).  Tests:
+    tests/test_passes.py against SGP4 at the same times."""
+    t_log, r_log, v_log = log
+    return carry_logged_states(np.ascontiguousarray(t_log, dtype=np.int64),
+                               np.ascontiguousarray(r_log, dtype=float),
+                               np.ascontiguousarray(v_log, dtype=float),
+                               np.ascontiguousarray(refs, dtype=np.int64),
+                               np.ascontiguousarray(t_ns, dtype=np.int64), float(MU_KM3_S2),
+                               int(LOOK_CARRY_MAX_S * NS_PER_S))
 
 
 def pass_visibility(passes: Passes, catalog, sites, eph: Ephemeris,

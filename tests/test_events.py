@@ -324,12 +324,22 @@ def test_to_intervals_merge_matches_the_sort(data):
     assert merge_edge_events(shuffled.obj, shuffled.time.ns, shuffled.direction, in_s, in_e,
                              t0, t1)[0] == (pairs == sorted(pairs))
     # every interval: a rise followed by the next event of its object, a set
-    ev_obj, ev_t, ev_d, ev_edge = _edge_events_sorted(c)
+    ev_obj, ev_t, ev_d, ev_edge, ev_src = _edge_events_sorted(c)
     want = [(ev_obj[i], ev_t[i], ev_t[i + 1], ev_edge[i], ev_edge[i + 1])
             for i in range(len(ev_obj) - 1)
             if ev_d[i] == 1 and ev_obj[i + 1] == ev_obj[i] and ev_d[i + 1] == -1]
     got = list(zip(iv.obj, iv.start.ns, iv.end.ns, iv.start_partial, iv.end_partial))
     assert got == want
+    # refs: the crossing's own at a crossing, -1 at a window edge
+    ref = np.arange(100, 100 + n, dtype=np.int64)
+    c_ref = Crossings(c.obj, c.time, c.direction, in_s, in_e, Time(t0), Time(t1), ref)
+    iv_ref = to_intervals(c_ref)
+    ends = [(ev_src[i], ev_src[i + 1]) for i in range(len(ev_obj) - 1)
+            if ev_d[i] == 1 and ev_obj[i + 1] == ev_obj[i] and ev_d[i + 1] == -1]
+    assert [(int(a), int(b)) for a, b in zip(iv_ref.start_ref, iv_ref.end_ref)] == \
+        [(100 + a if a >= 0 else -1, 100 + b if b >= 0 else -1) for a, b in ends]
+    assert all((r < 0) == p for r, p in zip(iv_ref.start_ref, iv_ref.start_partial))
+    assert iv.start_ref is None and iv.end_ref is None
     if len(c) and len(np.unique(np.stack([c.obj, c.time.ns]), axis=1)[0]) == len(c):
         # no ties: the shuffled crossings (sorted again) give the same intervals
         ivs = to_intervals(shuffled)

@@ -304,3 +304,98 @@ def test_grazing_passes_against_a_fine_brute_force_scan(full_catalog):
             shortest = min(shortest, ours.duration_s[full].min())
     # the sample holds the passes it is about: some last under 15 s
     assert shortest < 15.0
+
+
+# -- look angles from the polish's exact states -------------------------------
+#
+# find_passes takes the look angles at rise, culmination and set from the
+# exact SGP4 states the polish computed last (passes._states_from_log): a
+# root's state carried over the last polish step by its velocity and two-body
+# gravity, the culmination between the pair of states 1 s either side of the
+# extremum polish's last point.  Reference: SGP4 at the same times
+# (Ephemeris.exact_states).  Bounds: a carried state is off by SGP4's velocity
+# error times the step: VELOCITY_ERROR_KM_S covers the catalog's worst (GSLV
+# R/B 57321, 137 m/s off its position's derivative, review round 22), plus
+# 1 cm for gravity's J2 part; the chord, positions only, by under
+# CHORD_TOL_KM (its terms are mm; the worst of the catalog 9 cm).
+VELOCITY_ERROR_KM_S = 0.15
+CARRY_TOL_KM = 1e-5
+CHORD_TOL_KM = 1e-3
+
+
+def test_look_angles_from_the_polish_states_match_sgp4(full_catalog):
+    from satwatch import passes as P
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(5)
+    ids = {es.norad_id: i for i, es in enumerate(full_catalog.element_sets)}
+    pick = np.unique(np.r_[rng.choice(len(full_catalog), 2500, replace=False),
+                           [ids[57321], ids[45848]]])
+    cat = satwatch.Catalog([full_catalog.element_sets[i] for i in pick])
+    site = find_site("VOSTOCHNY")
+    t0 = utc("2023-10-13T00:00:00Z")
+    seen = {}
+    look = P._look_angles
+
+    def spy(g, obj, t_ns, log=None, refs=None):
+        seen.update(g=g, obj=obj, t_ns=t_ns, log=log, refs=refs)
+        return look(g, obj, t_ns, log, refs)
+
+    P._look_angles = spy
+    try:
+        p = find_passes(cat, site, t0, t0 + 86400.0, 10.0)
+    finally:
+        P._look_angles = look
+    g, obj, t_ns, log, refs = (seen[k] for k in ("g", "obj", "t_ns", "log", "refs"))
+    r_log, have = P._states_from_log(log, refs, t_ns)
+    # nearly every rise, culmination and set reads a logged state
+    assert have.mean(axis=0).min() > 0.95
+    r_ref = g.eph.exact_states(obj // g.n_sites, t_ns, velocity=False)[0]
+    err = np.sqrt(((r_log - r_ref) ** 2).sum(axis=0))
+    for col in (0, 2):
+        rows = np.flatnonzero(have[:, col])
+        dt_s = np.abs(t_ns[rows, col] - log[0][refs[rows, col]]) / NS_PER_S
+        assert (dt_s <= P.LOOK_CARRY_MAX_S).all()
+        assert (err[rows, col] <= CARRY_TOL_KM + VELOCITY_ERROR_KM_S * dt_s).all()
+    assert (err[have[:, 1], 1] <= CHORD_TOL_KM).all()
+    # the reported angles: those of the logged states, SGP4's elsewhere
+    el, az = look(g, obj, t_ns)
+    at = p.culmination_ns == t_ns[:, 1]            # (not moved to a higher window edge)
+    assert at.mean() > 0.95
+    assert np.allclose(p.max_elevation_deg[at], el[at, 1], rtol=0, atol=1e-4)
+    miss = ~have
+    el_r, az_r = look(g, obj, t_ns, log, refs)
+    assert np.array_equal(el_r[miss], el[miss]) and np.array_equal(az_r[miss], az[miss])
+
+
+def test_carried_states_over_half_a_second_match_sgp4(full_catalog):
+    """kernels.carry_logged_states on states logged by hand: 500 LEO objects,
+    each state carried 0.5 s (the longest carry, LOOK_CARRY_MAX_S) and a
+    culmination 0.3 s past the middle of a pair 2 s apart, against SGP4 at
+    those times.  Over 0.5 s two-body gravity moves a LEO state by ~1 m and
+    SGP4's velocity error (~1 cm/s for most sets, up to ~1 m/s) by
+    millimetres to decimetres: the median within 5 cm, every one within 1 m;
+    the chord (positions only) within 2 cm."""
+    from satwatch.kernels import carry_logged_states
+    from satwatch.passes import LOOK_CARRY_MAX_S, catalog_ephemeris
+    from satwatch.propagation import MU_KM3_S2
+    warnings.simplefilter("ignore")
+    leo = [i for i, es in enumerate(full_catalog.element_sets) if regime_of(es) == "LEO"]
+    rng = np.random.default_rng(3)
+    pick = np.sort(rng.choice(leo, 500, replace=False))
+    eph = catalog_ephemeris(full_catalog)
+    t = utc("2023-10-13T00:00:00Z").ns + rng.integers(0, 86400, len(pick)) * NS_PER_S
+    half = int(LOOK_CARRY_MAX_S * NS_PER_S)
+    t_log = np.stack([t - half, t - NS_PER_S, t + NS_PER_S], axis=1)
+    r_log, v_log = eph.exact_states(pick, t_log)
+    n = len(pick)
+    refs = np.stack([3 * np.arange(n), 3 * np.arange(n) + 1, 3 * np.arange(n)], axis=1)
+    t_q = np.stack([t, t + 3 * NS_PER_S // 10, t], axis=1)
+    out, have = carry_logged_states(t_log.reshape(-1), np.ascontiguousarray(r_log.reshape(3, -1)),
+                                    np.ascontiguousarray(v_log.reshape(3, -1)), refs, t_q,
+                                    float(MU_KM3_S2), half)
+    r_ref = eph.exact_states(pick, t_q, velocity=False)[0]
+    err_m = np.sqrt(((out - r_ref) ** 2).sum(axis=0)) * 1e3
+    ok = np.isfinite(r_ref).all(axis=0)
+    assert ok.mean() > 0.9 and np.array_equal(have, ok)
+    assert np.median(err_m[ok[:, 0], 0]) < 0.05 and err_m[ok[:, 0], 0].max() < 1.0
+    assert err_m[ok[:, 1], 1].max() < 0.02
