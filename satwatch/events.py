@@ -370,7 +370,7 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
             if not len(rows):
                 continue
             want_all = (kind == "max" and maxima) or (kind == "min" and minima)
-            te, ve = _extremum(g, idx[rows], times[cols - 1], times[cols + 1], kind)
+            te, ve, ce = _extremum(g, idx[rows], times[cols - 1], times[cols + 1], kind)
             ve_ok = np.isfinite(ve)
             out_side = (v[rows, cols] < 0) if kind == "max" else (v[rows, cols] >= 0)
             # an interpolated extremum within the interpolation's error of
@@ -383,7 +383,8 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
             if check.any():
                 ci = np.flatnonzero(check)
                 lo_c, hi_c = times[cols[ci] - 1], times[cols[ci] + 1]
-                tc, vc = _polish_extremum(g, idx[rows[ci]], te[ci], ve[ci], kind)
+                tc, vc = _polish_extremum(g, idx[rows[ci]], te[ci], ve[ci], kind,
+                                          curv=ce[ci])
                 te[ci] = np.clip(tc, lo_c + 1, hi_c - 1)
                 # a polish that left the bracket: the exact value where it is clipped
                 moved = np.flatnonzero(te[ci] != tc)
@@ -413,7 +414,8 @@ def scan(g: GFunction, start: Time, end: Time, *, maxima: bool = False, minima: 
                 te_i, ve_i, obj_i = te[inside], ve[inside], idx[rows][inside]
                 ref_i = np.full(len(te_i), -1, dtype=np.int64)
                 if polish and inside.any():
-                    te_i, ve_i = _polish_extremum(g, obj_i, te_i, ve_i, kind, ref_i)
+                    te_i, ve_i = _polish_extremum(g, obj_i, te_i, ve_i, kind, ref_i,
+                                                  ce[inside])
                     # the polish may walk a peak next to an edge out of the window
                     still = (te_i > t0) & (te_i < t1)
                     if kind == "max" and max_threshold is not None:
@@ -552,15 +554,18 @@ def _extremum(g, obj, lo, hi, kind):
     offers ``value_and_rate(obj, t_ns)`` (its interpolated value and time
     derivative), Illinois on the derivative, which converges in a few steps;
     else, or where the derivative does not change sign across the bracket,
-    golden-section search.  Returns (time_ns, value)."""
+    golden-section search.  Returns (time_ns, value, curvature): the
+    second derivative (1/s^2) from the converged bracket's rates, NaN where
+    golden section found it."""
+    nan = np.full(len(obj), np.nan)
     vr = getattr(g, "value_and_rate", None)
     first = vr(obj, lo) if vr is not None and len(obj) else None
     if first is None:
-        return _golden(g, obj, lo, hi, kind)
+        return _golden(g, obj, lo, hi, kind) + (nan,)
     sign = 1.0 if kind == "max" else -1.0
     second = vr(obj, hi)
     if second is None:
-        return _golden(g, obj, lo, hi, kind)
+        return _golden(g, obj, lo, hi, kind) + (nan,)
     a, b = lo.astype(float), hi.astype(float)
     fa, fb = sign * first[1], sign * second[1]
     ok = np.isfinite(fa) & np.isfinite(fb) & (fa > 0) & (fb < 0)
@@ -570,15 +575,18 @@ def _extremum(g, obj, lo, hi, kind):
         bad = np.flatnonzero(~ok)
         t[bad], val[bad] = _golden(g, obj[bad], lo[bad], hi[bad], kind)
     idx = np.flatnonzero(ok)
+    curv = nan.copy()
     if len(idx):
         a, b, fa, fb = a[idx], b[idx], fa[idx], fb[idx]
         o = obj[idx]
-        a, b = _solve(g, int(sign), o, a, b, fa, fb, EXTREMUM_RATE_TOL_S * NS_PER_S,
-                      lambda ia, x: sign * vr(o[ia], x)[1])
+        a, b, ga, gb, mid = _solve(g, int(sign), o, a, b, fa, fb,
+                                   EXTREMUM_RATE_TOL_S * NS_PER_S,
+                                   lambda ia, x: sign * vr(o[ia], x)[1])
         tm = np.rint(0.5 * (a + b)).astype(np.int64)
         t[idx] = tm
-        val[idx] = vr(o, tm)[0]
-    return t, val
+        val[idx] = vr(o, tm)[0] if mid is None else mid
+        curv[idx] = sign * _end_slopes(a, b, ga, gb) * NS_PER_S
+    return t, val, curv
 
 
 def _golden(g, obj, lo, hi, kind):
@@ -626,14 +634,14 @@ def _log_size(g):
     return None if size is None else size()
 
 
-def _polish_extremum(g, obj, t, v, kind=None, refs=None):
+def _polish_extremum(g, obj, t, v, kind=None, refs=None, curv=None):
     """Vertex of the parabola through exact values 2 s either side of each
     extremum: corrects the interpolation error of functions that interpolate,
     which matters for flat peaks (no-op where ``exact`` changes nothing).
     Functions that interpolate their rate take Newton steps instead
     (_newton_extremum): two exact evaluations per step, not three."""
     if getattr(g, "value_and_rate", None) is not None:
-        out = _newton_extremum(g, obj, t, v, kind, refs)
+        out = _newton_extremum(g, obj, t, v, kind, refs, curv)
         if out is not None:
             return out
     h = 2.0 * NS_PER_S
@@ -657,12 +665,14 @@ def _polish_extremum(g, obj, t, v, kind=None, refs=None):
     return t, v
 
 
-def _newton_extremum(g, obj, t, v, kind=None, refs=None):
+def _newton_extremum(g, obj, t, v, kind=None, refs=None, curv=None):
     """Newton-secant on the time derivative with exact values: at each
     step the slope comes from exact values 1 s either side, the curvature
-    first from the interpolated rate there (a constant bias of the
-    interpolated rate cancels), then from the exact slopes of the last two
-    steps (secant), and the value is the vertex of that parabola.  Steps
+    first from the interpolated rate (the difference of its values at the
+    ends of the converged rate bracket, ``curv``, or 1 s either side: a
+    constant bias of the interpolated rate cancels), then from the exact
+    slopes of the last two steps (secant), and the value is the vertex of
+    that parabola.  Steps
     are clipped to 20 s (a trust region: the interpolated curvature of a
     flat peak can be off by a factor of two) and taken only where the
     curvature has the sign of ``kind`` ("max" / "min"; None: either).  Two
@@ -671,7 +681,10 @@ def _newton_extremum(g, obj, t, v, kind=None, refs=None):
     there.  Exact values, not an exact rate: SGP4's velocity is not the
     derivative of its position (by up to ~1 m/s), which would move a flat
     peak by seconds.  ``refs`` (int64, -1 filled): set to the log row of
-    each extremum's last pair of exact values (``_log_size``)."""
+    each extremum's last pair of exact values (``_log_size``).  ``curv``
+    (1/s^2, NaN where unknown): the interpolant's curvature at ``t`` where
+    the caller has it (``_extremum``), for the first step."""
+    curv_hint = curv
     h = NS_PER_S
     want = {"max": -1.0, "min": 1.0}.get(kind, 0.0)
     t, v = t.copy(), v.copy()
@@ -688,10 +701,15 @@ def _newton_extremum(g, obj, t, v, kind=None, refs=None):
             refs[todo] = base + 2 * np.arange(len(todo))
         slope = (f[:, 1] - f[:, 0]) / 2.0                   # 1/s at tt
         if prev_t is None:
-            lo, hi = g.value_and_rate(o, tt - h), g.value_and_rate(o, tt + h)
-            if lo is None or hi is None:
-                return None
-            curv = (hi[1] - lo[1]) / 2.0                   # 1/s^2 (base 2 s)
+            curv = np.full(len(o), np.nan) if curv_hint is None else \
+                np.array(curv_hint, dtype=float)
+            need = np.flatnonzero(~np.isfinite(curv))
+            if len(need):
+                lo = g.value_and_rate(o[need], tt[need] - h)
+                hi = g.value_and_rate(o[need], tt[need] + h)
+                if lo is None or hi is None:
+                    return None
+                curv[need] = (hi[1] - lo[1]) / 2.0          # 1/s^2 (base 2 s)
         else:
             dt_s = (tt - prev_t) / NS_PER_S
             curv = (slope - prev_slope) / np.where(dt_s != 0, dt_s, np.nan)
@@ -713,8 +731,11 @@ def _illinois(values, a, b, fa, fb, tol):
     ns, ``fa`` and ``fb`` of opposite signs) at once, until narrower than
     ``tol`` ns.  ``values(ia, x)`` gives the function at int ns ``x`` for the
     brackets ``ia``; non-finite values count as negative, and brackets with a
-    non-finite end step by bisection.  Returns the final ``(a, b)``."""
+    non-finite end step by bisection.  Returns the final ``(a, b)`` and the
+    function's values there ``(ga, gb)`` (``fa``, ``fb`` are halved by the
+    Illinois rule; NaN at an end never moved)."""
     a, b, fa, fb = a.copy(), b.copy(), fa.copy(), fb.copy()
+    ga, gb = np.full(len(a), np.nan), np.full(len(a), np.nan)
     side = np.zeros(len(a), dtype=np.int8)
     for _ in range(100):
         active = (b - a) > tol
@@ -738,8 +759,10 @@ def _illinois(values, a, b, fa, fb, tol):
         fa[ia] = np.where(same_as_a, fx, np.where(stay, fa_ * 0.5, fa_))
         b[ia] = np.where(same_as_a, b[ia], x)
         fb[ia] = np.where(same_as_a, np.where(stay, fb_ * 0.5, fb_), fx)
+        ga[ia] = np.where(same_as_a, fx, ga[ia])
+        gb[ia] = np.where(same_as_a, gb[ia], fx)
         side[ia] = new_side
-    return a, b
+    return a, b, ga, gb
 
 
 def _solve(g, mode, obj, a, b, fa, fb, tol, values):
@@ -747,10 +770,21 @@ def _solve(g, mode, obj, a, b, fa, fb, tol, values):
     roots of +- its time derivative (maxima / minima), ``values`` giving
     those numbers.  A g-function may offer ``illinois(mode, obj, a, b, fa,
     fb, tol)``, the same iteration compiled for its own interpolant (None
-    where that does not apply): the engine's answer either way."""
+    where that does not apply): the engine's answer either way.  Returns
+    ``(a, b, ga, gb, mid)`` (``_illinois``'s, and from the compiled one, for
+    modes +-1, g's value at ``rint((a + b) / 2)``; else None)."""
     fast = getattr(g, "illinois", None)
     out = fast(mode, obj, a, b, fa, fb, tol) if fast is not None and len(obj) else None
-    return out if out is not None else _illinois(values, a, b, fa, fb, tol)
+    return tuple(out) if out is not None else _illinois(values, a, b, fa, fb, tol) + (None,)
+
+
+def _end_slopes(a, b, ga, gb):
+    """The secant of a converged bracket, ``(gb - ga) / (b - a)`` (per ns),
+    NaN where an end was never moved or a value is not finite: the
+    derivative at its middle to O((b - a)^2)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = (gb - ga) / (b - a)
+    return np.where(np.isfinite(s) & (b > a), s, np.nan)
 
 
 def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=False, open_ends=None,
@@ -764,18 +798,22 @@ def _refine_roots(g, obj, lo, hi, lo_v, hi_v, polish=True, exact=False, open_end
 
     args = (lo.astype(float), hi.astype(float), lo_v.astype(float), hi_v.astype(float),
             ROOT_TOL_S * NS_PER_S)
-    a, b = _illinois(values, *args) if exact else _solve(g, 0, obj, *args, values)
+    a, b, ga, gb, _ = _illinois(values, *args) + (None,) if exact else \
+        _solve(g, 0, obj, *args, values)
     root = 0.5 * (a + b)
     if polish and not exact:
         if open_ends is None:
             open_ends = (np.ones(len(obj), dtype=bool),) * 2
         slack = POLISH_TRUST_S * NS_PER_S
+        # the first Newton step's slope: the converged bracket's secant
+        # (the interpolant's derivative at the root to ~1e-7), else the
+        # interpolated rate there
         root = _polish(g, obj, root, lo - slack * open_ends[0], hi + slack * open_ends[1],
-                       refs)
+                       refs, _end_slopes(a, b, ga, gb))
     return np.rint(root).astype(np.int64)
 
 
-def _polish(g, obj, root, lo, hi, refs=None):
+def _polish(g, obj, root, lo, hi, refs=None, slope=None):
     """Where g offers ``value_and_rate``: a Newton step on an exact value
     with the interpolated derivative, then secant steps on the exact values
     of the last two steps; else one secant step on exact values over a
@@ -788,16 +826,23 @@ def _polish(g, obj, root, lo, hi, refs=None):
     more than POLISH_SLOW_AGAIN_S across a slow crossing: one (an eccentric
     orbit near apogee setting at a grazing angle) may lie more than 10 s
     from its interpolated root.  ``refs`` (int64, -1 filled): set to the
-    log row of each root's last exact value (``_log_size``; Newton path)."""
+    log row of each root's last exact value (``_log_size``; Newton path).
+    ``slope`` (per ns, NaN where unknown): the interpolant's derivative at
+    the roots where the caller has it (``_end_slopes``)."""
     vr = getattr(g, "value_and_rate", None)
-    rate = vr(obj, np.rint(root).astype(np.int64)) if vr is not None and len(obj) else None
+    rate = None
+    if vr is not None and len(obj):
+        slope = np.full(len(obj), np.nan) if slope is None else np.array(slope, dtype=float)
+        need = np.flatnonzero(~np.isfinite(slope))
+        rate = vr(obj[need], np.rint(root[need]).astype(np.int64)) if len(need) else ()
+        if rate is not None and len(need):
+            slope[need] = rate[1] / NS_PER_S
     if rate is not None:
         # Newton with the interpolated derivative, then secant steps on the
         # exact values of the last two steps: one exact value per root a step
         x = np.asarray(root, dtype=float).copy()
         lo_f, hi_f = lo.astype(float) + 1, hi.astype(float) - 1
         todo = np.arange(len(x))
-        slope = rate[1] / NS_PER_S
         prev_x = prev_f = None
         for k in range(POLISH_STEPS):
             xt = x[todo]

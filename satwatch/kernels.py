@@ -368,12 +368,19 @@ def hermite_elevation_illinois(mode, offset, rows, a, b, fa, fb, tol, grid, r, v
     time derivative ``= 0`` (a maximum / minimum).  The same steps as the
     numpy loop (regula falsi kept strictly inside, Illinois halving,
     non-finite values negative), one bracket at a time, so that a bracket's
-    grid segment stays in cache.  Returns the final ``(a, b)``."""
+    grid segment stays in cache.  Returns the final ``(a, b)``, the
+    function's own values there (``ga``, ``gb``: NaN at an end never moved,
+    as ``events._illinois``) and, for modes +-1, ``sin(elevation) - offset``
+    at ``rint((a + b) / 2)`` (the extremum's value; NaN for mode 0)."""
     n = rows.shape[0]
     a_out = a.copy()
     b_out = b.copy()
+    ga_out = np.full(n, np.nan)
+    gb_out = np.full(n, np.nan)
+    mid_out = np.full(n, np.nan)
     for i in range(n):
         ai, bi, fai, fbi = a[i], b[i], fa[i], fb[i]
+        gai = gbi = np.nan
         side = 0
         hint = _locate(grid, np.int64(np.rint(ai)), -1)
         for _ in range(100):
@@ -399,17 +406,27 @@ def hermite_elevation_illinois(mode, offset, rows, a, b, fa, fb, tol, grid, r, v
             if same_as_a:
                 ai = x
                 fai = fx
+                gai = fx
                 if stay:
                     fbi = fbi * 0.5
             else:
                 bi = x
                 fbi = fx
+                gbi = fx
                 if stay:
                     fai = fai * 0.5
             side = new_side
         a_out[i] = ai
         b_out[i] = bi
-    return a_out, b_out
+        ga_out[i] = gai
+        gb_out[i] = gbi
+        if mode != 0:
+            tm = np.int64(np.rint(0.5 * (ai + bi)))
+            hint = _locate(grid, tm, hint)
+            se, _ = _elevation_at(grid, r, v, rows[i], tm, t_ref_ns, th_ref, th_rate, px0,
+                                  px_rate, py0, py_rate, site[i], r_site, up, True, hint)
+            mid_out[i] = se - offset
+    return a_out, b_out, ga_out, gb_out, mid_out
 
 
 # -- which grid samples can matter: predicted direction vs the sites --------------

@@ -216,11 +216,24 @@ def test_compiled_illinois_takes_the_engines_steps(leo_sample):
             def values(ia, x, s=mode):
                 return s * g.value_and_rate(o[ia], x)[1]
         tol = 1e-3 * NS_PER_S if mode == 0 else 1e-2 * NS_PER_S
-        ref_a, ref_b = _illinois(values, a, b, fa, fb, tol)
-        got_a, got_b = g.illinois(mode, o, a, b, fa, fb, tol)
+        ref_a, ref_b, ref_ga, ref_gb = _illinois(values, a, b, fa, fb, tol)
+        got_a, got_b, got_ga, got_gb, mid = g.illinois(mode, o, a, b, fa, fb, tol)
         np.testing.assert_array_equal(got_a, ref_a)
         np.testing.assert_array_equal(got_b, ref_b)
         assert np.all(ref_b - ref_a <= tol)
+        # the function's own values at the final ends (NaN: an end never moved)
+        np.testing.assert_array_equal(got_ga, ref_ga)
+        np.testing.assert_array_equal(got_gb, ref_gb)
+        moved = np.isfinite(ref_ga)
+        assert moved.mean() > 0.9
+        np.testing.assert_array_equal(ref_ga[moved], values(np.flatnonzero(moved),
+                                                            np.rint(ref_a[moved]).astype(np.int64)))
+        # modes +-1: the value at the bracket's middle, as value_and_rate gives it
+        if mode:
+            tm = np.rint(0.5 * (ref_a + ref_b)).astype(np.int64)
+            np.testing.assert_array_equal(mid, g.value_and_rate(o, tm)[0])
+        else:
+            assert np.isnan(mid).all()
 
 
 def test_accept_states_equals_physical_state(full_catalog):
@@ -272,3 +285,49 @@ def test_accept_states_equals_physical_state(full_catalog):
     assert np.isnan(big_r[rows[~want]]).all() and np.array_equal(big_r[rows[want]], r[want])
     untouched = np.setdiff1d(np.arange(len(big_r)), rows)
     assert (big_r[untouched] == 5.0).all()
+
+
+def test_bracket_slopes_give_the_rate_path_polish(leo_sample):
+    """The engine's root polish and extremum polish take their first step's
+    slope / curvature from the converged compiled bracket (the function's
+    values at its ends: events._end_slopes) instead of interpolated rates at
+    the point: the same Newton iteration fed a derivative equal to ~1e-7,
+    so the polished roots and extrema agree with the rate path's within the
+    root tolerance (1 ms), and the secants agree with the interpolated
+    rates themselves."""
+    from satwatch.events import (ROOT_TOL_S, _end_slopes, _extremum, _polish,
+                                 _polish_extremum, _solve)
+    eph, g, t0 = _cached_elevation(leo_sample)
+    obj = np.arange(g.n_obj)
+    t = np.broadcast_to(t0.ns + np.arange(0, 86400, 240) * NS_PER_S, (g.n_obj, 360))
+    val = g._fast_look(obj, t)[0] - g.sin_mask
+    r, c = np.nonzero((val[:, :-1] >= 0) != (val[:, 1:] >= 0))
+    assert len(r) > 100
+    o, lo, hi = obj[r], t[r, c], t[r, c + 1]
+    a, b, ga, gb, _ = _solve(g, 0, o, lo.astype(float), hi.astype(float), val[r, c],
+                             val[r, c + 1], ROOT_TOL_S * NS_PER_S, None)
+    slope = _end_slopes(a, b, ga, gb)
+    root = 0.5 * (a + b)
+    rate = g.value_and_rate(o, np.rint(root).astype(np.int64))[1] / NS_PER_S
+    have = np.isfinite(slope)
+    assert have.mean() > 0.9
+    np.testing.assert_allclose(slope[have], rate[have], rtol=1e-5)
+    span = 10 * NS_PER_S
+    with_hint = _polish(g, o, root, lo - span, hi + span, slope=slope)
+    without = _polish(g, o, root, lo - span, hi + span)
+    assert np.abs(with_hint - without).max() <= ROOT_TOL_S * NS_PER_S
+    # maxima: sampled peaks, their Illinois brackets' curvature
+    mr, mc = np.nonzero((val[:, 1:-1] >= val[:, :-2]) & (val[:, 1:-1] > val[:, 2:])
+                        & (val[:, 1:-1] > -0.05))
+    mc = mc + 1
+    assert len(mr) > 50
+    te, ve, ce = _extremum(g, obj[mr], t[mr, mc - 1], t[mr, mc + 1], "max")
+    assert np.isfinite(ce).mean() > 0.9 and (ce[np.isfinite(ce)] < 0).all()
+    tc, vc = _polish_extremum(g, obj[mr], te, ve, "max", curv=ce)
+    tn, vn = _polish_extremum(g, obj[mr], te, ve, "max")
+    assert np.abs(tc - tn).max() <= ROOT_TOL_S * NS_PER_S
+    # the vertex value takes half the curvature (the middle of values 1 s
+    # either side): the two interpolated curvatures differ by up to 5e-4 of
+    # themselves (the cubic's second derivative jumps at grid samples), a
+    # few 1e-8 of sin(elevation)
+    np.testing.assert_allclose(vc, vn, rtol=0, atol=1e-6)
