@@ -554,15 +554,32 @@ def _extremum(g, obj, lo, hi, kind):
     offers ``value_and_rate(obj, t_ns)`` (its interpolated value and time
     derivative), Illinois on the derivative, which converges in a few steps;
     else, or where the derivative does not change sign across the bracket,
-    golden-section search.  Returns (time_ns, value, curvature): the
-    second derivative (1/s^2) from the converged bracket's rates, NaN where
-    golden section found it."""
+    golden-section search.  A g-function may offer ``extremum_illinois(mode,
+    obj, lo, hi, tol)``: the rates at both ends, that check and the same
+    iteration compiled, ``(ok, a, b, ga, gb, mid)`` (None where it does not
+    apply).  Returns (time_ns, value, curvature): the second derivative
+    (1/s^2) from the converged bracket's rates, NaN where golden section
+    found it."""
     nan = np.full(len(obj), np.nan)
+    sign = 1.0 if kind == "max" else -1.0
+    tol = EXTREMUM_RATE_TOL_S * NS_PER_S
+    fused = getattr(g, "extremum_illinois", None)
+    out = fused(int(sign), obj, lo, hi, tol) if fused is not None and len(obj) else None
+    if out is not None:
+        # the same rates, check and iteration in one compiled pass
+        ok, a, b, ga, gb, mid = out
+        t = np.zeros(len(obj), dtype=np.int64)
+        t[ok] = np.rint(0.5 * (a[ok] + b[ok])).astype(np.int64)
+        val, curv = mid, sign * _end_slopes(a, b, ga, gb) * NS_PER_S
+        bad = np.flatnonzero(~ok)
+        if len(bad):
+            t[bad], val[bad] = _golden(g, obj[bad], lo[bad], hi[bad], kind)
+            curv[bad] = np.nan
+        return t, val, curv
     vr = getattr(g, "value_and_rate", None)
     first = vr(obj, lo) if vr is not None and len(obj) else None
     if first is None:
         return _golden(g, obj, lo, hi, kind) + (nan,)
-    sign = 1.0 if kind == "max" else -1.0
     second = vr(obj, hi)
     if second is None:
         return _golden(g, obj, lo, hi, kind) + (nan,)
@@ -579,8 +596,7 @@ def _extremum(g, obj, lo, hi, kind):
     if len(idx):
         a, b, fa, fb = a[idx], b[idx], fa[idx], fb[idx]
         o = obj[idx]
-        a, b, ga, gb, mid = _solve(g, int(sign), o, a, b, fa, fb,
-                                   EXTREMUM_RATE_TOL_S * NS_PER_S,
+        a, b, ga, gb, mid = _solve(g, int(sign), o, a, b, fa, fb, tol,
                                    lambda ia, x: sign * vr(o[ia], x)[1])
         tm = np.rint(0.5 * (a + b)).astype(np.int64)
         t[idx] = tm

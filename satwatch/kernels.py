@@ -360,6 +360,56 @@ def hermite_elevation_rate(rows, t_ns, grid, r, v, t_ref_ns, th_ref, th_rate,
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
+def _illinois_bracket(mode, offset, row, ai, bi, fai, fbi, tol, grid, r, v, t_ref_ns, th_ref,
+                      th_rate, px0, px_rate, py0, py_rate, s_i, r_site, up):
+    """One bracket of :func:`hermite_elevation_illinois`: ``(a, b, ga, gb,
+    mid)``."""
+    gai = gbi = np.nan
+    side = 0
+    hint = _locate(grid, np.int64(np.rint(ai)), -1)
+    for _ in range(100):
+        if not (bi - ai > tol):
+            break
+        if np.isfinite(fai) and np.isfinite(fbi) and fbi != fai:
+            x = (ai * fbi - bi * fai) / (fbi - fai)
+        else:
+            x = 0.5 * (ai + bi)
+        w = bi - ai
+        x = min(max(x, ai + 0.01 * w), bi - 0.01 * w)
+        tx = np.int64(np.rint(x))
+        hint = _locate(grid, tx, hint)
+        se, rt = _elevation_at(grid, r, v, row, tx, t_ref_ns, th_ref, th_rate, px0, px_rate,
+                               py0, py_rate, s_i, r_site, up, mode != 0, hint)
+        fx = se - offset if mode == 0 else mode * rt
+        if not np.isfinite(fx):
+            fx = -np.inf
+        same_as_a = (fx >= 0) == (fai >= 0)
+        new_side = 1 if same_as_a else -1
+        stay = side == new_side
+        if same_as_a:
+            ai = x
+            fai = fx
+            gai = fx
+            if stay:
+                fbi = fbi * 0.5
+        else:
+            bi = x
+            fbi = fx
+            gbi = fx
+            if stay:
+                fai = fai * 0.5
+        side = new_side
+    mid = np.nan
+    if mode != 0:
+        tm = np.int64(np.rint(0.5 * (ai + bi)))
+        hint = _locate(grid, tm, hint)
+        se, _ = _elevation_at(grid, r, v, row, tm, t_ref_ns, th_ref, th_rate, px0, px_rate,
+                              py0, py_rate, s_i, r_site, up, True, hint)
+        mid = se - offset
+    return ai, bi, gai, gbi, mid
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def hermite_elevation_illinois(mode, offset, rows, a, b, fa, fb, tol, grid, r, v, t_ref_ns,
                                th_ref, th_rate, px0, px_rate, py0, py_rate, site, r_site, up):
     """``events._illinois`` on every bracket ``[a, b]`` (float ns) at once,
@@ -379,54 +429,42 @@ def hermite_elevation_illinois(mode, offset, rows, a, b, fa, fb, tol, grid, r, v
     gb_out = np.full(n, np.nan)
     mid_out = np.full(n, np.nan)
     for i in range(n):
-        ai, bi, fai, fbi = a[i], b[i], fa[i], fb[i]
-        gai = gbi = np.nan
-        side = 0
-        hint = _locate(grid, np.int64(np.rint(ai)), -1)
-        for _ in range(100):
-            if not (bi - ai > tol):
-                break
-            if np.isfinite(fai) and np.isfinite(fbi) and fbi != fai:
-                x = (ai * fbi - bi * fai) / (fbi - fai)
-            else:
-                x = 0.5 * (ai + bi)
-            w = bi - ai
-            x = min(max(x, ai + 0.01 * w), bi - 0.01 * w)
-            tx = np.int64(np.rint(x))
-            hint = _locate(grid, tx, hint)
-            se, rt = _elevation_at(grid, r, v, rows[i], tx, t_ref_ns, th_ref,
-                                   th_rate, px0, px_rate, py0, py_rate, site[i], r_site, up,
-                                   mode != 0, hint)
-            fx = se - offset if mode == 0 else mode * rt
-            if not np.isfinite(fx):
-                fx = -np.inf
-            same_as_a = (fx >= 0) == (fai >= 0)
-            new_side = 1 if same_as_a else -1
-            stay = side == new_side
-            if same_as_a:
-                ai = x
-                fai = fx
-                gai = fx
-                if stay:
-                    fbi = fbi * 0.5
-            else:
-                bi = x
-                fbi = fx
-                gbi = fx
-                if stay:
-                    fai = fai * 0.5
-            side = new_side
-        a_out[i] = ai
-        b_out[i] = bi
-        ga_out[i] = gai
-        gb_out[i] = gbi
-        if mode != 0:
-            tm = np.int64(np.rint(0.5 * (ai + bi)))
-            hint = _locate(grid, tm, hint)
-            se, _ = _elevation_at(grid, r, v, rows[i], tm, t_ref_ns, th_ref, th_rate, px0,
-                                  px_rate, py0, py_rate, site[i], r_site, up, True, hint)
-            mid_out[i] = se - offset
+        a_out[i], b_out[i], ga_out[i], gb_out[i], mid_out[i] = _illinois_bracket(
+            mode, offset, rows[i], a[i], b[i], fa[i], fb[i], tol, grid, r, v, t_ref_ns, th_ref,
+            th_rate, px0, px_rate, py0, py_rate, site[i], r_site, up)
     return a_out, b_out, ga_out, gb_out, mid_out
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def hermite_extremum_illinois(mode, offset, rows, lo, hi, tol, grid, r, v, t_ref_ns, th_ref,
+                              th_rate, px0, px_rate, py0, py_rate, site, r_site, up):
+    """``events._extremum``'s bracketing and Illinois in one pass: the rates
+    at ``lo`` and ``hi`` (int ns, as :func:`hermite_elevation_rate` gives
+    them), ``fa, fb = mode * rate``; where ``fa > 0 > fb`` (both finite;
+    ``ok``) :func:`hermite_elevation_illinois`'s iteration on ``[lo, hi]``
+    while the bracket's states are in cache.  Returns ``(ok, a, b, ga, gb,
+    mid)`` (NaN where not ok)."""
+    n = rows.shape[0]
+    ok = np.zeros(n, np.bool_)
+    a_out = np.full(n, np.nan)
+    b_out = np.full(n, np.nan)
+    ga_out = np.full(n, np.nan)
+    gb_out = np.full(n, np.nan)
+    mid_out = np.full(n, np.nan)
+    for i in range(n):
+        _, r_lo = _elevation_at(grid, r, v, rows[i], lo[i], t_ref_ns, th_ref, th_rate, px0,
+                                px_rate, py0, py_rate, site[i], r_site, up, True)
+        _, r_hi = _elevation_at(grid, r, v, rows[i], hi[i], t_ref_ns, th_ref, th_rate, px0,
+                                px_rate, py0, py_rate, site[i], r_site, up, True)
+        fa = mode * r_lo
+        fb = mode * r_hi
+        if not (np.isfinite(fa) and np.isfinite(fb) and fa > 0 and fb < 0):
+            continue
+        ok[i] = True
+        a_out[i], b_out[i], ga_out[i], gb_out[i], mid_out[i] = _illinois_bracket(
+            mode, offset, rows[i], float(lo[i]), float(hi[i]), fa, fb, tol, grid, r, v,
+            t_ref_ns, th_ref, th_rate, px0, px_rate, py0, py_rate, site[i], r_site, up)
+    return ok, a_out, b_out, ga_out, gb_out, mid_out
 
 
 # -- which grid samples can matter: predicted direction vs the sites --------------

@@ -30,7 +30,8 @@ from .events import (CHUNK_ELEMENTS, GFunction, Scan, golden_extremum, grid_wind
                      latest_at_or_before, scan, to_intervals)
 from .frames import gmst82_rad, polar_cos_sin, rotate_teme_to_itrs, teme_to_itrs
 from .kernels import (accept_states, anomaly_knots, carry_logged_states,
-                      hermite_elevation_illinois, hermite_elevation_rate, hermite_geometry,
+                      hermite_elevation_illinois, hermite_elevation_rate,
+                      hermite_extremum_illinois, hermite_geometry,
                       knot_fill, rotate_linear, screen_elevation, screen_pairs, track_need)
 from .propagation import (EARTH_RADIUS_WGS72_KM, MIN_PERIGEE_RADIUS_KM, MU_KM3_S2,
                           UNPHYSICAL_STATE, max_radius_km, warn_if_stale)
@@ -1035,6 +1036,20 @@ class ElevationG(_PairG):
         rows, _, *rest = args
         return hermite_elevation_illinois(int(mode), self.sin_mask, rows, a, b, fa, fb,
                                           float(tol), *rest)
+
+    def extremum_illinois(self, mode, obj, lo, hi, tol):
+        """events._extremum's rate bracket check and Illinois on the Hermite
+        elevation's rate in one compiled pass (kernels.hermite_extremum_
+        illinois): ``(ok, a, b, ga, gb, mid)``, or None where the compiled
+        look path does not apply."""
+        lo = np.asarray(lo, dtype=np.int64)
+        hi = np.asarray(hi, dtype=np.int64)
+        args = self._fast_args(np.asarray(obj), np.stack([lo, hi], axis=1), self.polar_motion)
+        if args is None:
+            return None
+        rows, _, *rest = args
+        return hermite_extremum_illinois(int(mode), self.sin_mask, rows, lo, hi, float(tol),
+                                         *rest)
 
     def screen_cos(self, r_km, extra_rad=0.0):
         """cos of the largest geocentric angle at which a satellite at radius

@@ -331,3 +331,36 @@ def test_bracket_slopes_give_the_rate_path_polish(leo_sample):
     # themselves (the cubic's second derivative jumps at grid samples), a
     # few 1e-8 of sin(elevation)
     np.testing.assert_allclose(vc, vn, rtol=0, atol=1e-6)
+
+
+def test_fused_extremum_bracket_equals_rates_then_illinois(leo_sample):
+    """kernels.hermite_extremum_illinois (ElevationG.extremum_illinois: the
+    rates at both ends of each sampled-extremum bracket, the sign check and
+    the Illinois iteration in one pass) against value_and_rate at both ends,
+    the same check, then hermite_elevation_illinois: the same brackets,
+    values and middle values, bit for bit, and the same brackets refused."""
+    from satwatch.events import EXTREMUM_RATE_TOL_S
+    eph, g, t0 = _cached_elevation(leo_sample)
+    obj = np.arange(g.n_obj)
+    t = np.broadcast_to(t0.ns + np.arange(0, 86400, 240) * NS_PER_S, (g.n_obj, 360))
+    val = g._fast_look(obj, t)[0]
+    r, c = np.nonzero((val[:, 1:-1] >= val[:, :-2]) & (val[:, 1:-1] > val[:, 2:]))
+    c = c + 1
+    # maxima, and the same brackets asked for minima (refused: rate + then -)
+    tol = EXTREMUM_RATE_TOL_S * NS_PER_S
+    for mode in (1, -1):
+        o, lo, hi = obj[r], t[r, c - 1], t[r, c + 1]
+        ok, a, b, ga, gb, mid = g.extremum_illinois(mode, o, lo, hi, tol)
+        fa, fb = mode * g.value_and_rate(o, lo)[1], mode * g.value_and_rate(o, hi)[1]
+        want = np.isfinite(fa) & np.isfinite(fb) & (fa > 0) & (fb < 0)
+        np.testing.assert_array_equal(ok, want)
+        if mode == 1:
+            assert want.mean() > 0.9
+        else:
+            assert not want.any()
+        if want.any():
+            ref = g.illinois(mode, o[want], lo[want].astype(float), hi[want].astype(float),
+                             fa[want], fb[want], tol)
+            for got, exp in zip((a, b, ga, gb, mid), ref):
+                np.testing.assert_array_equal(got[want], exp)
+        assert np.isnan(a[~want]).all()
