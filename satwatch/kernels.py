@@ -477,18 +477,16 @@ def _track_direction(cn, sn, ci, si, cu, su):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
-def _interval_hits(cu, su, cn, sn, du, dn, dtheta, ci, si, sx, sy, uz, j, cos_fine, n_sub):
+def _interval_hits(cu, su, cn, sn, cdu, sdu, cdn, sdn, cdt, sdt, ci, si, sx, sy, uz, j,
+                   cos_fine, n_sub):
     """Does the predicted direction come within ``acos(cos_fine)`` of a
     site anywhere over grid interval ``j`` (checked at ``n_sub + 1``
     points; ``cos_fine`` carries half a sub-step of motion)?  From the
     interval's start (cosines and sines of the argument of latitude and
-    the node), the argument of latitude and the node advance by ``du``,
-    ``dn`` and the sites turn with the Earth by ``dtheta`` over the
-    interval, all linearly: rotation recurrences, no trigonometry per
-    point."""
-    cdu, sdu = np.cos(du / n_sub), np.sin(du / n_sub)
-    cdn, sdn = np.cos(dn / n_sub), np.sin(dn / n_sub)
-    cdt, sdt = np.cos(dtheta / n_sub), np.sin(dtheta / n_sub)
+    the node), the argument of latitude and the node advance by a sub-step's
+    ``du / n_sub``, ``dn / n_sub`` and the sites turn with the Earth by
+    ``dtheta / n_sub`` (their cosines and sines given), all linearly:
+    rotation recurrences, no trigonometry per point."""
     for k in range(uz.shape[0]):
         qx, qy = sx[k, j], sy[k, j]
         cu_k, su_k, cn_k, sn_k = cu, su, cn, sn
@@ -530,6 +528,7 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
     cand = np.zeros(m, np.bool_)
     u_j = np.empty(m)
     node_j = np.empty(m)
+    seg = np.empty(m, np.int64)      # anchor segment per column
     trig = np.empty((m, 4))          # cos u, sin u, cos node, sin node per column
     for i in range(n):
         ci = np.cos(incl[i])
@@ -569,6 +568,7 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
                 prev_h = h
                 u_j[j] = u
                 node_j[j] = node
+                seg[j] = a
                 trig[j, 0], trig[j, 1], trig[j, 2], trig[j, 3] = cu, su, cn, sn
                 px, py, pz = _track_direction(cn, sn, ci, si, cu, su)
                 for k in range(n_sites):
@@ -588,6 +588,12 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
                 need[i, j] = hit
         if not use_track[i]:
             continue
+        # the sub-step rotations: u and the node advance linearly within an
+        # anchor segment, so their cosines and sines are the same for every
+        # interval of one segment and step (taken at its first)
+        key_a = -1
+        key_h = -1
+        cdu = sdu = cdn = sdn = cdt = sdt = 0.0
         j = 0
         while j < m:
             if not cand[j]:
@@ -597,10 +603,18 @@ def track_need(t_ns, anchors, incl, node0, node_rate, epoch_ns, u0, u_rate, du_a
             while b + 1 < m and cand[b + 1]:
                 b += 1
             for q in range(j, b):
-                if _interval_hits(trig[q, 0], trig[q, 1], trig[q, 2], trig[q, 3],
-                                  u_j[q + 1] - u_j[q], node_j[q + 1] - node_j[q],
-                                  gmst_rate * (t_ns[q + 1] - t_ns[q]) / 1e9, ci, si, sx, sy, uz,
-                                  q, cos_fine[i], n_sub):
+                h = t_ns[q + 1] - t_ns[q]
+                if not (seg[q] == key_a and seg[q + 1] == key_a and h == key_h):
+                    du = (u_j[q + 1] - u_j[q]) / n_sub
+                    dn = (node_j[q + 1] - node_j[q]) / n_sub
+                    dth = gmst_rate * h / 1e9 / n_sub
+                    cdu, sdu = np.cos(du), np.sin(du)
+                    cdn, sdn = np.cos(dn), np.sin(dn)
+                    cdt, sdt = np.cos(dth), np.sin(dth)
+                    key_a = seg[q] if seg[q] == seg[q + 1] else -1
+                    key_h = h
+                if _interval_hits(trig[q, 0], trig[q, 1], trig[q, 2], trig[q, 3], cdu, sdu,
+                                  cdn, sdn, cdt, sdt, ci, si, sx, sy, uz, q, cos_fine[i], n_sub):
                     need[i, q] = True
                     need[i, q + 1] = True
             j = b + 1
