@@ -11,10 +11,10 @@ written as a loop; tests compare the two (tests/test_kernels.py).
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 import numba as nb
 import numpy as np
+
+from .sgp4_kernel import cos_sin_table
 
 # -- the engine: sign changes and sampled extrema in one pass --------------------
 
@@ -251,48 +251,13 @@ def _small_cos_sin(x):
     return np.cos(x), np.sin(x)
 
 
-# cos and sin of GMST by table and series (_cos_sin_table): TABLE_SIZE
-# angles k 2 pi / TABLE_SIZE, the remainder (at most pi / TABLE_SIZE = 3.1e-3
-# rad) by its series to d^5 (the next terms are under 1e-18).  The step in two
-# parts (Cody and Waite): ``_STEP_HI`` has 28 significant bits, so that ``k
-# _STEP_HI`` is exact for the ``|k| < 2**24`` of ``|x| < TABLE_MAX_RAD``, and
-# ``_STEP_LO`` the rest of 2 pi / TABLE_SIZE (from 40 digits of pi).
-TABLE_SIZE = 1024
-TABLE_MAX_RAD = 1e4
-_STEP = float(Decimal("6.283185307179586476925286766559005768394") / TABLE_SIZE)
-_STEP_HI = float(np.ldexp(np.floor(np.ldexp(_STEP, 35)), -35))
-_STEP_LO = float(Decimal("6.283185307179586476925286766559005768394") / TABLE_SIZE
-                 - Decimal(_STEP_HI))
-_TABLE_COS = np.array([float(x) for x in np.cos(np.arange(TABLE_SIZE) * _STEP)])
-_TABLE_SIN = np.array([float(x) for x in np.sin(np.arange(TABLE_SIZE) * _STEP)])
-
-
-@nb.njit(cache=True, nogil=True, error_model="numpy")
-def _cos_sin_table(x):
-    """``(cos x, sin x)`` for ``|x| < TABLE_MAX_RAD``: the nearest table
-    angle ``k 2 pi / TABLE_SIZE`` and the remainder's series, rotated
-    together; within a few 1e-16 of libm's (tests/test_kernels.py), about a
-    third of its time.  libm's beyond (and for NaN)."""
-    if not abs(x) < TABLE_MAX_RAD:
-        return np.cos(x), np.sin(x)
-    k = np.rint(x / _STEP)
-    d = (x - k * _STEP_HI) - k * _STEP_LO
-    j = np.int64(k) % TABLE_SIZE
-    d2 = d * d
-    cd = 1.0 - d2 * (0.5 - d2 * (1.0 / 24.0))
-    sd = d * (1.0 - d2 * (1.0 / 6.0 - d2 * (1.0 / 120.0)))
-    c0 = _TABLE_COS[j]
-    s0 = _TABLE_SIN[j]
-    return c0 * cd - s0 * sd, s0 * cd + c0 * sd
-
-
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def _teme_to_itrs(p, v, dt, th_ref, th_rate, px0, px_rate, py0, py_rate):
     """``frames.teme_to_itrs`` for one state, with GMST and polar motion
     linear in time (``dt`` s from the reference): position and Earth-fixed
     velocity (the Earth-rotation term included)."""
     th = th_ref + th_rate * dt
-    c, sn = _cos_sin_table(th)
+    c, sn = cos_sin_table(th)
     xp = c * p[0] + sn * p[1]
     yp = c * p[1] - sn * p[0]
     vxp = c * v[0] + sn * v[1] + th_rate * yp

@@ -62,7 +62,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .sgp4_kernel import JD_UNIX_EPOCH, PI, TWOPI, X2O3, fmod_twopi, initl, kepler_to_state
+from .sgp4_kernel import (JD_UNIX_EPOCH, PI, TWOPI, X2O3, cos_sin, fmod_twopi, initl,
+                          kepler_to_state)
 from .time import NS_PER_DAY
 
 JD_1949 = 2433281.5                  # sgp4init's epoch origin, 1949-12-31T00:00:00
@@ -646,7 +647,9 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
     them in the satrec, read and updated as it updates them, and the rates
     at that step).  Writes ``r[i]`` (km), ``v[i]`` (km/s) unless the
     code is 1-4.  Returns the error code.  ``trig_by_series``: see
-    sgp4_kernel.kepler_to_state."""
+    sgp4_kernel.kepler_to_state; here also the sines and cosines of the
+    lunar-solar terms, of the perturbed inclination, node and argument of
+    perigee by table (sgp4_kernel.cos_sin_table)."""
     t = tsince
     # ---- secular gravity (isimp == 1 for deep space: no drag polynomials)
     xmdf = params[s, P_MO] + params[s, P_MDOT] * t
@@ -761,20 +764,20 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
     znl = 1.5835218e-4
     zel = 0.05490
     zm = params[s, P_ZMOS] + zns * t
-    zf = zm + 2.0 * zes * np.sin(zm)
-    sinzf = np.sin(zf)
+    zf = zm + 2.0 * zes * cos_sin(zm, trig_by_series)[1]
+    coszf, sinzf = cos_sin(zf, trig_by_series)
     f2 = 0.5 * sinzf * sinzf - 0.25
-    f3 = -0.5 * sinzf * np.cos(zf)
+    f3 = -0.5 * sinzf * coszf
     ses = params[s, P_SE2] * f2 + params[s, P_SE3] * f3
     sis = params[s, P_SI2] * f2 + params[s, P_SI3] * f3
     sls = params[s, P_SL2] * f2 + params[s, P_SL3] * f3 + params[s, P_SL4] * sinzf
     sghs = params[s, P_SGH2] * f2 + params[s, P_SGH3] * f3 + params[s, P_SGH4] * sinzf
     shs = params[s, P_SH2] * f2 + params[s, P_SH3] * f3
     zm = params[s, P_ZMOL] + znl * t
-    zf = zm + 2.0 * zel * np.sin(zm)
-    sinzf = np.sin(zf)
+    zf = zm + 2.0 * zel * cos_sin(zm, trig_by_series)[1]
+    coszf, sinzf = cos_sin(zf, trig_by_series)
     f2 = 0.5 * sinzf * sinzf - 0.25
-    f3 = -0.5 * sinzf * np.cos(zf)
+    f3 = -0.5 * sinzf * coszf
     sel = params[s, P_EE2] * f2 + params[s, P_E3] * f3
     sil = params[s, P_XI2] * f2 + params[s, P_XI3] * f3
     sll = params[s, P_XL2] * f2 + params[s, P_XL3] * f3 + params[s, P_XL4] * sinzf
@@ -787,8 +790,7 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
     ph = shs + shll
     xincp = xincp + pinc
     ep = ep + pe
-    sinip = np.sin(xincp)
-    cosip = np.cos(xincp)
+    cosip, sinip = cos_sin(xincp, trig_by_series)
     if xincp >= 0.2:
         ph = ph / sinip
         pgh = pgh - cosip * ph
@@ -797,8 +799,7 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
         mp = mp + pl
     else:
         # Lyddane modification
-        sinop = np.sin(nodep)
-        cosop = np.cos(nodep)
+        cosop, sinop = cos_sin(nodep, trig_by_series)
         alfdp = sinip * sinop
         betdp = sinip * cosop
         dalf = ph * cosop + pinc * cosip * sinop
@@ -828,8 +829,7 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
         xincp = -xincp
         nodep = nodep + PI
         argpp = argpp - PI
-        sinip = np.sin(xincp)
-        cosip = np.cos(xincp)
+        cosip, sinip = cos_sin(xincp, trig_by_series)
     if ep < 0.0 or ep > 1.0:
         return 3
 
@@ -842,9 +842,10 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
         xlcof = -0.25 * j3oj2 * sinip * (3.0 + 5.0 * cosip) / (1.0 + cosip)
     else:
         xlcof = -0.25 * j3oj2 * sinip * (3.0 + 5.0 * cosip) / 1.5e-12
-    axnl = ep * np.cos(argpp)
+    cos_argpp, sin_argpp = cos_sin(argpp, trig_by_series)
+    axnl = ep * cos_argpp
     temp = 1.0 / (am * (1.0 - ep * ep))
-    aynl = ep * np.sin(argpp) + temp * aycof
+    aynl = ep * sin_argpp + temp * aycof
     xl = mp + argpp + nodep + temp * xlcof * axnl
 
     # ---- Kepler's equation, short-period periodics, orientation: as the

@@ -48,6 +48,8 @@ Conventions copied from python-sgp4's C++ wrapper (wrapper.cpp,
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numba as nb
 import numpy as np
 from llvmlite import ir
@@ -341,6 +343,51 @@ def fmod_twopi(x):
     return r
 
 
+# Cosines and sines by table and series (cos_sin_table): TABLE_SIZE
+# angles k 2 pi / TABLE_SIZE, the remainder (at most pi / TABLE_SIZE = 3.1e-3
+# rad) by its series to d^5 (the next terms are under 1e-18).  The step in two
+# parts (Cody and Waite): ``_STEP_HI`` has 28 significant bits, so that ``k
+# _STEP_HI`` is exact for the ``|k| < 2**24`` of ``|x| < TABLE_MAX_RAD``, and
+# ``_STEP_LO`` the rest of 2 pi / TABLE_SIZE (from 40 digits of pi).
+TABLE_SIZE = 1024
+TABLE_MAX_RAD = 1e4
+_STEP = float(Decimal("6.283185307179586476925286766559005768394") / TABLE_SIZE)
+_STEP_HI = float(np.ldexp(np.floor(np.ldexp(_STEP, 35)), -35))
+_STEP_LO = float(Decimal("6.283185307179586476925286766559005768394") / TABLE_SIZE
+                 - Decimal(_STEP_HI))
+_TABLE_COS = np.array([float(x) for x in np.cos(np.arange(TABLE_SIZE) * _STEP)])
+_TABLE_SIN = np.array([float(x) for x in np.sin(np.arange(TABLE_SIZE) * _STEP)])
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def cos_sin_table(x):
+    """``(cos x, sin x)`` for ``|x| < TABLE_MAX_RAD``: the nearest table
+    angle ``k 2 pi / TABLE_SIZE`` and the remainder's series, rotated
+    together; within 1e-15 of libm's (tests/test_kernels.py), a sixth of its
+    time.  libm's beyond (and for NaN).  GMST's in every rotation
+    (kernels._teme_to_itrs), and the propagation's with ``trig_by_series``
+    (cos_sin)."""
+    if not abs(x) < TABLE_MAX_RAD:
+        return np.cos(x), np.sin(x)
+    k = np.rint(x / _STEP)
+    d = (x - k * _STEP_HI) - k * _STEP_LO
+    j = np.int64(k) % TABLE_SIZE
+    d2 = d * d
+    cd = 1.0 - d2 * (0.5 - d2 * (1.0 / 24.0))
+    sd = d * (1.0 - d2 * (1.0 / 6.0 - d2 * (1.0 / 120.0)))
+    c0 = _TABLE_COS[j]
+    s0 = _TABLE_SIN[j]
+    return c0 * cd - s0 * sd, s0 * cd + c0 * sd
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
+def cos_sin(x, by_table):
+    """``(cos x, sin x)``: ``cos_sin_table`` with ``by_table``, else libm's."""
+    if by_table:
+        return cos_sin_table(x)
+    return np.cos(x), np.sin(x)
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy")
 def rotate_by_small(c0, s0, d):
     """``(cos(a + d), sin(a + d))`` from ``c0 = cos a``, ``s0 = sin a`` and
@@ -365,20 +412,19 @@ def kepler_to_state(xl, nodep, axnl, aynl, am, nm, xke, j2, xincp, sinip, cosip,
     Kepler's later iterates, of the argument of latitude and of the
     inclination by rotation from known ones (``rotate_by_small``), where the
     difference is at most SERIES_MAX_RAD: six fewer libm calls a sample
-    (sinip, cosip must then be the sine and cosine of xincp)."""
+    (sinip, cosip must then be the sine and cosine of xincp), and the other
+    sines and cosines by table (``cos_sin_table``, within 1e-15 of libm's)."""
     u = fmod_twopi(xl - nodep)
     eo1 = u
     tem5 = 9999.9
     ktr = 1
-    sineo1 = np.sin(eo1)
-    coseo1 = np.cos(eo1)
+    coseo1, sineo1 = cos_sin(eo1, trig_by_series)
     while abs(tem5) >= 1.0e-12 and ktr <= 10:
         if ktr > 1:
             if trig_by_series and abs(tem5) <= SERIES_MAX_RAD:
                 coseo1, sineo1 = rotate_by_small(coseo1, sineo1, tem5)
             else:
-                sineo1 = np.sin(eo1)
-                coseo1 = np.cos(eo1)
+                coseo1, sineo1 = cos_sin(eo1, trig_by_series)
         tem5 = 1.0 - coseo1 * axnl - sineo1 * aynl
         tem5 = (u - aynl * coseo1 + axnl * sineo1 - eo1) / tem5
         if abs(tem5) >= 0.95:
@@ -421,12 +467,9 @@ def kepler_to_state(xl, nodep, axnl, aynl, am, nm, xke, j2, xincp, sinip, cosip,
     else:
         su = np.arctan2(sinu, cosu) - dsu
         xinc = xincp + dinc
-        sinsu = np.sin(su)
-        cossu = np.cos(su)
-        sini = np.sin(xinc)
-        cosi = np.cos(xinc)
-    snod = np.sin(xnode)
-    cnod = np.cos(xnode)
+        cossu, sinsu = cos_sin(su, trig_by_series)
+        cosi, sini = cos_sin(xinc, trig_by_series)
+    cnod, snod = cos_sin(xnode, trig_by_series)
     xmx = -snod * cosi
     xmy = cnod * cosi
     ux = xmx * sinsu + cnod * cossu
@@ -454,7 +497,9 @@ def _sgp4_one(params, s, tsince, r, v, i, trig_by_series=False):
     code is 1-4.  Returns the error code.  (Indices, not row views: no
     per-sample array views in the loop.)  ``trig_by_series``: see
     kepler_to_state; here also sin(mm) from the sine and cosine of xmdf
-    (``rotate_by_small``) and ``am ** 1.5`` as ``am * sqrt(am)``."""
+    (``rotate_by_small``), ``am ** 1.5`` as ``am * sqrt(am)``, and the
+    sines and cosines of xmdf and of the argument of perigee by table
+    (``cos_sin_table``)."""
     t = tsince
     xmdf = params[s, P_MO] + params[s, P_MDOT] * t
     argpdf = params[s, P_ARGPO] + params[s, P_ARGPDOT] * t
@@ -469,8 +514,7 @@ def _sgp4_one(params, s, tsince, r, v, i, trig_by_series=False):
     if params[s, P_ISIMP] != 1.0:
         delomg = params[s, P_OMGCOF] * t
         if trig_by_series:
-            sin_xmdf = np.sin(xmdf)
-            cos_xmdf = np.cos(xmdf)
+            cos_xmdf, sin_xmdf = cos_sin_table(xmdf)
         else:
             sin_xmdf = 0.0
             cos_xmdf = np.cos(xmdf)
@@ -484,6 +528,8 @@ def _sgp4_one(params, s, tsince, r, v, i, trig_by_series=False):
         tempa = tempa - params[s, P_D2] * t2 - params[s, P_D3] * t3 - params[s, P_D4] * t4
         if trig_by_series and abs(temp) <= SERIES_MAX_RAD:
             sin_mm = rotate_by_small(cos_xmdf, sin_xmdf, temp)[1]
+        elif trig_by_series:
+            sin_mm = cos_sin_table(mm)[1]
         else:
             sin_mm = np.sin(mm)
         tempe = tempe + params[s, P_BSTAR] * params[s, P_CC5] * (sin_mm - params[s, P_SINMAO])
@@ -521,9 +567,10 @@ def _sgp4_one(params, s, tsince, r, v, i, trig_by_series=False):
     sinip = sinim
     cosip = cosim
 
-    axnl = ep * np.cos(argpp)
+    cos_argpp, sin_argpp = cos_sin(argpp, trig_by_series)
+    axnl = ep * cos_argpp
     temp = 1.0 / (am * (1.0 - ep * ep))
-    aynl = ep * np.sin(argpp) + temp * params[s, P_AYCOF]
+    aynl = ep * sin_argpp + temp * params[s, P_AYCOF]
     xl = mp + argpp + nodep + temp * params[s, P_XLCOF] * axnl
 
     return kepler_to_state(xl, nodep, axnl, aynl, am, nm, params[s, P_XKE], params[s, P_J2],

@@ -367,21 +367,21 @@ def test_fused_extremum_bracket_equals_rates_then_illinois(leo_sample):
 
 
 def test_table_cos_sin_is_libm_to_a_few_ulp():
-    """kernels._cos_sin_table (GMST's cosine and sine in every Hermite and
+    """sgp4_kernel.cos_sin_table (GMST's cosine and sine in every Hermite and
     exact rotation) against libm's cos and sin (glibc: within 1 ulp of the
     true values): within 1e-15 over GMST's angles and up to TABLE_MAX_RAD,
     at table angles and half-way between them (the series' widest
     remainder), negative angles included; libm's own values beyond the
     table's range and for non-finite angles."""
     import numba as nb
-    from satwatch.kernels import _STEP, TABLE_MAX_RAD, _cos_sin_table
+    from satwatch.sgp4_kernel import _STEP, TABLE_MAX_RAD, cos_sin_table
 
     @nb.njit
     def table(x):
         c = np.empty_like(x)
         s = np.empty_like(x)
         for i in range(x.shape[0]):
-            c[i], s[i] = _cos_sin_table(x[i])
+            c[i], s[i] = cos_sin_table(x[i])
         return c, s
 
     rng = np.random.default_rng(11)
