@@ -139,6 +139,8 @@ MAX_MODEL_DAYS = 62
 # to the root over at most this (s; the polish stops once a step is under
 # POLISH_AGAIN_S = 0.5 s): _states_from_log.
 LOOK_CARRY_MAX_S = 0.5
+# Passes whose look angles are computed at once (_look_angles).
+LOOK_CHUNK_PASSES = 100_000
 # Civil twilight: the site is "dark" for a visual pass when the Sun is below -6 deg.
 DARK_SUN_ELEVATION_DEG = -6.0
 _JD_UNIX = 2440587.5
@@ -943,12 +945,16 @@ class _PairG(GFunction):
         # exact values, or (rare) interpolated ones the compiled path cannot
         # serve (_fast_look)
         log = exact and getattr(self, "_exact_log", None) is not None
-        r, v = self.eph.states(sat, t_ns, exact=exact, velocity=log)
+        # velocities only for one-time rows (a root's polish: its state is
+        # carried by them; an extremum's pair is read by positions only)
+        with_v = log and t_ns.ndim == 2 and t_ns.shape[1] == 1
+        r, v = self.eph.states(sat, t_ns, exact=exact, velocity=with_v)
         if log:
             # what the search's exact evaluations computed, row by row of
-            # the times flattened (events: exact_log_size)
+            # the times flattened (events: exact_log_size): the arrays are
+            # kept, not copied
             self._exact_log.append((np.ascontiguousarray(t_ns, dtype=np.int64).reshape(-1),
-                                    r.reshape(3, -1), v.reshape(3, -1)))
+                                    r.reshape(3, -1), v.reshape(3, -1) if with_v else None))
             self._exact_rows += t_ns.size
         return self._rotate_exact(r, t_ns, polar_motion), Time(t_ns)
 
@@ -964,14 +970,20 @@ class _PairG(GFunction):
 
     def stop_exact_log(self):
         """Stop logging; ``(t_ns (N,), r_teme_km (3, N), v_teme_km_s (3, N))``
-        of the rows logged, or None where there was no log."""
+        of the rows logged (v NaN where not kept), or None where there was no
+        log."""
         log, self._exact_log = getattr(self, "_exact_log", None), None
         if log is None:
             return None
-        if not log:
-            return np.zeros(0, np.int64), np.zeros((3, 0)), np.zeros((3, 0))
-        return (np.concatenate([x[0] for x in log]), np.concatenate([x[1] for x in log], axis=1),
-                np.concatenate([x[2] for x in log], axis=1))
+        t = np.concatenate([b[0] for b in log]) if log else np.zeros(0, np.int64)
+        r = np.concatenate([b[1] for b in log], axis=1) if log else np.zeros((3, 0))
+        v = np.full(r.shape, np.nan)
+        start = 0
+        for b in log:
+            if b[2] is not None:
+                v[:, start:start + len(b[0])] = b[2]
+            start += len(b[0])
+        return t, r, v
 
     def _rotate_exact(self, r, t_ns, polar_motion=True):
         """TEME positions ``r`` (3, n, m) at ``t_ns`` (n, m) to ITRS: in one
@@ -1416,6 +1428,12 @@ def _look_angles(g, obj, t_ns, log=None, refs=None):
     new SGP4 evaluation (_states_from_log); elsewhere SGP4 at the time."""
     if not len(obj):
         return np.zeros((0, t_ns.shape[1])), np.zeros((0, t_ns.shape[1]))
+    if len(obj) > LOOK_CHUNK_PASSES:
+        # in chunks: the states gathered from the log stay a few tens of MB
+        parts = [_look_angles(g, obj[k:k + LOOK_CHUNK_PASSES], t_ns[k:k + LOOK_CHUNK_PASSES],
+                              log, None if refs is None else refs[k:k + LOOK_CHUNK_PASSES])
+                 for k in range(0, len(obj), LOOK_CHUNK_PASSES)]
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
     sites, site = g.sites, obj % g.n_sites
     if log is None or refs is None:
         r, _ = g._itrs(obj, t_ns, exact=True, polar_motion=g.polar_motion)
@@ -1457,10 +1475,7 @@ def _states_from_log(log, refs, t_ns):
     In one compiled pass (kernels.carry_logged_states).  Tests:
     tests/test_passes.py against SGP4 at the same times."""
     t_log, r_log, v_log = log
-    return carry_logged_states(np.ascontiguousarray(t_log, dtype=np.int64),
-                               np.ascontiguousarray(r_log, dtype=float),
-                               np.ascontiguousarray(v_log, dtype=float),
-                               np.ascontiguousarray(refs, dtype=np.int64),
+    return carry_logged_states(t_log, r_log, v_log, np.ascontiguousarray(refs, dtype=np.int64),
                                np.ascontiguousarray(t_ns, dtype=np.int64), float(MU_KM3_S2),
                                int(LOOK_CARRY_MAX_S * NS_PER_S))
 

@@ -648,8 +648,9 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
     at that step).  Writes ``r[i]`` (km), ``v[i]`` (km/s) unless the
     code is 1-4.  Returns the error code.  ``trig_by_series``: see
     sgp4_kernel.kepler_to_state; here also the sines and cosines of the
-    lunar-solar terms, of the perturbed inclination, node and argument of
-    perigee by table (sgp4_kernel.cos_sin_table)."""
+    lunar-solar terms and of the perturbed node and argument of perigee by
+    table (sgp4_kernel.cos_sin_table); the inclination's stay libm's (sgp4
+    divides by them)."""
     t = tsince
     # ---- secular gravity (isimp == 1 for deep space: no drag polynomials)
     xmdf = params[s, P_MO] + params[s, P_MDOT] * t
@@ -790,7 +791,10 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
     ph = shs + shll
     xincp = xincp + pinc
     ep = ep + pe
-    cosip, sinip = cos_sin(xincp, trig_by_series)
+    # libm's: sgp4 divides by sinip and by 1 + cosip, which vanish at 0 and
+    # 180 deg of inclination, where a last-bit difference grows without bound
+    sinip = np.sin(xincp)
+    cosip = np.cos(xincp)
     if xincp >= 0.2:
         ph = ph / sinip
         pgh = pgh - cosip * ph
@@ -829,7 +833,8 @@ def _sdp4_one(params, s, tsince, state, r, v, i, trig_by_series=False):
         xincp = -xincp
         nodep = nodep + PI
         argpp = argpp - PI
-        cosip, sinip = cos_sin(xincp, trig_by_series)
+        sinip = np.sin(xincp)
+        cosip = np.cos(xincp)
     if ep < 0.0 or ep > 1.0:
         return 3
 

@@ -351,9 +351,10 @@ def test_look_angles_from_the_polish_states_match_sgp4(full_catalog):
     assert have.mean(axis=0).min() > 0.95
     r_ref = g.eph.exact_states(obj // g.n_sites, t_ns, velocity=False)[0]
     err = np.sqrt(((r_log - r_ref) ** 2).sum(axis=0))
+    t_log = log[0]                                          # the rows' times
     for col in (0, 2):
         rows = np.flatnonzero(have[:, col])
-        dt_s = np.abs(t_ns[rows, col] - log[0][refs[rows, col]]) / NS_PER_S
+        dt_s = np.abs(t_ns[rows, col] - t_log[refs[rows, col]]) / NS_PER_S
         assert (dt_s <= P.LOOK_CARRY_MAX_S).all()
         assert (err[rows, col] <= CARRY_TOL_KM + VELOCITY_ERROR_KM_S * dt_s).all()
     assert (err[have[:, 1], 1] <= CHORD_TOL_KM).all()
