@@ -141,6 +141,11 @@ MAX_MODEL_DAYS = 62
 LOOK_CARRY_MAX_S = 0.5
 # Passes whose look angles are computed at once (_look_angles).
 LOOK_CHUNK_PASSES = 100_000
+# A carried state's sin(elevation) may differ from what the polish found
+# there with exact SGP4 (0 at a root, the peak at a culmination) by this:
+# the polish leaves a root's residual under ~1e-6 and a peak's value within
+# ~1e-7; 1e-5 is ~0.0006 deg, 20 m across the line of sight at 2,000 km.
+LOOK_CHECK_SIN_TOL = 1e-5
 # Civil twilight: the site is "dark" for a visual pass when the Sun is below -6 deg.
 DARK_SUN_ELEVATION_DEG = -6.0
 _JD_UNIX = 2440587.5
@@ -1350,6 +1355,7 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     # higher window edge (a partial pass still rising or already falling).
     cul = np.full(n, -1, dtype=np.int64)
     cul_ref = np.full(n, -1, dtype=np.int64)
+    cul_value = np.full(n, np.nan)
     if len(mx) and n:
         j = latest_at_or_before(iv.obj, iv.start.ns, mx.obj, mx.time.ns)
         jj = np.maximum(j, 0)
@@ -1360,6 +1366,7 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
         last = np.r_[for_j[1:] != for_j[:-1], True]  # the highest of each interval
         cul[for_j[last]] = t_m[last]
         cul_ref[for_j[last]] = r_m[last]
+        cul_value[for_j[last]] = v_m[last]
     # A pass without a sampled maximum (found on exact values next to an
     # SGP4 failure, events._failure_substeps): its peak by golden section on
     # exact values (it was reported at an edge; review rounds 22 and 23); a
@@ -1382,7 +1389,11 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
     # exact states at rise, culmination and set for azimuths and elevations
     t3 = np.stack([iv.start.ns, cul, iv.end.ns], axis=1)
     refs3 = np.stack([iv.start_ref, np.where(lone | edge_only, -1, cul_ref), iv.end_ref], axis=1)
-    el, az = _look_angles(g, iv.obj, t3, log, refs3)
+    # what the polish found there on exact values: the mask at the roots,
+    # the polished peak at the culminations
+    expect = np.stack([np.full(n, g.sin_mask), cul_value + g.sin_mask,
+                       np.full(n, g.sin_mask)], axis=1)
+    el, az = _look_angles(g, iv.obj, t3, log, refs3, expect)
     # The culmination is the highest point inside the window: a window edge
     # of a partial pass where that edge is higher than every interior maximum
     # (a pass still rising at the end, or falling from before the start).
@@ -1418,42 +1429,74 @@ class _ExactValues:
         return self.g.evaluate(obj, t_ns, exact=True)
 
 
-def _look_angles(g, obj, t_ns, log=None, refs=None):
+def _look_angles(g, obj, t_ns, log=None, refs=None, expect_sin_el=None):
     """Exact elevation and azimuth (deg) of pairs ``obj`` of ``g`` (an
     ElevationG) at times ``t_ns`` (n, 3): rise, culmination, set.
 
     Where the search's polish left an exact SGP4 state near the time
     (``log``, ``refs`` (n, 3): g.stop_exact_log() and the rows the engine
     recorded, -1 for none), that state is carried to the time instead of a
-    new SGP4 evaluation (_states_from_log); elsewhere SGP4 at the time."""
+    new SGP4 evaluation (_states_from_log); elsewhere SGP4 at the time.  A
+    carried state is checked against what the polish found there with exact
+    SGP4, ``expect_sin_el`` (n, 3): the sine of the mask at a root, of the
+    polished peak at a culmination.  Off by more than LOOK_CHECK_SIN_TOL (an
+    element set whose SGP4 velocity is not its position's rate: 81521 in
+    October 2023, 44 km/s against 6 km/s; review round 26), SGP4 at the
+    time instead."""
     if not len(obj):
         return np.zeros((0, t_ns.shape[1])), np.zeros((0, t_ns.shape[1]))
     if len(obj) > LOOK_CHUNK_PASSES:
         # in chunks: the states gathered from the log stay a few tens of MB
         parts = [_look_angles(g, obj[k:k + LOOK_CHUNK_PASSES], t_ns[k:k + LOOK_CHUNK_PASSES],
-                              log, None if refs is None else refs[k:k + LOOK_CHUNK_PASSES])
+                              log, None if refs is None else refs[k:k + LOOK_CHUNK_PASSES],
+                              None if expect_sin_el is None
+                              else expect_sin_el[k:k + LOOK_CHUNK_PASSES])
                  for k in range(0, len(obj), LOOK_CHUNK_PASSES)]
         return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
-    sites, site = g.sites, obj % g.n_sites
+    site = obj % g.n_sites
     if log is None or refs is None:
         r, _ = g._itrs(obj, t_ns, exact=True, polar_motion=g.polar_motion)
-    else:
-        r_teme, have = _states_from_log(log, refs, t_ns)
-        miss = np.nonzero(~have)
-        if len(miss[0]):
-            sat = (obj // g.n_sites)[miss[0]]
-            r_teme[:, miss[0], miss[1]] = g.eph.exact_states(
-                sat, t_ns[miss][:, None], velocity=False)[0][:, :, 0]
-        r = g._rotate_exact(r_teme, t_ns, g.polar_motion)
-    r_site = np.stack([s.r_itrs_km for s in sites], axis=1)[:, site][:, :, None]
-    enu = np.stack([s.enu_matrix() for s in sites])[site]          # (n, 3, 3)
+        return _angles(g, site, r)[:2]
+    r_teme, have = _states_from_log(log, refs, t_ns)
+    _exact_into(g, obj, t_ns, r_teme, ~have)
+    el, az, sin_el = _angles(g, site, g._rotate_exact(r_teme, t_ns, g.polar_motion))
+    if expect_sin_el is not None:
+        with np.errstate(invalid="ignore"):
+            off = have & ~(np.abs(sin_el - expect_sin_el) <= LOOK_CHECK_SIN_TOL)
+        if off.any():
+            i, j = np.nonzero(off)
+            r_x = np.full((3, len(i), 1), np.nan)
+            _exact_into(g, obj[i], t_ns[i, j][:, None], r_x, np.ones((len(i), 1), dtype=bool))
+            el_x, az_x, _ = _angles(g, site[i], g._rotate_exact(r_x, t_ns[i, j][:, None],
+                                                               g.polar_motion))
+            el[i, j], az[i, j] = el_x[:, 0], az_x[:, 0]
+    return el, az
+
+
+def _exact_into(g, obj, t_ns, r_teme, where):
+    """SGP4 (TEME) at the entries ``where`` (n, m) of ``t_ns``, into ``r_teme``
+    (3, n, m)."""
+    miss = np.nonzero(where)
+    if len(miss[0]):
+        r_teme[:, miss[0], miss[1]] = g.eph.exact_states(
+            (obj // g.n_sites)[miss[0]], t_ns[miss][:, None], velocity=False)[0][:, :, 0]
+
+
+def _angles(g, site, r):
+    """Elevation, azimuth (deg) and sin(elevation) of ITRS positions ``r``
+    (3, n, m) seen from ``g``'s sites ``site`` (n,)."""
+    r_site = np.stack([s.r_itrs_km for s in g.sites], axis=1)[:, site][:, :, None]
+    enu = np.stack([s.enu_matrix() for s in g.sites])[site]          # (n, 3, 3)
     d = r - r_site
     e = np.einsum("nj,jnm->nm", enu[:, 0, :], d)
     nn = np.einsum("nj,jnm->nm", enu[:, 1, :], d)
     u = np.einsum("nj,jnm->nm", enu[:, 2, :], d)
-    el = np.degrees(np.arctan2(u, np.hypot(e, nn)))
+    horizontal = np.hypot(e, nn)
+    el = np.degrees(np.arctan2(u, horizontal))
     az = np.degrees(np.arctan2(e, nn)) % 360.0
-    return el, az
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sin_el = u / np.hypot(horizontal, u)
+    return el, az, sin_el
 
 
 def _states_from_log(log, refs, t_ns):

@@ -336,9 +336,9 @@ def test_look_angles_from_the_polish_states_match_sgp4(full_catalog):
     seen = {}
     look = P._look_angles
 
-    def spy(g, obj, t_ns, log=None, refs=None):
+    def spy(g, obj, t_ns, log=None, refs=None, expect=None):
         seen.update(g=g, obj=obj, t_ns=t_ns, log=log, refs=refs)
-        return look(g, obj, t_ns, log, refs)
+        return look(g, obj, t_ns, log, refs, expect)
 
     P._look_angles = spy
     try:
