@@ -560,48 +560,36 @@ def _extremum(g, obj, lo, hi, kind):
     apply).  Returns (time_ns, value, curvature): the second derivative
     (1/s^2) from the converged bracket's rates, NaN where golden section
     found it."""
-    nan = np.full(len(obj), np.nan)
     sign = 1.0 if kind == "max" else -1.0
     tol = EXTREMUM_RATE_TOL_S * NS_PER_S
     fused = getattr(g, "extremum_illinois", None)
     out = fused(int(sign), obj, lo, hi, tol) if fused is not None and len(obj) else None
-    if out is not None:
-        # the same rates, check and iteration in one compiled pass
-        ok, a, b, ga, gb, mid = out
-        t = np.zeros(len(obj), dtype=np.int64)
-        t[ok] = np.rint(0.5 * (a[ok] + b[ok])).astype(np.int64)
-        val, curv = mid, sign * _end_slopes(a, b, ga, gb) * NS_PER_S
-        bad = np.flatnonzero(~ok)
-        if len(bad):
-            t[bad], val[bad] = _golden(g, obj[bad], lo[bad], hi[bad], kind)
-            curv[bad] = np.nan
-        return t, val, curv
-    vr = getattr(g, "value_and_rate", None)
-    first = vr(obj, lo) if vr is not None and len(obj) else None
-    if first is None:
-        return _golden(g, obj, lo, hi, kind) + (nan,)
-    second = vr(obj, hi)
-    if second is None:
-        return _golden(g, obj, lo, hi, kind) + (nan,)
-    a, b = lo.astype(float), hi.astype(float)
-    fa, fb = sign * first[1], sign * second[1]
-    ok = np.isfinite(fa) & np.isfinite(fb) & (fa > 0) & (fb < 0)
+    if out is None:
+        vr = getattr(g, "value_and_rate", None)
+        first = vr(obj, lo) if vr is not None and len(obj) else None
+        second = vr(obj, hi) if first is not None else None
+        if second is None:
+            return _golden(g, obj, lo, hi, kind) + (np.full(len(obj), np.nan),)
+        fa, fb = sign * first[1], sign * second[1]
+        ok = np.isfinite(fa) & np.isfinite(fb) & (fa > 0) & (fb < 0)
+        a, b, ga, gb, mid = (np.full(len(obj), np.nan) for _ in range(5))
+        idx = np.flatnonzero(ok)
+        if len(idx):
+            o = obj[idx]
+            a[idx], b[idx], ga[idx], gb[idx], m = _solve(
+                g, int(sign), o, lo[idx].astype(float), hi[idx].astype(float), fa[idx],
+                fb[idx], tol, lambda ia, x: sign * vr(o[ia], x)[1])
+            mid[idx] = vr(o, np.rint(0.5 * (a[idx] + b[idx])).astype(np.int64))[0] \
+                if m is None else m
+        out = (ok, a, b, ga, gb, mid)
+    ok, a, b, ga, gb, val = out
     t = np.zeros(len(obj), dtype=np.int64)
-    val = np.full(len(obj), np.nan)
-    if (~ok).any():
-        bad = np.flatnonzero(~ok)
+    t[ok] = np.rint(0.5 * (a[ok] + b[ok])).astype(np.int64)
+    curv = sign * _end_slopes(a, b, ga, gb) * NS_PER_S
+    bad = np.flatnonzero(~ok)
+    if len(bad):
         t[bad], val[bad] = _golden(g, obj[bad], lo[bad], hi[bad], kind)
-    idx = np.flatnonzero(ok)
-    curv = nan.copy()
-    if len(idx):
-        a, b, fa, fb = a[idx], b[idx], fa[idx], fb[idx]
-        o = obj[idx]
-        a, b, ga, gb, mid = _solve(g, int(sign), o, a, b, fa, fb, tol,
-                                   lambda ia, x: sign * vr(o[ia], x)[1])
-        tm = np.rint(0.5 * (a + b)).astype(np.int64)
-        t[idx] = tm
-        val[idx] = vr(o, tm)[0] if mid is None else mid
-        curv[idx] = sign * _end_slopes(a, b, ga, gb) * NS_PER_S
+        curv[bad] = np.nan
     return t, val, curv
 
 
@@ -846,14 +834,16 @@ def _polish(g, obj, root, lo, hi, refs=None, slope=None):
     ``slope`` (per ns, NaN where unknown): the interpolant's derivative at
     the roots where the caller has it (``_end_slopes``)."""
     vr = getattr(g, "value_and_rate", None)
-    rate = None
-    if vr is not None and len(obj):
+    newton = vr is not None and len(obj) > 0
+    if newton:
         slope = np.full(len(obj), np.nan) if slope is None else np.array(slope, dtype=float)
         need = np.flatnonzero(~np.isfinite(slope))
-        rate = vr(obj[need], np.rint(root[need]).astype(np.int64)) if len(need) else ()
-        if rate is not None and len(need):
-            slope[need] = rate[1] / NS_PER_S
-    if rate is not None:
+        if len(need):
+            rate = vr(obj[need], np.rint(root[need]).astype(np.int64))
+            newton = rate is not None
+            if newton:
+                slope[need] = rate[1] / NS_PER_S
+    if newton:
         # Newton with the interpolated derivative, then secant steps on the
         # exact values of the last two steps: one exact value per root a step
         x = np.asarray(root, dtype=float).copy()
@@ -948,8 +938,7 @@ def to_intervals(crossings: Crossings) -> Intervals:
     i = np.flatnonzero(pair)
     refs = (None, None)
     if crossings.ref is not None:
-        ev_ref = np.where(src >= 0, np.asarray(crossings.ref)[np.maximum(src, 0)], -1) \
-            if len(src) and len(crossings.ref) else np.full(len(src), -1, dtype=np.int64)
+        ev_ref = np.append(np.asarray(crossings.ref, dtype=np.int64), -1)[src]   # src -1: -1
         refs = (ev_ref[i], ev_ref[i + 1])
     return Intervals(all_obj[i], Time(all_t[i]), Time(all_t[i + 1]), edge[i], edge[i + 1],
                      *refs)

@@ -788,6 +788,14 @@ def _sorted_by_obj_time(obj, t_ns):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")
+def _put_event(out, w, obj, t, direction, edge, src):
+    """Write event ``w`` of ``merge_edge_events``' outputs ``out``; ``w + 1``."""
+    o_out, t_out, d_out, e_out, s_out = out
+    o_out[w], t_out[w], d_out[w], e_out[w], s_out[w] = obj, t, direction, edge, src
+    return w + 1
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy")
 def merge_edge_events(obj, t_ns, direction, in_start, in_end, t0, t1):
     """``events.to_intervals``'s event list without its sort: crossings
     ``(obj, t_ns, direction)`` sorted by object then time (objects in
@@ -804,49 +812,37 @@ def merge_edge_events(obj, t_ns, direction, in_start, in_end, t0, t1):
     total = n
     for k in range(n_obj):
         total += np.int64(in_start[k]) + np.int64(in_end[k])
-    o_out = np.empty(total, np.int64)
-    t_out = np.empty(total, np.int64)
-    d_out = np.empty(total, np.int8)
-    e_out = np.empty(total, np.bool_)
-    s_out = np.empty(total, np.int64)
+    out = (np.empty(total, np.int64), np.empty(total, np.int64), np.empty(total, np.int8),
+           np.empty(total, np.bool_), np.empty(total, np.int64))
     for i in range(n):
         if obj[i] < 0 or obj[i] >= n_obj:
-            return False, o_out, t_out, d_out, e_out, s_out
+            return (False,) + out
     if not _sorted_by_obj_time(obj, t_ns):
-        return False, o_out, t_out, d_out, e_out, s_out
+        return (False,) + out
     w = 0
     i = 0
     for k in range(n_obj):
-        # crossings of object k: [i, j)
+        # crossings of object k: [i, j); the start rise goes before those
+        # at or after t0 (prio 0), the end set after those at or before t1
         j = i
         while j < n and obj[j] == k:
             j += 1
         c = i
         if in_start[k]:
-            while c < j and t_ns[c] < t0:          # (t, prio): before the start rise
-                o_out[w], t_out[w], d_out[w], e_out[w] = k, t_ns[c], direction[c], False
-                s_out[w] = c
-                w += 1
+            while c < j and t_ns[c] < t0:
+                w = _put_event(out, w, k, t_ns[c], direction[c], False, c)
                 c += 1
-            o_out[w], t_out[w], d_out[w], e_out[w] = k, t0, 1, True
-            s_out[w] = -1
-            w += 1
+            w = _put_event(out, w, k, t0, 1, True, -1)
         if in_end[k]:
-            while c < j and t_ns[c] <= t1:         # (t, prio): before the end set
-                o_out[w], t_out[w], d_out[w], e_out[w] = k, t_ns[c], direction[c], False
-                s_out[w] = c
-                w += 1
+            while c < j and t_ns[c] <= t1:
+                w = _put_event(out, w, k, t_ns[c], direction[c], False, c)
                 c += 1
-            o_out[w], t_out[w], d_out[w], e_out[w] = k, t1, -1, True
-            s_out[w] = -1
-            w += 1
+            w = _put_event(out, w, k, t1, -1, True, -1)
         while c < j:
-            o_out[w], t_out[w], d_out[w], e_out[w] = k, t_ns[c], direction[c], False
-            s_out[w] = c
-            w += 1
+            w = _put_event(out, w, k, t_ns[c], direction[c], False, c)
             c += 1
         i = j
-    return True, o_out, t_out, d_out, e_out, s_out
+    return (True,) + out
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy")

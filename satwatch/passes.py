@@ -638,6 +638,7 @@ class _PairG(GFunction):
         self._site_unit = self._r_site / np.sqrt((self._r_site ** 2).sum(axis=0))
         self._r_site_rows = np.ascontiguousarray(self._r_site.T)                  # (S, 3)
         self._up_rows = np.ascontiguousarray(self._up.T)
+        self._exact_log, self._exact_rows = None, 0         # start_exact_log
 
     def failed_rows(self, obj):
         """Which pairs ``obj`` belong to satellites with failed SGP4 samples
@@ -949,7 +950,7 @@ class _PairG(GFunction):
                     else r_itrs[:, inv, :]), times
         # exact values, or (rare) interpolated ones the compiled path cannot
         # serve (_fast_look)
-        log = exact and getattr(self, "_exact_log", None) is not None
+        log = exact and self._exact_log is not None
         # velocities only for one-time rows (a root's polish: its state is
         # carried by them; an extremum's pair is read by positions only)
         with_v = log and t_ns.ndim == 2 and t_ns.shape[1] == 1
@@ -971,13 +972,13 @@ class _PairG(GFunction):
 
     def exact_log_size(self):
         """Rows logged so far, or None when not logging (events._log_size)."""
-        return self._exact_rows if getattr(self, "_exact_log", None) is not None else None
+        return self._exact_rows if self._exact_log is not None else None
 
     def stop_exact_log(self):
         """Stop logging; ``(t_ns (N,), r_teme_km (3, N), v_teme_km_s (3, N))``
         of the rows logged (v NaN where not kept), or None where there was no
         log."""
-        log, self._exact_log = getattr(self, "_exact_log", None), None
+        log, self._exact_log = self._exact_log, None
         if log is None:
             return None
         t = np.concatenate([b[0] for b in log]) if log else np.zeros(0, np.int64)
@@ -1388,7 +1389,7 @@ def find_passes(catalog, sites, start: Time, end: Time, min_elevation_deg: float
                                        iv.end.ns[lone], "max")
     # exact states at rise, culmination and set for azimuths and elevations
     t3 = np.stack([iv.start.ns, cul, iv.end.ns], axis=1)
-    refs3 = np.stack([iv.start_ref, np.where(lone | edge_only, -1, cul_ref), iv.end_ref], axis=1)
+    refs3 = np.stack([iv.start_ref, cul_ref, iv.end_ref], axis=1)   # cul_ref: -1 off maxima
     # what the polish found there on exact values: the mask at the roots,
     # the polished peak at the culminations
     expect = np.stack([np.full(n, g.sin_mask), cul_value + g.sin_mask,
@@ -1445,41 +1446,39 @@ def _look_angles(g, obj, t_ns, log=None, refs=None, expect_sin_el=None):
     time instead."""
     if not len(obj):
         return np.zeros((0, t_ns.shape[1])), np.zeros((0, t_ns.shape[1]))
-    if len(obj) > LOOK_CHUNK_PASSES:
-        # in chunks: the states gathered from the log stay a few tens of MB
-        parts = [_look_angles(g, obj[k:k + LOOK_CHUNK_PASSES], t_ns[k:k + LOOK_CHUNK_PASSES],
-                              log, None if refs is None else refs[k:k + LOOK_CHUNK_PASSES],
-                              None if expect_sin_el is None
-                              else expect_sin_el[k:k + LOOK_CHUNK_PASSES])
-                 for k in range(0, len(obj), LOOK_CHUNK_PASSES)]
-        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
-    site = obj % g.n_sites
     if log is None or refs is None:
-        r, _ = g._itrs(obj, t_ns, exact=True, polar_motion=g.polar_motion)
-        return _angles(g, site, r)[:2]
+        return _exact_look_angles(g, obj, t_ns)
+    # in chunks: the states gathered from the log stay a few tens of MB
+    parts = [_carried_look_angles(g, obj[k:k + LOOK_CHUNK_PASSES], t_ns[k:k + LOOK_CHUNK_PASSES],
+                                  log, refs[k:k + LOOK_CHUNK_PASSES],
+                                  None if expect_sin_el is None
+                                  else expect_sin_el[k:k + LOOK_CHUNK_PASSES])
+             for k in range(0, len(obj), LOOK_CHUNK_PASSES)]
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+
+
+def _exact_look_angles(g, obj, t_ns):
+    """``_look_angles`` from SGP4 at the times."""
+    r, _ = g._itrs(obj, t_ns, exact=True, polar_motion=g.polar_motion)
+    return _angles(g, obj % g.n_sites, r)[:2]
+
+
+def _carried_look_angles(g, obj, t_ns, log, refs, expect_sin_el):
+    """``_look_angles`` from the logged states, SGP4 where there are none or
+    where they disagree with ``expect_sin_el``."""
     r_teme, have = _states_from_log(log, refs, t_ns)
-    _exact_into(g, obj, t_ns, r_teme, ~have)
-    el, az, sin_el = _angles(g, site, g._rotate_exact(r_teme, t_ns, g.polar_motion))
+    el, az, sin_el = _angles(g, obj % g.n_sites, g._rotate_exact(r_teme, t_ns, g.polar_motion))
+    # SGP4 at the time where no state was carried, or where the carried one
+    # disagrees with the polish
+    redo = ~have
     if expect_sin_el is not None:
         with np.errstate(invalid="ignore"):
-            off = have & ~(np.abs(sin_el - expect_sin_el) <= LOOK_CHECK_SIN_TOL)
-        if off.any():
-            i, j = np.nonzero(off)
-            r_x = np.full((3, len(i), 1), np.nan)
-            _exact_into(g, obj[i], t_ns[i, j][:, None], r_x, np.ones((len(i), 1), dtype=bool))
-            el_x, az_x, _ = _angles(g, site[i], g._rotate_exact(r_x, t_ns[i, j][:, None],
-                                                               g.polar_motion))
-            el[i, j], az[i, j] = el_x[:, 0], az_x[:, 0]
+            redo |= ~(np.abs(sin_el - expect_sin_el) <= LOOK_CHECK_SIN_TOL)
+    if redo.any():
+        i, j = np.nonzero(redo)
+        el_x, az_x = _exact_look_angles(g, obj[i], t_ns[i, j][:, None])
+        el[i, j], az[i, j] = el_x[:, 0], az_x[:, 0]
     return el, az
-
-
-def _exact_into(g, obj, t_ns, r_teme, where):
-    """SGP4 (TEME) at the entries ``where`` (n, m) of ``t_ns``, into ``r_teme``
-    (3, n, m)."""
-    miss = np.nonzero(where)
-    if len(miss[0]):
-        r_teme[:, miss[0], miss[1]] = g.eph.exact_states(
-            (obj // g.n_sites)[miss[0]], t_ns[miss][:, None], velocity=False)[0][:, :, 0]
 
 
 def _angles(g, site, r):
